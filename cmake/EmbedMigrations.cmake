@@ -1,0 +1,16 @@
+# Writes OUT, a C++ file holding every migration in FILES (sorted by name) as
+# {version, name, sql}. Invoked at build time by src/store/CMakeLists.txt.
+set(body "// Generated from migrations/*.sql by cmake/EmbedMigrations.cmake. Do not edit.\n")
+string(APPEND body "#include \"store/embedded_migrations.h\"\n\nnamespace cohortdb {\n\n")
+string(APPEND body "const std::vector<EmbeddedMigration>& EmbeddedMigrations() {\n")
+string(APPEND body "  static const std::vector<EmbeddedMigration> kMigrations = {\n")
+foreach(f IN LISTS FILES)
+  get_filename_component(name ${f} NAME)
+  string(REGEX MATCH "^([0-9]+)_" _ ${name})
+  math(EXPR version "${CMAKE_MATCH_1}")
+  file(READ ${f} sql)
+  string(APPEND body "    {${version}, \"${name}\", R\"cohortdb_sql(${sql})cohortdb_sql\"},\n")
+endforeach()
+string(APPEND body "  };\n  return kMigrations;\n}\n\n}  // namespace cohortdb\n")
+file(WRITE ${OUT}.tmp "${body}")
+file(COPY_FILE ${OUT}.tmp ${OUT} ONLY_IF_DIFFERENT)
