@@ -1,5 +1,7 @@
-# Writes OUT, a C++ file holding every migration in FILES (sorted by name) as
+# Writes OUT, a C++ file holding every migration DIR/*.sql (sorted by name) as
 # {version, name, sql}. Invoked at build time by src/store/CMakeLists.txt.
+file(GLOB FILES ${DIR}/*.sql)
+list(SORT FILES)
 set(body "// Generated from migrations/*.sql by cmake/EmbedMigrations.cmake. Do not edit.\n")
 string(APPEND body "#include \"store/embedded_migrations.h\"\n\nnamespace cohortdb {\n\n")
 string(APPEND body "const std::vector<EmbeddedMigration>& EmbeddedMigrations() {\n")

@@ -1,0 +1,75 @@
+// init, migrate, info: creating, upgrading and describing a store.
+#include <CLI/CLI.hpp>
+
+#include <iostream>
+#include <memory>
+
+#include <fmt/format.h>
+
+#include "cli/commands.h"
+#include "common/table_writer.h"
+#include "store/store.h"
+#include "store/summary.h"
+
+namespace cohortdb::cli {
+
+std::function<int()> SetupInit(CLI::App& app) {
+  auto path = std::make_shared<std::string>();
+  app.add_option("STORE", *path, "Path of the store file to create")->required();
+  return [path] {
+    Store store = Store::Create(*path);
+    std::cout << fmt::format("created {} (schema version {})\n", *path, store.schema_version());
+    return 0;
+  };
+}
+
+std::function<int()> SetupMigrate(CLI::App& app) {
+  auto path = std::make_shared<std::string>();
+  auto target = std::make_shared<int>(-1);
+  app.add_option("STORE", *path, "Path of the store file to upgrade")->required()->check(CLI::ExistingFile);
+  app.add_option("--to", *target, "Stop at this schema version (default: the newest)");
+  return [path, target] {
+    const auto applied =
+        Store::Migrate(*path, *target < 0 ? std::nullopt : std::optional<int>(*target));
+    if (applied.empty()) {
+      std::cout << fmt::format("{} is up to date (schema version {})\n", *path,
+                               Store::Inspect(*path).store_version);
+    }
+    for (const auto& name : applied) std::cout << fmt::format("applied {}\n", name);
+    return 0;
+  };
+}
+
+std::function<int()> SetupInfo(CLI::App& app) {
+  auto path = std::make_shared<std::string>();
+  auto format = std::make_shared<std::string>("table");
+  app.add_option("STORE", *path, "Path of the store")->required();
+  app.add_option("--format", *format, "Output format: table|box|csv|json|markdown")
+      ->check(CLI::IsMember({"table", "box", "csv", "json", "markdown"}));
+  return [path, format] {
+    Store store = Store::Open(*path, OpenMode::kReadOnly);
+    const StoreSummary s = Summarize(store);
+    const OutputFormat f = *ParseOutputFormat(*format);
+    std::cout << fmt::format("store: {}\nschema version: {}{}\nsize: {:.1f} KiB\n", *path, s.schema_version,
+                             s.schema_version == s.current_version
+                                 ? " (current)"
+                                 : fmt::format(" (this cohortdb uses {}: run cohortdb migrate)", s.current_version),
+                             static_cast<double>(s.file_bytes) / 1024.0);
+    auto section = [&](const char* title, const QueryResult& table) {
+      std::cout << '\n' << title << ":\n";
+      if (table.rows.empty()) {
+        std::cout << "(none)\n";
+      } else {
+        WriteTable(std::cout, table, f);
+      }
+    };
+    section("rows", s.counts);
+    section("studies", s.studies);
+    section("variables", s.variables);
+    section("recent import batches", s.batches);
+    if (!s.quarantine.rows.empty()) section("quarantined rows", s.quarantine);
+    return 0;
+  };
+}
+
+}  // namespace cohortdb::cli

@@ -1,0 +1,20 @@
+#include "cli/commands.h"
+
+namespace cohortdb::cli {
+
+const std::vector<Command>& Commands() {
+  static const std::vector<Command> kCommands = {
+      {"init", "Create a new store (a single SQLite file) with the current schema",
+       "cohortdb init study.cohortdb", SetupInit},
+      {"migrate", "Upgrade a store written by an older cohortdb to the current schema",
+       "cohortdb migrate study.cohortdb", SetupMigrate},
+      {"info", "Show a store's schema version, row counts, studies, variables and recent imports",
+       "cohortdb info study.cohortdb", SetupInfo},
+      {"sql", "Run SQL against a store (read-only unless --write)",
+       "cohortdb sql study.cohortdb \"SELECT study, count(*) FROM record_current GROUP BY 1\" --format box",
+       SetupSql},
+  };
+  return kCommands;
+}
+
+}  // namespace cohortdb::cli

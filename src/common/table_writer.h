@@ -1,0 +1,29 @@
+#pragma once
+// Writes a QueryResult in the output formats of the sqlite3 shell that users
+// know: table (ASCII grid), box (Unicode grid), csv (RFC 4180, NULL empty),
+// json (an array of objects, NULL as null), markdown (a pipe table).
+// Reals are printed so they read back to the same double.
+
+#include <optional>
+#include <ostream>
+#include <string>
+#include <string_view>
+
+#include "common/value.h"
+
+namespace cohortdb {
+
+enum class OutputFormat { kTable, kBox, kCsv, kJson, kMarkdown };
+
+// Parses "table", "box", "csv", "json", "markdown"; nullopt otherwise.
+std::optional<OutputFormat> ParseOutputFormat(std::string_view name);
+
+// The names ParseOutputFormat accepts, for help texts: "table|box|csv|json|markdown".
+const char* OutputFormatNames();
+
+void WriteTable(std::ostream& out, const QueryResult& table, OutputFormat format);
+
+// One CSV field, quoted when it holds a comma, quote, CR or LF.
+std::string CsvField(std::string_view text);
+
+}  // namespace cohortdb

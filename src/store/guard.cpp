@@ -1,0 +1,285 @@
+#include "store/guard.h"
+
+#include <sqlite3.h>
+
+#include <cctype>
+#include <cmath>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "common/error.h"
+
+namespace cohortdb {
+namespace {
+
+std::vector<SqlValue> ReadRow(sqlite3_stmt* statement) {
+  const int count = sqlite3_column_count(statement);
+  std::vector<SqlValue> row;
+  row.reserve(static_cast<std::size_t>(count));
+  for (int i = 0; i < count; ++i) {
+    switch (sqlite3_column_type(statement, i)) {
+      case SQLITE_NULL:
+        row.emplace_back(std::monostate{});
+        break;
+      case SQLITE_INTEGER:
+        row.emplace_back(static_cast<std::int64_t>(sqlite3_column_int64(statement, i)));
+        break;
+      case SQLITE_FLOAT:
+        row.emplace_back(sqlite3_column_double(statement, i));
+        break;
+      case SQLITE_BLOB:
+        row.emplace_back(fmt::format("<blob of {} bytes>", sqlite3_column_bytes(statement, i)));
+        break;
+      default: {
+        const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(statement, i));
+        row.emplace_back(std::string(text, static_cast<std::size_t>(sqlite3_column_bytes(statement, i))));
+      }
+    }
+  }
+  return row;
+}
+
+void BindAll(sqlite3_stmt* statement, const std::vector<SqlValue>& params, const std::string& context) {
+  const int expected = sqlite3_bind_parameter_count(statement);
+  if (static_cast<int>(params.size()) != expected) {
+    throw InputError(fmt::format("{}: statement takes {} parameter(s), {} given", context, expected, params.size()));
+  }
+  for (std::size_t i = 0; i < params.size(); ++i) {
+    const int index = static_cast<int>(i) + 1;
+    std::visit(
+        [&](const auto& v) {
+          using T = std::decay_t<decltype(v)>;
+          if constexpr (std::is_same_v<T, std::monostate>) {
+            sqlite3_bind_null(statement, index);
+          } else if constexpr (std::is_same_v<T, std::int64_t>) {
+            sqlite3_bind_int64(statement, index, v);
+          } else if constexpr (std::is_same_v<T, double>) {
+            sqlite3_bind_double(statement, index, v);
+          } else {
+            sqlite3_bind_text(statement, index, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+          }
+        },
+        params[i]);
+  }
+}
+
+std::vector<std::string> Columns(sqlite3_stmt* statement) {
+  std::vector<std::string> names;
+  const int count = sqlite3_column_count(statement);
+  for (int i = 0; i < count; ++i) names.emplace_back(sqlite3_column_name(statement, i));
+  return names;
+}
+
+// PRAGMAs that only read. Those in kPragmaWithArgument may take an argument
+// (a table or index name); the others are allowed only without one.
+const std::set<std::string>& ReadOnlyPragmas() {
+  static const std::set<std::string> kPragmas = {
+      "application_id", "collation_list", "compile_options", "data_version", "database_list",
+      "encoding",       "foreign_key_check", "foreign_key_list", "foreign_keys", "freelist_count",
+      "function_list",  "index_info",    "index_list",    "index_xinfo",    "integrity_check",
+      "journal_mode",   "module_list",   "page_count",    "page_size",      "pragma_list",
+      "quick_check",    "schema_version", "table_info",   "table_list",     "table_xinfo",
+      "user_version"};
+  return kPragmas;
+}
+
+const std::set<std::string>& PragmasWithArgument() {
+  static const std::set<std::string> kPragmas = {
+      "foreign_key_check", "foreign_key_list", "index_info", "index_list", "index_xinfo",
+      "integrity_check",   "quick_check",      "table_info", "table_list", "table_xinfo"};
+  return kPragmas;
+}
+
+std::string Lower(const char* text) {
+  std::string s = text == nullptr ? "" : text;
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+int Deny(Guard& guard, std::string what) {
+  if (guard.refusal.empty()) guard.refusal = std::move(what);
+  return SQLITE_DENY;
+}
+
+int Authorize(void* user, int action, const char* arg1, const char* arg2, const char*, const char*) {
+  Guard& guard = *static_cast<Guard*>(user);
+  const std::string a1 = arg1 == nullptr ? "" : arg1;
+  switch (action) {
+    case SQLITE_SELECT:
+    case SQLITE_READ:
+    case SQLITE_RECURSIVE:
+      return SQLITE_OK;
+    case SQLITE_FUNCTION: {
+      const std::string name = Lower(arg2);
+      if (name == "load_extension") return Deny(guard, "load_extension() is never allowed");
+      return SQLITE_OK;
+    }
+    case SQLITE_ATTACH:
+      return Deny(guard, "ATTACH is never allowed");
+    case SQLITE_DETACH:
+      return Deny(guard, "DETACH is never allowed");
+    case SQLITE_PRAGMA: {
+      const std::string name = Lower(arg1);
+      if (ReadOnlyPragmas().count(name) && (arg2 == nullptr || PragmasWithArgument().count(name))) return SQLITE_OK;
+      return Deny(guard, fmt::format("PRAGMA {}{} is not allowed (only read-only pragmas are)", name,
+                                     arg2 == nullptr ? "" : fmt::format(" = {}", arg2)));
+    }
+    case SQLITE_TRANSACTION:
+    case SQLITE_SAVEPOINT:
+      if (guard.allow_writes) return Deny(guard, "transaction control is not allowed: cohortdb runs the whole text in one transaction");
+      return SQLITE_OK;
+    default:
+      break;
+  }
+  // Everything else writes: DML, DDL, ANALYZE, REINDEX, virtual tables.
+  if (guard.allow_writes) {
+    if (a1 == "schema_migration" || a1 == "sqlite_sequence") {
+      return Deny(guard, fmt::format("changing {} is not allowed: it is managed by cohortdb", a1));
+    }
+    return SQLITE_OK;
+  }
+  const char* verb = "a change";
+  switch (action) {
+    case SQLITE_INSERT: verb = "INSERT"; break;
+    case SQLITE_UPDATE: verb = "UPDATE"; break;
+    case SQLITE_DELETE: verb = "DELETE"; break;
+    case SQLITE_CREATE_TABLE: case SQLITE_CREATE_TEMP_TABLE: verb = "CREATE TABLE"; break;
+    case SQLITE_CREATE_VIEW: case SQLITE_CREATE_TEMP_VIEW: verb = "CREATE VIEW"; break;
+    case SQLITE_CREATE_INDEX: case SQLITE_CREATE_TEMP_INDEX: verb = "CREATE INDEX"; break;
+    case SQLITE_CREATE_TRIGGER: case SQLITE_CREATE_TEMP_TRIGGER: verb = "CREATE TRIGGER"; break;
+    case SQLITE_DROP_TABLE: case SQLITE_DROP_TEMP_TABLE: verb = "DROP TABLE"; break;
+    case SQLITE_DROP_VIEW: case SQLITE_DROP_TEMP_VIEW: verb = "DROP VIEW"; break;
+    case SQLITE_DROP_INDEX: case SQLITE_DROP_TEMP_INDEX: verb = "DROP INDEX"; break;
+    case SQLITE_DROP_TRIGGER: case SQLITE_DROP_TEMP_TRIGGER: verb = "DROP TRIGGER"; break;
+    case SQLITE_ALTER_TABLE: verb = "ALTER TABLE"; break;
+    case SQLITE_ANALYZE: verb = "ANALYZE"; break;
+    case SQLITE_REINDEX: verb = "REINDEX"; break;
+    case SQLITE_CREATE_VTABLE: verb = "CREATE VIRTUAL TABLE"; break;
+    case SQLITE_DROP_VTABLE: verb = "DROP VIRTUAL TABLE"; break;
+    default: break;
+  }
+  const bool named = !a1.empty() && action != SQLITE_ANALYZE;
+  return Deny(guard, fmt::format("{}{} is not allowed: queries are read-only (the sql command takes --write to "
+                                 "allow changes)",
+                                 verb, named ? fmt::format(" on {}", a1) : ""));
+}
+
+int Progress(void* user) {
+  Guard& guard = *static_cast<Guard*>(user);
+  if (std::chrono::steady_clock::now() > guard.deadline) {
+    guard.timed_out = true;
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace
+
+PreparedStatement::PreparedStatement(sqlite3* db, std::string_view sql, const std::string& context)
+    : db_(db), context_(context) {
+  if (sqlite3_prepare_v2(db, sql.data(), static_cast<int>(sql.size()), &statement_, nullptr) != SQLITE_OK) {
+    throw StoreError(fmt::format("{}: {}", context_, sqlite3_errmsg(db)));
+  }
+  if (statement_ == nullptr) throw StoreError(fmt::format("{}: empty statement", context_));
+}
+
+PreparedStatement::~PreparedStatement() { sqlite3_finalize(statement_); }
+
+void PreparedStatement::Bind(const std::vector<SqlValue>& params) { BindAll(statement_, params, context_); }
+
+std::vector<std::string> PreparedStatement::ColumnNames() const { return Columns(statement_); }
+
+void PreparedStatement::Run(const std::function<void(const std::vector<SqlValue>&)>& on_row) {
+  for (;;) {
+    const int rc = sqlite3_step(statement_);
+    if (rc == SQLITE_DONE) break;
+    if (rc != SQLITE_ROW) throw StoreError(fmt::format("{}: {}", context_, sqlite3_errmsg(db_)));
+    on_row(ReadRow(statement_));
+  }
+  sqlite3_reset(statement_);
+}
+
+GuardScope::GuardScope(Guard& guard, sqlite3* db, bool allow_writes, std::chrono::milliseconds time_limit)
+    : db_(db) {
+  guard.allow_writes = allow_writes;
+  guard.refusal.clear();
+  guard.timed_out = false;
+  guard.limit = time_limit;
+  guard.deadline = std::chrono::steady_clock::now() + time_limit;
+  sqlite3_set_authorizer(db, Authorize, &guard);
+  sqlite3_progress_handler(db, 1000, Progress, &guard);
+}
+
+GuardScope::~GuardScope() {
+  sqlite3_set_authorizer(db_, nullptr, nullptr);
+  sqlite3_progress_handler(db_, 0, nullptr, nullptr);
+}
+
+namespace {
+
+// Line and column (1-based) of byte "offset" in "text".
+std::string Position(std::string_view text, int offset) {
+  if (offset < 0 || static_cast<std::size_t>(offset) > text.size()) return "";
+  int line = 1, column = 1;
+  for (int i = 0; i < offset; ++i) {
+    if (text[static_cast<std::size_t>(i)] == '\n') {
+      ++line;
+      column = 1;
+    } else {
+      ++column;
+    }
+  }
+  return fmt::format(" (line {}, column {})", line, column);
+}
+
+bool OnlySpaceLeft(const char* p, const char* end) {
+  while (p < end && std::isspace(static_cast<unsigned char>(*p))) ++p;
+  return p == end;
+}
+
+}  // namespace
+
+void RunScript(sqlite3* db, std::string_view sql, const std::vector<SqlValue>& params, Guard& guard,
+               const std::string& context, const std::function<void(QueryResult&&)>& on_result) {
+  const char* tail = sql.data();
+  const char* end = sql.data() + sql.size();
+  while (tail < end) {
+    sqlite3_stmt* raw = nullptr;
+    const char* next = nullptr;
+    guard.refusal.clear();
+    const int rc = sqlite3_prepare_v2(db, tail, static_cast<int>(end - tail), &raw, &next);
+    std::unique_ptr<sqlite3_stmt, int (*)(sqlite3_stmt*)> statement(raw, sqlite3_finalize);
+    if (rc != SQLITE_OK) {
+      if (!guard.refusal.empty()) throw InputError(fmt::format("refused: {}", guard.refusal));
+      const int offset = sqlite3_error_offset(db);
+      throw InputError(fmt::format("SQL error{}: {}",
+                                   offset >= 0 ? Position(sql, static_cast<int>(tail - sql.data()) + offset) : "",
+                                   sqlite3_errmsg(db)));
+    }
+    if (raw == nullptr) {  // only whitespace or a comment
+      tail = next;
+      continue;
+    }
+    if (!params.empty() && OnlySpaceLeft(next, end)) BindAll(raw, params, context);
+    QueryResult result;
+    result.columns = Columns(raw);
+    for (;;) {
+      const int step = sqlite3_step(raw);
+      if (step == SQLITE_DONE) break;
+      if (step == SQLITE_ROW) {
+        result.rows.push_back(ReadRow(raw));
+        continue;
+      }
+      if (guard.timed_out) {
+        throw InputError(fmt::format("query stopped: it ran longer than the time limit of {} ms", guard.limit.count()));
+      }
+      throw InputError(fmt::format("SQL error: {}", sqlite3_errmsg(db)));
+    }
+    if (result.columns.empty()) result.rows_changed = sqlite3_changes64(db);
+    on_result(std::move(result));
+    tail = next;
+  }
+}
+
+}  // namespace cohortdb

@@ -1,0 +1,64 @@
+#pragma once
+// Internal to src/store: prepared statements over the raw sqlite3 handle, and
+// the guard that runs user-written SQL (authorizer, time limit).
+
+#include <chrono>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "store/store.h"
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace cohortdb {
+
+// One trusted statement. Errors throw StoreError naming "context".
+class PreparedStatement {
+ public:
+  PreparedStatement(sqlite3* db, std::string_view sql, const std::string& context);
+  ~PreparedStatement();
+  PreparedStatement(const PreparedStatement&) = delete;
+  PreparedStatement& operator=(const PreparedStatement&) = delete;
+
+  void Bind(const std::vector<SqlValue>& params);
+  std::vector<std::string> ColumnNames() const;
+  void Run(const std::function<void(const std::vector<SqlValue>&)>& on_row);
+
+ private:
+  sqlite3* db_;
+  sqlite3_stmt* statement_ = nullptr;
+  std::string context_;
+};
+
+// State shared with the authorizer and progress callbacks while a GuardScope
+// is alive.
+struct Guard {
+  bool allow_writes = false;
+  std::string refusal;  // why the last statement was refused, if it was
+  std::chrono::steady_clock::time_point deadline;
+  std::chrono::milliseconds limit{0};
+  bool timed_out = false;
+};
+
+// Installs the authorizer and progress handler on "db" for its lifetime.
+class GuardScope {
+ public:
+  GuardScope(Guard& guard, sqlite3* db, bool allow_writes, std::chrono::milliseconds time_limit);
+  ~GuardScope();
+  GuardScope(const GuardScope&) = delete;
+  GuardScope& operator=(const GuardScope&) = delete;
+
+ private:
+  sqlite3* db_;
+};
+
+// Prepares and runs each statement of "sql" in turn, handing each result to
+// "on_result". "params" bind to the last statement. User errors (syntax,
+// refusal, time limit) throw InputError.
+void RunScript(sqlite3* db, std::string_view sql, const std::vector<SqlValue>& params, Guard& guard,
+               const std::string& context, const std::function<void(QueryResult&&)>& on_result);
+
+}  // namespace cohortdb

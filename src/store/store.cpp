@@ -1,0 +1,329 @@
+#include "store/store.h"
+
+#include <SQLiteCpp/SQLiteCpp.h>
+#include <sqlite3.h>
+
+#include <filesystem>
+#include <map>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "common/error.h"
+#include "common/sha256.h"
+#include "store/aggregates.h"
+#include "store/embedded_migrations.h"
+#include "store/guard.h"
+#include "store/pivot.h"
+
+namespace cohortdb {
+namespace {
+
+// 'CoHD': marks a file as a cohortdb store in the SQLite header.
+constexpr int kApplicationId = 0x436F4844;
+
+constexpr const char* kMigrationTable =
+    "CREATE TABLE IF NOT EXISTS schema_migration (\n"
+    "  version     INTEGER PRIMARY KEY,\n"
+    "  name        TEXT NOT NULL,\n"
+    "  sha256      TEXT NOT NULL CHECK (length(sha256) = 64),\n"
+    "  applied_at  TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))\n"
+    ")";
+
+int LatestVersion() {
+  const auto& all = EmbeddedMigrations();
+  return all.empty() ? 0 : all.back().version;
+}
+
+bool IsMemory(const std::string& path) { return path == ":memory:" || path.empty(); }
+
+void Configure(SQLite::Database& db, bool read_only, bool memory) {
+  sqlite3* handle = db.getHandle();
+  sqlite3_db_config(handle, SQLITE_DBCONFIG_DEFENSIVE, 1, nullptr);
+  sqlite3_db_config(handle, SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 0, nullptr);
+  sqlite3_busy_timeout(handle, 5000);
+  db.exec("PRAGMA foreign_keys = ON");
+  if (!read_only && !memory) db.exec("PRAGMA journal_mode = WAL");
+  db.exec("PRAGMA cache_size = -65536");  // 64 MiB
+  RegisterAggregates(handle);
+}
+
+int PragmaInt(SQLite::Database& db, const char* pragma) {
+  SQLite::Statement statement(db, fmt::format("PRAGMA {}", pragma));
+  statement.executeStep();
+  return statement.getColumn(0).getInt();
+}
+
+bool HasTable(SQLite::Database& db, const char* name) {
+  SQLite::Statement statement(db, "SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?");
+  statement.bind(1, name);
+  return statement.executeStep();
+}
+
+// Checks that "db" is a cohortdb store this build can read; returns its version.
+int CheckSchema(SQLite::Database& db, const std::string& path) {
+  const int version = PragmaInt(db, "user_version");
+  const int app_id = PragmaInt(db, "application_id");
+  const bool has_tables = PragmaInt(db, "schema_version") != 0;
+  if (version == 0 && app_id == 0) {
+    if (has_tables) throw StoreError(fmt::format("{}: not a cohortdb store (an SQLite file with other tables)", path));
+    throw StoreError(fmt::format("{}: store is empty: create it with `cohortdb init {}`", path, path));
+  }
+  if (app_id != kApplicationId) throw StoreError(fmt::format("{}: not a cohortdb store", path));
+  if (version > LatestVersion()) {
+    throw StoreError(fmt::format(
+        "{}: store has schema version {}, written by a newer cohortdb; this cohortdb knows versions up to {}: "
+        "upgrade cohortdb",
+        path, version, LatestVersion()));
+  }
+  if (!HasTable(db, "schema_migration")) {
+    throw StoreError(fmt::format("{}: store has no migration history (schema_migration table missing)", path));
+  }
+  std::map<int, const EmbeddedMigration*> known;
+  for (const auto& m : EmbeddedMigrations()) known[m.version] = &m;
+  SQLite::Statement applied(db, "SELECT version, name, sha256 FROM schema_migration ORDER BY version");
+  while (applied.executeStep()) {
+    const int v = applied.getColumn(0).getInt();
+    const std::string name = applied.getColumn(1).getString();
+    const std::string sha = applied.getColumn(2).getString();
+    auto it = known.find(v);
+    if (it == known.end()) {
+      throw StoreError(fmt::format("{}: applied migration {} ({}) is unknown to this cohortdb", path, v, name));
+    }
+    if (Sha256Hex(it->second->sql) != sha || name != it->second->name) {
+      throw StoreError(fmt::format(
+          "{}: migration {} was edited after it was applied to this store (checksum of {} differs); "
+          "migrations are forward-only: restore the original file and add a new migration",
+          path, v, it->second->name));
+    }
+  }
+  return version;
+}
+
+}  // namespace
+
+struct Store::Impl {
+  std::string path;
+  bool read_only = false;
+  int version = 0;
+  SQLite::Database db;
+  Guard guard;
+
+  Impl(std::string p, int flags) : path(std::move(p)), db(IsMemory(path) ? ":memory:" : path, flags) {}
+};
+
+Store::Store(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Store::Store(Store&&) noexcept = default;
+Store& Store::operator=(Store&&) noexcept = default;
+Store::~Store() = default;
+
+const std::string& Store::path() const { return impl_->path; }
+bool Store::read_only() const { return impl_->read_only; }
+int Store::schema_version() const { return impl_->version; }
+SQLite::Database& Store::database() { return impl_->db; }
+
+namespace {
+
+std::vector<std::string> ApplyMigrations(SQLite::Database& db, const std::string& path,
+                                         std::optional<int> target) {
+  const int latest = LatestVersion();
+  const int goal = target.value_or(latest);
+  if (goal < 0 || goal > latest) {
+    throw UsageError(fmt::format("migration target {} is outside 0..{}", goal, latest));
+  }
+  int version = PragmaInt(db, "user_version");
+  const bool fresh = version == 0 && PragmaInt(db, "application_id") == 0;
+  if (fresh && PragmaInt(db, "schema_version") != 0) {
+    throw StoreError(fmt::format("{}: not a cohortdb store (an SQLite file with other tables)", path));
+  }
+  if (!fresh) version = CheckSchema(db, path);
+  std::vector<std::string> applied;
+  for (const auto& m : EmbeddedMigrations()) {
+    if (m.version <= version || m.version > goal) continue;
+    SQLite::Transaction transaction(db, SQLite::TransactionBehavior::IMMEDIATE);
+    if (fresh && applied.empty()) {
+      db.exec(fmt::format("PRAGMA application_id = {}", kApplicationId));
+      db.exec(kMigrationTable);
+    }
+    try {
+      db.exec(m.sql);
+    } catch (const SQLite::Exception& e) {
+      throw StoreError(fmt::format("{}: migration {} failed: {}", path, m.name, e.what()));
+    }
+    SQLite::Statement record(db, "INSERT INTO schema_migration (version, name, sha256) VALUES (?, ?, ?)");
+    record.bind(1, m.version);
+    record.bind(2, m.name);
+    record.bind(3, Sha256Hex(m.sql));
+    record.exec();
+    db.exec(fmt::format("PRAGMA user_version = {}", m.version));
+    transaction.commit();
+    applied.emplace_back(m.name);
+  }
+  return applied;
+}
+
+}  // namespace
+
+Store Store::Create(const std::string& path) {
+  if (!IsMemory(path) && std::filesystem::exists(path) && std::filesystem::file_size(path) > 0) {
+    throw StoreError(fmt::format("{}: file already exists; use `cohortdb migrate {}` to upgrade it", path, path));
+  }
+  try {
+    auto impl = std::make_unique<Impl>(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+    Configure(impl->db, false, IsMemory(path));
+    ApplyMigrations(impl->db, path, std::nullopt);
+    impl->version = LatestVersion();
+    return Store(std::move(impl));
+  } catch (const SQLite::Exception& e) {
+    throw StoreError(fmt::format("{}: cannot create store: {}", path, e.what()));
+  }
+}
+
+Store Store::Open(const std::string& path, OpenMode mode) {
+  if (IsMemory(path)) throw StoreError("an in-memory store can only be created, not opened");
+  if (!std::filesystem::exists(path)) {
+    throw StoreError(fmt::format("{}: no such store; create it with `cohortdb init {}`", path, path));
+  }
+  const bool read_only = mode == OpenMode::kReadOnly;
+  try {
+    auto impl = std::make_unique<Impl>(path, read_only ? SQLite::OPEN_READONLY : SQLite::OPEN_READWRITE);
+    impl->read_only = read_only;
+    Configure(impl->db, read_only, false);
+    impl->version = CheckSchema(impl->db, path);
+    if (!read_only && impl->version < LatestVersion()) {
+      throw StoreError(fmt::format("{}: store has schema version {}, this cohortdb uses {}: run `cohortdb migrate {}`",
+                                   path, impl->version, LatestVersion(), path));
+    }
+    return Store(std::move(impl));
+  } catch (const SQLite::Exception& e) {
+    throw StoreError(fmt::format("{}: cannot open store: {}", path, e.what()));
+  }
+}
+
+std::vector<std::string> Store::Migrate(const std::string& path, std::optional<int> target_version) {
+  try {
+    SQLite::Database db(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+    Configure(db, false, IsMemory(path));
+    return ApplyMigrations(db, path, target_version);
+  } catch (const SQLite::Exception& e) {
+    throw StoreError(fmt::format("{}: cannot migrate store: {}", path, e.what()));
+  }
+}
+
+SchemaStatus Store::Inspect(const std::string& path) {
+  if (!std::filesystem::exists(path)) throw StoreError(fmt::format("{}: no such store", path));
+  try {
+    SQLite::Database db(path, SQLite::OPEN_READONLY);
+    SchemaStatus status;
+    status.current_version = LatestVersion();
+    status.store_version = PragmaInt(db, "user_version");
+    for (const auto& m : EmbeddedMigrations()) {
+      if (m.version > status.store_version) status.pending.emplace_back(m.name);
+    }
+    return status;
+  } catch (const SQLite::Exception& e) {
+    throw StoreError(fmt::format("{}: cannot read store: {}", path, e.what()));
+  }
+}
+
+void Store::Exec(std::string_view sql) {
+  try {
+    impl_->db.exec(std::string(sql));
+  } catch (const SQLite::Exception& e) {
+    throw StoreError(fmt::format("{}: {}", impl_->path, e.what()));
+  }
+}
+
+QueryResult Store::Query(std::string_view sql, const std::vector<SqlValue>& params) {
+  QueryResult result;
+  ForEachRow(sql, params, [&](const std::vector<SqlValue>& row) { result.rows.push_back(row); },
+             &result.columns);
+  return result;
+}
+
+void Store::ForEachRow(std::string_view sql, const std::vector<SqlValue>& params,
+                       const std::function<void(const std::vector<SqlValue>&)>& on_row,
+                       std::vector<std::string>* columns) {
+  PreparedStatement statement(impl_->db.getHandle(), sql, impl_->path);
+  statement.Bind(params);
+  if (columns != nullptr) *columns = statement.ColumnNames();
+  statement.Run(on_row);
+}
+
+ScriptResult Store::GuardedScript(std::string_view sql, bool allow_writes, std::chrono::milliseconds time_limit,
+                                  const std::vector<SqlValue>& params) {
+  if (allow_writes && impl_->read_only) {
+    throw StoreError(fmt::format("{}: store was opened read-only; cannot run with --write", impl_->path));
+  }
+  // The savepoint is opened and closed outside the guard, which refuses
+  // transaction control inside a writable script.
+  sqlite3* db = impl_->db.getHandle();
+  const bool transaction = allow_writes;
+  if (transaction) Exec("SAVEPOINT cohortdb_user_script");
+  ScriptResult script;
+  try {
+    GuardScope scope(impl_->guard, db, allow_writes, time_limit);
+    RunScript(db, sql, params, impl_->guard, impl_->path,
+              [&](QueryResult&& result) { script.results.push_back(std::move(result)); });
+  } catch (...) {
+    if (transaction) {
+      sqlite3_exec(db, "ROLLBACK TO cohortdb_user_script; RELEASE cohortdb_user_script", nullptr, nullptr, nullptr);
+    }
+    throw;
+  }
+  if (transaction) Exec("RELEASE cohortdb_user_script");
+  return script;
+}
+
+QueryResult Store::GuardedQuery(std::string_view sql, const std::vector<SqlValue>& params,
+                                std::chrono::milliseconds time_limit) {
+  GuardScope scope(impl_->guard, impl_->db.getHandle(), false, time_limit);
+  QueryResult result;
+  int statements = 0;
+  RunScript(impl_->db.getHandle(), sql, params, impl_->guard, impl_->path, [&](QueryResult&& r) {
+    ++statements;
+    result = std::move(r);
+  });
+  if (statements != 1) {
+    throw InputError(fmt::format("frame query must be exactly one SELECT statement, found {}", statements));
+  }
+  return result;
+}
+
+Store::Transaction::Transaction(Store& store) : store_(store) { store_.Exec("BEGIN IMMEDIATE"); }
+
+Store::Transaction::~Transaction() {
+  if (!done_) sqlite3_exec(store_.database().getHandle(), "ROLLBACK", nullptr, nullptr, nullptr);
+}
+
+void Store::Transaction::Commit() {
+  store_.Exec("COMMIT");
+  done_ = true;
+}
+
+void Store::RefreshPivots(const std::string& study_code) {
+  const PivotDefinition pivot = LoadPivotDefinition(*this, study_code);
+  Transaction transaction(*this);
+  Exec(fmt::format("DROP VIEW IF EXISTS wide_{0}; DROP VIEW IF EXISTS wide_{0}_visit;", study_code));
+  Exec(fmt::format("CREATE VIEW wide_{} AS\n{}", study_code, WideSelectSql(pivot, false, CensorRule::kExclude)));
+  Exec(fmt::format("CREATE VIEW wide_{}_visit AS\n{}", study_code, WideSelectSql(pivot, true, CensorRule::kExclude)));
+  transaction.Commit();
+}
+
+std::string Store::DataFingerprint() {
+  Sha256 hash;
+  ForEachRow(
+      "SELECT batch_id, file_sha256, spec_sha256, rows_loaded, rows_rejected, status FROM import_batch "
+      "ORDER BY batch_id",
+      {}, [&](const std::vector<SqlValue>& row) {
+        for (const SqlValue& v : row) {
+          const std::string text = FormatSqlValue(v);
+          hash.Update(text.data(), text.size());
+          hash.Update("|", 1);
+        }
+        hash.Update("\n", 1);
+      });
+  return hash.FinishHex();
+}
+
+}  // namespace cohortdb

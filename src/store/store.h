@@ -1,0 +1,141 @@
+#pragma once
+// Store: one cohortdb file, an SQLite database whose schema is built only by
+// the embedded migrations. A Store owns one connection; it is not thread-safe
+// (use one Store per thread). Every connection has foreign keys on, WAL
+// journaling, and the statistical aggregates of aggregates.h registered.
+//
+// Opening never changes the schema except through Create() and Migrate().
+// Open() refuses a store written by a newer cohortdb and one whose applied
+// migrations were edited afterwards (checksum mismatch), with a StoreError.
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/value.h"
+
+namespace SQLite {
+class Database;
+}
+
+namespace cohortdb {
+
+// The statements of one query text with their results (several statements may
+// be given to the sql command; each yields one result, possibly without columns).
+struct ScriptResult {
+  std::vector<QueryResult> results;
+};
+
+enum class OpenMode {
+  kReadWrite,  // normal use: imports, analyses
+  kReadOnly,   // read-only connection plus the write-denying guard (see GuardedQuery)
+};
+
+// Where a store's schema stands relative to this build.
+struct SchemaStatus {
+  int store_version = 0;     // PRAGMA user_version of the file
+  int current_version = 0;   // the newest embedded migration
+  std::vector<std::string> pending;  // names of migrations not yet applied
+};
+
+class Store {
+ public:
+  // Creates a new store at "path" (refuses an existing non-empty file) and
+  // applies every migration. ":memory:" creates a private in-memory store.
+  static Store Create(const std::string& path);
+
+  // Opens an existing store. Throws StoreError if the file does not exist, is
+  // not a cohortdb store, was written by a newer cohortdb, or has an edited
+  // migration. An older store opens read-only (kReadOnly) but kReadWrite
+  // requires it to be migrated first (the error says `cohortdb migrate`).
+  static Store Open(const std::string& path, OpenMode mode = OpenMode::kReadWrite);
+
+  // Opens "path" (creating it if missing) and applies pending migrations up
+  // to "target_version" (default: all), each in its own transaction. Returns
+  // the names of the migrations applied (empty if none were pending).
+  static std::vector<std::string> Migrate(const std::string& path,
+                                          std::optional<int> target_version = std::nullopt);
+
+  // Reports the schema status of a store file without changing it.
+  static SchemaStatus Inspect(const std::string& path);
+
+  Store(Store&&) noexcept;
+  Store& operator=(Store&&) noexcept;
+  ~Store();
+
+  const std::string& path() const;
+  bool read_only() const;
+  int schema_version() const;
+
+  // Runs trusted SQL written by cohortdb itself (several statements allowed).
+  void Exec(std::string_view sql);
+
+  // Runs one trusted statement with bound parameters (?1, ?2, ... or ?) and
+  // returns its rows.
+  QueryResult Query(std::string_view sql, const std::vector<SqlValue>& params = {});
+
+  // Streams the rows of one trusted statement to "on_row" without
+  // materialising them (for large frames).
+  void ForEachRow(std::string_view sql, const std::vector<SqlValue>& params,
+                  const std::function<void(const std::vector<SqlValue>&)>& on_row,
+                  std::vector<std::string>* columns = nullptr);
+
+  // Runs user-written SQL (several statements allowed) under the guard: an
+  // authorizer that refuses every write, schema change, ATTACH/DETACH, PRAGMA
+  // that changes state, and load_extension; SQLite's defensive flag; and a
+  // time limit. Refusals throw StoreError saying what was refused and that
+  // `--write` allows writes. With "allow_writes" the authorizer still refuses
+  // ATTACH and load_extension, and the statements run in one transaction
+  // that rolls back on any error. Parameters bind to the last statement only
+  // when given.
+  ScriptResult GuardedScript(std::string_view sql, bool allow_writes = false,
+                             std::chrono::milliseconds time_limit = std::chrono::seconds(60),
+                             const std::vector<SqlValue>& params = {});
+
+  // One user-written SELECT under the read-only guard, with bound parameters.
+  // For analysis frames: throws InputError if "sql" is not a single
+  // read-only statement.
+  QueryResult GuardedQuery(std::string_view sql, const std::vector<SqlValue>& params = {},
+                           std::chrono::milliseconds time_limit = std::chrono::seconds(300));
+
+  // A transaction on this store: rolls back in its destructor unless Commit()
+  // ran. Nested transactions are not supported.
+  class Transaction {
+   public:
+    explicit Transaction(Store& store);
+    ~Transaction();
+    Transaction(const Transaction&) = delete;
+    Transaction& operator=(const Transaction&) = delete;
+    void Commit();
+
+   private:
+    Store& store_;
+    bool done_ = false;
+  };
+
+  // Regenerates the pivot views of one study from its variable catalog:
+  //   wide_<study>        one row per participant;
+  //   wide_<study>_visit  one row per participant and visit.
+  // Call after the catalog or the visits of a study change.
+  void RefreshPivots(const std::string& study_code);
+
+  // A fingerprint of the store's data: SHA-256 over every import batch's
+  // identity (file and spec digests, counts). Equal fingerprints mean the
+  // same data was loaded.
+  std::string DataFingerprint();
+
+  // For src/store internals only (other layers must not include SQLiteCpp).
+  SQLite::Database& database();
+
+ private:
+  struct Impl;
+  explicit Store(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace cohortdb

@@ -1,0 +1,25 @@
+#pragma once
+// What `cohortdb info` reports about a store, as tables ready to print.
+
+#include <string>
+
+#include "common/value.h"
+
+namespace cohortdb {
+
+class Store;
+
+struct StoreSummary {
+  int schema_version = 0;
+  int current_version = 0;
+  std::int64_t file_bytes = 0;
+  QueryResult counts;       // table, rows
+  QueryResult studies;      // study, design, participants, sites, visits, variables
+  QueryResult variables;    // study, variable, kind, type, unit, range, records
+  QueryResult batches;      // the 10 most recent import batches
+  QueryResult quarantine;   // rejected rows kept per batch
+};
+
+StoreSummary Summarize(Store& store);
+
+}  // namespace cohortdb
