@@ -1,0 +1,66 @@
+#pragma once
+// The analysis registry: every analysis command (describe, correlate, compare,
+// regress, logistic, prevalence, mediate, meta) with its options, in one static
+// table from which the CLI builds its subcommands and recipes validate their
+// steps. Each analysis lives in its own file and reads its rows with one SQL
+// query over the store (the frame).
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "common/result.h"
+
+namespace cohortdb {
+class Store;
+}
+
+namespace cohortdb::analysis {
+
+// What an option holds. Lists are given as repeated or comma-separated values
+// on the command line and as TOML arrays in recipes.
+enum class OptionType { kString, kStringList, kInteger, kNumber, kFlag };
+
+struct OptionSpec {
+  const char* name;         // without dashes: "frame", "per-sd", "by"
+  OptionType type;
+  const char* help;
+  bool required = false;
+};
+
+// A request: the analysis name and its options as a JSON object keyed by
+// option name (lists as arrays, flags as booleans).
+struct AnalysisRequest {
+  std::string command;
+  nlohmann::ordered_json options = nlohmann::ordered_json::object();
+};
+
+struct AnalysisSpec {
+  const char* name;
+  const char* summary;
+  const char* example;
+  std::vector<OptionSpec> options;
+  // Runs the analysis. Throws InputError for bad options, unknown variables
+  // or a frame that does not compile, NumericalError when the model cannot
+  // be computed.
+  std::function<AnalysisResultSet(Store&, const AnalysisRequest&)> run;
+};
+
+// Every analysis, in the order help lists them.
+const std::vector<AnalysisSpec>& Analyses();
+
+// The spec named "name", or nullptr.
+const AnalysisSpec* FindAnalysis(const std::string& name);
+
+// Checks a request completely without computing anything: the analysis
+// exists, every option is known and of the right type, required options are
+// present, the frame SQL compiles against the store and every variable named
+// exists in it. Throws InputError naming the option or variable.
+void ValidateRequest(Store& store, const AnalysisRequest& request);
+
+// Validates, then runs the request.
+AnalysisResultSet RunAnalysis(Store& store, const AnalysisRequest& request);
+
+}  // namespace cohortdb::analysis
