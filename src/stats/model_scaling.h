@@ -1,0 +1,60 @@
+#pragma once
+// Internal column scaling shared by the regression fitters (logistic.cpp,
+// mixed_logistic.cpp). Not part of the user-facing API.
+//
+// Fitting works on a scaled copy of the design, built block by block so that the
+// full n x p matrix is never duplicated: each kept column is divided by its SD
+// and, when the design has an intercept column (all values exactly 1), centred
+// on its mean. Predictors measured on scales 1e-3 and 1e4 then give a
+// well-conditioned X'WX. Coefficients and their covariance are mapped back to
+// the user's scale with Transform(). Columns judged aliased (a linear
+// combination of earlier columns, in column order as R's QR does) are left out.
+
+#include <string>
+#include <vector>
+
+#include <Eigen/Dense>
+
+namespace cohortdb::stats::detail {
+
+class ScaledDesign {
+ public:
+  // Scales the columns of `x` (which must outlive this object). Throws
+  // NumericalError naming the column when a value is not finite.
+  ScaledDesign(const Eigen::MatrixXd& x, const std::vector<std::string>& names, const char* caller);
+
+  Eigen::Index rows() const { return x_.rows(); }
+  // Number of kept (non-aliased) columns.
+  Eigen::Index cols() const { return static_cast<Eigen::Index>(kept_.size()); }
+  // Original column index of kept column k.
+  const std::vector<Eigen::Index>& kept() const { return kept_; }
+  // Original column indices judged aliased, in column order.
+  const std::vector<Eigen::Index>& aliased() const { return aliased_; }
+  // Position of the intercept among the kept columns, or -1.
+  Eigen::Index intercept() const { return intercept_; }
+
+  // Rows [begin, begin + out.rows()) of the scaled kept columns into `out`
+  // (resized to rows x cols()).
+  void Block(Eigen::Index begin, Eigen::Index rows, Eigen::MatrixXd& out) const;
+
+  // beta_user = T * beta_scaled over the kept columns (cols() x cols()).
+  Eigen::MatrixXd Transform() const;
+
+  // The block size used by callers that stream the design.
+  static constexpr Eigen::Index kBlockRows = 2048;
+
+ private:
+  void DetectAliased();
+
+  const Eigen::MatrixXd& x_;
+  std::vector<Eigen::Index> kept_;
+  std::vector<Eigen::Index> aliased_;
+  Eigen::Index intercept_ = -1;
+  Eigen::VectorXd centre_;  // per original column
+  Eigen::VectorXd scale_;   // per original column
+};
+
+// Sample SD (n - 1 denominator) of a column; NaN for fewer than two rows.
+double ColumnSd(const Eigen::MatrixXd& x, Eigen::Index column);
+
+}  // namespace cohortdb::stats::detail
