@@ -1,0 +1,297 @@
+#include "store/provenance.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <ctime>
+#include <map>
+#include <limits>
+#include <set>
+#include <tuple>
+
+#include <fmt/format.h>
+
+#include "common/error.h"
+#include "common/version.h"
+#include "store/store.h"
+
+namespace cohortdb {
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+SqlValue Real(double value) {
+  if (std::isnan(value)) return std::monostate{};
+  return value;
+}
+
+SqlValue Probability(double value) {
+  if (std::isnan(value)) return std::monostate{};
+  // Rounding can leave an adjusted p a hair above 1; the column's CHECK
+  // would refuse it.
+  if (value > 1.0 && value < 1.0 + 1e-9) return 1.0;
+  return value;
+}
+
+SqlValue OptionalInt(const std::optional<std::int64_t>& value) {
+  if (!value) return std::monostate{};
+  return *value;
+}
+
+SqlValue JsonText(const Json& value, bool null_as_empty_object) {
+  if (value.is_null()) {
+    if (null_as_empty_object) return std::string("{}");
+    return std::monostate{};
+  }
+  return value.dump();
+}
+
+// The current time minus "elapsed_ms", as 2026-11-22T04:48:24.123Z.
+std::string StartedAt(double elapsed_ms) {
+  using namespace std::chrono;
+  const auto now = system_clock::now();
+  const auto start = now - duration_cast<system_clock::duration>(duration<double, std::milli>(elapsed_ms));
+  const auto ms = duration_cast<milliseconds>(start.time_since_epoch()).count();
+  const std::time_t seconds = static_cast<std::time_t>(ms / 1000);
+  std::tm utc{};
+  gmtime_r(&seconds, &utc);
+  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", utc.tm_year + 1900, utc.tm_mon + 1, utc.tm_mday,
+                     utc.tm_hour, utc.tm_min, utc.tm_sec, ms % 1000);
+}
+
+double AsReal(const SqlValue& value) {
+  if (const auto* d = std::get_if<double>(&value)) return *d;
+  if (const auto* i = std::get_if<std::int64_t>(&value)) return static_cast<double>(*i);
+  return std::numeric_limits<double>::quiet_NaN();
+}
+
+std::optional<std::int64_t> AsOptionalInt(const SqlValue& value) {
+  if (const auto* i = std::get_if<std::int64_t>(&value)) return *i;
+  if (const auto* d = std::get_if<double>(&value)) return static_cast<std::int64_t>(*d);
+  return std::nullopt;
+}
+
+std::string AsText(const SqlValue& value) {
+  if (const auto* s = std::get_if<std::string>(&value)) return *s;
+  if (std::holds_alternative<std::monostate>(value)) return "";
+  return FormatSqlValue(value);
+}
+
+Json AsJson(const SqlValue& value) {
+  if (const auto* s = std::get_if<std::string>(&value)) return Json::parse(*s, nullptr, false);
+  return Json::object();
+}
+
+constexpr const char* kRunColumns =
+    "SELECT r.run_id, r.command, r.parameters, r.recipe_id, c.name, c.version, r.recipe_step, "
+    "r.data_fingerprint, r.tool_version, r.started_at, r.elapsed_ms, r.rows_used, r.rows_excluded, "
+    "r.min_cell, r.summary, r.diagnostics "
+    "FROM analysis_run r LEFT JOIN recipe c ON c.recipe_id = r.recipe_id ";
+
+AnalysisRunInfo RunFromRow(const std::vector<SqlValue>& row) {
+  AnalysisRunInfo info;
+  info.run_id = *AsOptionalInt(row[0]);
+  info.command = AsText(row[1]);
+  info.parameters = AsJson(row[2]);
+  info.recipe_id = AsOptionalInt(row[3]);
+  info.recipe_name = AsText(row[4]);
+  info.recipe_version = AsOptionalInt(row[5]);
+  info.recipe_step = AsText(row[6]);
+  info.data_fingerprint = AsText(row[7]);
+  info.tool_version = AsText(row[8]);
+  info.started_at = AsText(row[9]);
+  info.elapsed_ms = AsReal(row[10]);
+  info.rows_used = AsOptionalInt(row[11]).value_or(0);
+  info.rows_excluded = AsOptionalInt(row[12]).value_or(0);
+  info.min_cell = AsOptionalInt(row[13]);
+  info.summary = AsJson(row[14]);
+  info.diagnostics = AsJson(row[15]);
+  return info;
+}
+
+// The fields of a row compared by a diff, in the order they are reported.
+std::vector<std::pair<std::string, std::optional<double>>> Fields(const ResultRow& row) {
+  auto value = [](double v) -> std::optional<double> {
+    if (std::isnan(v)) return std::nullopt;
+    return v;
+  };
+  std::vector<std::pair<std::string, std::optional<double>>> fields = {
+      {"estimate", value(row.estimate)}, {"std_error", value(row.std_error)},
+      {"statistic", value(row.statistic)}, {"p_value", value(row.p_value)},
+      {"conf_low", value(row.conf_low)}, {"conf_high", value(row.conf_high)},
+  };
+  fields.emplace_back("n", row.n ? std::optional<double>(static_cast<double>(*row.n)) : std::nullopt);
+  if (row.extra.is_object()) {
+    for (const auto& [key, v] : row.extra.items()) {
+      if (v.is_number()) fields.emplace_back(key, v.get<double>());
+      if (v.is_null()) fields.emplace_back(key, std::nullopt);
+    }
+  }
+  return fields;
+}
+
+bool SameValue(const std::optional<double>& a, const std::optional<double>& b, double tolerance) {
+  if (!a || !b) return !a && !b;
+  if (*a == *b) return true;
+  if (tolerance <= 0) return false;
+  return std::fabs(*a - *b) <= tolerance * std::max(std::fabs(*a), std::fabs(*b));
+}
+
+struct RowKey {
+  std::string section, stratum, term;
+  bool operator<(const RowKey& o) const {
+    return std::tie(section, stratum, term) < std::tie(o.section, o.stratum, o.term);
+  }
+};
+
+// Keys of a run's rows in order, numbering repeated keys ("term #2").
+std::vector<RowKey> KeysOf(const std::vector<ResultRow>& rows) {
+  std::map<RowKey, int> seen;
+  std::vector<RowKey> keys;
+  keys.reserve(rows.size());
+  for (const ResultRow& row : rows) {
+    RowKey key{row.section, row.stratum, row.term};
+    const int count = ++seen[key];
+    if (count > 1) key.term = fmt::format("{} #{}", row.term, count);
+    keys.push_back(std::move(key));
+  }
+  return keys;
+}
+
+}  // namespace
+
+std::int64_t RecordAnalysisRun(Store& store, const AnalysisResultSet& result,
+                               std::optional<std::int64_t> recipe_id, const std::string& recipe_step,
+                               double elapsed_ms) {
+  if (result.command.empty()) throw StoreError("cannot record an analysis run without a command name");
+  const std::string fingerprint = store.DataFingerprint();
+  Store::Transaction transaction(store);
+  const QueryResult inserted = store.Query(
+      "INSERT INTO analysis_run (command, parameters, recipe_id, recipe_step, data_fingerprint, tool_version, "
+      "started_at, elapsed_ms, rows_used, rows_excluded, min_cell, summary, diagnostics) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) RETURNING run_id",
+      {result.command, JsonText(result.parameters, true), OptionalInt(recipe_id),
+       recipe_step.empty() ? SqlValue(std::monostate{}) : SqlValue(recipe_step), fingerprint,
+       std::string(kVersion), StartedAt(elapsed_ms), std::max(0.0, elapsed_ms), result.rows_used,
+       result.rows_excluded, OptionalInt(result.min_cell), JsonText(result.summary, false),
+       JsonText(result.diagnostics, false)});
+  const std::int64_t run_id = std::get<std::int64_t>(inserted.rows.at(0).at(0));
+  std::int64_t index = 0;
+  for (const ResultRow& row : result.rows) {
+    store.Query(
+        "INSERT INTO analysis_result (run_id, row_index, section, stratum, term, estimate, std_error, statistic, "
+        "p_value, conf_low, conf_high, n, extra) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+        {run_id, index++, row.section, row.stratum.empty() ? SqlValue(std::monostate{}) : SqlValue(row.stratum),
+         row.term, Real(row.estimate), Real(row.std_error), Real(row.statistic), Probability(row.p_value),
+         Real(row.conf_low), Real(row.conf_high), OptionalInt(row.n),
+         row.extra.is_object() && row.extra.empty() ? SqlValue(std::monostate{}) : JsonText(row.extra, false)});
+  }
+  transaction.Commit();
+  return run_id;
+}
+
+std::vector<AnalysisRunInfo> ListAnalysisRuns(Store& store) {
+  std::vector<AnalysisRunInfo> runs;
+  store.ForEachRow(std::string(kRunColumns) + "ORDER BY r.run_id", {},
+                   [&](const std::vector<SqlValue>& row) { runs.push_back(RunFromRow(row)); });
+  return runs;
+}
+
+std::optional<StoredRun> LoadAnalysisRun(Store& store, std::int64_t run_id) {
+  const QueryResult found = store.Query(std::string(kRunColumns) + "WHERE r.run_id = ?1", {run_id});
+  if (found.rows.empty()) return std::nullopt;
+  StoredRun run;
+  run.info = RunFromRow(found.rows.front());
+  store.ForEachRow(
+      "SELECT section, stratum, term, estimate, std_error, statistic, p_value, conf_low, conf_high, n, extra "
+      "FROM analysis_result WHERE run_id = ?1 ORDER BY row_index",
+      {run_id}, [&](const std::vector<SqlValue>& r) {
+        ResultRow row;
+        row.section = AsText(r[0]);
+        row.stratum = AsText(r[1]);
+        row.term = AsText(r[2]);
+        row.estimate = AsReal(r[3]);
+        row.std_error = AsReal(r[4]);
+        row.statistic = AsReal(r[5]);
+        row.p_value = AsReal(r[6]);
+        row.conf_low = AsReal(r[7]);
+        row.conf_high = AsReal(r[8]);
+        row.n = AsOptionalInt(r[9]);
+        row.extra = AsJson(r[10]);
+        run.rows.push_back(std::move(row));
+      });
+  return run;
+}
+
+RunDiff DiffRuns(const StoredRun& a, const StoredRun& b, double relative_tolerance) {
+  if (a.info.command != b.info.command) {
+    throw InputError(fmt::format(
+        "cannot diff run {} ({}) with run {} ({}): --diff compares two runs of the same analysis command",
+        a.info.run_id, a.info.command, b.info.run_id, b.info.command));
+  }
+  RunDiff diff;
+  diff.run_a = a.info;
+  diff.run_b = b.info;
+  diff.fingerprint_changed = a.info.data_fingerprint != b.info.data_fingerprint;
+  diff.tool_version_changed = a.info.tool_version != b.info.tool_version;
+
+  const Json& pa = a.info.parameters.is_object() ? a.info.parameters : Json::object();
+  const Json& pb = b.info.parameters.is_object() ? b.info.parameters : Json::object();
+  for (const auto& [key, value] : pa.items()) {
+    auto it = pb.find(key);
+    if (it == pb.end()) {
+      diff.parameters.push_back({key, value, Json()});
+    } else if (*it != value) {
+      diff.parameters.push_back({key, value, *it});
+    }
+  }
+  for (const auto& [key, value] : pb.items()) {
+    if (!pa.contains(key)) diff.parameters.push_back({key, Json(), value});
+  }
+
+  const std::vector<RowKey> keys_a = KeysOf(a.rows);
+  const std::vector<RowKey> keys_b = KeysOf(b.rows);
+  std::map<RowKey, const ResultRow*> rows_a;
+  for (std::size_t i = 0; i < a.rows.size(); ++i) rows_a[keys_a[i]] = &a.rows[i];
+  std::set<RowKey> matched;
+  for (std::size_t i = 0; i < b.rows.size(); ++i) {
+    const RowKey& key = keys_b[i];
+    auto it = rows_a.find(key);
+    if (it == rows_a.end()) {
+      diff.rows.push_back({RowChange::kAdded, key.section, key.stratum, key.term, {}});
+      continue;
+    }
+    matched.insert(key);
+    const auto fields_a = Fields(*it->second);
+    const auto fields_b = Fields(b.rows[i]);
+    std::map<std::string, std::optional<double>> old_values(fields_a.begin(), fields_a.end());
+    RowDiff row{RowChange::kChanged, key.section, key.stratum, key.term, {}};
+    std::set<std::string> seen;
+    for (const auto& [field, value] : fields_b) {
+      seen.insert(field);
+      auto old = old_values.find(field);
+      const std::optional<double> old_value = old == old_values.end() ? std::nullopt : old->second;
+      if (!SameValue(old_value, value, relative_tolerance)) row.values.push_back({field, old_value, value});
+    }
+    for (const auto& [field, value] : fields_a) {
+      if (!seen.count(field) && value) row.values.push_back({field, value, std::nullopt});
+    }
+    if (!row.values.empty()) diff.rows.push_back(std::move(row));
+  }
+  for (std::size_t i = 0; i < a.rows.size(); ++i) {
+    if (!matched.count(keys_a[i])) {
+      diff.rows.push_back({RowChange::kRemoved, keys_a[i].section, keys_a[i].stratum, keys_a[i].term, {}});
+    }
+  }
+  return diff;
+}
+
+RunDiff DiffAnalysisRuns(Store& store, std::int64_t run_a, std::int64_t run_b, double relative_tolerance) {
+  auto a = LoadAnalysisRun(store, run_a);
+  if (!a) throw InputError(fmt::format("no analysis run {} in {}", run_a, store.path()));
+  auto b = LoadAnalysisRun(store, run_b);
+  if (!b) throw InputError(fmt::format("no analysis run {} in {}", run_b, store.path()));
+  return DiffRuns(*a, *b, relative_tolerance);
+}
+
+}  // namespace cohortdb

@@ -1,0 +1,114 @@
+#pragma once
+// Provenance of analysis results: every analysis executed (from the command
+// line or a recipe step) is recorded as one analysis_run row with its
+// analysis_result rows, and can be listed, loaded and compared later.
+//
+// All functions take the caller's Store; none is thread-safe beyond what Store
+// is. Reads never change the store.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "common/result.h"
+
+namespace cohortdb {
+
+class Store;
+
+// One analysis_run row, with the recipe it came from (if any).
+struct AnalysisRunInfo {
+  std::int64_t run_id = 0;
+  std::string command;
+  nlohmann::ordered_json parameters = nlohmann::ordered_json::object();
+  std::optional<std::int64_t> recipe_id;
+  std::string recipe_name;               // empty when not run from a recipe
+  std::optional<std::int64_t> recipe_version;
+  std::string recipe_step;               // empty when not run from a recipe
+  std::string data_fingerprint;
+  std::string tool_version;
+  std::string started_at;                // ISO 8601 UTC
+  double elapsed_ms = 0;
+  std::int64_t rows_used = 0;
+  std::int64_t rows_excluded = 0;
+  std::optional<std::int64_t> min_cell;
+  nlohmann::ordered_json summary = nlohmann::ordered_json::object();
+  nlohmann::ordered_json diagnostics = nlohmann::ordered_json::object();
+};
+
+// A run with its result rows in their original order (NULLs read back as NaN).
+struct StoredRun {
+  AnalysisRunInfo info;
+  std::vector<ResultRow> rows;
+};
+
+// Writes one analysis_run row for "result" (command, parameters, the store's
+// DataFingerprint(), kVersion, start time = now - elapsed_ms) and one
+// analysis_result row per result row (NaN stored as NULL), in one transaction;
+// returns the new run_id. "recipe_id" must name an existing recipe version;
+// "recipe_step" is stored only when non-empty. Must not be called inside
+// another Store::Transaction. Throws StoreError if the store refuses the write.
+std::int64_t RecordAnalysisRun(Store& store, const AnalysisResultSet& result,
+                               std::optional<std::int64_t> recipe_id, const std::string& recipe_step,
+                               double elapsed_ms);
+
+// Every run, oldest first.
+std::vector<AnalysisRunInfo> ListAnalysisRuns(Store& store);
+
+// The run "run_id" with its rows; nullopt if there is no such run.
+std::optional<StoredRun> LoadAnalysisRun(Store& store, std::int64_t run_id);
+
+// What changed between two runs of the same analysis.
+struct ParameterChange {
+  std::string name;
+  nlohmann::ordered_json old_value;  // null when the parameter was added
+  nlohmann::ordered_json new_value;  // null when the parameter was removed
+};
+
+struct ValueChange {
+  std::string field;  // "estimate", "std_error", ..., "n", or an extra column name
+  std::optional<double> old_value;   // nullopt when NULL/NaN
+  std::optional<double> new_value;
+  // new - old when both are present.
+  std::optional<double> delta() const {
+    if (!old_value || !new_value) return std::nullopt;
+    return *new_value - *old_value;
+  }
+};
+
+enum class RowChange { kChanged, kAdded, kRemoved };
+
+// One result row keyed by (section, stratum, term). A key seen k > 1 times in
+// a run is numbered: the second occurrence's term reads "term #2".
+struct RowDiff {
+  RowChange change = RowChange::kChanged;
+  std::string section;
+  std::string stratum;
+  std::string term;
+  std::vector<ValueChange> values;  // only for kChanged: the fields that differ
+};
+
+struct RunDiff {
+  AnalysisRunInfo run_a;
+  AnalysisRunInfo run_b;
+  std::vector<ParameterChange> parameters;
+  bool fingerprint_changed = false;
+  bool tool_version_changed = false;
+  std::vector<RowDiff> rows;  // changed, added and removed rows, in run_b's order then removed
+  bool Identical() const { return parameters.empty() && !fingerprint_changed && rows.empty(); }
+};
+
+// Compares two stored runs. Values are equal when both are NULL/NaN or they
+// agree to a relative tolerance of "relative_tolerance" (default: exactly).
+// Throws InputError when a run does not exist or the runs are of different
+// commands ("cannot diff run 3 (regress) with run 4 (logistic): ...").
+RunDiff DiffAnalysisRuns(Store& store, std::int64_t run_a, std::int64_t run_b,
+                         double relative_tolerance = 0.0);
+
+// The same comparison on runs already loaded (no store access).
+RunDiff DiffRuns(const StoredRun& a, const StoredRun& b, double relative_tolerance = 0.0);
+
+}  // namespace cohortdb
