@@ -90,42 +90,6 @@ struct IrlsWork {
   }
 };
 
-std::string JoinNames(const std::vector<std::string>& names) {
-  std::string out;
-  for (size_t i = 0; i < names.size(); ++i) {
-    if (i > 0) out += i + 1 == names.size() ? " and " : ", ";
-    out += "'" + names[i] + "'";
-  }
-  return out;
-}
-
-void CheckInputs(const Eigen::MatrixXd& x, const std::vector<std::string>& names, const Eigen::VectorXd& y) {
-  if (static_cast<Index>(names.size()) != x.cols()) {
-    throw InputError("FitLogistic: " + std::to_string(names.size()) + " names for " + std::to_string(x.cols()) +
-                     " columns of x; expected one name per column");
-  }
-  if (y.size() != x.rows()) {
-    throw InputError("FitLogistic: y has " + std::to_string(y.size()) + " rows but x has " +
-                     std::to_string(x.rows()) + "; expected the same number");
-  }
-  if (x.cols() == 0) throw InputError("FitLogistic: x has no columns; expected at least one term");
-  if (x.rows() < 2) {
-    throw NumericalError("FitLogistic: need at least 2 rows, found " + std::to_string(x.rows()));
-  }
-  Index ones = 0;
-  for (Index i = 0; i < y.size(); ++i) {
-    if (!(y(i) == 0.0 || y(i) == 1.0)) {
-      throw NumericalError("FitLogistic: y row " + std::to_string(i + 1) + " is " + std::to_string(y(i)) +
-                           "; expected 0 or 1");
-    }
-    ones += y(i) == 1.0 ? 1 : 0;
-  }
-  if (ones == 0 || ones == y.size()) {
-    throw NumericalError(std::string("FitLogistic: y is ") + (ones == 0 ? "0" : "1") +
-                         " in every row; the model needs both outcomes");
-  }
-}
-
 }  // namespace
 
 const TermEstimate& LogisticFit::Term(std::string_view term) const {
@@ -134,12 +98,12 @@ const TermEstimate& LogisticFit::Term(std::string_view term) const {
     if (row.term == term) return row;
     known.push_back(row.term);
   }
-  throw InputError("logistic fit: no term '" + std::string(term) + "'; terms are " + JoinNames(known));
+  throw InputError("logistic fit: no term '" + std::string(term) + "'; terms are " + detail::JoinNames(known));
 }
 
 LogisticFit FitLogistic(const Eigen::MatrixXd& x, const std::vector<std::string>& names, const Eigen::VectorXd& y,
                         const LogisticOptions& options) {
-  CheckInputs(x, names, y);
+  detail::CheckBinaryModelInputs("FitLogistic", x, names, y);
   const ScaledDesign design(x, names, "FitLogistic");
   const Index n = x.rows();
   const Index q = design.cols();
@@ -150,7 +114,7 @@ LogisticFit FitLogistic(const Eigen::MatrixXd& x, const std::vector<std::string>
   fit.rank = q;
   for (Index j : design.aliased()) fit.aliased.push_back(names[static_cast<size_t>(j)]);
   if (!fit.aliased.empty()) {
-    fit.messages.push_back("term" + std::string(fit.aliased.size() > 1 ? "s " : " ") + JoinNames(fit.aliased) +
+    fit.messages.push_back("term" + std::string(fit.aliased.size() > 1 ? "s " : " ") + detail::JoinNames(fit.aliased) +
                            " aliased: a linear combination of earlier terms (for example constant or "
                            "duplicated); not estimable, reported as NaN");
   }
@@ -280,7 +244,7 @@ LogisticFit FitLogistic(const Eigen::MatrixXd& x, const std::vector<std::string>
         if (named) sep.terms.push_back(names[static_cast<size_t>(kept[static_cast<size_t>(a)])]);
       }
       sep.message = std::string(sep.complete ? "complete" : "quasi-complete") + " separation: " +
-                    JoinNames(sep.terms) + (sep.terms.size() > 1 ? " predict" : " predicts") + " the outcome " +
+                    detail::JoinNames(sep.terms) + (sep.terms.size() > 1 ? " predict" : " predicts") + " the outcome " +
                     (sep.complete ? "perfectly" : "perfectly in part of the data") +
                     "; the maximum likelihood estimate does not exist (estimates diverge, odds ratios are "
                     "infinite or zero); remove or merge the term, or use a penalised fit";

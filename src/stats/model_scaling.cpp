@@ -105,6 +105,42 @@ void ScaledDesign::DetectAliased() {
   kept_ = kept;
 }
 
+std::string JoinNames(const std::vector<std::string>& names) {
+  std::string out;
+  for (size_t i = 0; i < names.size(); ++i) {
+    if (i > 0) out += i + 1 == names.size() ? " and " : ", ";
+    out += "'" + names[i] + "'";
+  }
+  return out;
+}
+
+void CheckBinaryModelInputs(const char* caller, const Eigen::MatrixXd& x, const std::vector<std::string>& names, const Eigen::VectorXd& y) {
+  if (static_cast<Eigen::Index>(names.size()) != x.cols()) {
+    throw InputError(std::string(caller) + ": " + std::to_string(names.size()) + " names for " + std::to_string(x.cols()) +
+                     " columns of x; expected one name per column");
+  }
+  if (y.size() != x.rows()) {
+    throw InputError(std::string(caller) + ": y has " + std::to_string(y.size()) + " rows but x has " +
+                     std::to_string(x.rows()) + "; expected the same number");
+  }
+  if (x.cols() == 0) throw InputError(std::string(caller) + ": x has no columns; expected at least one term");
+  if (x.rows() < 2) {
+    throw NumericalError(std::string(caller) + ": need at least 2 rows, found " + std::to_string(x.rows()));
+  }
+  Eigen::Index ones = 0;
+  for (Eigen::Index i = 0; i < y.size(); ++i) {
+    if (!(y(i) == 0.0 || y(i) == 1.0)) {
+      throw NumericalError(std::string(caller) + ": y row " + std::to_string(i + 1) + " is " + std::to_string(y(i)) +
+                           "; expected 0 or 1");
+    }
+    ones += y(i) == 1.0 ? 1 : 0;
+  }
+  if (ones == 0 || ones == y.size()) {
+    throw NumericalError(std::string(std::string(caller) + ": y is ") + (ones == 0 ? "0" : "1") +
+                         " in every row; the model needs both outcomes");
+  }
+}
+
 double ColumnSd(const Eigen::MatrixXd& x, Eigen::Index column) {
   const Eigen::Index n = x.rows();
   if (n < 2) return std::numeric_limits<double>::quiet_NaN();
