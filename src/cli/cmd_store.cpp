@@ -43,11 +43,17 @@ std::function<int()> SetupMigrate(CLI::App& app) {
 std::function<int()> SetupInfo(CLI::App& app) {
   auto path = std::make_shared<std::string>();
   auto format = std::make_shared<std::string>("table");
+  auto schema = std::make_shared<bool>(false);
   app.add_option("STORE", *path, "Path of the store")->required();
+  app.add_flag("--schema", *schema, "Print the store's schema as SQL instead");
   app.add_option("--format", *format, "Output format: table|box|csv|json|markdown")
       ->check(CLI::IsMember({"table", "box", "csv", "json", "markdown"}));
-  return [path, format] {
+  return [path, format, schema] {
     Store store = Store::Open(*path, OpenMode::kReadOnly);
+    if (*schema) {
+      std::cout << SchemaSql(store);
+      return 0;
+    }
     const StoreSummary s = Summarize(store);
     const OutputFormat f = *ParseOutputFormat(*format);
     std::cout << fmt::format("store: {}\nschema version: {}{}\nsize: {:.1f} KiB\n", *path, s.schema_version,

@@ -22,4 +22,9 @@ struct StoreSummary {
 
 StoreSummary Summarize(Store& store);
 
+// The store's schema as SQL, every object in creation order with its CREATE
+// statement, generated views (wide_*) excluded. schema/schema.sql is this text
+// for a freshly created store.
+std::string SchemaSql(Store& store);
+
 }  // namespace cohortdb

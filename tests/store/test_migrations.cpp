@@ -1,0 +1,140 @@
+// Migrations: fresh store, upgrade from an older version, an edited (tampered)
+// migration, a store from a newer cohortdb, and schema/schema.sql equality.
+#include <catch2/catch.hpp>
+
+#include <SQLiteCpp/SQLiteCpp.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "common/error.h"
+#include "store/embedded_migrations.h"
+#include "store/store.h"
+#include "store/summary.h"
+#include "support/temp_dir.h"
+
+namespace cohortdb {
+namespace {
+
+int LatestVersion() { return EmbeddedMigrations().back().version; }
+
+}  // namespace
+
+TEST_CASE("a fresh store has every migration applied and recorded", "[store][migrations]") {
+  TempDir dir;
+  const std::string path = dir.File("fresh.cohortdb");
+  Store store = Store::Create(path);
+  CHECK(store.schema_version() == LatestVersion());
+  const auto applied = store.Query("SELECT version, name FROM schema_migration ORDER BY version");
+  REQUIRE(applied.rows.size() == EmbeddedMigrations().size());
+  CHECK(std::get<std::string>(applied.rows[0][1]) == "0001_init.sql");
+  CHECK(std::get<std::string>(store.Query("PRAGMA journal_mode").rows[0][0]) == "wal");
+  CHECK(std::get<std::int64_t>(store.Query("PRAGMA foreign_keys").rows[0][0]) == 1);
+}
+
+TEST_CASE("init refuses an existing file", "[store][migrations]") {
+  TempDir dir;
+  const std::string path = dir.File("exists.cohortdb");
+  Store::Create(path);
+  REQUIRE_THROWS_WITH(Store::Create(path),
+                      path + ": file already exists; use `cohortdb migrate " + path + "` to upgrade it");
+}
+
+TEST_CASE("opening a missing store says how to create one", "[store][migrations]") {
+  TempDir dir;
+  const std::string path = dir.File("missing.cohortdb");
+  REQUIRE_THROWS_WITH(Store::Open(path), path + ": no such store; create it with `cohortdb init " + path + "`");
+  CHECK_FALSE(std::filesystem::exists(path));
+}
+
+TEST_CASE("an older store is refused for writing and upgraded by migrate", "[store][migrations]") {
+  REQUIRE(LatestVersion() >= 2);
+  TempDir dir;
+  const std::string path = dir.File("old.cohortdb");
+  const auto first = Store::Migrate(path, 1);
+  REQUIRE(first == std::vector<std::string>{"0001_init.sql"});
+  CHECK(Store::Inspect(path).store_version == 1);
+
+  REQUIRE_THROWS_WITH(Store::Open(path, OpenMode::kReadWrite),
+                      Catch::Contains("store has schema version 1") && Catch::Contains("run `cohortdb migrate"));
+  // Reading an older store is fine.
+  CHECK(Store::Open(path, OpenMode::kReadOnly).schema_version() == 1);
+
+  const auto rest = Store::Migrate(path);
+  CHECK(rest.size() == EmbeddedMigrations().size() - 1);
+  CHECK(Store::Inspect(path).store_version == LatestVersion());
+  Store store = Store::Open(path);
+  CHECK(std::get<std::int64_t>(store.Query("SELECT count(*) FROM unit_conversion").rows[0][0]) > 0);
+  CHECK(Store::Migrate(path).empty());  // nothing left to do
+}
+
+TEST_CASE("an edited migration is detected and the store refused", "[store][migrations]") {
+  TempDir dir;
+  const std::string path = dir.File("tampered.cohortdb");
+  Store::Create(path);
+  {
+    // What an edited 0001_init.sql looks like from the store: the applied
+    // checksum no longer matches the embedded text.
+    SQLite::Database db(path, SQLite::OPEN_READWRITE);
+    db.exec("UPDATE schema_migration SET sha256 = '" + std::string(64, '0') + "' WHERE version = 1");
+  }
+  REQUIRE_THROWS_WITH(Store::Open(path),
+                      Catch::Contains("migration 1 was edited after it was applied") &&
+                          Catch::Contains("0001_init.sql"));
+  REQUIRE_THROWS_AS(Store::Migrate(path), StoreError);
+}
+
+TEST_CASE("a store written by a newer cohortdb is refused", "[store][migrations]") {
+  TempDir dir;
+  const std::string path = dir.File("newer.cohortdb");
+  Store::Create(path);
+  {
+    SQLite::Database db(path, SQLite::OPEN_READWRITE);
+    db.exec("PRAGMA user_version = 999");
+  }
+  const std::string expected = path + ": store has schema version 999, written by a newer cohortdb; " +
+                               "this cohortdb knows versions up to " + std::to_string(LatestVersion()) +
+                               ": upgrade cohortdb";
+  REQUIRE_THROWS_WITH(Store::Open(path), expected);
+  REQUIRE_THROWS_WITH(Store::Open(path, OpenMode::kReadOnly), expected);
+  REQUIRE_THROWS_WITH(Store::Migrate(path), expected);
+}
+
+TEST_CASE("a foreign SQLite file is not taken for a store", "[store][migrations]") {
+  TempDir dir;
+  const std::string path = dir.File("other.sqlite");
+  {
+    SQLite::Database db(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+    db.exec("CREATE TABLE t (x)");
+  }
+  REQUIRE_THROWS_WITH(Store::Open(path), path + ": not a cohortdb store (an SQLite file with other tables)");
+  REQUIRE_THROWS_WITH(Store::Migrate(path), path + ": not a cohortdb store (an SQLite file with other tables)");
+}
+
+TEST_CASE("migrating an empty store produces exactly schema/schema.sql", "[store][schema]") {
+  Store store = Store::Create(":memory:");
+  std::ifstream in(std::string(COHORTDB_SOURCE_DIR) + "/schema/schema.sql");
+  REQUIRE(in);
+  std::stringstream expected;
+  expected << in.rdbuf();
+  // On mismatch: run tools/dump-schema after adding a migration.
+  CHECK(SchemaSql(store) == expected.str());
+}
+
+TEST_CASE("the schema enforces its closed sets and ranges", "[store][schema]") {
+  Store store = Store::Create(":memory:");
+  store.Exec("INSERT INTO study (code, design) VALUES ('trial', 'trial')");
+  CHECK_THROWS_WITH(store.Exec("INSERT INTO study (code) VALUES ('Has Space')"), Catch::Contains("CHECK constraint"));
+  CHECK_THROWS_WITH(store.Exec("INSERT INTO study (code, design) VALUES ('x', 'survey')"),
+                    Catch::Contains("CHECK constraint"));
+  CHECK_THROWS_WITH(store.Exec("INSERT INTO participant (study_id, external_id, age_years) VALUES (1, 'p1', 200)"),
+                    Catch::Contains("CHECK constraint"));
+  CHECK_THROWS_WITH(store.Exec("INSERT INTO participant (study_id, external_id) VALUES (42, 'p1')"),
+                    Catch::Contains("FOREIGN KEY constraint"));
+  CHECK_THROWS_WITH(store.Exec("INSERT INTO variable (study_id, code, record_kind, value_type, min_value, max_value) "
+                               "VALUES (1, 'il6', 'biomarker', 'real', 10, 1)"),
+                    Catch::Contains("CHECK constraint"));
+}
+
+}  // namespace cohortdb
