@@ -13,6 +13,11 @@ const std::vector<Command>& Commands() {
       {"sql", "Run SQL against a store (read-only unless --write)",
        "cohortdb sql study.cohortdb \"SELECT study, count(*) FROM record_current GROUP BY 1\" --format box",
        SetupSql},
+      {"import", "Load study exports (REDCap, long, wide, trial summaries) described by a TOML spec, all or nothing",
+       "cohortdb import study.cohortdb --spec examples/cohort/cohort.toml examples/cohort/cohort_redcap.csv", SetupImport},
+      {"import-dictionary", "Turn a REDCap data dictionary into catalog variables of a study",
+       "cohortdb import-dictionary study.cohortdb --study nako examples/cohort/cohort_dictionary.csv",
+       SetupImportDictionary},
   };
   return kCommands;
 }

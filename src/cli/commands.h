@@ -34,5 +34,7 @@ std::function<int()> SetupInit(CLI::App& app);
 std::function<int()> SetupMigrate(CLI::App& app);
 std::function<int()> SetupInfo(CLI::App& app);
 std::function<int()> SetupSql(CLI::App& app);
+std::function<int()> SetupImport(CLI::App& app);
+std::function<int()> SetupImportDictionary(CLI::App& app);
 
 }  // namespace cohortdb::cli

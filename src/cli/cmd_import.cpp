@@ -1,0 +1,59 @@
+// import, import-dictionary: loading study exports and REDCap data dictionaries.
+#include <CLI/CLI.hpp>
+#include <unistd.h>
+
+#include <iostream>
+#include <memory>
+
+#include <fmt/format.h>
+
+#include "cli/commands.h"
+#include "import/dictionary.h"
+#include "import/importer.h"
+#include "store/store.h"
+
+namespace cohortdb::cli {
+
+std::function<int()> SetupImport(CLI::App& app) {
+  auto store_path = std::make_shared<std::string>();
+  auto o = std::make_shared<ImportOptions>();
+  app.add_option("STORE", *store_path, "Path of the store")->required();
+  app.add_option("FILE", o->files, "Export files (CSV/TSV) described by the spec")->required();
+  app.add_option("--spec", o->spec_path, "Import spec (TOML, see docs/IMPORT.md)")->required();
+  app.add_flag("--dry-run", o->dry_run, "Validate everything and report, writing nothing");
+  app.add_option("--max-errors", o->max_errors, "Stop after this many errors (default 20)")->check(CLI::PositiveNumber);
+  app.add_flag("--quarantine", o->quarantine, "Load the good rows; keep rejected rows in import_error");
+  app.add_flag("--replace", o->replace, "Supersede values already loaded for the same participant, visit and variable");
+  return [store_path, o] {
+    o->progress = isatty(STDERR_FILENO) != 0;
+    Store store = Store::Open(*store_path);
+    const ImportReport report = RunImport(store, *o);
+    PrintImportReport(std::cout, report);
+    return 0;
+  };
+}
+
+std::function<int()> SetupImportDictionary(CLI::App& app) {
+  auto store_path = std::make_shared<std::string>();
+  auto study = std::make_shared<std::string>();
+  auto dictionary = std::make_shared<std::string>();
+  auto design = std::make_shared<std::string>("cohort");
+  app.add_option("STORE", *store_path, "Path of the store")->required();
+  app.add_option("DICTIONARY", *dictionary, "REDCap data dictionary (CSV)")->required();
+  app.add_option("--study", *study, "Study code the variables belong to")->required();
+  app.add_option("--design", *design, "Study design when the study is new: trial|cohort|meta|other")
+      ->check(CLI::IsMember({"trial", "cohort", "meta", "other"}));
+  return [store_path, study, dictionary, design] {
+    Store store = Store::Open(*store_path);
+    const DictionaryReport r = ImportDictionary(store, *study, *dictionary, *design);
+    if (r.skipped) {
+      std::cout << fmt::format("{}: already imported for study {}; nothing to do\n", *dictionary, *study);
+    } else {
+      std::cout << fmt::format("{}: {} variables created, {} updated, {} fields skipped (study {})\n", *dictionary,
+                               r.created, r.updated, r.skipped_fields, *study);
+    }
+    return 0;
+  };
+}
+
+}  // namespace cohortdb::cli

@@ -1,0 +1,125 @@
+#pragma once
+// ImportSession: the state one `cohortdb import` command shares across its
+// files: the study, the resolved variable catalog (code maps, missing codes,
+// unit conversions cached per variable), visits, sites and participants, and
+// the collected errors. Created inside the caller's transaction; it writes
+// through an ImportWriter and never commits. Not thread-safe.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "import/importer.h"
+#include "import/spec.h"
+#include "store/catalog.h"
+#include "store/import_writer.h"
+
+namespace cohortdb {
+
+class CsvReader;
+class CsvRecord;
+
+// Hash for heterogeneous lookup of std::string keys by std::string_view.
+struct StringHash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+};
+template <typename V>
+using StringMap = std::unordered_map<std::string, V, StringHash, std::equal_to<>>;
+
+// A catalog variable as this spec reads it.
+struct ResolvedVariable {
+  CatalogVariable catalog;
+  RecordKind kind = RecordKind::kCovariate;
+  std::string source_unit;            // unit of delivered values when no unit column says it
+  std::vector<std::string> missing;   // column-specific missing codes
+  StringMap<std::pair<std::int64_t, std::string>> codes;  // source code -> (level, label)
+  bool has_current_records = false;   // the store already holds current values of it
+  // Cache: delivered unit -> (factor, offset), nullopt when no conversion exists.
+  StringMap<std::optional<std::pair<double, double>>> unit_cache;
+};
+
+// A converted cell, ready to become a RecordRow.
+struct ConvertedValue {
+  std::optional<double> value;
+  std::optional<std::string_view> text;  // label (categorical) or raw text
+  const char* censoring = "none";
+  std::optional<double> detection_limit;
+};
+
+class ImportSession {
+ public:
+  ImportSession(Store& store, ImportWriter& writer, const ImportSpec& spec, const ImportOptions& options);
+
+  FileImportReport ImportFile(const std::string& path);
+
+  const std::vector<std::string>& errors() const { return errors_; }
+  std::int64_t error_count() const { return error_count_; }
+  const std::string& study_code() const { return spec_.study; }
+
+ private:
+  struct ParticipantState {
+    std::int64_t id = 0;
+    ParticipantAttributes attributes;
+  };
+  struct RowError {
+    std::size_t column = 0;  // 1-based; 0 when the error is about the whole row
+    std::string message;
+  };
+  struct ColumnPlan;
+  struct PendingRecord {
+    ResolvedVariable* variable = nullptr;
+    ConvertedValue converted;
+    std::string_view source_value;
+    std::optional<std::string_view> source_unit;
+  };
+
+  void ResolveCatalog();
+  ResolvedVariable& ResolveVariable(const VariableSpec* vspec, const std::string& code, const std::string& type_hint);
+  void CreateSpecVisits();
+  std::optional<std::int64_t> VisitId(std::string_view code);
+  std::int64_t SiteId(std::string_view code);
+
+  // Returns an error message, or nullopt when "raw" converted into "out".
+  std::optional<std::string> Convert(ResolvedVariable& variable, std::string_view raw, std::string_view unit,
+                                     ConvertedValue& out);
+  bool IsMissing(const ResolvedVariable& variable, std::string_view raw) const;
+
+  void ImportRecords(CsvReader& reader, const std::vector<std::string>& header, FileImportReport& report);
+  void ImportTrialSummary(CsvReader& reader, const std::vector<std::string>& header, FileImportReport& report);
+  ColumnPlan PlanColumns(const std::vector<std::string>& header);
+
+  // Reports the errors of a rejected row (quarantine: import_error rows).
+  void RejectRow(const CsvRecord& record, const std::vector<RowError>& row_errors);
+  void AddError(std::int64_t line, std::size_t column, const std::string& message);
+  bool ErrorLimitReached() const;
+  std::string RawRow(const CsvRecord& record) const;
+  void Progress(const CsvReader& reader, std::int64_t rows, bool final);
+
+  Store& store_;
+  ImportWriter& writer_;
+  const ImportSpec& spec_;
+  const ImportOptions& options_;
+  std::int64_t study_id_ = 0;
+  std::vector<UnitConversion> conversions_;
+  std::vector<std::unique_ptr<ResolvedVariable>> variables_;
+  StringMap<ResolvedVariable*> by_code_;
+  StringMap<ResolvedVariable*> by_name_;  // long files: names in the variable column
+  StringMap<std::int64_t> visits_;
+  std::int64_t max_visit_order_ = 0;
+  StringMap<std::int64_t> sites_;
+  StringMap<ParticipantState> participants_;
+  std::vector<std::string> errors_;
+  std::int64_t error_count_ = 0;
+  // Current file.
+  std::string file_;
+  std::int64_t batch_id_ = 0;
+  double progress_started_ = 0;
+  double progress_last_ = 0;
+};
+
+}  // namespace cohortdb

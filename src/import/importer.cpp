@@ -1,0 +1,65 @@
+#include "import/importer.h"
+
+#include <ostream>
+
+#include <fmt/format.h>
+
+#include "common/error.h"
+#include "import/import_session.h"
+#include "import/spec.h"
+#include "store/import_writer.h"
+
+namespace cohortdb {
+
+ImportReport RunImport(Store& store, const ImportOptions& options) {
+  if (options.files.empty()) throw UsageError("import: expected at least one FILE after the options");
+  if (options.max_errors < 1) throw UsageError("import: --max-errors must be at least 1");
+  const ImportSpec spec = ParseSpecFile(options.spec_path);
+  ImportReport report;
+  report.dry_run = options.dry_run;
+  bool loaded_any = false;
+  {
+    Store::Transaction transaction(store);
+    ImportWriter writer(store);
+    writer.TuneForBulkLoad();
+    ImportSession session(store, writer, spec, options);
+    for (const std::string& file : options.files) {
+      report.files.push_back(session.ImportFile(file));
+      if (!report.files.back().skipped) loaded_any = true;
+      if (!options.quarantine && session.error_count() >= options.max_errors) break;
+    }
+    if (session.error_count() > 0 && !options.quarantine) {
+      std::string message;
+      for (const std::string& e : session.errors()) message += e + "\n";
+      if (session.error_count() >= options.max_errors) {
+        message += fmt::format("import failed: stopped after {} errors (--max-errors {}); the store is unchanged",
+                               session.error_count(), options.max_errors);
+      } else {
+        message += fmt::format("import failed: {} error{}; the store is unchanged", session.error_count(),
+                               session.error_count() == 1 ? "" : "s");
+      }
+      throw InputError(message);
+    }
+    if (options.dry_run) return report;  // the transaction rolls back
+    transaction.Commit();
+  }
+  if (loaded_any && spec.shape != FileShape::kTrialSummary) store.RefreshPivots(spec.study);
+  return report;
+}
+
+void PrintImportReport(std::ostream& out, const ImportReport& report) {
+  for (const FileImportReport& f : report.files) {
+    if (f.skipped) {
+      out << fmt::format("{}: already imported with this spec (batch {}, {} rows); nothing to do\n", f.file, f.batch_id,
+                         f.rows_loaded);
+      continue;
+    }
+    out << fmt::format("{}: {} rows read, {} {}, {} rejected; {} values, {} new participants{}{}\n", f.file,
+                       f.rows_read, f.rows_loaded, report.dry_run ? "valid" : "loaded", f.rows_rejected, f.values,
+                       f.participants_created,
+                       f.superseded > 0 ? fmt::format(", {} superseded", f.superseded) : std::string(),
+                       report.dry_run ? " (dry run: nothing written)" : fmt::format(" (batch {})", f.batch_id));
+  }
+}
+
+}  // namespace cohortdb

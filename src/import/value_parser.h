@@ -1,0 +1,38 @@
+#pragma once
+// Parsing of single delivered cells: numbers (fast_float, whole field, no
+// locale), censored values such as "<0.15" or "> 500", and trimming.
+// Pure functions, thread-safe.
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace cohortdb {
+
+// The view without leading and trailing spaces and tabs.
+std::string_view Trim(std::string_view s);
+
+// The whole (trimmed) text as a finite double, or nullopt.
+std::optional<double> ParseNumber(std::string_view text);
+
+// The whole (trimmed) text as an integer (no fraction, no exponent), or nullopt.
+std::optional<long long> ParseInteger(std::string_view text);
+
+// A delivered numeric cell: a plain number, or a limit with '<' (left
+// censored, below detection) or '>' (right censored, above the range).
+struct NumericCell {
+  double number = 0;
+  char censoring = 0;  // 0, '<' or '>'
+};
+std::optional<NumericCell> ParseNumericCell(std::string_view text);
+
+// Lower-case ASCII copy.
+std::string AsciiLower(std::string_view s);
+
+// A JSON string literal for "s" (quotes included, control characters escaped).
+std::string JsonQuote(std::string_view s);
+
+// Formats a double so it reads back exactly and looks natural ("0.15", "500").
+std::string FormatNumber(double value);
+
+}  // namespace cohortdb

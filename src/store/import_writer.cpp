@@ -1,0 +1,416 @@
+#include "store/import_writer.h"
+
+#include <SQLiteCpp/SQLiteCpp.h>
+#include <sqlite3.h>
+
+#include <array>
+
+#include <fmt/format.h>
+
+#include "common/error.h"
+
+namespace cohortdb {
+namespace {
+
+constexpr std::array<const char*, 4> kKindNames = {"biomarker", "mri_metric", "outcome", "covariate"};
+
+[[noreturn]] void Rethrow(const char* what, const SQLite::Exception& e) {
+  throw StoreError(fmt::format("{}: {}", what, e.what()));
+}
+
+// A prepared statement on the raw C API, for the per-row statements: it binds
+// text views without copying (SQLiteCpp's bindNoCopy of a sized buffer binds a
+// blob).
+class RawStatement {
+ public:
+  RawStatement(sqlite3* db, const std::string& sql) : db_(db) {
+    if (sqlite3_prepare_v3(db, sql.c_str(), -1, SQLITE_PREPARE_PERSISTENT, &stmt_, nullptr) != SQLITE_OK) {
+      throw StoreError(fmt::format("preparing import statement: {}", sqlite3_errmsg(db)));
+    }
+  }
+  ~RawStatement() { sqlite3_finalize(stmt_); }
+  RawStatement(const RawStatement&) = delete;
+  RawStatement& operator=(const RawStatement&) = delete;
+
+  void Text(int i, std::optional<std::string_view> v) {
+    Check(v ? sqlite3_bind_text(stmt_, i, v->data(), static_cast<int>(v->size()), SQLITE_STATIC)
+            : sqlite3_bind_null(stmt_, i));
+  }
+  void Int(int i, std::optional<std::int64_t> v) {
+    Check(v ? sqlite3_bind_int64(stmt_, i, static_cast<sqlite3_int64>(*v)) : sqlite3_bind_null(stmt_, i));
+  }
+  void Real(int i, std::optional<double> v) { Check(v ? sqlite3_bind_double(stmt_, i, *v) : sqlite3_bind_null(stmt_, i)); }
+  // Steps once; returns the result code (SQLITE_DONE, SQLITE_ROW or an error).
+  int Step() { return sqlite3_step(stmt_); }
+  void Reset() { sqlite3_reset(stmt_); }
+  // Steps to completion and resets; throws StoreError on failure.
+  void Run(const char* what) {
+    int rc = Step();
+    Reset();
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW) throw StoreError(fmt::format("{}: {}", what, sqlite3_errmsg(db_)));
+  }
+  sqlite3_stmt* get() { return stmt_; }
+
+ private:
+  void Check(int rc) {
+    if (rc != SQLITE_OK) throw StoreError(fmt::format("binding an import value: {}", sqlite3_errstr(rc)));
+  }
+  sqlite3* db_;
+  sqlite3_stmt* stmt_ = nullptr;
+};
+
+void BindView(SQLite::Statement& st, int index, std::optional<std::string_view> v) {
+  if (v) st.bind(index, std::string(*v));
+  else st.bind(index);
+}
+
+void BindDouble(SQLite::Statement& st, int index, std::optional<double> v) {
+  if (v) st.bind(index, *v);
+  else st.bind(index);
+}
+
+void BindInt(SQLite::Statement& st, int index, std::optional<std::int64_t> v) {
+  if (v) st.bind(index, static_cast<int64_t>(*v));
+  else st.bind(index);
+}
+
+std::string InsertSql(RecordKind kind) {
+  const char* extra = "";
+  const char* params = "";
+  switch (kind) {
+    case RecordKind::kBiomarker: extra = ", assay, lab"; params = ", ?11, ?12"; break;
+    case RecordKind::kMriMetric: extra = ", model_name, model_version"; params = ", ?11, ?12"; break;
+    case RecordKind::kOutcome: extra = ", instrument"; params = ", ?11"; break;
+    case RecordKind::kCovariate: break;
+  }
+  return fmt::format(
+      "INSERT INTO {} (participant_id, visit_id, variable_id, value, value_text, source_value, source_unit, "
+      "censoring, detection_limit, metadata, batch_id{}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?13{})",
+      kKindNames[static_cast<int>(kind)], extra, params);
+}
+
+}  // namespace
+
+const char* RecordKindName(RecordKind kind) { return kKindNames[static_cast<int>(kind)]; }
+
+std::optional<RecordKind> ParseRecordKind(std::string_view name) {
+  for (std::size_t i = 0; i < kKindNames.size(); ++i) {
+    if (name == kKindNames[i]) return static_cast<RecordKind>(i);
+  }
+  return std::nullopt;
+}
+
+struct ImportWriter::Impl {
+  explicit Impl(Store& s) : store(s), db(s.database()) {}
+  Store& store;
+  SQLite::Database& db;
+  std::array<std::unique_ptr<RawStatement>, 4> insert;
+  std::array<std::unique_ptr<RawStatement>, 4> find_current;
+  std::array<std::unique_ptr<RawStatement>, 4> supersede;
+  std::unique_ptr<RawStatement> insert_participant;
+  std::unique_ptr<RawStatement> insert_error;
+
+  RawStatement& Lazy(std::unique_ptr<RawStatement>& st, const std::string& sql) {
+    if (!st) st = std::make_unique<RawStatement>(db.getHandle(), sql);
+    return *st;
+  }
+  RawStatement& Insert(RecordKind kind) { return Lazy(insert[static_cast<int>(kind)], InsertSql(kind)); }
+  RawStatement& FindCurrent(RecordKind kind) {
+    return Lazy(find_current[static_cast<int>(kind)],
+                fmt::format("SELECT batch_id FROM {} WHERE participant_id = ?1 AND variable_id = ?2 "
+                            "AND ifnull(visit_id, 0) = ?3 AND superseded_by IS NULL",
+                            RecordKindName(kind)));
+  }
+  RawStatement& Supersede(RecordKind kind) {
+    return Lazy(supersede[static_cast<int>(kind)],
+                fmt::format("UPDATE {} SET superseded_by = ?4 WHERE participant_id = ?1 AND variable_id = ?2 "
+                            "AND ifnull(visit_id, 0) = ?3 AND superseded_by IS NULL AND batch_id <> ?4",
+                            RecordKindName(kind)));
+  }
+};
+
+ImportWriter::ImportWriter(Store& store) : impl_(std::make_unique<Impl>(store)) {}
+ImportWriter::~ImportWriter() = default;
+
+void ImportWriter::TuneForBulkLoad() {
+  try {
+    impl_->db.exec("PRAGMA cache_size = -131072; PRAGMA temp_store = MEMORY;");
+  } catch (const SQLite::Exception& e) {
+    Rethrow("tuning the connection", e);
+  }
+}
+
+std::optional<BatchRecord> ImportWriter::FindBatch(const std::string& file_sha256, const std::string& spec_sha256) {
+  try {
+    SQLite::Statement st(impl_->db,
+                         "SELECT batch_id, file_name, started_at, rows_loaded FROM import_batch "
+                         "WHERE file_sha256 = ?1 AND spec_sha256 = ?2");
+    st.bind(1, file_sha256);
+    st.bind(2, spec_sha256);
+    if (!st.executeStep()) return std::nullopt;
+    return BatchRecord{st.getColumn(0).getInt64(), st.getColumn(1).getString(), st.getColumn(2).getString(),
+                       st.getColumn(3).getInt64()};
+  } catch (const SQLite::Exception& e) {
+    Rethrow("reading import batches", e);
+  }
+}
+
+std::int64_t ImportWriter::BeginBatch(const NewBatch& b) {
+  try {
+    SQLite::Statement st(impl_->db,
+                         "INSERT INTO import_batch (study_id, file_name, file_sha256, spec_name, spec_sha256, record_kind, "
+                         "started_at, tool_version) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+    BindInt(st, 1, b.study_id);
+    st.bind(2, b.file_name);
+    st.bind(3, b.file_sha256);
+    st.bind(4, b.spec_name);
+    st.bind(5, b.spec_sha256);
+    st.bind(6, b.record_kind);
+    st.bind(7, b.started_at);
+    st.bind(8, b.tool_version);
+    st.exec();
+    return impl_->db.getLastInsertRowid();
+  } catch (const SQLite::Exception& e) {
+    Rethrow("recording the import batch", e);
+  }
+}
+
+void ImportWriter::FinishBatch(std::int64_t batch_id, std::int64_t rows_read, std::int64_t rows_loaded,
+                               std::int64_t rows_rejected, bool quarantined, const std::string& finished_at) {
+  try {
+    SQLite::Statement st(impl_->db,
+                         "UPDATE import_batch SET rows_read = ?2, rows_loaded = ?3, rows_rejected = ?4, status = ?5, "
+                         "finished_at = ?6 WHERE batch_id = ?1");
+    st.bind(1, batch_id);
+    st.bind(2, rows_read);
+    st.bind(3, rows_loaded);
+    st.bind(4, rows_rejected);
+    st.bind(5, quarantined ? "quarantined" : "loaded");
+    st.bind(6, finished_at);
+    st.exec();
+  } catch (const SQLite::Exception& e) {
+    Rethrow("finishing the import batch", e);
+  }
+}
+
+void ImportWriter::ForEachParticipant(
+    std::int64_t study_id,
+    const std::function<void(std::string_view, std::int64_t, const ParticipantAttributes&)>& on_row) {
+  try {
+    SQLite::Statement st(impl_->db,
+                         "SELECT participant_id, external_id, site_id, ifnull(sex, ''), age_years, birth_year, "
+                         "ifnull(arm, '') FROM participant WHERE study_id = ?1");
+    st.bind(1, study_id);
+    while (st.executeStep()) {
+      ParticipantAttributes a;
+      if (!st.getColumn(2).isNull()) a.site_id = st.getColumn(2).getInt64();
+      a.sex = st.getColumn(3).getString();
+      if (!st.getColumn(4).isNull()) a.age_years = st.getColumn(4).getDouble();
+      if (!st.getColumn(5).isNull()) a.birth_year = st.getColumn(5).getInt64();
+      a.arm = st.getColumn(6).getString();
+      on_row(st.getColumn(1).getText(), st.getColumn(0).getInt64(), a);
+    }
+  } catch (const SQLite::Exception& e) {
+    Rethrow("reading participants", e);
+  }
+}
+
+std::int64_t ImportWriter::InsertParticipant(std::int64_t study_id, std::string_view external_id,
+                                             const ParticipantAttributes& a, std::int64_t batch_id) {
+  RawStatement& st = impl_->Lazy(
+      impl_->insert_participant,
+      "INSERT INTO participant (study_id, external_id, site_id, sex, age_years, birth_year, arm, batch_id) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+  st.Int(1, study_id);
+  st.Text(2, external_id);
+  st.Int(3, a.site_id);
+  st.Text(4, a.sex.empty() ? std::nullopt : std::optional<std::string_view>(a.sex));
+  st.Real(5, a.age_years);
+  st.Int(6, a.birth_year);
+  st.Text(7, a.arm.empty() ? std::nullopt : std::optional<std::string_view>(a.arm));
+  st.Int(8, batch_id);
+  st.Run("inserting a participant");
+  return impl_->db.getLastInsertRowid();
+}
+
+void ImportWriter::UpdateParticipant(std::int64_t participant_id, const ParticipantAttributes& a) {
+  try {
+    SQLite::Statement st(impl_->db,
+                         "UPDATE participant SET site_id = ifnull(?2, site_id), sex = ifnull(?3, sex), "
+                         "age_years = ifnull(?4, age_years), birth_year = ifnull(?5, birth_year), arm = ifnull(?6, arm) "
+                         "WHERE participant_id = ?1");
+    st.bind(1, participant_id);
+    BindInt(st, 2, a.site_id);
+    BindView(st, 3, a.sex.empty() ? std::nullopt : std::optional<std::string_view>(a.sex));
+    BindDouble(st, 4, a.age_years);
+    BindInt(st, 5, a.birth_year);
+    BindView(st, 6, a.arm.empty() ? std::nullopt : std::optional<std::string_view>(a.arm));
+    st.exec();
+  } catch (const SQLite::Exception& e) {
+    Rethrow("updating a participant", e);
+  }
+}
+
+void ImportWriter::DeleteParticipant(std::int64_t participant_id) {
+  try {
+    SQLite::Statement st(impl_->db, "DELETE FROM participant WHERE participant_id = ?1");
+    st.bind(1, participant_id);
+    st.exec();
+  } catch (const SQLite::Exception& e) {
+    Rethrow("removing a rejected participant", e);
+  }
+}
+
+InsertOutcome ImportWriter::InsertRecord(const RecordRow& r) {
+  RawStatement& st = impl_->Insert(r.kind);
+  st.Int(1, r.participant_id);
+  st.Int(2, r.visit_id);
+  st.Int(3, r.variable_id);
+  st.Real(4, r.value);
+  st.Text(5, r.value_text);
+  st.Text(6, r.source_value);
+  st.Text(7, r.source_unit);
+  st.Text(8, std::string_view(r.censoring));
+  st.Real(9, r.detection_limit);
+  st.Text(10, r.metadata_json);
+  if (r.kind == RecordKind::kBiomarker || r.kind == RecordKind::kMriMetric) {
+    st.Text(11, r.field1);
+    st.Text(12, r.field2);
+  } else if (r.kind == RecordKind::kOutcome) {
+    st.Text(11, r.field1);
+  }
+  st.Int(13, r.batch_id);
+  int rc = st.Step();
+  InsertOutcome out;
+  if (rc == SQLITE_DONE) {
+    st.Reset();
+    out.inserted = true;
+    out.record_id = impl_->db.getLastInsertRowid();
+    return out;
+  }
+  st.Reset();
+  int extended = sqlite3_extended_errcode(impl_->db.getHandle());
+  std::string message = sqlite3_errmsg(impl_->db.getHandle());
+  if (extended == SQLITE_CONSTRAINT_UNIQUE) {
+    RawStatement& find = impl_->FindCurrent(r.kind);
+    find.Int(1, r.participant_id);
+    find.Int(2, r.variable_id);
+    find.Int(3, r.visit_id.value_or(0));
+    if (find.Step() == SQLITE_ROW) out.existing_batch_id = sqlite3_column_int64(find.get(), 0);
+    find.Reset();
+    return out;
+  }
+  throw StoreError(fmt::format("inserting into {}: {}", RecordKindName(r.kind), message));
+}
+
+int ImportWriter::SupersedeRecord(RecordKind kind, std::int64_t participant_id, std::optional<std::int64_t> visit_id,
+                                  std::int64_t variable_id, std::int64_t batch_id) {
+  RawStatement& st = impl_->Supersede(kind);
+  st.Int(1, participant_id);
+  st.Int(2, variable_id);
+  st.Int(3, visit_id.value_or(0));
+  st.Int(4, batch_id);
+  st.Run("superseding a record");
+  return sqlite3_changes(impl_->db.getHandle());
+}
+
+void ImportWriter::DeleteRecord(RecordKind kind, std::int64_t record_id) {
+  try {
+    SQLite::Statement st(impl_->db, fmt::format("DELETE FROM {} WHERE record_id = ?1", RecordKindName(kind)));
+    st.bind(1, record_id);
+    st.exec();
+  } catch (const SQLite::Exception& e) {
+    Rethrow("removing a rejected record", e);
+  }
+}
+
+bool ImportWriter::HasCurrentRecords(RecordKind kind, std::int64_t variable_id) {
+  try {
+    SQLite::Statement st(impl_->db,
+                         fmt::format("SELECT EXISTS (SELECT 1 FROM {} WHERE variable_id = ?1 AND superseded_by IS NULL)",
+                                     RecordKindName(kind)));
+    st.bind(1, variable_id);
+    st.executeStep();
+    return st.getColumn(0).getInt() != 0;
+  } catch (const SQLite::Exception& e) {
+    Rethrow("reading records", e);
+  }
+}
+
+void ImportWriter::InsertImportError(std::int64_t batch_id, std::int64_t line, std::optional<std::int64_t> column_index,
+                                     std::string_view column_name, std::string_view message, std::string_view raw_row) {
+  RawStatement& st = impl_->Lazy(impl_->insert_error,
+                                 "INSERT INTO import_error (batch_id, line, column_index, column_name, message, raw_row) "
+                                 "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+  st.Int(1, batch_id);
+  st.Int(2, line);
+  st.Int(3, column_index);
+  st.Text(4, column_name.empty() ? std::nullopt : std::optional<std::string_view>(column_name));
+  st.Text(5, message);
+  st.Text(6, raw_row);
+  st.Run("recording an import error");
+}
+
+std::int64_t ImportWriter::UpsertMetaTrial(std::int64_t study_id, std::string_view label,
+                                           std::optional<std::int64_t> year, std::optional<double> duration_weeks,
+                                           std::string_view attributes_json, std::int64_t batch_id) {
+  try {
+    SQLite::Statement find(impl_->db, "SELECT trial_id FROM meta_trial WHERE study_id = ?1 AND label = ?2");
+    find.bind(1, study_id);
+    BindView(find, 2, label);
+    std::optional<std::string_view> attrs;
+    if (!attributes_json.empty()) attrs = attributes_json;
+    if (find.executeStep()) {
+      std::int64_t id = find.getColumn(0).getInt64();
+      SQLite::Statement up(impl_->db,
+                           "UPDATE meta_trial SET year = ifnull(?2, year), duration_weeks = ifnull(?3, duration_weeks), "
+                           "attributes = ifnull(?4, attributes) WHERE trial_id = ?1");
+      up.bind(1, id);
+      BindInt(up, 2, year);
+      BindDouble(up, 3, duration_weeks);
+      BindView(up, 4, attrs);
+      up.exec();
+      return id;
+    }
+    SQLite::Statement ins(impl_->db,
+                          "INSERT INTO meta_trial (study_id, label, year, duration_weeks, attributes, batch_id) "
+                          "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+    ins.bind(1, study_id);
+    BindView(ins, 2, label);
+    BindInt(ins, 3, year);
+    BindDouble(ins, 4, duration_weeks);
+    BindView(ins, 5, attrs);
+    ins.bind(6, batch_id);
+    ins.exec();
+    return impl_->db.getLastInsertRowid();
+  } catch (const SQLite::Exception& e) {
+    Rethrow("writing a trial", e);
+  }
+}
+
+bool ImportWriter::InsertArmSummary(std::int64_t trial_id, std::string_view outcome, std::string_view arm,
+                                    std::int64_t n, std::optional<double> mean, std::optional<double> sd,
+                                    std::optional<std::int64_t> events, std::int64_t batch_id, bool replace) {
+  try {
+    SQLite::Statement st(impl_->db,
+                         fmt::format("INSERT {} INTO meta_arm_summary (trial_id, outcome, arm, n, mean, sd, events, batch_id) "
+                                     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                                     replace ? "OR REPLACE" : ""));
+    st.bind(1, trial_id);
+    BindView(st, 2, outcome);
+    BindView(st, 3, arm);
+    st.bind(4, n);
+    BindDouble(st, 5, mean);
+    BindDouble(st, 6, sd);
+    BindInt(st, 7, events);
+    st.bind(8, batch_id);
+    int rc = st.tryExecuteStep();
+    if (rc == SQLITE_DONE) return true;
+    if (sqlite3_extended_errcode(impl_->db.getHandle()) == SQLITE_CONSTRAINT_PRIMARYKEY) return false;
+    throw StoreError(fmt::format("writing a trial arm summary: {}", sqlite3_errmsg(impl_->db.getHandle())));
+  } catch (const SQLite::Exception& e) {
+    Rethrow("writing a trial arm summary", e);
+  }
+}
+
+}  // namespace cohortdb

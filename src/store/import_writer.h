@@ -1,0 +1,127 @@
+#pragma once
+// ImportWriter: the SQL side of `cohortdb import`. Holds prepared statements
+// reused across rows for import batches, participants, the four record tables,
+// import errors and trial summaries. It writes inside the transaction the
+// caller holds (Store::Transaction) and never commits. Not thread-safe.
+// SQLite failures throw StoreError; a duplicate record is reported through
+// the return value, not thrown, so importers can name the input line.
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "store/store.h"
+
+namespace cohortdb {
+
+enum class RecordKind { kBiomarker = 0, kMriMetric = 1, kOutcome = 2, kCovariate = 3 };
+
+// "biomarker", "mri_metric", "outcome", "covariate".
+const char* RecordKindName(RecordKind kind);
+// Parses one of the names above; nullopt otherwise.
+std::optional<RecordKind> ParseRecordKind(std::string_view name);
+
+struct BatchRecord {
+  std::int64_t id = 0;
+  std::string file_name;
+  std::string started_at;
+  std::int64_t rows_loaded = 0;
+};
+
+struct NewBatch {
+  std::optional<std::int64_t> study_id;
+  std::string file_name, file_sha256, spec_name, spec_sha256, record_kind, started_at, tool_version;
+};
+
+struct ParticipantAttributes {
+  std::optional<std::int64_t> site_id;
+  std::string sex;  // empty: unknown to this file
+  std::optional<double> age_years;
+  std::optional<std::int64_t> birth_year;
+  std::string arm;
+};
+
+// One value to store. Views must stay valid for the InsertRecord call.
+struct RecordRow {
+  RecordKind kind = RecordKind::kCovariate;
+  std::int64_t participant_id = 0;
+  std::optional<std::int64_t> visit_id;
+  std::int64_t variable_id = 0;
+  std::optional<double> value;
+  std::optional<std::string_view> value_text;
+  std::string_view source_value;
+  std::optional<std::string_view> source_unit;
+  const char* censoring = "none";  // none | left | right
+  std::optional<double> detection_limit;
+  // Kind-specific columns: biomarker (assay, lab), mri_metric (model_name,
+  // model_version), outcome (instrument, unused); covariate has none.
+  std::optional<std::string_view> field1, field2;
+  std::optional<std::string_view> metadata_json;
+  std::int64_t batch_id = 0;
+};
+
+struct InsertOutcome {
+  bool inserted = false;
+  std::int64_t record_id = 0;           // when inserted
+  std::int64_t existing_batch_id = 0;   // when a current record already holds the key
+};
+
+class ImportWriter {
+ public:
+  explicit ImportWriter(Store& store);
+  ~ImportWriter();
+  ImportWriter(const ImportWriter&) = delete;
+  ImportWriter& operator=(const ImportWriter&) = delete;
+
+  // Sets connection pragmas for a bulk load (page cache size, temp store).
+  void TuneForBulkLoad();
+
+  // The batch that loaded this file with this spec before, if any.
+  std::optional<BatchRecord> FindBatch(const std::string& file_sha256, const std::string& spec_sha256);
+  std::int64_t BeginBatch(const NewBatch& batch);
+  void FinishBatch(std::int64_t batch_id, std::int64_t rows_read, std::int64_t rows_loaded,
+                   std::int64_t rows_rejected, bool quarantined, const std::string& finished_at);
+
+  // Calls "on_row" for every participant of the study.
+  void ForEachParticipant(std::int64_t study_id,
+                          const std::function<void(std::string_view external_id, std::int64_t id,
+                                                   const ParticipantAttributes&)>& on_row);
+  std::int64_t InsertParticipant(std::int64_t study_id, std::string_view external_id,
+                                 const ParticipantAttributes& attributes, std::int64_t batch_id);
+  // Overwrites the attributes that are set in "attributes" (others unchanged).
+  void UpdateParticipant(std::int64_t participant_id, const ParticipantAttributes& attributes);
+  void DeleteParticipant(std::int64_t participant_id);
+
+  // Inserts a record unless a current one exists for the same participant,
+  // variable and visit (then returns inserted = false and the holder's batch).
+  InsertOutcome InsertRecord(const RecordRow& row);
+  // Marks the current record for this key superseded by "batch_id" unless it
+  // belongs to that batch itself. Returns the number of rows marked (0 or 1).
+  int SupersedeRecord(RecordKind kind, std::int64_t participant_id, std::optional<std::int64_t> visit_id,
+                      std::int64_t variable_id, std::int64_t batch_id);
+  void DeleteRecord(RecordKind kind, std::int64_t record_id);
+  // True if the table holds a current record of this variable.
+  bool HasCurrentRecords(RecordKind kind, std::int64_t variable_id);
+
+  void InsertImportError(std::int64_t batch_id, std::int64_t line, std::optional<std::int64_t> column_index,
+                         std::string_view column_name, std::string_view message, std::string_view raw_row);
+
+  // Trial summaries. UpsertMetaTrial returns the trial id (existing or new);
+  // attributes_json may be empty. InsertArmSummary returns false if the
+  // (trial, outcome, arm) row exists and "replace" is false.
+  std::int64_t UpsertMetaTrial(std::int64_t study_id, std::string_view label, std::optional<std::int64_t> year,
+                               std::optional<double> duration_weeks, std::string_view attributes_json,
+                               std::int64_t batch_id);
+  bool InsertArmSummary(std::int64_t trial_id, std::string_view outcome, std::string_view arm, std::int64_t n,
+                        std::optional<double> mean, std::optional<double> sd, std::optional<std::int64_t> events,
+                        std::int64_t batch_id, bool replace);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace cohortdb
