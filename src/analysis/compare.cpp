@@ -1,0 +1,115 @@
+// compare: a continuous variable between the two levels of a group, by
+// Student's t, Welch's t and the Wilcoxon rank-sum test, as R's t.test(x, y,
+// var.equal = TRUE), t.test(x, y) and wilcox.test(x, y, exact = FALSE). The
+// difference is first level minus second level. Complete cases per variable
+// and group.
+#include <fmt/format.h>
+
+#include "analysis/analyses.h"
+#include "analysis/options.h"
+#include "analysis/sample.h"
+#include "common/error.h"
+#include "stats/t_test.h"
+#include "stats/wilcoxon.h"
+#include "store/store.h"
+
+namespace cohortdb::analysis {
+namespace {
+
+AnalysisResultSet RunCompare(Store& store, const AnalysisRequest& request) {
+  const Options options(request);
+  Frame frame = LoadFrame(store, options);
+  const auto vars = options.List("vars");
+  const std::string group = options.RequiredString("group");
+  std::vector<std::string> tests = options.List("test");
+  if (tests.empty()) tests = {"t", "welch", "wilcoxon"};
+  for (const auto& t : tests) {
+    if (t != "t" && t != "welch" && t != "wilcoxon") {
+      throw InputError(fmt::format("--test: expected t, welch or wilcoxon, found '{}'", t));
+    }
+  }
+  const std::string by = ByOption(options);
+  const auto min_cell = MinCellOption(options);
+  std::vector<std::string> needed;
+  AppendUnique(needed, vars);
+  AppendUnique(needed, {group, by});
+  for (const auto& v : vars) frame.Require(v, "vars");
+  Sample sample = CompleteCases(frame, needed);
+  AnalysisResultSet result = NewResultSet(request);
+  RecordSample(result, sample);
+  std::int64_t suppressed = 0;
+  for (Stratum& s : Strata(sample.frame, by)) {
+    const Column& g = s.frame.AsCategorical(group, "group");
+    if (g.levels.size() != 2) {
+      throw InputError(fmt::format("--group: '{}' must have exactly two levels to compare, found {}", group,
+                                   g.levels.size()));
+    }
+    for (const auto& var : vars) {
+      const auto values = NumericValues(s.frame, var, "vars");
+      const Column& gc = s.frame.Get(group);
+      std::vector<double> a, b;
+      for (std::size_t i = 0; i < values.size(); ++i) {
+        (*gc.labels[i] == gc.levels[0] ? a : b).push_back(values[i]);
+      }
+      for (const auto& t : tests) {
+        ResultRow row;
+        row.section = "tests";
+        row.stratum = s.label;
+        row.term = var;
+        row.n = static_cast<std::int64_t>(a.size() + b.size());
+        row.extra["test"] = t == "t" ? "Student t" : t == "welch" ? "Welch t" : "Wilcoxon rank-sum";
+        row.extra["group1"] = gc.levels[0];
+        row.extra["group2"] = gc.levels[1];
+        row.extra["n1"] = a.size();
+        row.extra["n2"] = b.size();
+        try {
+          if (t == "wilcoxon") {
+            const auto w = stats::WilcoxonRankSumTest(a, b);
+            row.statistic = w.statistic;
+            row.p_value = w.p_value;
+            row.extra["z"] = w.z;
+          } else {
+            const auto r = t == "t" ? stats::StudentTTest(a, b) : stats::WelchTTest(a, b);
+            row.estimate = r.estimate;
+            row.std_error = r.std_error;
+            row.statistic = r.statistic;
+            row.p_value = r.p_value;
+            row.conf_low = r.conf_low;
+            row.conf_high = r.conf_high;
+            row.extra["mean1"] = r.mean_x;
+            row.extra["mean2"] = r.mean_y;
+            row.extra["df"] = r.df;
+          }
+        } catch (const NumericalError& e) {
+          row.extra["note"] = e.what();
+        }
+        if (min_cell && (static_cast<std::int64_t>(a.size()) < *min_cell ||
+                         static_cast<std::int64_t>(b.size()) < *min_cell)) {
+          double ignored = 0;
+          const auto small = static_cast<std::int64_t>(std::min(a.size(), b.size()));
+          if (SuppressSmallCount(small, min_cell, row.extra, row.n, ignored, {"n1", "n2"})) ++suppressed;
+        }
+        result.rows.push_back(std::move(row));
+      }
+    }
+  }
+  result.summary["nobs"] = sample.used;
+  result.summary["group"] = group;
+  if (min_cell) result.diagnostics["suppressed_cells"] = suppressed;
+  return result;
+}
+
+}  // namespace
+
+AnalysisSpec CompareAnalysis() {
+  return {"compare",
+          "Two groups compared: Student t, Welch t and Wilcoxon rank-sum",
+          "cohortdb compare trial.cohortdb --study trial --vars pain_change --group arm "
+          "--derive \"pain_change=change(pain_nrs, baseline, week12)\"",
+          {{"vars", OptionType::kStringList, "Continuous variables to compare", true},
+           {"group", OptionType::kString, "Variable with exactly two levels", true},
+           {"test", OptionType::kStringList, "t | welch | wilcoxon (default: all three)"}},
+          RunCompare};
+}
+
+}  // namespace cohortdb::analysis

@@ -1,0 +1,416 @@
+#include "analysis/frame.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <map>
+#include <regex>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "analysis/options.h"
+#include "common/error.h"
+#include "store/frame_source.h"
+#include "store/store.h"
+
+namespace cohortdb::analysis {
+namespace {
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+std::string Trim(std::string s) {
+  const auto begin = s.find_first_not_of(" \t");
+  if (begin == std::string::npos) return {};
+  const auto end = s.find_last_not_of(" \t");
+  return s.substr(begin, end - begin + 1);
+}
+
+std::size_t EditDistance(const std::string& a, const std::string& b) {
+  std::vector<std::size_t> prev(b.size() + 1), cur(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) prev[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    cur[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
+    }
+    std::swap(prev, cur);
+  }
+  return prev[b.size()];
+}
+
+std::string NumberLabel(double v) {
+  if (std::floor(v) == v && std::fabs(v) < 1e15) return fmt::format("{}", static_cast<long long>(v));
+  return fmt::format("{}", v);
+}
+
+CensorRule CensorRuleOption(const Options& options) {
+  const std::string text = options.StringOr("censored", "exclude");
+  const auto rule = ParseCensorRule(text);
+  if (!rule) throw InputError(fmt::format("--censored: expected exclude|half|sqrt2|limit, found '{}'", text));
+  return *rule;
+}
+
+FrameSource SourceOf(const Options& options) {
+  FrameSource source;
+  source.frame = options.StringOr("frame", "");
+  source.study = options.StringOr("study", "");
+  source.censor_rule = CensorRuleOption(options);
+  return source;
+}
+
+struct DeriveSpec {
+  std::string name;
+  std::string body;
+};
+
+DeriveSpec SplitDerive(const std::string& text) {
+  const auto eq = text.find('=');
+  // "a>=4" alone has no NAME=; require NAME=... with NAME an identifier.
+  static const std::regex kName(R"(^\s*([A-Za-z_][A-Za-z0-9_]*)\s*=(?!=)(.*)$)");
+  std::smatch m;
+  if (eq == std::string::npos || !std::regex_match(text, m, kName)) {
+    throw InputError(fmt::format(
+        "--derive: expected NAME=change(VAR, FROM, TO), NAME=z(VAR) or NAME=VAR>=VALUE, found '{}'", text));
+  }
+  return {m[1].str(), Trim(m[2].str())};
+}
+
+}  // namespace
+
+bool Column::Missing(std::size_t row) const {
+  return numeric ? std::isnan(values[row]) : !labels[row].has_value();
+}
+
+Frame Frame::FromQuery(const QueryResult& result) {
+  Frame frame;
+  frame.rows_ = result.rows.size();
+  for (std::size_t c = 0; c < result.columns.size(); ++c) {
+    Column column;
+    column.name = result.columns[c];
+    bool numeric = true;
+    for (const auto& row : result.rows) {
+      if (std::holds_alternative<std::string>(row[c])) {
+        numeric = false;
+        break;
+      }
+    }
+    column.numeric = numeric;
+    if (numeric) {
+      column.values.reserve(frame.rows_);
+      for (const auto& row : result.rows) {
+        const SqlValue& v = row[c];
+        if (const auto* d = std::get_if<double>(&v)) {
+          column.values.push_back(*d);
+        } else if (const auto* i = std::get_if<std::int64_t>(&v)) {
+          column.values.push_back(static_cast<double>(*i));
+        } else {
+          column.values.push_back(kNaN);
+        }
+      }
+    } else {
+      std::set<std::string> levels;
+      column.labels.reserve(frame.rows_);
+      for (const auto& row : result.rows) {
+        const SqlValue& v = row[c];
+        if (std::holds_alternative<std::monostate>(v)) {
+          column.labels.emplace_back();
+        } else {
+          std::string label = std::holds_alternative<std::string>(v) ? std::get<std::string>(v) : FormatSqlValue(v);
+          levels.insert(label);
+          column.labels.emplace_back(std::move(label));
+        }
+      }
+      column.levels.assign(levels.begin(), levels.end());
+    }
+    frame.columns_.push_back(std::move(column));
+  }
+  return frame;
+}
+
+bool Frame::Has(const std::string& name) const {
+  return std::any_of(columns_.begin(), columns_.end(), [&](const Column& c) { return c.name == name; });
+}
+
+const Column& Frame::Get(const std::string& name, const std::string& option) const {
+  for (const Column& c : columns_) {
+    if (c.name == name) return c;
+  }
+  std::vector<std::string> names;
+  for (const Column& c : columns_) names.push_back(c.name);
+  const auto close = CloseMatches(name, names);
+  std::string hint;
+  if (!close.empty()) {
+    hint = " (did you mean ";
+    for (std::size_t i = 0; i < close.size(); ++i) hint += (i ? ", " : "") + close[i];
+    hint += "?)";
+  }
+  throw InputError(fmt::format("--{}: unknown variable '{}' in the frame{}", option, name, hint));
+}
+
+const Column& Frame::Get(const std::string& name, const std::string& option) {
+  if (!Has(name)) {
+    if (const auto threshold = ParseThreshold(name)) {
+      const Column& source = static_cast<const Frame&>(*this).Get(threshold->variable, option);
+      if (!source.numeric) {
+        throw InputError(fmt::format("--{}: '{}' compares a categorical variable with a number", option, name));
+      }
+      ApplyDerive(*this, "derived_threshold=" + name);
+      columns_.back().name = name;
+      return columns_.back();
+    }
+  }
+  return static_cast<const Frame&>(*this).Get(name, option);
+}
+
+void Frame::Require(const std::string& name, const std::string& option) { Get(name, option); }
+
+void Frame::Add(Column column) {
+  if (Has(column.name)) throw InputError(fmt::format("derived variable '{}' already exists in the frame", column.name));
+  columns_.push_back(std::move(column));
+}
+
+void Frame::Put(Column column) {
+  for (Column& c : columns_) {
+    if (c.name == column.name) {
+      c = std::move(column);
+      return;
+    }
+  }
+  columns_.push_back(std::move(column));
+}
+
+Frame Frame::Subset(const std::vector<std::size_t>& indices) const {
+  Frame out;
+  out.rows_ = indices.size();
+  for (const Column& c : columns_) {
+    Column copy;
+    copy.name = c.name;
+    copy.numeric = c.numeric;
+    copy.levels = c.levels;
+    copy.deferred_z = c.deferred_z;
+    if (c.numeric) {
+      copy.values.reserve(indices.size());
+      for (std::size_t i : indices) copy.values.push_back(c.values[i]);
+    } else {
+      copy.labels.reserve(indices.size());
+      for (std::size_t i : indices) copy.labels.push_back(c.labels[i]);
+    }
+    out.columns_.push_back(std::move(copy));
+  }
+  return out;
+}
+
+void Frame::StandardiseDeferred() {
+  for (Column& c : columns_) {
+    if (!c.deferred_z) continue;
+    double sum = 0;
+    std::size_t n = 0;
+    for (double v : c.values) {
+      if (!std::isnan(v)) {
+        sum += v;
+        ++n;
+      }
+    }
+    if (n < 2) throw NumericalError(fmt::format("z({}): fewer than two values in the analysis sample", c.name));
+    const double mean = sum / static_cast<double>(n);
+    double ss = 0;
+    for (double v : c.values) {
+      if (!std::isnan(v)) ss += (v - mean) * (v - mean);
+    }
+    const double sd = std::sqrt(ss / static_cast<double>(n - 1));
+    if (!(sd > 0)) throw NumericalError(fmt::format("z: variable '{}' is constant in the analysis sample", c.name));
+    for (double& v : c.values) v = (v - mean) / sd;
+    c.deferred_z = false;
+  }
+}
+
+const Column& Frame::AsCategorical(const std::string& name, const std::string& option) {
+  const Column& source = Get(name, option);
+  if (!source.numeric) return source;
+  Column c;
+  c.name = source.name;
+  c.numeric = false;
+  std::set<double> distinct;
+  for (double v : source.values) {
+    if (!std::isnan(v)) distinct.insert(v);
+  }
+  for (double v : distinct) c.levels.push_back(NumberLabel(v));
+  for (double v : source.values) {
+    if (std::isnan(v)) {
+      c.labels.emplace_back();
+    } else {
+      c.labels.emplace_back(NumberLabel(v));
+    }
+  }
+  Put(std::move(c));
+  return Get(name, option);
+}
+
+std::vector<std::string> CloseMatches(const std::string& name, const std::vector<std::string>& candidates) {
+  std::vector<std::pair<std::size_t, std::string>> scored;
+  for (const std::string& c : candidates) {
+    const std::size_t d = EditDistance(name, c);
+    const bool contains = c.find(name) != std::string::npos || name.find(c) != std::string::npos;
+    const std::size_t limit = std::max<std::size_t>(2, name.size() / 3);
+    if (d <= limit || (contains && std::min(c.size(), name.size()) >= 3)) scored.emplace_back(d, c);
+  }
+  std::sort(scored.begin(), scored.end());
+  std::vector<std::string> out;
+  for (std::size_t i = 0; i < scored.size() && i < 5; ++i) out.push_back(scored[i].second);
+  return out;
+}
+
+std::optional<Threshold> ParseThreshold(const std::string& text) {
+  static const std::regex kThreshold(
+      R"(^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(>=|<=|==|!=|>|<)\s*([-+]?[0-9]*\.?[0-9]+([eE][-+]?[0-9]+)?)\s*$)");
+  std::smatch m;
+  if (!std::regex_match(text, m, kThreshold)) return std::nullopt;
+  return Threshold{m[1].str(), m[2].str(), std::stod(m[3].str())};
+}
+
+std::string FormatCut(double value) { return NumberLabel(value); }
+
+void ApplyDerive(Frame& frame, const std::string& text) {
+  const DeriveSpec spec = SplitDerive(text);
+  static const std::regex kChange(
+      R"(^change\(\s*([A-Za-z_][A-Za-z0-9_]*)\s*,\s*([A-Za-z_][A-Za-z0-9_]*)\s*,\s*([A-Za-z_][A-Za-z0-9_]*)\s*\)$)");
+  static const std::regex kZ(R"(^z\(\s*([A-Za-z_][A-Za-z0-9_]*)\s*\)$)");
+  std::smatch m;
+  Column out;
+  out.name = spec.name;
+  if (std::regex_match(spec.body, m, kChange)) {
+    const std::string from = m[1].str() + "_" + m[2].str();
+    const std::string to = m[1].str() + "_" + m[3].str();
+    const Column& a = frame.Get(from, "derive");
+    const Column& b = frame.Get(to, "derive");
+    if (!a.numeric || !b.numeric) throw InputError(fmt::format("--derive {}: change() needs numeric columns", spec.name));
+    out.values.resize(frame.rows());
+    for (std::size_t i = 0; i < frame.rows(); ++i) out.values[i] = b.values[i] - a.values[i];
+  } else if (std::regex_match(spec.body, m, kZ)) {
+    const Column& a = frame.Get(m[1].str(), "derive");
+    if (!a.numeric) throw InputError(fmt::format("--derive {}: z() needs a numeric column", spec.name));
+    out.values = a.values;
+    out.deferred_z = true;
+  } else if (const auto threshold = ParseThreshold(spec.body)) {
+    const Column& a = frame.Get(threshold->variable, "derive");
+    if (!a.numeric) throw InputError(fmt::format("--derive {}: a threshold needs a numeric column", spec.name));
+    out.values.resize(frame.rows());
+    const double t = threshold->value;
+    const std::string& op = threshold->op;
+    for (std::size_t i = 0; i < frame.rows(); ++i) {
+      const double v = a.values[i];
+      if (std::isnan(v)) {
+        out.values[i] = kNaN;
+        continue;
+      }
+      bool r = false;
+      if (op == ">=") r = v >= t;
+      else if (op == ">") r = v > t;
+      else if (op == "<=") r = v <= t;
+      else if (op == "<") r = v < t;
+      else if (op == "==") r = v == t;
+      else r = v != t;
+      out.values[i] = r ? 1.0 : 0.0;
+    }
+  } else {
+    throw InputError(fmt::format(
+        "--derive {}: expected change(VAR, FROM, TO), z(VAR) or VAR>=VALUE, found '{}'", spec.name, spec.body));
+  }
+  frame.Add(std::move(out));
+}
+
+void ApplyCut(Frame& frame, const std::string& text) {
+  const auto eq = text.find('=');
+  if (eq == std::string::npos) throw InputError(fmt::format("--cut: expected VAR=CUT1,CUT2,..., found '{}'", text));
+  const std::string var = Trim(text.substr(0, eq));
+  std::vector<double> cuts;
+  for (const std::string& piece : SplitList(text.substr(eq + 1))) {
+    try {
+      std::size_t used = 0;
+      cuts.push_back(std::stod(piece, &used));
+      if (used != piece.size()) throw std::invalid_argument(piece);
+    } catch (const std::exception&) {
+      throw InputError(fmt::format("--cut {}: expected numbers, found '{}'", var, piece));
+    }
+  }
+  if (cuts.empty()) throw InputError(fmt::format("--cut {}: no cut points given", var));
+  if (!std::is_sorted(cuts.begin(), cuts.end()) || std::adjacent_find(cuts.begin(), cuts.end()) != cuts.end()) {
+    throw InputError(fmt::format("--cut {}: cut points must increase", var));
+  }
+  const Column& source = frame.Get(var, "cut");
+  if (!source.numeric) throw InputError(fmt::format("--cut {}: the variable is not numeric", var));
+  Column out;
+  out.name = var + "_cat";
+  out.numeric = false;
+  out.levels.push_back("<" + FormatCut(cuts.front()));
+  for (std::size_t i = 0; i + 1 < cuts.size(); ++i) {
+    out.levels.push_back(FormatCut(cuts[i]) + "-" + FormatCut(cuts[i + 1]));
+  }
+  out.levels.push_back(">" + FormatCut(cuts.back()));
+  for (double v : source.values) {
+    if (std::isnan(v)) {
+      out.labels.emplace_back();
+      continue;
+    }
+    if (v < cuts.front()) {
+      out.labels.emplace_back(out.levels.front());
+    } else if (v > cuts.back()) {
+      out.labels.emplace_back(out.levels.back());
+    } else {
+      std::size_t k = 0;  // cuts[k] <= v <= cuts[k+1]; a value equal to an inner cut goes to the lower interval
+      while (k + 2 < cuts.size() && v > cuts[k + 1]) ++k;
+      out.labels.emplace_back(out.levels[k + 1]);
+    }
+  }
+  frame.Add(std::move(out));
+}
+
+Frame LoadFrame(Store& store, const Options& options) {
+  const FrameSource source = SourceOf(options);
+  Frame frame = Frame::FromQuery(ReadFrame(store, source));
+  if (!source.study.empty()) {
+    for (const LevelLabels& labels : LoadLevelLabels(store, source.study)) {
+      std::map<std::string, std::string> by_level;
+      for (const auto& [level, label] : labels.levels) by_level[NumberLabel(static_cast<double>(level))] = label;
+      for (const Column& c : frame.columns()) {
+        const bool match = c.name == labels.code || c.name == labels.code + "_value";
+        if (!match || !c.numeric) continue;
+        Column relabelled;
+        relabelled.name = c.name;
+        relabelled.numeric = false;
+        for (const auto& [level, label] : labels.levels) relabelled.levels.push_back(label);
+        bool ok = true;
+        for (double v : c.values) {
+          if (std::isnan(v)) {
+            relabelled.labels.emplace_back();
+            continue;
+          }
+          auto it = by_level.find(NumberLabel(v));
+          if (it == by_level.end()) {
+            ok = false;
+            break;
+          }
+          relabelled.labels.emplace_back(it->second);
+        }
+        if (ok) frame.Put(std::move(relabelled));
+        break;
+      }
+    }
+  }
+  for (const std::string& derive : options.Items("derive")) ApplyDerive(frame, derive);
+  for (const std::string& cut : options.Items("cut")) ApplyCut(frame, cut);
+  return frame;
+}
+
+std::vector<std::string> FrameVariableNames(Store& store, const Options& options) {
+  std::vector<std::string> names = FrameColumns(store, SourceOf(options));
+  for (const std::string& derive : options.Items("derive")) names.push_back(SplitDerive(derive).name);
+  for (const std::string& cut : options.Items("cut")) {
+    const auto eq = cut.find('=');
+    if (eq != std::string::npos) names.push_back(Trim(cut.substr(0, eq)) + "_cat");
+  }
+  return names;
+}
+
+}  // namespace cohortdb::analysis

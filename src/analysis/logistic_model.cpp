@@ -1,0 +1,278 @@
+// logistic: logistic regression by IRLS as R's glm(family = binomial), or
+// with --random SITE a mixed logistic regression with a random intercept per
+// site as lme4::glmer (Laplace, or adaptive Gauss-Hermite with --agq N).
+// Odds ratios with Wald CIs; --per-sd K reports the odds ratio per K SDs of
+// the predictors in --per-sd-vars (default: every numeric predictor that is
+// not 0/1). Under --by: per stratum and overall, plus the likelihood-ratio
+// test of the predictor x by interaction.
+#include <cmath>
+#include <map>
+
+#include <fmt/format.h>
+
+#include "analysis/analyses.h"
+#include "analysis/forest_plot.h"
+#include "analysis/options.h"
+#include "analysis/sample.h"
+#include "common/error.h"
+#include "stats/logistic.h"
+#include "stats/mixed_logistic.h"
+#include "stats/probability.h"
+#include "store/store.h"
+
+namespace cohortdb::analysis {
+namespace {
+
+struct ModelSettings {
+  std::string outcome;
+  std::vector<std::string> predictors;
+  std::string random;
+  int agq = 1;
+  std::optional<double> per_sd;
+  std::vector<std::string> per_sd_vars;
+};
+
+// The fit of one model, whichever kind.
+struct Fitted {
+  std::vector<stats::TermEstimate> terms;
+  std::vector<stats::OddsRatio> odds_ratios;
+  double log_likelihood = std::nan("");
+  std::size_t rank = 0;
+  std::size_t n = 0;
+  nlohmann::ordered_json summary = nlohmann::ordered_json::object();
+  std::vector<std::string> messages;
+};
+
+std::vector<int> GroupCodes(Frame& frame, const std::string& random) {
+  const Column& c = frame.AsCategorical(random, "random");
+  std::map<std::string, int> code;
+  for (std::size_t l = 0; l < c.levels.size(); ++l) code[c.levels[l]] = static_cast<int>(l);
+  std::vector<int> out;
+  for (const auto& label : c.labels) out.push_back(code.at(*label));
+  return out;
+}
+
+bool IsBinary(const Column& c) {
+  if (!c.numeric) return true;
+  for (double v : c.values) {
+    if (!std::isnan(v) && v != 0 && v != 1) return false;
+  }
+  return true;
+}
+
+Fitted FitModel(Frame& frame, const Design& design, const ModelSettings& s, bool per_sd) {
+  const Eigen::VectorXd y = BinaryOutcome(frame, s.outcome);
+  Fitted out;
+  auto per_sd_rows = [&](auto& fit) {
+    if (!per_sd || !s.per_sd) return;
+    for (std::size_t j = 0; j < design.names.size(); ++j) {
+      const std::string& term = design.names[j];
+      if (std::find(s.per_sd_vars.begin(), s.per_sd_vars.end(), term) == s.per_sd_vars.end()) continue;
+      out.odds_ratios[j] = stats::OddsRatioPerSd(fit, design.x, term, *s.per_sd);
+    }
+  };
+  if (s.random.empty()) {
+    const stats::LogisticFit fit = stats::FitLogistic(design.x, design.names, y);
+    out.terms = fit.terms;
+    out.odds_ratios = stats::OddsRatios(fit);
+    per_sd_rows(fit);
+    out.log_likelihood = fit.log_likelihood;
+    out.rank = static_cast<std::size_t>(fit.rank);
+    out.n = static_cast<std::size_t>(fit.n);
+    out.messages = fit.messages;
+    out.summary["model"] = "logistic (glm, binomial)";
+    out.summary["nobs"] = fit.n;
+    out.summary["log_likelihood"] = fit.log_likelihood;
+    out.summary["deviance"] = fit.deviance;
+    out.summary["null_deviance"] = fit.null_deviance;
+    out.summary["aic"] = fit.aic;
+    out.summary["df_residual"] = fit.df_residual;
+    out.summary["iterations"] = fit.convergence.iterations;
+    out.summary["converged"] = fit.convergence.converged;
+    if (fit.separation.detected) out.summary["separation"] = fit.separation.message;
+  } else {
+    stats::MixedLogisticOptions options;
+    options.quadrature_points = s.agq;
+    const stats::MixedLogisticFit fit =
+        stats::FitMixedLogistic(design.x, design.names, y, GroupCodes(frame, s.random), options);
+    out.terms = fit.terms;
+    out.odds_ratios = stats::OddsRatios(fit);
+    per_sd_rows(fit);
+    out.log_likelihood = fit.log_likelihood;
+    out.rank = design.names.size() - fit.aliased.size();
+    out.n = static_cast<std::size_t>(fit.n);
+    out.messages = fit.messages;
+    out.summary["model"] = s.agq > 1 ? fmt::format("mixed logistic (adaptive Gauss-Hermite, {} points)", s.agq)
+                                     : "mixed logistic (Laplace)";
+    out.summary["nobs"] = fit.n;
+    out.summary["groups"] = fit.groups;
+    out.summary["random"] = s.random;
+    out.summary["random_intercept_sd"] = fit.site_sd;
+    out.summary["log_likelihood"] = fit.log_likelihood;
+    out.summary["deviance"] = fit.deviance;
+    out.summary["aic"] = fit.aic;
+    out.summary["bic"] = fit.bic;
+    out.summary["iterations"] = fit.convergence.iterations;
+    out.summary["converged"] = fit.convergence.converged;
+    if (fit.singular) out.summary["singular"] = fit.singular_message;
+  }
+  if (!out.messages.empty()) out.summary["messages"] = out.messages;
+  return out;
+}
+
+AnalysisResultSet RunLogistic(Store& store, const AnalysisRequest& request) {
+  const Options options(request);
+  Frame frame = LoadFrame(store, options);
+  ModelSettings s;
+  s.outcome = options.RequiredString("outcome");
+  s.predictors = options.List("predictors");
+  s.random = options.StringOr("random", "");
+  s.agq = static_cast<int>(options.Integer("agq").value_or(1));
+  if (s.agq < 1 || s.agq > 25) throw InputError(fmt::format("--agq: expected 1 to 25 points, found {}", s.agq));
+  if (s.agq > 1 && s.random.empty()) throw InputError("--agq needs --random (adaptive quadrature is for mixed models)");
+  s.per_sd = options.Number("per-sd");
+  if (s.per_sd && !(*s.per_sd > 0)) throw InputError(fmt::format("--per-sd: expected a positive number, found {}", *s.per_sd));
+  const std::string by = ByOption(options);
+  std::vector<std::string> needed = {s.outcome};
+  AppendUnique(needed, s.predictors);
+  AppendUnique(needed, {s.random, by});
+  for (const auto& v : needed) frame.Require(v, v == s.outcome ? "outcome" : "predictors");
+  s.per_sd_vars = options.List("per-sd-vars");
+  for (const auto& v : s.per_sd_vars) {
+    if (std::find(s.predictors.begin(), s.predictors.end(), v) == s.predictors.end()) {
+      throw InputError(fmt::format("--per-sd-vars: '{}' is not among the predictors", v));
+    }
+  }
+  if (s.per_sd && s.per_sd_vars.empty()) {
+    for (const auto& p : s.predictors) {
+      if (!IsBinary(frame.Get(p))) s.per_sd_vars.push_back(p);
+    }
+  }
+  Sample sample = CompleteCases(frame, needed);
+  AnalysisResultSet result = NewResultSet(request);
+  RecordSample(result, sample);
+  std::string event;
+  BinaryOutcome(sample.frame, s.outcome, &event);
+  result.summary["outcome"] = s.outcome;
+  result.summary["event"] = event;
+  for (Stratum& st : Strata(sample.frame, by)) {
+    ModelSettings local = s;
+    if (!st.label.empty()) local.predictors = WithoutVariable(s.predictors, by);
+    const Design design = BuildDesign(st.frame, local.predictors);
+    Fitted fit;
+    try {
+      fit = FitModel(st.frame, design, local, true);
+    } catch (const NumericalError& e) {
+      if (st.label.empty()) throw;
+      result.summary["strata"][st.label] = {{"error", e.what()}};
+      continue;
+    }
+    for (std::size_t j = 0; j < fit.terms.size(); ++j) {
+      ResultRow row = RowFromTerm("coefficients", st.label, fit.terms[j]);
+      row.n = static_cast<std::int64_t>(fit.n);
+      result.rows.push_back(std::move(row));
+    }
+    for (const stats::OddsRatio& o : fit.odds_ratios) {
+      if (o.term == "(Intercept)") continue;
+      ResultRow row;
+      row.section = "odds_ratios";
+      row.stratum = st.label;
+      row.term = o.term;
+      row.estimate = o.odds_ratio;
+      row.conf_low = o.conf_low;
+      row.conf_high = o.conf_high;
+      row.p_value = o.p_value;
+      row.n = static_cast<std::int64_t>(fit.n);
+      row.extra["odds_ratio"] = o.odds_ratio;
+      if (o.units != 1.0) {
+        row.extra["per_sd"] = *s.per_sd;
+        row.extra["units"] = o.units;
+      }
+      if (!o.note.empty()) row.extra["note"] = o.note;
+      result.rows.push_back(std::move(row));
+    }
+    if (st.label.empty()) {
+      for (const auto& [k, v] : fit.summary.items()) result.summary[k] = v;
+    } else {
+      result.summary["strata"][st.label] = fit.summary;
+    }
+  }
+  if (!by.empty()) {
+    Frame& all = sample.frame;
+    const Design base = BuildDesign(all, s.predictors);
+    const Design full = WithInteractions(base, all, by);
+    Design main = full;
+    std::vector<Eigen::Index> keep;
+    for (std::size_t j = 0; j < full.names.size(); ++j) {
+      if (full.names[j].find(':') == std::string::npos) keep.push_back(static_cast<Eigen::Index>(j));
+    }
+    main.x.resize(full.x.rows(), static_cast<Eigen::Index>(keep.size()));
+    main.names.clear();
+    main.variables.clear();
+    for (std::size_t k = 0; k < keep.size(); ++k) {
+      main.x.col(static_cast<Eigen::Index>(k)) = full.x.col(keep[k]);
+      main.names.push_back(full.names[static_cast<std::size_t>(keep[k])]);
+      main.variables.push_back(full.variables[static_cast<std::size_t>(keep[k])]);
+    }
+    ResultRow row;
+    row.section = "interaction";
+    row.term = fmt::format("predictors x {}", by);
+    try {
+      const Fitted small = FitModel(all, main, s, false);
+      const Fitted large = FitModel(all, full, s, false);
+      const double lr = 2 * (large.log_likelihood - small.log_likelihood);
+      const double df = static_cast<double>(large.rank) - static_cast<double>(small.rank);
+      row.statistic = lr;
+      row.p_value = stats::prob::ChiSquaredUpper(std::max(lr, 0.0), df);
+      row.n = static_cast<std::int64_t>(large.n);
+      row.extra["test"] = "likelihood ratio";
+      row.extra["df"] = df;
+      row.extra["loglik_main"] = small.log_likelihood;
+      row.extra["loglik_interaction"] = large.log_likelihood;
+    } catch (const NumericalError& e) {
+      row.extra["note"] = e.what();
+    }
+    result.rows.push_back(std::move(row));
+  }
+  if (options.Flag("plot")) {
+    ForestPlot plot;
+    plot.title = fmt::format("Odds ratios for {}{}", s.outcome, s.random.empty() ? "" : " (random intercept: " + s.random + ")");
+    plot.x_label = "Odds ratio (95% CI)";
+    plot.log_scale = true;
+    plot.reference = 1;
+    for (const ResultRow& r : result.rows) {
+      if (r.section != "odds_ratios") continue;
+      ForestRow f;
+      std::string term = r.term;
+      if (r.extra.contains("per_sd")) term += fmt::format(" (per {} SD)", r.extra["per_sd"].get<double>());
+      f.label = r.stratum.empty() ? term : term + " [" + r.stratum + "]";
+      f.estimate = r.estimate;
+      f.low = r.conf_low;
+      f.high = r.conf_high;
+      if (r.extra.contains("note")) f.note = r.extra["note"].get<std::string>();
+      plot.rows.push_back(f);
+    }
+    plot.footnote = fmt::format("n = {} complete cases; {} excluded", result.rows_used, result.rows_excluded);
+    result.plot_svg = RenderForestPlotSvg(plot);
+  }
+  return result;
+}
+
+}  // namespace
+
+AnalysisSpec LogisticAnalysis() {
+  return {"logistic",
+          "Logistic regression (glm) or mixed logistic with a random intercept (glmer), odds ratios",
+          "cohortdb logistic nako.cohortdb --study nako --outcome cbp --predictors lmm,intermat,age_years,sex "
+          "--per-sd 2 --per-sd-vars lmm,intermat --random site --plot or.svg",
+          {{"outcome", OptionType::kString, "Binary outcome (0/1 or two levels; a threshold like pain_nrs>=4)", true},
+           {"predictors", OptionType::kStringList, "Predictors; categorical ones become dummies (first level = reference)",
+            true},
+           {"per-sd", OptionType::kNumber, "Report odds ratios per K standard deviations (K = 2: per 2-unit z-score)"},
+           {"per-sd-vars", OptionType::kStringList, "Predictors --per-sd applies to (default: numeric, non-0/1 ones)"},
+           {"random", OptionType::kString, "Grouping variable of a random intercept (mixed logistic model)"},
+           {"agq", OptionType::kInteger, "Adaptive Gauss-Hermite points for the mixed model (1 = Laplace, default)"}},
+          RunLogistic};
+}
+
+}  // namespace cohortdb::analysis

@@ -1,0 +1,287 @@
+// meta: meta-analysis of the trial summaries of --study (tables meta_trial and
+// meta_arm_summary) for one --outcome: per-trial effect sizes as
+// metafor::escalc (SMD = Hedges' g, MD, OR = log odds ratio; treatment minus
+// control), pooled by rma (FE, DL or REML) with Q, I^2, tau^2 and the
+// prediction interval; --mods adds a meta-regression on trial attributes
+// (duration_weeks, year, or a numeric key of the trial's attributes). --by
+// pools within the levels of a trial attribute (subgroups) and overall.
+#include <cmath>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "analysis/analyses.h"
+#include "analysis/forest_plot.h"
+#include "analysis/options.h"
+#include "analysis/sample.h"
+#include "common/error.h"
+#include "stats/effect_size.h"
+#include "stats/meta_analysis.h"
+#include "stats/probability.h"
+#include "store/frame_source.h"
+#include "store/store.h"
+
+namespace cohortdb::analysis {
+namespace {
+
+struct Trial {
+  MetaTrialArms arms;
+  nlohmann::json attributes;
+  stats::EffectSize effect;
+};
+
+std::optional<double> Attribute(const Trial& t, const std::string& name) {
+  if (name == "duration_weeks") return t.arms.duration_weeks;
+  if (name == "year") return t.arms.year ? std::optional<double>(static_cast<double>(*t.arms.year)) : std::nullopt;
+  if (t.attributes.is_object() && t.attributes.contains(name) && t.attributes[name].is_number()) {
+    return t.attributes[name].get<double>();
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> AttributeText(const Trial& t, const std::string& name) {
+  if (t.attributes.is_object() && t.attributes.contains(name)) {
+    const auto& v = t.attributes[name];
+    if (v.is_string()) return v.get<std::string>();
+    if (v.is_null()) return std::nullopt;
+    return v.dump();
+  }
+  if (const auto v = Attribute(t, name)) return fmt::format("{}", *v);
+  return std::nullopt;
+}
+
+stats::EffectSize Effect(const MetaTrialArms& t, const std::string& measure) {
+  if (!t.treatment || !t.control) {
+    throw InputError(fmt::format("meta: trial '{}' lacks a treatment or control arm summary", t.label));
+  }
+  const auto& a = *t.treatment;
+  const auto& b = *t.control;
+  if (measure == "OR") {
+    if (!a.events || !b.events) throw InputError(fmt::format("meta: trial '{}' has no event counts for OR", t.label));
+    return stats::LogOddsRatio(static_cast<double>(*a.events), static_cast<double>(a.n - *a.events),
+                               static_cast<double>(*b.events), static_cast<double>(b.n - *b.events));
+  }
+  if (!a.mean || !a.sd || !b.mean || !b.sd) {
+    throw InputError(fmt::format("meta: trial '{}' has no means and SDs for {}", t.label, measure));
+  }
+  const auto n1 = static_cast<double>(a.n), n2 = static_cast<double>(b.n);
+  return measure == "SMD" ? stats::HedgesG(*a.mean, *a.sd, n1, *b.mean, *b.sd, n2)
+                          : stats::MeanDifference(*a.mean, *a.sd, n1, *b.mean, *b.sd, n2);
+}
+
+void Pool(const std::vector<const Trial*>& trials, const std::string& stratum, const std::string& measure,
+          const std::string& method_name, const stats::MetaOptions& mo, const std::vector<std::string>& mods,
+          AnalysisResultSet& result, ForestPlot* plot) {
+  std::vector<double> yi, vi;
+  for (const Trial* t : trials) {
+    yi.push_back(t->effect.yi);
+    vi.push_back(t->effect.vi);
+  }
+  const stats::MetaResult pooled = stats::PoolEffects(yi, vi, mo);
+  const double z = stats::prob::NormalQuantile(0.975);
+  double total_weight = 0;
+  for (double v : vi) total_weight += 1 / (v + pooled.tau2);
+  for (const Trial* t : trials) {
+    ResultRow row;
+    row.section = "studies";
+    row.stratum = stratum;
+    row.term = t->arms.label;
+    row.estimate = t->effect.yi;
+    row.std_error = std::sqrt(t->effect.vi);
+    row.statistic = row.estimate / row.std_error;
+    row.p_value = stats::prob::NormalTwoSided(row.statistic);
+    row.conf_low = row.estimate - z * row.std_error;
+    row.conf_high = row.estimate + z * row.std_error;
+    row.n = t->arms.treatment->n + t->arms.control->n;
+    row.extra["weight_percent"] = 100 / (t->effect.vi + pooled.tau2) / total_weight;
+    row.extra["variance"] = t->effect.vi;
+    if (measure == "OR") {
+      row.extra["odds_ratio"] = std::exp(row.estimate);
+      row.extra["or_conf_low"] = std::exp(row.conf_low);
+      row.extra["or_conf_high"] = std::exp(row.conf_high);
+    }
+    if (t->effect.continuity_corrected) row.extra["note"] = "0.5 added to every cell (a zero cell)";
+    if (plot && stratum.empty()) {
+      ForestRow f;
+      f.label = t->arms.label;
+      f.estimate = row.estimate;
+      f.low = row.conf_low;
+      f.high = row.conf_high;
+      f.weight = row.extra["weight_percent"].get<double>();
+      plot->rows.push_back(f);
+    }
+    result.rows.push_back(std::move(row));
+  }
+  const stats::TermEstimate& est = pooled.coefficients.front();
+  ResultRow row = RowFromTerm("pooled", stratum, est);
+  row.term = fmt::format("pooled ({})", method_name);
+  row.n = static_cast<std::int64_t>(pooled.k);
+  row.extra["k"] = pooled.k;
+  row.extra["tau2"] = pooled.tau2;
+  row.extra["tau"] = pooled.tau;
+  row.extra["i2"] = pooled.i2;
+  row.extra["h2"] = pooled.h2;
+  row.extra["q"] = pooled.q;
+  row.extra["q_df"] = pooled.q_df;
+  row.extra["q_p_value"] = pooled.q_p_value;
+  row.extra["pi_low"] = pooled.pi_low;
+  row.extra["pi_high"] = pooled.pi_high;
+  if (measure == "OR") {
+    row.extra["odds_ratio"] = std::exp(est.estimate);
+    row.extra["or_conf_low"] = std::exp(est.conf_low);
+    row.extra["or_conf_high"] = std::exp(est.conf_high);
+  }
+  if (plot) {
+    ForestRow f;
+    f.label = stratum.empty() ? fmt::format("Pooled ({})", method_name) : "Pooled [" + stratum + "]";
+    f.estimate = est.estimate;
+    f.low = est.conf_low;
+    f.high = est.conf_high;
+    f.summary = true;
+    if (stratum.empty()) {
+      plot->rows.push_back(f);
+      if (method_name != "FE" && std::isfinite(pooled.pi_low)) plot->prediction = {pooled.pi_low, pooled.pi_high};
+      plot->footnote = fmt::format("k = {}; tau^2 = {:.4f}; I^2 = {:.1f}%; Q = {:.2f} (df = {}, p = {:.3g})", pooled.k,
+                                   pooled.tau2, pooled.i2, pooled.q, pooled.q_df, pooled.q_p_value);
+    } else {
+      plot->rows.push_back(f);
+    }
+  }
+  nlohmann::ordered_json summary = {{"k", pooled.k},        {"tau2", pooled.tau2}, {"i2", pooled.i2},
+                                    {"h2", pooled.h2},      {"q", pooled.q},       {"q_df", pooled.q_df},
+                                    {"q_p_value", pooled.q_p_value}};
+  result.rows.push_back(std::move(row));
+  if (!mods.empty()) {
+    std::vector<double> myi, mvi;
+    Eigen::MatrixXd m(static_cast<Eigen::Index>(trials.size()), static_cast<Eigen::Index>(mods.size()));
+    Eigen::Index r = 0;
+    std::size_t dropped = 0;
+    for (const Trial* t : trials) {
+      bool ok = true;
+      for (std::size_t j = 0; j < mods.size(); ++j) {
+        const auto v = Attribute(*t, mods[j]);
+        if (!v) {
+          ok = false;
+          break;
+        }
+        m(r, static_cast<Eigen::Index>(j)) = *v;
+      }
+      if (!ok) {
+        ++dropped;
+        continue;
+      }
+      myi.push_back(t->effect.yi);
+      mvi.push_back(t->effect.vi);
+      ++r;
+    }
+    m.conservativeResize(r, Eigen::NoChange);
+    const stats::MetaResult reg = stats::MetaRegression(myi, mvi, m, mods, mo);
+    for (const auto& c : reg.coefficients) {
+      ResultRow cr = RowFromTerm("meta_regression", stratum, c);
+      cr.n = static_cast<std::int64_t>(reg.k);
+      result.rows.push_back(std::move(cr));
+    }
+    summary["meta_regression"] = {{"k", reg.k},          {"dropped_missing_moderator", dropped},
+                                  {"tau2", reg.tau2},    {"i2", reg.i2},
+                                  {"qe", reg.q},         {"qe_df", reg.q_df},
+                                  {"qe_p_value", reg.q_p_value}, {"qm", reg.qm},
+                                  {"qm_df", reg.qm_df},  {"qm_p_value", reg.qm_p_value}};
+  }
+  if (stratum.empty()) {
+    for (const auto& [k, v] : summary.items()) result.summary[k] = v;
+  } else {
+    result.summary["strata"][stratum] = summary;
+  }
+}
+
+AnalysisResultSet RunMeta(Store& store, const AnalysisRequest& request) {
+  const Options options(request);
+  const std::string study = options.RequiredString("study");
+  const std::string outcome = options.RequiredString("outcome");
+  const std::string measure = options.StringOr("measure", "SMD");
+  const std::string method = options.StringOr("method", "REML");
+  if (measure != "SMD" && measure != "MD" && measure != "OR") {
+    throw InputError(fmt::format("--measure: expected SMD, MD or OR, found '{}'", measure));
+  }
+  stats::MetaOptions mo;
+  if (method == "REML") mo.method = stats::TauSquaredMethod::kReml;
+  else if (method == "DL") mo.method = stats::TauSquaredMethod::kDerSimonianLaird;
+  else if (method == "FE") mo.method = stats::TauSquaredMethod::kFixedEffect;
+  else throw InputError(fmt::format("--method: expected REML, DL or FE, found '{}'", method));
+  const auto mods = options.List("mods");
+  const std::string by = ByOption(options);
+  std::vector<Trial> trials;
+  for (MetaTrialArms& arms : LoadMetaTrials(store, study, outcome)) {
+    Trial t;
+    t.effect = Effect(arms, measure);
+    if (!arms.attributes.empty()) t.attributes = nlohmann::json::parse(arms.attributes, nullptr, false);
+    t.arms = std::move(arms);
+    trials.push_back(std::move(t));
+  }
+  AnalysisResultSet result = NewResultSet(request);
+  result.rows_used = static_cast<std::int64_t>(trials.size());
+  result.diagnostics["rows_used"] = trials.size();
+  result.diagnostics["rows_excluded"] = 0;
+  result.summary["outcome"] = outcome;
+  result.summary["measure"] = measure;
+  result.summary["method"] = method;
+  ForestPlot plot;
+  const bool want_plot = options.Flag("plot");
+  std::vector<const Trial*> all;
+  for (const Trial& t : trials) all.push_back(&t);
+  Pool(all, "", measure, method, mo, mods, result, want_plot ? &plot : nullptr);
+  if (!by.empty()) {
+    std::vector<std::string> levels;
+    for (const Trial& t : trials) {
+      const auto v = AttributeText(t, by);
+      if (v && std::find(levels.begin(), levels.end(), *v) == levels.end()) levels.push_back(*v);
+    }
+    if (levels.empty()) throw InputError(fmt::format("--by: no trial has the attribute '{}'", by));
+    for (const std::string& level : levels) {
+      std::vector<const Trial*> subset;
+      for (const Trial& t : trials) {
+        if (AttributeText(t, by) == level) subset.push_back(&t);
+      }
+      const std::string label = fmt::format("{}={}", by, level);
+      try {
+        Pool(subset, label, measure, method, mo, {}, result, want_plot ? &plot : nullptr);
+      } catch (const NumericalError& e) {
+        result.summary["strata"][label] = {{"error", e.what()}};
+      }
+    }
+  }
+  if (want_plot) {
+    plot.title = fmt::format("{}: {} ({}, {})", study, outcome, measure, method);
+    plot.log_scale = measure == "OR";
+    plot.reference = measure == "OR" ? 1 : 0;
+    plot.x_label = measure == "SMD" ? "Standardised mean difference (Hedges' g)"
+                   : measure == "MD" ? "Mean difference" : "Odds ratio";
+    if (plot.log_scale) {
+      auto exp_row = [](ForestRow& f) {
+        f.estimate = std::exp(f.estimate);
+        f.low = std::exp(f.low);
+        f.high = std::exp(f.high);
+      };
+      for (ForestRow& f : plot.rows) exp_row(f);
+      if (plot.prediction) plot.prediction = std::make_pair(std::exp(plot.prediction->first), std::exp(plot.prediction->second));
+    }
+    result.plot_svg = RenderForestPlotSvg(plot);
+  }
+  return result;
+}
+
+}  // namespace
+
+AnalysisSpec MetaAnalysis() {
+  return {"meta",
+          "Meta-analysis of trial summaries: SMD/MD/OR, FE/DL/REML pooling, meta-regression",
+          "cohortdb meta trials.cohortdb --study meta --outcome pain --measure SMD --method REML --mods duration_weeks "
+          "--plot forest.svg",
+          {{"outcome", OptionType::kString, "Outcome of the trial summaries (meta_arm_summary.outcome)", true},
+           {"measure", OptionType::kString, "SMD (Hedges' g, default) | MD | OR"},
+           {"method", OptionType::kString, "REML (default) | DL | FE"},
+           {"mods", OptionType::kStringList, "Moderators for meta-regression: duration_weeks, year or an attribute"}},
+          RunMeta};
+}
+
+}  // namespace cohortdb::analysis

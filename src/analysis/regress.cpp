@@ -1,0 +1,145 @@
+// regress: linear regression by OLS as R's lm(), with standardised betas
+// (--standardize: beta * sd(x) / sd(y) over the rows used, as lm.beta). Under
+// --by: the model per stratum (without the by variable) and overall, plus the
+// interaction test: the model with every predictor x by product against the
+// model with by as a main effect, by the nested F test (R: anova(main, full)).
+#include <fmt/format.h>
+
+#include "analysis/analyses.h"
+#include "analysis/forest_plot.h"
+#include "analysis/options.h"
+#include "analysis/sample.h"
+#include "common/error.h"
+#include "stats/ols.h"
+#include "store/store.h"
+
+namespace cohortdb::analysis {
+namespace {
+
+nlohmann::ordered_json FitSummary(const stats::OlsFit& fit) {
+  nlohmann::ordered_json s;
+  s["nobs"] = fit.n;
+  s["r_squared"] = fit.r_squared;
+  s["adj_r_squared"] = fit.adj_r_squared;
+  s["sigma"] = fit.sigma;
+  s["f_statistic"] = fit.f_statistic;
+  s["f_df1"] = fit.f_df1;
+  s["f_df2"] = fit.f_df2;
+  s["f_p_value"] = fit.f_p_value;
+  s["df_residual"] = fit.df_residual;
+  if (!fit.aliased_terms.empty()) s["aliased"] = fit.aliased_terms;
+  return s;
+}
+
+AnalysisResultSet RunRegress(Store& store, const AnalysisRequest& request) {
+  const Options options(request);
+  Frame frame = LoadFrame(store, options);
+  const std::string outcome = options.RequiredString("outcome");
+  const auto predictors = options.List("predictors");
+  const bool standardize = options.Flag("standardize");
+  const std::string by = ByOption(options);
+  std::vector<std::string> needed = {outcome};
+  AppendUnique(needed, predictors);
+  AppendUnique(needed, {by});
+  for (const auto& v : needed) frame.Require(v, v == outcome ? "outcome" : "predictors");
+  Sample sample = CompleteCases(frame, needed);
+  AnalysisResultSet result = NewResultSet(request);
+  RecordSample(result, sample);
+  if (sample.used < 2) throw NumericalError(fmt::format("regress: {} complete rows, at least 2 needed", sample.used));
+  for (Stratum& s : Strata(sample.frame, by)) {
+    const auto preds = s.label.empty() ? predictors : WithoutVariable(predictors, by);
+    const Design design = BuildDesign(s.frame, preds);
+    const Eigen::VectorXd y = NumericVector(s.frame, outcome, "outcome");
+    const stats::OlsFit fit = stats::FitOls(design.x, y, design.names);
+    for (std::size_t j = 0; j < fit.terms.size(); ++j) {
+      ResultRow row = RowFromTerm("coefficients", s.label, fit.terms[j]);
+      row.n = static_cast<std::int64_t>(fit.n);
+      if (standardize) row.extra["std_beta"] = fit.standardised_beta[j];
+      if (fit.aliased[j]) row.extra["note"] = "aliased (a linear combination of earlier terms)";
+      result.rows.push_back(std::move(row));
+    }
+    if (s.label.empty()) {
+      for (const auto& [k, v] : FitSummary(fit).items()) result.summary[k] = v;
+    } else {
+      result.summary["strata"][s.label] = FitSummary(fit);
+    }
+  }
+  if (!by.empty()) {
+    Frame& all = sample.frame;
+    const Design base = BuildDesign(all, predictors);
+    const Design main = WithInteractions(base, all, by);
+    Design main_only = main;
+    // the main-effects model: base plus by dummies (columns without ':')
+    std::vector<Eigen::Index> keep;
+    for (std::size_t j = 0; j < main.names.size(); ++j) {
+      if (main.names[j].find(':') == std::string::npos) keep.push_back(static_cast<Eigen::Index>(j));
+    }
+    main_only.x.resize(main.x.rows(), static_cast<Eigen::Index>(keep.size()));
+    main_only.names.clear();
+    for (std::size_t k = 0; k < keep.size(); ++k) {
+      main_only.x.col(static_cast<Eigen::Index>(k)) = main.x.col(keep[k]);
+      main_only.names.push_back(main.names[static_cast<std::size_t>(keep[k])]);
+    }
+    const Eigen::VectorXd y = NumericVector(all, outcome, "outcome");
+    const auto small = stats::FitOls(main_only.x, y, main_only.names);
+    const auto large = stats::FitOls(main.x, y, main.names);
+    ResultRow row;
+    row.section = "interaction";
+    row.term = fmt::format("predictors x {}", by);
+    try {
+      const auto f = stats::CompareNestedOls(small, large);
+      row.statistic = f.statistic;
+      row.p_value = f.p_value;
+      row.n = static_cast<std::int64_t>(large.n);
+      row.extra["test"] = "nested F";
+      row.extra["df"] = f.df;
+      row.extra["df_residual"] = f.df_residual;
+      row.extra["rss_main"] = f.rss_small;
+      row.extra["rss_interaction"] = f.rss_large;
+    } catch (const NumericalError& e) {
+      row.extra["note"] = e.what();
+    }
+    result.rows.push_back(std::move(row));
+  }
+  if (options.Flag("plot")) {
+    ForestPlot plot;
+    plot.title = fmt::format("Linear regression of {}", outcome);
+    plot.x_label = standardize ? "Standardised beta (95% CI)" : "Coefficient (95% CI)";
+    plot.reference = 0;
+    for (const ResultRow& r : result.rows) {
+      if (r.section != "coefficients" || r.term == "(Intercept)") continue;
+      ForestRow f;
+      f.label = r.stratum.empty() ? r.term : r.term + " [" + r.stratum + "]";
+      f.estimate = r.estimate;
+      f.low = r.conf_low;
+      f.high = r.conf_high;
+      if (standardize && r.extra.contains("std_beta") && r.extra["std_beta"].is_number()) {
+        // scale the CI of beta to the standardised scale
+        const double factor = r.extra["std_beta"].get<double>() / r.estimate;
+        f.estimate = r.extra["std_beta"].get<double>();
+        f.low = r.conf_low * factor;
+        f.high = r.conf_high * factor;
+        if (f.low > f.high) std::swap(f.low, f.high);
+      }
+      plot.rows.push_back(f);
+    }
+    result.plot_svg = RenderForestPlotSvg(plot);
+  }
+  return result;
+}
+
+}  // namespace
+
+AnalysisSpec RegressAnalysis() {
+  return {"regress",
+          "Linear regression (OLS) with optional standardised betas",
+          "cohortdb regress trial.cohortdb --study trial --outcome pain_change --predictors arm,il6_change "
+          "--standardize",
+          {{"outcome", OptionType::kString, "Continuous outcome", true},
+           {"predictors", OptionType::kStringList, "Predictors; categorical ones become dummies (first level = reference)",
+            true},
+           {"standardize", OptionType::kFlag, "Add standardised betas (beta * sd(x) / sd(y))"}},
+          RunRegress};
+}
+
+}  // namespace cohortdb::analysis

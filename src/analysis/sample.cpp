@@ -1,0 +1,194 @@
+#include "analysis/sample.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include <fmt/format.h>
+
+#include "analysis/options.h"
+#include "common/error.h"
+
+namespace cohortdb::analysis {
+
+Sample CompleteCases(Frame& frame, const std::vector<std::string>& variables) {
+  Sample sample;
+  std::vector<const Column*> columns;
+  for (const std::string& v : variables) columns.push_back(&frame.Get(v));
+  std::vector<std::int64_t> missing(columns.size(), 0);
+  std::vector<std::size_t> keep;
+  for (std::size_t i = 0; i < frame.rows(); ++i) {
+    bool complete = true;
+    for (std::size_t c = 0; c < columns.size(); ++c) {
+      if (columns[c]->Missing(i)) {
+        ++missing[c];
+        complete = false;
+      }
+    }
+    if (complete) keep.push_back(i);
+  }
+  sample.frame = frame.Subset(keep);
+  sample.frame.StandardiseDeferred();
+  sample.used = static_cast<std::int64_t>(keep.size());
+  sample.excluded = static_cast<std::int64_t>(frame.rows() - keep.size());
+  for (std::size_t c = 0; c < columns.size(); ++c) {
+    if (missing[c] > 0) sample.excluded_by["missing " + variables[c]] = missing[c];
+  }
+  return sample;
+}
+
+std::vector<Stratum> Strata(Frame& sample, const std::string& by) {
+  std::vector<Stratum> out;
+  out.push_back({"", sample});
+  if (by.empty()) return out;
+  const Column& column = sample.AsCategorical(by, "by");
+  for (const std::string& level : column.levels) {
+    std::vector<std::size_t> rows;
+    for (std::size_t i = 0; i < column.labels.size(); ++i) {
+      if (column.labels[i] && *column.labels[i] == level) rows.push_back(i);
+    }
+    if (rows.empty()) continue;
+    out.push_back({fmt::format("{}={}", by, level), sample.Subset(rows)});
+  }
+  return out;
+}
+
+AnalysisResultSet NewResultSet(const AnalysisRequest& request) {
+  AnalysisResultSet result;
+  result.command = request.command;
+  result.parameters = request.options.is_object() ? request.options : nlohmann::ordered_json::object();
+  return result;
+}
+
+void RecordSample(AnalysisResultSet& result, const Sample& sample) {
+  result.rows_used = sample.used;
+  result.rows_excluded = sample.excluded;
+  result.diagnostics["rows_used"] = sample.used;
+  result.diagnostics["rows_excluded"] = sample.excluded;
+  result.diagnostics["excluded_because"] = sample.excluded_by;
+}
+
+Design BuildDesign(Frame& frame, const std::vector<std::string>& predictors, bool intercept) {
+  Design d;
+  std::vector<Eigen::VectorXd> cols;
+  const auto n = static_cast<Eigen::Index>(frame.rows());
+  if (intercept) {
+    cols.push_back(Eigen::VectorXd::Ones(n));
+    d.names.push_back("(Intercept)");
+    d.variables.push_back("");
+  }
+  for (const std::string& p : predictors) {
+    const Column& c = frame.Get(p, "predictors");
+    if (c.numeric) {
+      cols.push_back(Eigen::Map<const Eigen::VectorXd>(c.values.data(), n));
+      d.names.push_back(p);
+      d.variables.push_back(p);
+      continue;
+    }
+    for (std::size_t l = 1; l < c.levels.size(); ++l) {
+      Eigen::VectorXd dummy(n);
+      for (Eigen::Index i = 0; i < n; ++i) {
+        const auto& label = c.labels[static_cast<std::size_t>(i)];
+        dummy(i) = label ? (*label == c.levels[l] ? 1.0 : 0.0) : std::nan("");
+      }
+      cols.push_back(std::move(dummy));
+      d.names.push_back(p + c.levels[l]);
+      d.variables.push_back(p);
+    }
+  }
+  d.x.resize(n, static_cast<Eigen::Index>(cols.size()));
+  for (std::size_t j = 0; j < cols.size(); ++j) d.x.col(static_cast<Eigen::Index>(j)) = cols[j];
+  return d;
+}
+
+Design WithInteractions(const Design& base, Frame& frame, const std::string& by) {
+  Design by_design = BuildDesign(frame, {by}, false);
+  Design d = base;
+  // main effect of "by" unless it is already a predictor
+  const bool has_by = std::find(base.variables.begin(), base.variables.end(), by) != base.variables.end();
+  std::vector<Eigen::VectorXd> extra;
+  if (!has_by) {
+    for (Eigen::Index j = 0; j < by_design.x.cols(); ++j) {
+      extra.push_back(by_design.x.col(j));
+      d.names.push_back(by_design.names[static_cast<std::size_t>(j)]);
+      d.variables.push_back(by);
+    }
+  }
+  for (std::size_t j = 0; j < base.names.size(); ++j) {
+    if (base.variables[j].empty() || base.variables[j] == by) continue;
+    for (Eigen::Index k = 0; k < by_design.x.cols(); ++k) {
+      extra.push_back(base.x.col(static_cast<Eigen::Index>(j)).cwiseProduct(by_design.x.col(k)));
+      d.names.push_back(base.names[j] + ":" + by_design.names[static_cast<std::size_t>(k)]);
+      d.variables.push_back(base.variables[j] + ":" + by);
+    }
+  }
+  const Eigen::Index start = d.x.cols();
+  d.x.conservativeResize(Eigen::NoChange, start + static_cast<Eigen::Index>(extra.size()));
+  for (std::size_t j = 0; j < extra.size(); ++j) d.x.col(start + static_cast<Eigen::Index>(j)) = extra[j];
+  return d;
+}
+
+Eigen::VectorXd BinaryOutcome(Frame& frame, const std::string& name, std::string* event_label) {
+  const Column& c = frame.Get(name, "outcome");
+  const auto n = static_cast<Eigen::Index>(frame.rows());
+  Eigen::VectorXd y(n);
+  if (c.numeric) {
+    for (Eigen::Index i = 0; i < n; ++i) {
+      const double v = c.values[static_cast<std::size_t>(i)];
+      if (!std::isnan(v) && v != 0 && v != 1) {
+        throw InputError(fmt::format(
+            "--outcome: '{}' must be 0/1 (or a two-level category) for a binary outcome, found the value {}", name,
+            v));
+      }
+      y(i) = v;
+    }
+    if (event_label) *event_label = "1";
+    return y;
+  }
+  if (c.levels.size() != 2) {
+    throw InputError(fmt::format("--outcome: '{}' must have two levels for a binary outcome, found {}", name,
+                                 c.levels.size()));
+  }
+  for (Eigen::Index i = 0; i < n; ++i) {
+    const auto& label = c.labels[static_cast<std::size_t>(i)];
+    y(i) = label ? (*label == c.levels[1] ? 1.0 : 0.0) : std::nan("");
+  }
+  if (event_label) *event_label = c.levels[1];
+  return y;
+}
+
+std::vector<double> NumericValues(Frame& frame, const std::string& name, const std::string& option) {
+  const Column& c = frame.Get(name, option);
+  if (!c.numeric) {
+    throw InputError(fmt::format("--{}: '{}' is categorical, a numeric variable is needed", option, name));
+  }
+  return c.values;
+}
+
+Eigen::VectorXd NumericVector(Frame& frame, const std::string& name, const std::string& option) {
+  const auto values = NumericValues(frame, name, option);
+  return Eigen::Map<const Eigen::VectorXd>(values.data(), static_cast<Eigen::Index>(values.size()));
+}
+
+std::vector<std::string> WithoutVariable(const std::vector<std::string>& names, const std::string& drop) {
+  std::vector<std::string> out;
+  for (const auto& n : names) {
+    if (n != drop) out.push_back(n);
+  }
+  return out;
+}
+
+void AppendUnique(std::vector<std::string>& into, const std::vector<std::string>& names) {
+  for (const auto& n : names) {
+    if (!n.empty() && std::find(into.begin(), into.end(), n) == into.end()) into.push_back(n);
+  }
+}
+
+std::string ByOption(const Options& options) { return options.StringOr("by", ""); }
+
+std::optional<std::int64_t> MinCellOption(const Options& options) {
+  const auto v = options.Integer("min-cell");
+  if (v && *v < 1) throw InputError(fmt::format("--min-cell: expected a count of at least 1, found {}", *v));
+  return v;
+}
+
+}  // namespace cohortdb::analysis

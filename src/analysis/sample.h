@@ -1,0 +1,92 @@
+#pragma once
+// Complete-case selection, --by strata and the shared parts of every
+// analysis: the result set skeleton, the counts of rows used and excluded
+// (and why, per variable), and the design matrix of regression models with
+// categorical predictors expanded to treatment-coded dummies (first level is
+// the reference; terms named as R names them: "sexmale", "pa_met_cat500-5000").
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <Eigen/Dense>
+#include <nlohmann/json.hpp>
+
+#include "analysis/analysis.h"
+#include "analysis/frame.h"
+#include "common/result.h"
+
+namespace cohortdb::analysis {
+
+class Options;
+
+// The rows of "frame" with no missing value in any of "variables" (names
+// already checked), with z() columns standardised on those rows.
+struct Sample {
+  Frame frame;
+  std::int64_t used = 0;
+  std::int64_t excluded = 0;
+  // variable -> rows missing it (a row missing two variables counts twice).
+  nlohmann::ordered_json excluded_by = nlohmann::ordered_json::object();
+};
+Sample CompleteCases(Frame& frame, const std::vector<std::string>& variables);
+
+// The overall sample first (label ""), then one per level of "by" (label
+// "by=level"), in level order. Without "by" only the overall sample.
+struct Stratum {
+  std::string label;
+  Frame frame;
+};
+std::vector<Stratum> Strata(Frame& sample, const std::string& by);
+
+// A result set with command and parameters filled in.
+AnalysisResultSet NewResultSet(const AnalysisRequest& request);
+// Writes rows used/excluded and the exclusion reasons into "result".
+void RecordSample(AnalysisResultSet& result, const Sample& sample);
+
+// The design matrix of "predictors" over the frame's rows (no missing values
+// expected: use a complete-case sample).
+struct Design {
+  Eigen::MatrixXd x;
+  std::vector<std::string> names;      // "(Intercept)", "age_years", "sexmale", ...
+  std::vector<std::string> variables;  // the frame variable behind each column ("" for the intercept)
+};
+Design BuildDesign(Frame& frame, const std::vector<std::string>& predictors, bool intercept = true);
+// "base" plus the product of every non-intercept column with every dummy of
+// "by" (named "term:bylevel", as R), for the interaction test of --by.
+Design WithInteractions(const Design& base, Frame& frame, const std::string& by);
+
+// A 0/1 outcome: a numeric column holding only 0 and 1, or a categorical one
+// with exactly two levels (the second level is 1, as R's glm treats factors).
+Eigen::VectorXd BinaryOutcome(Frame& frame, const std::string& name, std::string* event_label = nullptr);
+Eigen::VectorXd NumericVector(Frame& frame, const std::string& name, const std::string& option);
+std::vector<double> NumericValues(Frame& frame, const std::string& name, const std::string& option);
+
+// Copies a stats::TermEstimate into a ResultRow.
+template <typename Term>
+ResultRow RowFromTerm(const std::string& section, const std::string& stratum, const Term& t) {
+  ResultRow row;
+  row.section = section;
+  row.stratum = stratum;
+  row.term = t.term;
+  row.estimate = t.estimate;
+  row.std_error = t.std_error;
+  row.statistic = t.statistic;
+  row.p_value = t.p_value;
+  row.conf_low = t.conf_low;
+  row.conf_high = t.conf_high;
+  return row;
+}
+
+// The predictor list without "by" (it is constant within a stratum).
+std::vector<std::string> WithoutVariable(const std::vector<std::string>& names, const std::string& drop);
+
+// Appends the names that are not yet in "into".
+void AppendUnique(std::vector<std::string>& into, const std::vector<std::string>& names);
+
+// The common options every analysis reads (besides its own): --by and
+// --min-cell, validated.
+std::string ByOption(const Options& options);
+std::optional<std::int64_t> MinCellOption(const Options& options);
+
+}  // namespace cohortdb::analysis

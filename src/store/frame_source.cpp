@@ -1,0 +1,145 @@
+#include "store/frame_source.h"
+
+#include <algorithm>
+#include <cctype>
+
+#include <fmt/format.h>
+
+#include "common/error.h"
+#include "store/catalog.h"
+#include "store/store.h"
+
+namespace cohortdb {
+namespace {
+
+bool IsIdentifier(const std::string& text) {
+  if (text.empty() || !(std::isalpha(static_cast<unsigned char>(text[0])) || text[0] == '_')) return false;
+  return std::all_of(text.begin(), text.end(),
+                     [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; });
+}
+
+std::string TrimStatement(std::string sql) {
+  while (!sql.empty() && (std::isspace(static_cast<unsigned char>(sql.back())) || sql.back() == ';')) sql.pop_back();
+  std::size_t start = 0;
+  while (start < sql.size() && std::isspace(static_cast<unsigned char>(sql[start]))) ++start;
+  return sql.substr(start);
+}
+
+std::int64_t RequireStudy(Store& store, const std::string& study) {
+  const auto id = FindStudy(store, study);
+  if (!id) {
+    std::string known;
+    for (const auto& row : store.Query("SELECT code FROM study ORDER BY code").rows) {
+      known += (known.empty() ? "" : ", ") + std::get<std::string>(row[0]);
+    }
+    throw InputError(fmt::format("unknown study '{}' (the store has: {})", study, known.empty() ? "none" : known));
+  }
+  return *id;
+}
+
+std::optional<double> OptionalReal(const SqlValue& v) {
+  if (const auto* d = std::get_if<double>(&v)) return *d;
+  if (const auto* i = std::get_if<std::int64_t>(&v)) return static_cast<double>(*i);
+  return std::nullopt;
+}
+
+std::optional<std::int64_t> OptionalInt(const SqlValue& v) {
+  if (const auto* i = std::get_if<std::int64_t>(&v)) return *i;
+  if (const auto* d = std::get_if<double>(&v)) return static_cast<std::int64_t>(*d);
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::string FrameSelectSql(Store& store, const FrameSource& source) {
+  if (source.frame.empty()) {
+    if (source.study.empty()) throw InputError("no frame: give --study (its pivot is the default frame) or --frame");
+    RequireStudy(store, source.study);
+    return WideSelectSql(store, source.study, false, source.censor_rule);
+  }
+  const std::string frame = TrimStatement(source.frame);
+  if (!IsIdentifier(frame)) return frame;
+  const auto found =
+      store.Query("SELECT 1 FROM sqlite_schema WHERE type IN ('view', 'table') AND name = ?1", {frame});
+  if (found.rows.empty()) {
+    std::string views;
+    for (const auto& row : store.Query("SELECT name FROM sqlite_schema WHERE type = 'view' AND name LIKE 'wide\\_%' "
+                                       "ESCAPE '\\' ORDER BY name")
+                               .rows) {
+      views += (views.empty() ? "" : ", ") + std::get<std::string>(row[0]);
+    }
+    throw InputError(fmt::format("--frame: no view or table named '{}' (pivot views: {})", frame,
+                                 views.empty() ? "none" : views));
+  }
+  return fmt::format("SELECT * FROM \"{}\"", frame);
+}
+
+QueryResult ReadFrame(Store& store, const FrameSource& source) {
+  return store.GuardedQuery(FrameSelectSql(store, source));
+}
+
+std::vector<std::string> FrameColumns(Store& store, const FrameSource& source) {
+  const std::string sql = FrameSelectSql(store, source);
+  return store.GuardedQuery(fmt::format("SELECT * FROM (\n{}\n) LIMIT 0", sql)).columns;
+}
+
+std::vector<LevelLabels> LoadLevelLabels(Store& store, const std::string& study) {
+  std::vector<LevelLabels> out;
+  const auto id = FindStudy(store, study);
+  if (!id) return out;
+  for (const CatalogVariable& v : LoadVariables(store, *id)) {
+    if (v.levels.empty()) continue;
+    LevelLabels labels{v.code, {}};
+    for (const CatalogLevel& l : v.levels) labels.levels.emplace_back(l.level, l.label);
+    std::sort(labels.levels.begin(), labels.levels.end());
+    out.push_back(std::move(labels));
+  }
+  return out;
+}
+
+std::vector<MetaTrialArms> LoadMetaTrials(Store& store, const std::string& study, const std::string& outcome) {
+  const std::int64_t study_id = RequireStudy(store, study);
+  const auto rows = store.Query(
+      "SELECT t.trial_id, t.label, t.year, t.duration_weeks, t.attributes, a.arm, a.n, a.mean, a.sd, a.events "
+      "FROM meta_trial t JOIN meta_arm_summary a ON a.trial_id = t.trial_id "
+      "WHERE t.study_id = ?1 AND a.outcome = ?2 ORDER BY t.year, t.label, t.trial_id, a.arm",
+      {study_id, outcome});
+  std::vector<MetaTrialArms> trials;
+  std::int64_t last_id = -1;
+  for (const auto& row : rows.rows) {
+    const std::int64_t trial_id = std::get<std::int64_t>(row[0]);
+    if (trial_id != last_id) {
+      MetaTrialArms t;
+      t.label = std::get<std::string>(row[1]);
+      t.year = OptionalInt(row[2]);
+      t.duration_weeks = OptionalReal(row[3]);
+      if (const auto* s = std::get_if<std::string>(&row[4])) t.attributes = *s;
+      trials.push_back(std::move(t));
+      last_id = trial_id;
+    }
+    MetaTrialArms::Arm arm;
+    arm.n = *OptionalInt(row[6]);
+    arm.mean = OptionalReal(row[7]);
+    arm.sd = OptionalReal(row[8]);
+    arm.events = OptionalInt(row[9]);
+    if (std::get<std::string>(row[5]) == "treatment") {
+      trials.back().treatment = arm;
+    } else {
+      trials.back().control = arm;
+    }
+  }
+  if (trials.empty()) {
+    std::string known;
+    for (const auto& row : store.Query("SELECT DISTINCT a.outcome FROM meta_arm_summary a JOIN meta_trial t "
+                                       "ON t.trial_id = a.trial_id WHERE t.study_id = ?1 ORDER BY 1",
+                                       {study_id})
+                               .rows) {
+      known += (known.empty() ? "" : ", ") + std::get<std::string>(row[0]);
+    }
+    throw InputError(fmt::format("meta: study '{}' has no trial summaries for outcome '{}' (outcomes: {})", study,
+                                 outcome, known.empty() ? "none" : known));
+  }
+  return trials;
+}
+
+}  // namespace cohortdb
