@@ -18,6 +18,9 @@ const std::vector<Command>& Commands() {
       {"import-dictionary", "Turn a REDCap data dictionary into catalog variables of a study",
        "cohortdb import-dictionary study.cohortdb --study nako examples/cohort/cohort_dictionary.csv",
        SetupImportDictionary},
+      AnalysisCommand("describe"), AnalysisCommand("correlate"), AnalysisCommand("compare"),
+      AnalysisCommand("regress"), AnalysisCommand("logistic"), AnalysisCommand("prevalence"),
+      AnalysisCommand("mediate"), AnalysisCommand("meta"),
   };
   return kCommands;
 }
