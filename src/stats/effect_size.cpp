@@ -3,6 +3,8 @@
 #include <cmath>
 #include <string>
 
+#include <boost/math/special_functions/gamma.hpp>
+
 #include "common/error.h"
 
 namespace cohortdb::stats {
@@ -38,7 +40,7 @@ EffectSize HedgesG(double m1, double sd1, double n1, double m2, double sd2, doub
     throw NumericalError("HedgesG: arguments sd1 and sd2 give a pooled SD of zero; the SMD is undefined");
   }
   const double d = (m1 - m2) / sd_pooled;
-  const double cm = std::exp(std::lgamma(m / 2) - std::log(std::sqrt(m / 2)) - std::lgamma((m - 1) / 2));
+  const double cm = std::exp(boost::math::lgamma(m / 2) - std::log(std::sqrt(m / 2)) - boost::math::lgamma((m - 1) / 2));
   EffectSize e;
   e.yi = cm * d;
   e.vi = 1 / n1 + 1 / n2 + e.yi * e.yi / (2 * (n1 + n2));

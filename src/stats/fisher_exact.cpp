@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include <boost/math/special_functions/gamma.hpp>
+
 #include "common/error.h"
 
 namespace cohortdb::stats {
@@ -13,7 +15,7 @@ namespace cohortdb::stats {
 namespace {
 
 double LogChoose(double n, double k) {
-  return std::lgamma(n + 1) - std::lgamma(k + 1) - std::lgamma(n - k + 1);
+  return boost::math::lgamma(n + 1) - boost::math::lgamma(k + 1) - boost::math::lgamma(n - k + 1);
 }
 
 // The conditional distribution of the top-left cell given the margins (R's

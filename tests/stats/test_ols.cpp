@@ -183,3 +183,13 @@ TEST_CASE("FitOls edge cases: constant column, fewer than two rows, all missing"
   CHECK(std::isnan(exact.terms[1].std_error));
   CHECK(std::isnan(exact.f_statistic));
 }
+
+TEST_CASE("FitOls with a constant outcome gives a perfect fit, not a crash", "[stats][ols]") {
+  Eigen::MatrixXd x(4, 2);
+  x << 1, 1.0, 1, 2.0, 1, 3.0, 1, 5.0;
+  const st::OlsFit m = st::FitOls(x, Eigen::VectorXd::Constant(4, 2.0), {"(Intercept)", "age"});
+  CHECK_THAT(m.terms[0].estimate, WithinRel(2.0, 1e-12));
+  CHECK_THAT(m.terms[1].estimate, WithinAbs(0.0, 1e-12));
+  CHECK_THAT(m.rss, WithinAbs(0.0, 1e-20));
+  CHECK(m.aliased_terms.empty());
+}
