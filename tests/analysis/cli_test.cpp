@@ -1,0 +1,124 @@
+// The analysis commands through the built binary: options generated from the
+// registry, output formats, --out, --plot, the provenance row of every run.
+#include <catch2/catch.hpp>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "analysis_fixture.h"
+#include "store/store.h"
+
+using Catch::Matchers::Contains;
+using namespace cohortdb;
+using namespace cohortdb::testing;
+
+namespace {
+
+struct Run {
+  int code = 0;
+  std::string out;
+  std::string err;
+};
+
+std::string Slurp(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+class TempDir {
+ public:
+  TempDir() {
+    path_ = std::filesystem::temp_directory_path() /
+            ("cohortdb_analysis_cli_" + std::to_string(std::rand()) + "_" + std::to_string(::getpid()));
+    std::filesystem::create_directories(path_);
+  }
+  ~TempDir() { std::filesystem::remove_all(path_); }
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+Run Cohortdb(const TempDir& dir, const std::string& args) {
+  const auto out = dir.path() / "stdout.txt";
+  const auto err = dir.path() / "stderr.txt";
+  const std::string command =
+      std::string("\"") + COHORTDB_BINARY + "\" " + args + " >\"" + out.string() + "\" 2>\"" + err.string() + "\"";
+  const int status = std::system(command.c_str());
+  Run run;
+  run.code = WEXITSTATUS(status);
+  run.out = Slurp(out);
+  run.err = Slurp(err);
+  return run;
+}
+
+}  // namespace
+
+TEST_CASE("cli: regress prints a paper table and records the run", "[analysis][cli]") {
+  TempDir dir;
+  const std::string store = (dir.path() / "trial.cohortdb").string();
+  TrialStore(store);
+  const Run run = Cohortdb(dir, "regress " + store +
+                                    " --study trial --derive \"pain_change=change(pain_nrs, baseline, week12)\""
+                                    " --derive \"il6_change=change(il6, baseline, week12)\""
+                                    " --outcome pain_change --predictors arm,il6_change --standardize");
+  INFO(run.err);
+  REQUIRE(run.code == 0);
+  CHECK_THAT(run.out, Contains("armintervention"));
+  CHECK_THAT(run.out, Contains("37 rows used, 3 excluded"));
+  CHECK_THAT(run.err, Contains("recorded as run 1"));
+  Store opened = Store::Open(store, OpenMode::kReadOnly);
+  const auto runs = opened.Query("SELECT command, rows_used, rows_excluded FROM analysis_run");
+  REQUIRE(runs.rows.size() == 1);
+  CHECK(std::get<std::string>(runs.rows[0][0]) == "regress");
+  CHECK(std::get<std::int64_t>(runs.rows[0][1]) == 37);
+  const auto rows = opened.Query("SELECT count(*) FROM analysis_result WHERE run_id = 1");
+  CHECK(std::get<std::int64_t>(rows.rows[0][0]) == 3);
+}
+
+TEST_CASE("cli: logistic with --format csv --out, --plot and --no-record", "[analysis][cli][plot]") {
+  TempDir dir;
+  const std::string store = (dir.path() / "cohort.cohortdb").string();
+  CohortStore(store);
+  const auto csv = dir.path() / "or.csv";
+  const auto svg = dir.path() / "or.svg";
+  const Run run = Cohortdb(dir, "logistic " + store +
+                                    " --study cohort --outcome cbp --predictors lmm,intermat --predictors sex"
+                                    " --per-sd 2 --format csv --no-record --out " +
+                                    csv.string() + " --plot " + svg.string());
+  INFO(run.err);
+  REQUIRE(run.code == 0);
+  CHECK(run.out.empty());
+  const std::string text = Slurp(csv);
+  CHECK(text.rfind("section,stratum,term,estimate", 0) == 0);
+  CHECK_THAT(text, Contains("odds_ratios,,lmm,"));
+  CHECK_THAT(Slurp(svg), Contains("lmm (per 2 SD)"));
+  Store opened = Store::Open(store, OpenMode::kReadOnly);
+  CHECK(std::get<std::int64_t>(opened.Query("SELECT count(*) FROM analysis_run").rows[0][0]) == 0);
+}
+
+TEST_CASE("cli: json and markdown formats; errors exit with the input-error code", "[analysis][cli]") {
+  TempDir dir;
+  const std::string store = (dir.path() / "meta.cohortdb").string();
+  MetaStore(store);
+  const Run json = Cohortdb(dir, "meta " + store + " --study meta --outcome pain --format json --no-record");
+  REQUIRE(json.code == 0);
+  const auto parsed = nlohmann::json::parse(json.out);
+  CHECK(parsed["command"] == "meta");
+  const Run markdown = Cohortdb(dir, "meta " + store + " --study meta --outcome pain --format markdown --no-record");
+  REQUIRE(markdown.code == 0);
+  CHECK_THAT(markdown.out, Contains("### Pooled"));
+  const Run bad = Cohortdb(dir, "meta " + store + " --study meta --outcome pian --no-record");
+  CHECK(bad.code == 3);
+  CHECK_THAT(bad.err, Contains("no trial summaries for outcome 'pian'"));
+  const Run usage = Cohortdb(dir, "meta " + store + " --study meta --outcome pain --bogus");
+  CHECK(usage.code == 2);
+}

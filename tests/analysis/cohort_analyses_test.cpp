@@ -1,0 +1,188 @@
+// The cohort analyses (logistic, mixed logistic, prevalence, describe) on
+// tests/data/analysis/cohort.csv, against tests/reference/analysis_reference.R.
+#include <catch2/catch.hpp>
+
+#include <cmath>
+
+#include "analysis/analysis.h"
+#include "analysis_fixture.h"
+#include "common/error.h"
+#include "result_helpers.h"
+
+using Catch::Matchers::WithinAbs;
+using Catch::Matchers::WithinRel;
+using cohortdb::analysis::RunAnalysis;
+using namespace cohortdb::testing;
+
+TEST_CASE("logistic: glm with a categorical covariate and odds ratios per 2 SD", "[analysis][logistic]") {
+  auto store = CohortStore();
+  const auto result = RunAnalysis(
+      store, Request("logistic", {{"study", "cohort"},
+                                  {"outcome", "cbp"},
+                                  {"predictors", {"lmm", "intermat", "age_years", "sex", "diabetes"}},
+                                  {"per-sd", 2},
+                                  {"per-sd-vars", {"lmm", "intermat"}}}));
+  // tests/reference/analysis_reference.R: cohort.logistic.*
+  CHECK(result.rows_used == 376);
+  CHECK(result.rows_excluded == 24);
+  const double estimates[] = {0.300906855100088, -0.0754924153102904, 0.07256513239333, -0.00325889380454495,
+                              0.277811116726292, 0.460802295909572};
+  const char* terms[] = {"(Intercept)", "lmm", "intermat", "age_years", "sexmale", "diabetes"};
+  for (int i = 0; i < 6; ++i) {
+    INFO(terms[i]);
+    CHECK_THAT(FindRow(result, "coefficients", terms[i]).estimate, WithinRel(estimates[i], 1e-6));
+  }
+  CHECK_THAT(FindRow(result, "coefficients", "lmm").std_error, WithinRel(0.030313435770739, 1e-6));
+  CHECK_THAT(result.summary["log_likelihood"].get<double>(), WithinRel(-205.27549557657, 1e-9));
+  const auto& lmm = FindRow(result, "odds_ratios", "lmm");
+  CHECK_THAT(lmm.estimate, WithinRel(0.490689887914385, 1e-6));
+  CHECK_THAT(lmm.conf_low, WithinRel(0.280200811159045, 1e-6));
+  CHECK_THAT(lmm.conf_high, WithinRel(0.859300032378437, 1e-6));
+  CHECK(lmm.extra["per_sd"].get<double>() == 2);
+  CHECK_THAT(FindRow(result, "odds_ratios", "intermat").estimate, WithinRel(1.51672422929685, 1e-6));
+  // a per-unit odds ratio where --per-sd does not apply
+  CHECK_THAT(FindRow(result, "odds_ratios", "diabetes").estimate, WithinRel(std::exp(0.460802295909572), 1e-6));
+}
+
+TEST_CASE("logistic --random site: mixed logistic, Laplace and adaptive quadrature, as glmer",
+          "[analysis][logistic][mixed]") {
+  auto store = CohortStore();
+  nlohmann::ordered_json options = {{"study", "cohort"},
+                                    {"outcome", "cbp"},
+                                    {"predictors", {"lmm", "intermat", "age_years", "sex"}},
+                                    {"random", "site"}};
+  const auto laplace = RunAnalysis(store, Request("logistic", options));
+  // tests/reference/analysis_reference.R: cohort.mixed.laplace.*
+  const double est[] = {0.186461572467168, -0.0730890525370397, 0.0756787395905666, -0.00221336737333033,
+                        0.236975571133726};
+  const double se[] = {1.05198474278507, 0.0310166434634071, 0.0486650785821429, 0.0103516219388478,
+                       0.297928205955645};
+  const char* terms[] = {"(Intercept)", "lmm", "intermat", "age_years", "sexmale"};
+  for (int i = 0; i < 5; ++i) {
+    INFO(terms[i]);
+    CHECK_THAT(FindRow(laplace, "coefficients", terms[i]).estimate, WithinRel(est[i], 1e-4));
+    CHECK_THAT(FindRow(laplace, "coefficients", terms[i]).std_error, WithinRel(se[i], 1e-4));
+  }
+  CHECK_THAT(laplace.summary["random_intercept_sd"].get<double>(), WithinRel(0.415334136152874, 1e-3));
+  options["agq"] = 10;
+  const auto agq = RunAnalysis(store, Request("logistic", options));
+  // cohort.mixed.agq10.*
+  CHECK_THAT(FindRow(agq, "coefficients", "lmm").estimate, WithinRel(-0.0730790571962271, 1e-4));
+  CHECK_THAT(FindRow(agq, "coefficients", "intermat").estimate, WithinRel(0.0756867354280923, 1e-4));
+  CHECK_THAT(agq.summary["random_intercept_sd"].get<double>(), WithinRel(0.417088055076777, 1e-3));
+}
+
+TEST_CASE("logistic --by: per stratum and the likelihood-ratio test of the interaction", "[analysis][logistic][by]") {
+  auto store = CohortStore();
+  const auto result = RunAnalysis(store, Request("logistic", {{"study", "cohort"},
+                                                              {"outcome", "cbp"},
+                                                              {"predictors", {"lmm", "age_years"}},
+                                                              {"by", "osteoarthritis"}}));
+  // tests/reference/analysis_reference.R: cohort.by_oa.*
+  CHECK_THAT(FindRow(result, "coefficients", "(Intercept)", "osteoarthritis=1").estimate,
+             WithinRel(0.786178242307294, 1e-6));
+  CHECK_THAT(FindRow(result, "coefficients", "lmm", "osteoarthritis=1").estimate, WithinRel(-0.097626238048519, 1e-6));
+  CHECK_NOTHROW(FindRow(result, "odds_ratios", "lmm", "osteoarthritis=0"));
+  CHECK_NOTHROW(FindRow(result, "odds_ratios", "lmm", ""));
+  const auto& lr = FindRow(result, "interaction", "predictors x osteoarthritis");
+  CHECK_THAT(lr.statistic, WithinRel(1.15651423099246, 1e-6));
+  CHECK(lr.extra["df"].get<double>() == 2);
+  CHECK_THAT(lr.p_value, WithinRel(0.56087505563306, 1e-6));
+}
+
+TEST_CASE("derived threshold outcome pain_nrs>=4, inline and with --derive", "[analysis][derive]") {
+  auto store = CohortStore();
+  const auto inline_result = RunAnalysis(
+      store, Request("logistic", {{"study", "cohort"}, {"outcome", "pain_nrs>=4"}, {"predictors", {"lmm", "age_years"}}}));
+  // tests/reference/analysis_reference.R: cohort.threshold.*
+  CHECK(inline_result.rows_used == 387);
+  CHECK_THAT(FindRow(inline_result, "coefficients", "lmm").estimate, WithinRel(-0.0189517056519398, 1e-6));
+  const auto derived = RunAnalysis(store, Request("logistic", {{"study", "cohort"},
+                                                               {"derive", {"pain4=pain_nrs>=4"}},
+                                                               {"outcome", "pain4"},
+                                                               {"predictors", {"lmm", "age_years"}}}));
+  CHECK_THAT(FindRow(derived, "coefficients", "(Intercept)").estimate, WithinRel(0.502186604755937, 1e-6));
+}
+
+TEST_CASE("derived z-score is standardised on the analysis sample", "[analysis][derive]") {
+  auto store = CohortStore();
+  const auto result = RunAnalysis(store, Request("regress", {{"study", "cohort"},
+                                                             {"derive", {"z_lmm=z(lmm)"}},
+                                                             {"outcome", "pain_nrs"},
+                                                             {"predictors", {"z_lmm"}}}));
+  // tests/reference/analysis_reference.R: cohort.z.estimate
+  CHECK_THAT(FindRow(result, "coefficients", "(Intercept)").estimate, WithinRel(3.24031007751937, 1e-9));
+  CHECK_THAT(FindRow(result, "coefficients", "z_lmm").estimate, WithinRel(-0.266543556895919, 1e-9));
+}
+
+TEST_CASE("prevalence by cut categories with chi-square and trend tests", "[analysis][prevalence][derive]") {
+  auto store = CohortStore();
+  const auto result = RunAnalysis(store, Request("prevalence", {{"study", "cohort"},
+                                                                {"cut", {"pa_met=500,5000"}},
+                                                                {"outcome", "cbp"},
+                                                                {"category", "pa_met_cat"}}));
+  // tests/reference/analysis_reference.R: cohort.prevalence.*
+  const auto& low = FindRow(result, "prevalence", "pa_met_cat=<500");
+  const auto& mid = FindRow(result, "prevalence", "pa_met_cat=500-5000");
+  const auto& high = FindRow(result, "prevalence", "pa_met_cat=>5000");
+  CHECK(*low.n == 76);
+  CHECK(*mid.n == 269);
+  CHECK(*high.n == 45);
+  CHECK(low.extra["cases"] == 22);
+  CHECK(mid.extra["cases"] == 55);
+  CHECK(high.extra["cases"] == 17);
+  CHECK_THAT(low.estimate, WithinRel(28.9473684210526, 1e-12));
+  CHECK_THAT(high.estimate, WithinRel(37.7777777777778, 1e-12));
+  const auto& chi = FindRow(result, "tests", "cbp by pa_met_cat");
+  CHECK_THAT(chi.statistic, WithinRel(7.54151300023886, 1e-9));
+  CHECK_THAT(chi.p_value, WithinRel(0.0230346309931933, 1e-8));
+  const auto& trend = FindRow(result, "tests", "cbp trend over pa_met_cat");
+  CHECK_THAT(trend.statistic, WithinRel(0.28176342064695, 1e-8));
+  CHECK_THAT(trend.p_value, WithinRel(0.595547731022322, 1e-8));
+}
+
+TEST_CASE("--min-cell suppresses small counts and their percentages, and is recorded", "[analysis][min-cell]") {
+  auto store = CohortStore();
+  const auto result = RunAnalysis(store, Request("prevalence", {{"study", "cohort"},
+                                                                {"cut", {"pa_met=500,5000"}},
+                                                                {"outcome", "cbp"},
+                                                                {"category", "pa_met_cat"},
+                                                                {"by", "site"},
+                                                                {"min-cell", 10}}));
+  REQUIRE(result.min_cell == 10);
+  int suppressed = 0;
+  for (const auto& r : result.rows) {
+    if (r.section != "prevalence") continue;
+    if (r.extra.contains("suppressed")) {
+      ++suppressed;
+      CHECK(std::isnan(r.estimate));
+      CHECK_FALSE(r.n.has_value());
+      CHECK(r.extra["cases"].is_null());
+      CHECK(r.extra["percent"].is_null());
+    } else {
+      const auto cases = r.extra["cases"].get<std::int64_t>();
+      CHECK((cases == 0 || cases >= 10));
+      CHECK((*r.n - cases == 0 || *r.n - cases >= 10));
+    }
+  }
+  CHECK(suppressed > 0);
+  CHECK(result.diagnostics["suppressed_cells"] == suppressed);
+  // the overall 76 / 22 cell is large enough to stay
+  CHECK(*FindRow(result, "prevalence", "pa_met_cat=<500").n == 76);
+}
+
+TEST_CASE("describe: median [IQR], missing counts per group and the Wilcoxon test", "[analysis][describe]") {
+  auto store = CohortStore();
+  const auto result = RunAnalysis(store, Request("describe", {{"study", "cohort"},
+                                                              {"vars", {"pa_met", "sex"}},
+                                                              {"group", "cbp"},
+                                                              {"nonnormal", {"pa_met"}}}));
+  // tests/reference/analysis_reference.R: cohort.describe.*
+  const auto& pa = FindRow(result, "table1", "pa_met", "", "0");
+  CHECK_THAT(pa.extra["median"].get<double>(), WithinRel(1359.5, 1e-12));
+  CHECK_THAT(pa.extra["q1"].get<double>(), WithinRel(670.5, 1e-12));
+  CHECK_THAT(pa.extra["q3"].get<double>(), WithinRel(2596.0, 1e-12));
+  CHECK(pa.extra["missing"] == 8);
+  CHECK(pa.extra["summary"] == "median [IQR]");
+  CHECK_THAT(FindRow(result, "tests", "pa_met").p_value, WithinRel(0.676331330788701, 1e-8));
+}

@@ -1,0 +1,222 @@
+// Frames, derived variables, validation messages, output formats and plots.
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <sstream>
+
+#include "analysis/analysis.h"
+#include "analysis/forest_plot.h"
+#include "analysis/frame.h"
+#include "analysis/report.h"
+#include "analysis_fixture.h"
+#include "common/error.h"
+#include "result_helpers.h"
+
+using Catch::Matchers::Contains;
+using Catch::Matchers::WithinRel;
+using namespace cohortdb;
+using namespace cohortdb::analysis;
+using namespace cohortdb::testing;
+
+namespace {
+
+// True if every element opened is closed in order (a small well-formedness check).
+bool WellFormedXml(const std::string& xml, std::string* error) {
+  std::vector<std::string> stack;
+  std::size_t pos = 0;
+  while ((pos = xml.find('<', pos)) != std::string::npos) {
+    const std::size_t end = xml.find('>', pos);
+    if (end == std::string::npos) {
+      *error = "unterminated tag";
+      return false;
+    }
+    const std::string tag = xml.substr(pos + 1, end - pos - 1);
+    pos = end + 1;
+    if (tag.empty() || tag[0] == '?' || tag[0] == '!') continue;
+    if (tag.back() == '/') continue;
+    if (tag[0] == '/') {
+      const std::string name = tag.substr(1);
+      if (stack.empty() || stack.back() != name) {
+        *error = "unexpected </" + name + ">";
+        return false;
+      }
+      stack.pop_back();
+      continue;
+    }
+    stack.push_back(tag.substr(0, tag.find_first_of(" \t\n")));
+  }
+  if (!stack.empty()) *error = "unclosed <" + stack.back() + ">";
+  return stack.empty();
+}
+
+}  // namespace
+
+TEST_CASE("an unknown variable is named with its close matches", "[analysis][frame]") {
+  auto store = TrialStore();
+  const auto request = Request("regress", {{"study", "trial"},
+                                           {"derive", {"pain_change=change(pain_nrs, baseline, week12)"}},
+                                           {"outcome", "pain_change"},
+                                           {"predictors", {"arm", "il6_week21"}}});
+  REQUIRE_THROWS_WITH(ValidateRequest(store, request),
+                      "regress: --predictors: unknown variable 'il6_week21' in the frame (did you mean il6_week12?)");
+  REQUIRE_THROWS_AS(RunAnalysis(store, request), InputError);
+}
+
+TEST_CASE("unknown options and wrong option types are refused before running", "[analysis][frame]") {
+  auto store = TrialStore();
+  REQUIRE_THROWS_WITH(
+      ValidateRequest(store, Request("regress", {{"study", "trial"}, {"outcome", "pcs_week12"}, {"predictors", "arm"},
+                                                 {"standardise", true}})),
+      "regress: unknown option --standardise (did you mean --standardize?)");
+  REQUIRE_THROWS_WITH(
+      ValidateRequest(store, Request("logistic", {{"study", "trial"}, {"outcome", "pcs_week12"}, {"predictors", "arm"},
+                                                  {"agq", "ten"}})),
+      "logistic: --agq expects an integer, found \"ten\"");
+  REQUIRE_THROWS_WITH(ValidateRequest(store, Request("regress", {{"study", "trial"}, {"outcome", "pcs_week12"}})),
+                      "regress: --predictors is required");
+  REQUIRE_THROWS_WITH(ValidateRequest(store, Request("regres", {})), "unknown analysis 'regres' (did you mean regress?)");
+}
+
+TEST_CASE("a frame that writes is refused and the store is unchanged", "[analysis][frame]") {
+  auto store = TrialStore();
+  const auto before = store.Query("SELECT count(*) FROM participant").rows[0][0];
+  for (const char* frame : {"DELETE FROM participant", "SELECT 1; DELETE FROM participant",
+                            "WITH x AS (SELECT 1) DELETE FROM participant", "DROP TABLE participant"}) {
+    INFO(frame);
+    CHECK_THROWS(RunAnalysis(store, Request("describe", {{"frame", frame}, {"vars", {"age_years"}}})));
+  }
+  CHECK(store.Query("SELECT count(*) FROM participant").rows[0][0] == before);
+}
+
+TEST_CASE("frames: a view name, a SELECT, and an unknown name", "[analysis][frame]") {
+  auto store = CohortStore();
+  const auto view = RunAnalysis(store, Request("describe", {{"frame", "wide_cohort"}, {"vars", {"lmm"}}}));
+  CHECK(view.rows_used == 400);
+  const auto select = RunAnalysis(
+      store, Request("describe", {{"frame", "SELECT * FROM wide_cohort WHERE age_years >= 50;"}, {"vars", {"lmm"}}}));
+  CHECK(select.rows_used > 0);
+  CHECK(select.rows_used < 400);
+  REQUIRE_THROWS_WITH(RunAnalysis(store, Request("describe", {{"frame", "wide_cohrt"}, {"vars", {"lmm"}}})),
+                      "--frame: no view or table named 'wide_cohrt' (pivot views: wide_cohort, wide_cohort_visit)");
+  REQUIRE_THROWS_WITH(RunAnalysis(store, Request("describe", {{"vars", {"lmm"}}})),
+                      "no frame: give --study (its pivot is the default frame) or --frame");
+}
+
+TEST_CASE("cut points: a value on an inner cut goes to the interval it closes", "[analysis][derive]") {
+  QueryResult q;
+  q.columns = {"pa"};
+  for (double v : {100.0, 500.0, 499.9, 5000.0, 5000.1, std::nan("")}) {
+    q.rows.push_back({std::isnan(v) ? SqlValue(std::monostate{}) : SqlValue(v)});
+  }
+  Frame frame = Frame::FromQuery(q);
+  ApplyCut(frame, "pa=500,5000");
+  const Column& c = frame.Get("pa_cat");
+  REQUIRE(c.levels == std::vector<std::string>{"<500", "500-5000", ">5000"});
+  CHECK(*c.labels[0] == "<500");
+  CHECK(*c.labels[1] == "500-5000");
+  CHECK(*c.labels[2] == "<500");
+  CHECK(*c.labels[3] == "500-5000");
+  CHECK(*c.labels[4] == ">5000");
+  CHECK_FALSE(c.labels[5].has_value());
+  REQUIRE_THROWS_WITH(ApplyCut(frame, "pa=5000,500"), "--cut pa: cut points must increase");
+  REQUIRE_THROWS_WITH(ApplyDerive(frame, "x=mean(pa)"),
+                      "--derive x: expected change(VAR, FROM, TO), z(VAR) or VAR>=VALUE, found 'mean(pa)'");
+}
+
+TEST_CASE("change() names the missing visit column", "[analysis][derive]") {
+  auto store = TrialStore();
+  REQUIRE_THROWS_WITH(
+      RunAnalysis(store, Request("describe", {{"study", "trial"},
+                                              {"derive", {"d=change(il6, baseline, week24)"}},
+                                              {"vars", {"d"}}})),
+      "--derive: unknown variable 'il6_week24' in the frame (did you mean il6_week12?)");
+}
+
+TEST_CASE("output formats: paper table, tidy csv, json document, markdown", "[analysis][report]") {
+  auto store = TrialStore();
+  const auto result = RunAnalysis(
+      store, Request("regress", {{"study", "trial"},
+                                 {"derive", {"pain_change=change(pain_nrs, baseline, week12)",
+                                             "il6_change=change(il6, baseline, week12)"}},
+                                 {"outcome", "pain_change"},
+                                 {"predictors", {"arm", "il6_change"}},
+                                 {"standardize", true}}));
+  std::ostringstream table, csv, json, markdown;
+  WriteReport(table, result, OutputFormat::kTable);
+  WriteReport(csv, result, OutputFormat::kCsv);
+  WriteReport(json, result, OutputFormat::kJson);
+  WriteReport(markdown, result, OutputFormat::kMarkdown);
+  CHECK_THAT(table.str(), Contains("Coefficients"));
+  CHECK_THAT(table.str(), Contains("armintervention"));
+  CHECK_THAT(table.str(), Contains("-0.801"));
+  CHECK_THAT(table.str(), Contains("Std. beta"));
+  CHECK_THAT(table.str(), Contains("37 rows used, 3 excluded (missing il6_change: 3)"));
+  CHECK(csv.str().rfind("section,stratum,term,estimate,std_error,statistic,p_value,conf_low,conf_high,n,std_beta\n", 0) ==
+        0);
+  CHECK_THAT(csv.str(), Contains("coefficients,,armintervention,-0.80126913065862"));
+  const auto parsed = nlohmann::json::parse(json.str());
+  CHECK(parsed["command"] == "regress");
+  CHECK(parsed["rows_used"] == 37);
+  CHECK(parsed["rows"][1]["term"] == "armintervention");
+  CHECK_THAT(markdown.str(), Contains("### Coefficients"));
+  CHECK_THAT(markdown.str(), Contains("| armintervention |"));
+}
+
+TEST_CASE("p-values and numbers print as papers print them", "[analysis][report]") {
+  CHECK(FormatPValue(0.0004) == "<0.001");
+  CHECK(FormatPValue(0.0049) == "0.005");
+  CHECK(FormatPValue(0.434) == "0.43");
+  CHECK(FormatPValue(std::nan("")) == "NA");
+  CHECK(FormatNumber(-0.0001, 2) == "0.00");
+  CHECK(FormatNumber(1.2345, 2) == "1.23");
+}
+
+TEST_CASE("suppressed counts print as <N in Table 1", "[analysis][report][min-cell]") {
+  auto store = TrialStore();
+  const auto result = RunAnalysis(
+      store, Request("describe", {{"study", "trial"}, {"vars", {"sex"}}, {"group", "arm"}, {"min-cell", 10}}));
+  CHECK(result.min_cell == 10);
+  const auto& male = FindRow(result, "table1", "sex=male", "", "intervention");  // 8 < 10
+  CHECK(male.extra["suppressed"] == true);
+  CHECK(std::isnan(male.estimate));
+  std::ostringstream out;
+  WriteReport(out, result, OutputFormat::kTable);
+  CHECK_THAT(out.str(), Contains("<10"));
+  CHECK_THAT(out.str(), Contains("11 (55.0)"));
+}
+
+TEST_CASE("the forest plot of a logistic model is well-formed SVG with its labels", "[analysis][plot]") {
+  auto store = CohortStore();
+  const auto result = RunAnalysis(store, Request("logistic", {{"study", "cohort"},
+                                                              {"outcome", "cbp"},
+                                                              {"predictors", {"lmm", "intermat", "sex"}},
+                                                              {"per-sd", 2},
+                                                              {"by", "osteoarthritis"},
+                                                              {"plot", true}}));
+  const std::string& svg = result.plot_svg;
+  std::string error;
+  CHECK(WellFormedXml(svg, &error));
+  INFO(error);
+  CHECK_THAT(svg, Contains("<svg xmlns=\"http://www.w3.org/2000/svg\""));
+  CHECK_THAT(svg, Contains("lmm (per 2 SD)"));
+  CHECK_THAT(svg, Contains("intermat (per 2 SD) [osteoarthritis=1]"));
+  CHECK_THAT(svg, Contains("sexmale"));
+  CHECK_THAT(svg, Contains("Odds ratio (95% CI) (log scale)"));
+  CHECK_THAT(svg, Contains("stroke-dasharray"));  // reference line at 1
+}
+
+TEST_CASE("forest plot escapes labels", "[analysis][plot]") {
+  ForestPlot plot;
+  plot.title = "a < b & c";
+  ForestRow row;
+  row.label = "x<5";
+  row.estimate = 0.5;
+  row.low = 0.1;
+  row.high = 0.9;
+  plot.rows.push_back(row);
+  const std::string svg = RenderForestPlotSvg(plot);
+  CHECK_THAT(svg, Contains("a &lt; b &amp; c"));
+  CHECK_THAT(svg, Contains("x&lt;5"));
+  std::string error;
+  CHECK(WellFormedXml(svg, &error));
+}
