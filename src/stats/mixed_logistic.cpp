@@ -23,7 +23,7 @@ using Eigen::VectorXd;
 constexpr int kMaxQuadraturePoints = 25;
 constexpr int kModeIterations = 60;
 constexpr double kModeTolerance = 1e-12;
-constexpr double kHessianStep = 1e-4;  // central differences for the final Hessian (scaled units)
+constexpr double kHessianStep = 1e-6;  // forward differences for the final Hessian (scaled units)
 constexpr double kThetaColumnStep = 1e-6;
 
 // Nodes and weights of Gauss-Hermite quadrature for the standard normal
@@ -70,6 +70,7 @@ class MarginalLikelihood {
       y_(pos) = y(i);
     }
     eta_.resize(n);
+    mu_.resize(n);
     work_.resize(n);
     modes_ = VectorXd::Zero(groups);
     NormalQuadrature(points, nodes_, weights_);
@@ -105,17 +106,17 @@ class MarginalLikelihood {
       const Index end = offsets_[static_cast<size_t>(g) + 1];
       if (begin == end) continue;
       const double u = SolveMode(g, theta);
-      // Quantities at the mode.
+      // Quantities at the mode, from the probabilities SolveMode left in mu_.
       double sum_w = 0.0, sum_t = 0.0, sum_r = 0.0, ell_mode = 0.0;
       for (Index i = begin; i < end; ++i) {
-        double mu, l1pe;
+        const double mu = mu_(i);
         const double eta = eta_(i) + theta * u;
-        Logistic(eta, mu, l1pe);
         const double w = mu * (1.0 - mu);
         sum_w += w;
         sum_t += w * (1.0 - 2.0 * mu);
         sum_r += y_(i) - mu;
-        ell_mode += y_(i) * eta - l1pe;
+        // log(1 - mu) accurately on both sides of 0.5
+        ell_mode += y_(i) * eta + (eta >= 0.0 ? std::log(mu) - eta : std::log1p(-mu));
         if (derivs) work_(i) = y_(i) - mu;  // node residual when Laplace
       }
       const double hess = 1.0 + theta * theta * sum_w;
@@ -171,8 +172,7 @@ class MarginalLikelihood {
                                theta * theta * theta * sum_t * du_dtheta;
       grad_theta += dtheta_nodes + c * du_dtheta + e * ds_dh * dh_dtheta;
       for (Index i = begin; i < end; ++i) {
-        double mu, l1pe;
-        Logistic(eta_(i) + theta * u, mu, l1pe);
+        const double mu = mu_(i);
         const double w = mu * (1.0 - mu);
         const double alpha = -theta * w / hess;  // d u / d beta, per row
         if (derivs) {
@@ -189,32 +189,33 @@ class MarginalLikelihood {
 
  private:
   // Newton's method for the conditional mode of group g (warm start from the
-  // last call), with step halving if the objective falls.
+  // last call), halving a step that makes the gradient larger. Leaves the
+  // probabilities at the returned mode in mu_.
   double SolveMode(int g, double theta) {
     const Index begin = offsets_[static_cast<size_t>(g)];
     const Index end = offsets_[static_cast<size_t>(g) + 1];
     double u = modes_(g);
     double u_prev = u;
-    double h_prev = -std::numeric_limits<double>::infinity();
+    double grad_prev = std::numeric_limits<double>::infinity();
     for (int it = 0; it < kModeIterations; ++it) {
-      double ell = 0.0, sum_r = 0.0, sum_w = 0.0;
+      double sum_r = 0.0, sum_w = 0.0;
       for (Index i = begin; i < end; ++i) {
-        double mu, l1pe;
         const double eta = eta_(i) + theta * u;
-        Logistic(eta, mu, l1pe);
-        ell += y_(i) * eta - l1pe;
+        const double e = std::exp(-std::abs(eta));
+        const double mu = eta >= 0.0 ? 1.0 / (1.0 + e) : e / (1.0 + e);
+        mu_(i) = mu;
         sum_r += y_(i) - mu;
         sum_w += mu * (1.0 - mu);
       }
-      const double h = ell - 0.5 * u * u;
-      if (h < h_prev - 1e-12 * (1.0 + std::abs(h_prev))) {
+      const double grad = theta * sum_r - u;
+      if (!(std::abs(grad) <= std::abs(grad_prev)) && it + 1 < kModeIterations) {
         u = u_prev + 0.5 * (u - u_prev);  // overshoot: halve the step
         continue;
       }
-      const double step = (theta * sum_r - u) / (1.0 + theta * theta * sum_w);
+      const double step = grad / (1.0 + theta * theta * sum_w);
       if (std::abs(step) < kModeTolerance * (1.0 + std::abs(u))) break;
       u_prev = u;
-      h_prev = h;
+      grad_prev = grad;
       u += step;
     }
     modes_(g) = u;
@@ -272,6 +273,7 @@ class MarginalLikelihood {
   std::vector<std::int32_t> position_;       // original row -> sorted row
   VectorXd y_;                               // sorted
   VectorXd eta_;                             // fixed part of the linear predictor, sorted
+  VectorXd mu_;                              // per-row probability at the mode, sorted
   VectorXd work_;                            // per-row gradient coefficient, sorted
   VectorXd weight_ = VectorXd();             // per-row w at the mode, sorted (info only)
   VectorXd group_weight_;
@@ -447,25 +449,25 @@ MixedLogisticFit FitMixedLogistic(const Eigen::MatrixXd& x, const std::vector<st
   }
   const VectorXd modes = model.modes();
 
-  // Hessian of the log-likelihood in (beta, theta) by central differences of the
-  // analytic gradient (lme4 differences the deviance itself).
+  // Hessian of the log-likelihood in (beta, theta) by forward differences of
+  // the analytic gradient (lme4 differences the deviance itself). Relative
+  // error about kHessianStep; the likelihood is even in theta, so at theta = 0
+  // the forward step is as good as a central one.
   MatrixXd neg_hess(q + 1, q + 1);
-  VectorXd g_plus(q + 1), g_minus(q + 1);
+  VectorXd g_base(q + 1), g_plus(q + 1);
+  model.SetBeta(beta);
+  model.Evaluate(theta, &g_base, nullptr);
   for (Index j = 0; j <= q; ++j) {
-    VectorXd b_plus = beta, b_minus = beta;
-    double t_plus = theta, t_minus = theta;
+    VectorXd b_plus = beta;
+    double t_plus = theta;
     if (j < q) {
       b_plus(j) += kHessianStep;
-      b_minus(j) -= kHessianStep;
     } else {
       t_plus += kHessianStep;
-      t_minus -= kHessianStep;  // the likelihood is even in theta, so theta < 0 is fine
     }
     model.SetBeta(b_plus);
     model.Evaluate(t_plus, &g_plus, nullptr);
-    model.SetBeta(b_minus);
-    model.Evaluate(t_minus, &g_minus, nullptr);
-    neg_hess.col(j) = -(g_plus - g_minus) / (2.0 * kHessianStep);
+    neg_hess.col(j) = -(g_plus - g_base) / kHessianStep;
   }
   neg_hess = (0.5 * (neg_hess + neg_hess.transpose())).eval();
   MatrixXd cov_scaled;
