@@ -21,6 +21,10 @@ const std::vector<Command>& Commands() {
       AnalysisCommand("describe"), AnalysisCommand("correlate"), AnalysisCommand("compare"),
       AnalysisCommand("regress"), AnalysisCommand("logistic"), AnalysisCommand("prevalence"),
       AnalysisCommand("mediate"), AnalysisCommand("meta"),
+      {"results", "List recorded analysis runs, show one with its provenance, or --diff two runs",
+       "cohortdb results study.cohortdb --diff 3 7", SetupResults},
+      {"recipe", "Stored, versioned analysis recipes: add | list | show | run | rm",
+       "cohortdb recipe run study.cohortdb trial --out demo-output", SetupRecipe},
   };
   return kCommands;
 }

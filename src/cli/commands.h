@@ -36,6 +36,8 @@ std::function<int()> SetupInfo(CLI::App& app);
 std::function<int()> SetupSql(CLI::App& app);
 std::function<int()> SetupImport(CLI::App& app);
 std::function<int()> SetupImportDictionary(CLI::App& app);
+std::function<int()> SetupResults(CLI::App& app);
+std::function<int()> SetupRecipe(CLI::App& app);
 // The analysis commands, generated from the analysis registry (cmd_analysis.cpp).
 std::function<int()> SetupAnalysis(CLI::App& app);
 Command AnalysisCommand(const char* name);

@@ -152,8 +152,8 @@ class Parser {
                                  Shown(*name)));
     }
     step.name = name->as_string()->get();
-    CheckKeys(table, {"name", "analysis", "title", "plot", "options"}, step.name,
-              "step keys are name, analysis, title, plot and options");
+    CheckKeys(table, {"name", "analysis", "title", "options"}, step.name,
+              "step keys are name, analysis, title and options");
     const std::string command = RequiredString(table, "analysis", step.name);
     const analysis::AnalysisSpec* spec = analysis::FindAnalysis(command);
     if (spec == nullptr) {
@@ -163,13 +163,6 @@ class Parser {
     }
     step.request.command = command;
     step.title = OptionalString(table, "title", step.name).value_or(step.name);
-    if (const toml::node* plot = table.get("plot")) {
-      if (plot->as_boolean() == nullptr) {
-        Fail(plot, step.name, fmt::format("\"plot\" expects a boolean (true or false), found {}", Shown(*plot)));
-      }
-      step.plot = plot->as_boolean()->get();
-    }
-
     const toml::table* options = nullptr;
     if (const toml::node* node = table.get("options")) {
       options = node->as_table();
@@ -204,6 +197,7 @@ class Parser {
       auto named = frames_.find(step.request.options["frame"].get<std::string>());
       if (named != frames_.end()) step.request.options["frame"] = named->second;
     }
+    step.plot = step.request.options.contains("plot") && step.request.options["plot"] == true;
     for (const auto& o : spec->options) {
       if (o.required && !step.request.options.contains(o.name)) {
         Fail(&table, step.name, fmt::format("analysis {} requires option \"{}\" ({})", command, o.name, o.help));

@@ -27,7 +27,7 @@ namespace cohortdb::recipes {
 struct RecipeStep {
   std::string name;       // unique within the recipe: [a-z0-9_-]
   std::string title;      // printed above the step's table; defaults to name
-  bool plot = false;      // ask the analysis for its forest plot
+  bool plot = false;      // options.plot = true: the analysis draws its forest plot
   analysis::AnalysisRequest request;  // analysis name and options (frames resolved)
   int line = 0;           // where the step starts in the source
   int column = 0;

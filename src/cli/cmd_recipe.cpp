@@ -1,0 +1,193 @@
+// recipe add | list | show | run | rm: stored, versioned analysis recipes.
+#include <CLI/CLI.hpp>
+
+#include <iostream>
+#include <memory>
+
+#include <fmt/format.h>
+
+#include "cli/commands.h"
+#include "cli/result_printing.h"
+#include "common/error.h"
+#include "common/table_writer.h"
+#include "recipes/recipe.h"
+#include "recipes/result_output.h"
+#include "store/recipe_store.h"
+#include "store/store.h"
+
+namespace cohortdb::cli {
+namespace {
+
+struct RecipeOptions {
+  std::string store;
+  std::string file;
+  std::string name;
+  std::int64_t version = 0;
+  std::string format = "table";
+  std::string out;
+};
+
+StoredRecipe Load(Store& store, const RecipeOptions& o) {
+  const auto version = o.version > 0 ? std::optional<std::int64_t>(o.version) : std::nullopt;
+  auto recipe = LoadRecipe(store, o.name, version);
+  if (!recipe) {
+    if (version && LoadRecipe(store, o.name)) {
+      throw InputError(fmt::format("recipe \"{}\" has no version {} in {} (`cohortdb recipe show {} {}` lists them)",
+                                   o.name, *version, o.store, o.store, o.name));
+    }
+    throw InputError(fmt::format("no recipe \"{}\" in {} (`cohortdb recipe list {}` lists them)", o.name, o.store,
+                                 o.store));
+  }
+  return *recipe;
+}
+
+int Add(const RecipeOptions& o) {
+  Store store = Store::Open(o.store);
+  const RecipeSaved saved = recipes::AddRecipeFile(store, o.file);
+  const recipes::Recipe recipe = recipes::ParseRecipe(saved.recipe.body, o.file);
+  if (saved.created) {
+    std::cout << fmt::format("stored recipe {} version {} ({} steps)\n", saved.recipe.name, saved.recipe.version,
+                             recipe.steps.size());
+  } else {
+    std::cout << fmt::format("recipe {} is unchanged (same as version {}); nothing stored\n", saved.recipe.name,
+                             saved.recipe.version);
+  }
+  return 0;
+}
+
+int List(const RecipeOptions& o) {
+  Store store = Store::Open(o.store, OpenMode::kReadOnly);
+  QueryResult table;
+  table.columns = {"recipe", "version", "versions", "steps", "title", "created_at", "runs", "last_run_at"};
+  for (const RecipeListing& item : ListRecipes(store)) {
+    const auto stored = LoadRecipe(store, item.name);
+    SqlValue steps = std::monostate{};
+    SqlValue title = std::monostate{};
+    try {
+      const recipes::Recipe recipe = recipes::ParseRecipe(stored->body, item.name);
+      steps = static_cast<std::int64_t>(recipe.steps.size());
+      title = recipe.title;
+    } catch (const InputError& e) {
+      title = fmt::format("(no longer valid: {})", e.what());  // e.g. an option this build does not know
+    }
+    table.rows.push_back({item.name, item.version, item.versions, steps, title, item.created_at, item.runs,
+                          item.last_run_at ? SqlValue(*item.last_run_at) : SqlValue(std::monostate{})});
+  }
+  if (table.rows.empty() && o.format != "json" && o.format != "csv") {
+    std::cout << "no recipes stored yet (add one with `cohortdb recipe add STORE FILE`)\n";
+    return 0;
+  }
+  WriteTable(std::cout, table, *ParseOutputFormat(o.format));
+  return 0;
+}
+
+int Show(const RecipeOptions& o) {
+  Store store = Store::Open(o.store, OpenMode::kReadOnly);
+  const StoredRecipe stored = Load(store, o);
+  const recipes::Recipe recipe = recipes::ParseRecipe(stored.body, stored.name);
+  std::string versions;
+  for (const StoredRecipe& v : RecipeVersions(store, stored.name)) {
+    versions += fmt::format("{}{} ({})", versions.empty() ? "" : ", ", v.version, v.created_at);
+  }
+  std::cout << fmt::format("# recipe {} version {} (sha256 {}, stored {})\n# versions: {}\n# steps: ", stored.name,
+                           stored.version, stored.sha256.substr(0, 12), stored.created_at, versions);
+  for (std::size_t i = 0; i < recipe.steps.size(); ++i) {
+    std::cout << fmt::format("{}{} ({})", i ? ", " : "", recipe.steps[i].name, recipe.steps[i].request.command);
+  }
+  std::cout << "\n\n" << stored.body;
+  if (!stored.body.empty() && stored.body.back() != '\n') std::cout << '\n';
+  return 0;
+}
+
+int Run(const RecipeOptions& o) {
+  Store store = Store::Open(o.store);
+  const StoredRecipe stored = Load(store, o);
+  const OutputFormat format = *ParseOutputFormat(o.format);
+  const bool terminal = format != OutputFormat::kJson && format != OutputFormat::kCsv;
+  std::size_t index = 0;
+  std::int64_t first_run = 0;
+  std::int64_t last_run = 0;
+  std::size_t files = 0;
+  const recipes::Recipe recipe = recipes::RunRecipe(store, stored, [&](const recipes::StepRun& run) {
+    ++index;
+    if (first_run == 0) first_run = run.run_id;
+    last_run = run.run_id;
+    if (terminal) {
+      std::cout << fmt::format("\n== {} / step {}: {} ({}) ==\n", stored.name, index, run.step->title,
+                               run.step->request.command);
+    }
+    PrintResult(std::cout, run.result, format);
+    if (terminal) {
+      std::cout << fmt::format("run {} · {} rows used, {} excluded · {:.0f} ms\n", run.run_id, run.result.rows_used,
+                               run.result.rows_excluded, run.elapsed_ms);
+    }
+    if (!o.out.empty()) {
+      const auto written = recipes::WriteStepFiles(o.out, run.step->name, run.result, run.run_id);
+      files += written.size();
+    }
+  });
+  std::ostream& summary = terminal ? std::cout : std::cerr;
+  summary << fmt::format("\nrecipe {} version {}: {} steps recorded as runs {}..{}", stored.name, stored.version,
+                         recipe.steps.size(), first_run, last_run);
+  if (!o.out.empty()) summary << fmt::format("; {} files written to {}", files, o.out);
+  summary << '\n';
+  return 0;
+}
+
+int Remove(const RecipeOptions& o) {
+  Store store = Store::Open(o.store);
+  const std::int64_t removed = RemoveRecipe(store, o.name);
+  if (removed == 0) {
+    throw InputError(fmt::format("no recipe \"{}\" in {} (`cohortdb recipe list {}` lists them)", o.name, o.store,
+                                 o.store));
+  }
+  std::cout << fmt::format("removed recipe {} ({} versions; runs recorded from it are kept)\n", o.name, removed);
+  return 0;
+}
+
+}  // namespace
+
+std::function<int()> SetupRecipe(CLI::App& app) {
+  auto o = std::make_shared<RecipeOptions>();
+  app.require_subcommand(1);
+  auto store_arg = [&](CLI::App* sub) { sub->add_option("STORE", o->store, "Path of the store")->required(); };
+  auto format_option = [&](CLI::App* sub) {
+    sub->add_option("--format", o->format, "Output format: table|box|csv|json|markdown")
+        ->check(CLI::IsMember({"table", "box", "csv", "json", "markdown"}));
+  };
+
+  CLI::App* add = app.add_subcommand("add", "Validate a recipe file completely and store it as a new version");
+  store_arg(add);
+  add->add_option("FILE", o->file, "Recipe file (TOML, see docs/RECIPES.md)")->required();
+
+  CLI::App* list = app.add_subcommand("list", "List the stored recipes with their newest version and runs");
+  store_arg(list);
+  format_option(list);
+
+  CLI::App* show = app.add_subcommand("show", "Print a stored recipe (newest version unless --version)");
+  store_arg(show);
+  show->add_option("NAME", o->name, "Recipe name")->required();
+  show->add_option("--version", o->version, "Version to show")->check(CLI::PositiveNumber);
+
+  CLI::App* run = app.add_subcommand("run", "Run every step of a stored recipe and record each run");
+  store_arg(run);
+  run->add_option("NAME", o->name, "Recipe name")->required();
+  run->add_option("--version", o->version, "Version to run (default: the newest)")->check(CLI::PositiveNumber);
+  format_option(run);
+  run->add_option("--out", o->out, "Write STEP.csv, STEP.json (and STEP.svg for plots) into this folder");
+
+  CLI::App* rm = app.add_subcommand("rm", "Remove a recipe (its versions are kept for the runs that used them)");
+  store_arg(rm);
+  rm->add_option("NAME", o->name, "Recipe name")->required();
+
+  return [o, add, list, show, run, rm] {
+    if (add->parsed()) return Add(*o);
+    if (list->parsed()) return List(*o);
+    if (show->parsed()) return Show(*o);
+    if (run->parsed()) return Run(*o);
+    if (rm->parsed()) return Remove(*o);
+    throw UsageError("recipe: expected one of add, list, show, run, rm");
+  };
+}
+
+}  // namespace cohortdb::cli

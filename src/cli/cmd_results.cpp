@@ -1,0 +1,230 @@
+// results: the analysis runs recorded in a store, one run with its provenance
+// and rows, and the differences between two runs of the same analysis.
+#include <CLI/CLI.hpp>
+
+#include <iostream>
+#include <memory>
+
+#include <fmt/format.h>
+
+#include "cli/commands.h"
+#include "cli/result_printing.h"
+#include "common/error.h"
+#include "common/table_writer.h"
+#include "recipes/result_output.h"
+#include "store/provenance.h"
+#include "store/store.h"
+
+namespace cohortdb::cli {
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+struct ResultsOptions {
+  std::string store;
+  std::int64_t run = 0;
+  std::vector<std::int64_t> diff;
+  std::string format = "table";
+  double tolerance = 0;
+};
+
+SqlValue Text(const std::string& text) {
+  if (text.empty()) return std::monostate{};
+  return text;
+}
+
+std::string RecipeLabel(const AnalysisRunInfo& run) {
+  if (run.recipe_name.empty()) return "";
+  return fmt::format("{} v{} / {}", run.recipe_name, run.recipe_version.value_or(0), run.recipe_step);
+}
+
+QueryResult RunList(const std::vector<AnalysisRunInfo>& runs) {
+  QueryResult table;
+  table.columns = {"run", "command", "recipe / step", "started_at", "elapsed_ms", "rows_used", "rows_excluded",
+                   "fingerprint"};
+  for (const AnalysisRunInfo& r : runs) {
+    table.rows.push_back({r.run_id, r.command, Text(RecipeLabel(r)), r.started_at,
+                          std::round(r.elapsed_ms * 10) / 10, r.rows_used, r.rows_excluded,
+                          r.data_fingerprint.substr(0, 12)});
+  }
+  return table;
+}
+
+QueryResult Provenance(const AnalysisRunInfo& r) {
+  QueryResult table;
+  table.columns = {"field", "value"};
+  auto add = [&](const char* field, SqlValue value) { table.rows.push_back({field, std::move(value)}); };
+  add("run", r.run_id);
+  add("command", r.command);
+  add("recipe", Text(r.recipe_name.empty() ? "" : fmt::format("{} version {}", r.recipe_name,
+                                                               r.recipe_version.value_or(0))));
+  add("step", Text(r.recipe_step));
+  add("parameters", r.parameters.dump());
+  add("data fingerprint", r.data_fingerprint);
+  add("tool version", r.tool_version);
+  add("started at", r.started_at);
+  add("elapsed ms", r.elapsed_ms);
+  add("rows used", r.rows_used);
+  add("rows excluded", r.rows_excluded);
+  add("min cell", r.min_cell ? SqlValue(*r.min_cell) : SqlValue(std::monostate{}));
+  add("summary", r.summary.dump());
+  add("diagnostics", r.diagnostics.dump());
+  return table;
+}
+
+SqlValue Number(const std::optional<double>& value) {
+  if (!value) return std::monostate{};
+  return *value;
+}
+
+const char* ChangeName(RowChange change) {
+  switch (change) {
+    case RowChange::kChanged: return "changed";
+    case RowChange::kAdded: return "added";
+    case RowChange::kRemoved: return "removed";
+  }
+  return "";
+}
+
+QueryResult ParameterTable(const RunDiff& diff) {
+  QueryResult table;
+  table.columns = {"parameter", "run_a", "run_b"};
+  for (const ParameterChange& p : diff.parameters) {
+    table.rows.push_back({p.name, p.old_value.is_null() ? SqlValue(std::monostate{}) : SqlValue(p.old_value.dump()),
+                          p.new_value.is_null() ? SqlValue(std::monostate{}) : SqlValue(p.new_value.dump())});
+  }
+  return table;
+}
+
+QueryResult RowTable(const RunDiff& diff) {
+  QueryResult table;
+  table.columns = {"change", "section", "stratum", "term", "field", "run_a", "run_b", "delta"};
+  for (const RowDiff& row : diff.rows) {
+    if (row.values.empty()) {
+      table.rows.push_back({ChangeName(row.change), row.section, Text(row.stratum), row.term, std::monostate{},
+                            std::monostate{}, std::monostate{}, std::monostate{}});
+    }
+    for (const ValueChange& v : row.values) {
+      table.rows.push_back({ChangeName(row.change), row.section, Text(row.stratum), row.term, v.field,
+                            Number(v.old_value), Number(v.new_value), Number(v.delta())});
+    }
+  }
+  return table;
+}
+
+Json DiffJson(const RunDiff& diff) {
+  Json out = Json::object();
+  out["run_a"] = diff.run_a.run_id;
+  out["run_b"] = diff.run_b.run_id;
+  out["command"] = diff.run_a.command;
+  out["fingerprint_changed"] = diff.fingerprint_changed;
+  out["fingerprint_a"] = diff.run_a.data_fingerprint;
+  out["fingerprint_b"] = diff.run_b.data_fingerprint;
+  out["tool_version_a"] = diff.run_a.tool_version;
+  out["tool_version_b"] = diff.run_b.tool_version;
+  Json parameters = Json::array();
+  for (const ParameterChange& p : diff.parameters) {
+    parameters.push_back({{"parameter", p.name}, {"run_a", p.old_value}, {"run_b", p.new_value}});
+  }
+  out["parameters"] = std::move(parameters);
+  Json rows = Json::array();
+  for (const RowDiff& row : diff.rows) {
+    Json values = Json::array();
+    for (const ValueChange& v : row.values) {
+      auto number = [](const std::optional<double>& x) { return x ? Json(*x) : Json(); };
+      values.push_back({{"field", v.field}, {"run_a", number(v.old_value)}, {"run_b", number(v.new_value)},
+                        {"delta", number(v.delta())}});
+    }
+    rows.push_back({{"change", ChangeName(row.change)}, {"section", row.section}, {"stratum", row.stratum},
+                    {"term", row.term}, {"values", std::move(values)}});
+  }
+  out["rows"] = std::move(rows);
+  out["identical"] = diff.Identical();
+  return out;
+}
+
+void PrintDiff(const RunDiff& diff, OutputFormat format) {
+  if (format == OutputFormat::kJson) {
+    std::cout << DiffJson(diff).dump(2) << '\n';
+    return;
+  }
+  if (format == OutputFormat::kCsv) {
+    WriteTable(std::cout, RowTable(diff), format);
+    return;
+  }
+  const AnalysisRunInfo& a = diff.run_a;
+  const AnalysisRunInfo& b = diff.run_b;
+  std::cout << fmt::format("{}: run {} ({}) -> run {} ({})\n", a.command, a.run_id, a.started_at, b.run_id,
+                           b.started_at);
+  std::cout << (diff.fingerprint_changed
+                    ? fmt::format("data: changed (fingerprint {} -> {})\n", a.data_fingerprint.substr(0, 12),
+                                  b.data_fingerprint.substr(0, 12))
+                    : fmt::format("data: unchanged (fingerprint {})\n", a.data_fingerprint.substr(0, 12)));
+  if (diff.tool_version_changed) {
+    std::cout << fmt::format("tool version: {} -> {}\n", a.tool_version, b.tool_version);
+  }
+  if (diff.parameters.empty()) {
+    std::cout << "parameters: unchanged\n";
+  } else {
+    std::cout << "\nparameters changed:\n";
+    WriteTable(std::cout, ParameterTable(diff), format);
+  }
+  if (diff.rows.empty()) {
+    std::cout << "results: unchanged\n";
+  } else {
+    std::cout << "\nresults changed:\n";
+    WriteTable(std::cout, RowTable(diff), format);
+  }
+}
+
+void PrintRun(const StoredRun& run, OutputFormat format) {
+  if (format == OutputFormat::kJson) {
+    std::cout << recipes::RunJson(run).dump(2) << '\n';
+    return;
+  }
+  if (format == OutputFormat::kCsv) {
+    WriteTable(std::cout, recipes::TidyTable(run.rows), format);
+    return;
+  }
+  WriteTable(std::cout, Provenance(run.info), format);
+  std::cout << '\n';
+  PrintResult(std::cout, recipes::ResultOf(run), format);
+}
+
+}  // namespace
+
+std::function<int()> SetupResults(CLI::App& app) {
+  auto o = std::make_shared<ResultsOptions>();
+  app.add_option("STORE", o->store, "Path of the store")->required();
+  app.add_option("RUN", o->run, "Show this run's provenance and rows (default: list every run)");
+  app.add_option("--diff", o->diff, "Compare two runs of the same analysis: --diff RUN_A RUN_B")->expected(2);
+  app.add_option("--format", o->format, "Output format: table|box|csv|json|markdown")
+      ->check(CLI::IsMember({"table", "box", "csv", "json", "markdown"}));
+  app.add_option("--tolerance", o->tolerance, "With --diff: relative difference below which values count as equal")
+      ->check(CLI::NonNegativeNumber);
+  return [o] {
+    Store store = Store::Open(o->store, OpenMode::kReadOnly);
+    const OutputFormat format = *ParseOutputFormat(o->format);
+    if (!o->diff.empty()) {
+      if (o->run != 0) throw UsageError("results: give either RUN or --diff RUN_A RUN_B, not both");
+      PrintDiff(DiffAnalysisRuns(store, o->diff[0], o->diff[1], o->tolerance), format);
+      return 0;
+    }
+    if (o->run != 0) {
+      const auto run = LoadAnalysisRun(store, o->run);
+      if (!run) throw InputError(fmt::format("no analysis run {} in {} (`cohortdb results {}` lists them)", o->run,
+                                             o->store, o->store));
+      PrintRun(*run, format);
+      return 0;
+    }
+    const auto runs = ListAnalysisRuns(store);
+    if (runs.empty() && format != OutputFormat::kJson && format != OutputFormat::kCsv) {
+      std::cout << "no analysis runs recorded yet\n";
+      return 0;
+    }
+    WriteTable(std::cout, RunList(runs), format);
+    return 0;
+  };
+}
+
+}  // namespace cohortdb::cli
