@@ -42,6 +42,14 @@ bool PathsEstimable(const Paths& p) {
          !p.outcome_fit.aliased[kMediator] && !p.total_fit.aliased[kTreatment];
 }
 
+// Coefficient j of the least-squares fit of y on x, or NaN when x is rank
+// deficient (the bootstrap needs only a and b, not the inference of FitOls).
+double LeastSquaresCoefficient(const Eigen::MatrixXd& x, const Eigen::VectorXd& y, Eigen::Index j) {
+  const Eigen::ColPivHouseholderQR<Eigen::MatrixXd> qr(x);
+  if (qr.rank() < x.cols()) return kNaN;
+  return qr.solve(y)(j);
+}
+
 Designs Resample(const Designs& d, const std::vector<Eigen::Index>& rows) {
   const Eigen::Index n = static_cast<Eigen::Index>(rows.size());
   Designs r{Eigen::MatrixXd(n, d.mediator_x.cols()), Eigen::MatrixXd(n, d.outcome_x.cols()), Eigen::VectorXd(n),
@@ -161,13 +169,10 @@ MediationResult FitMediation(const MediationInput& input, const MediationOptions
     for (std::size_t draw = 0; draw < options.bootstrap_draws; ++draw) {
       for (auto& row : sample) row = static_cast<Eigen::Index>(UniformIndex(engine, rows.size()));
       const Designs resampled = Resample(d, sample);
-      try {
-        const Paths boot = FitPaths(resampled, mediator_names, outcome_names, options.conf_level);
-        if (!PathsEstimable(boot)) continue;
-        draws.push_back(boot.mediator_fit.terms[kTreatment].estimate * boot.outcome_fit.terms[kMediator].estimate);
-      } catch (const NumericalError&) {
-        continue;  // a degenerate resample; documented as skipped
-      }
+      const double boot_a = LeastSquaresCoefficient(resampled.mediator_x, resampled.mediator, kTreatment);
+      const double boot_b = LeastSquaresCoefficient(resampled.outcome_x, resampled.outcome, kMediator);
+      if (std::isnan(boot_a) || std::isnan(boot_b)) continue;  // a degenerate resample: skipped
+      draws.push_back(boot_a * boot_b);
     }
     out.boot_draws_used = draws.size();
     if (!draws.empty()) {

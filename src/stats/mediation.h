@@ -53,8 +53,9 @@ struct MediationResult {
 // Throws NumericalError when the vectors or covariate rows differ in length,
 // fewer than 2 complete rows remain (message names the count), the treatment
 // or mediator is constant (aliased, named), or conf_level is not in (0, 1).
-// Bootstrap draws in which a fit fails (e.g. a resample with constant
-// treatment) are skipped and not counted in boot_draws_used.
+// Each bootstrap draw refits only the a and b paths (least squares by
+// column-pivoting QR); a draw whose resampled design is rank deficient (e.g.
+// constant treatment) is skipped and not counted in boot_draws_used.
 MediationResult FitMediation(const MediationInput& input, const MediationOptions& options = {});
 
 // Uniform integer in [0, n) from the engine by rejection sampling (no modulo
