@@ -115,7 +115,11 @@ void CsvReader::OnField(const char* data, std::size_t size) {
   if (r.ends_.empty()) r.line_ = record_start_;
   if (r.problem_.empty()) {
     std::size_t bad = 0;
-    if (!IsValidUtf8(std::string_view(data, size), &bad)) {
+    std::string_view field(data, size);
+    if (field.find("\xEF\xBB\xBF") != std::string_view::npos) {
+      r.problem_ = "expected text without a byte order mark inside the file (were two files concatenated?), found U+FEFF";
+      r.problem_column_ = r.ends_.size() + 1;
+    } else if (!IsValidUtf8(field, &bad)) {
       r.problem_ = fmt::format("expected UTF-8 text, found the invalid byte 0x{:02X} at byte {} of the field",
                                static_cast<unsigned char>(data[bad]), bad + 1);
       r.problem_column_ = r.ends_.size() + 1;

@@ -420,6 +420,7 @@ FileImportReport ImportSession::ImportFile(const std::string& path) {
     AddError(first->line(), first->problem_column(), first->problem());
     return report;
   }
+  const std::int64_t header_line = first->line();
   std::vector<std::string> header;
   for (std::size_t i = 0; i < first->size(); ++i) header.emplace_back(Trim((*first)[i]));
   {
@@ -441,6 +442,7 @@ FileImportReport ImportSession::ImportFile(const std::string& path) {
   nb.tool_version = kVersion;
   nb.record_kind = spec_.shape == FileShape::kTrialSummary ? "trial_summary" : "mixed";
   batch_id_ = writer_.BeginBatch(nb);
+  batch_kind_.clear();
   report.batch_id = batch_id_;
   progress_started_ = NowSeconds();
   progress_last_ = progress_started_;
@@ -456,9 +458,13 @@ FileImportReport ImportSession::ImportFile(const std::string& path) {
     ++error_count_;
     if (options_.quarantine || static_cast<int>(errors_.size()) < options_.max_errors) errors_.push_back(e.what());
   }
+  if (report.rows_read == 0 && error_count_ == errors_before) {
+    AddError(header_line, 0, "expected at least one data row after the header, found none");
+  }
   Progress(reader, report.rows_read, true);
   bool quarantined = options_.quarantine && error_count_ > errors_before;
-  writer_.FinishBatch(batch_id_, report.rows_read, report.rows_loaded, report.rows_rejected, quarantined, NowIso());
+  writer_.FinishBatch(batch_id_, report.rows_read, report.rows_loaded, report.rows_rejected, quarantined, NowIso(),
+                      batch_kind_);
   return report;
 }
 
@@ -577,6 +583,7 @@ void ImportSession::ImportRecords(CsvReader& reader, const std::vector<std::stri
                                   FileImportReport& report) {
   std::int64_t errors_before = error_count_;
   ColumnPlan plan = PlanColumns(header);
+  batch_kind_ = spec_.defines_participants && plan.record_kind != "mixed" ? "mixed" : plan.record_kind;
   if (error_count_ > errors_before) return;  // header problems: the rows cannot be read
   const bool is_long = spec_.shape == FileShape::kLong;
   std::vector<RowError> row_errors;

@@ -118,6 +118,7 @@ class ImportSession {
   // Current file.
   std::string file_;
   std::int64_t batch_id_ = 0;
+  std::string batch_kind_;
   double progress_started_ = 0;
   double progress_last_ = 0;
 };

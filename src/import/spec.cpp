@@ -403,9 +403,6 @@ ImportSpec ParseSpec(const std::string& text, const std::string& name) {
       }
     }
   }
-  if (spec.shape != FileShape::kTrialSummary && spec.variables.empty() && spec.checkboxes.empty()) {
-    r.Fail(nullptr, "no [variables.<code>] tables: expected at least one variable to import");
-  }
   return spec;
 }
 

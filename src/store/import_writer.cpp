@@ -176,17 +176,20 @@ std::int64_t ImportWriter::BeginBatch(const NewBatch& b) {
 }
 
 void ImportWriter::FinishBatch(std::int64_t batch_id, std::int64_t rows_read, std::int64_t rows_loaded,
-                               std::int64_t rows_rejected, bool quarantined, const std::string& finished_at) {
+                               std::int64_t rows_rejected, bool quarantined, const std::string& finished_at,
+                               const std::string& record_kind) {
   try {
     SQLite::Statement st(impl_->db,
                          "UPDATE import_batch SET rows_read = ?2, rows_loaded = ?3, rows_rejected = ?4, status = ?5, "
-                         "finished_at = ?6 WHERE batch_id = ?1");
+                         "finished_at = ?6, record_kind = ifnull(?7, record_kind) WHERE batch_id = ?1");
     st.bind(1, batch_id);
     st.bind(2, rows_read);
     st.bind(3, rows_loaded);
     st.bind(4, rows_rejected);
     st.bind(5, quarantined ? "quarantined" : "loaded");
     st.bind(6, finished_at);
+    if (record_kind.empty()) st.bind(7);
+    else st.bind(7, record_kind);
     st.exec();
   } catch (const SQLite::Exception& e) {
     Rethrow("finishing the import batch", e);

@@ -82,8 +82,11 @@ class ImportWriter {
   // The batch that loaded this file with this spec before, if any.
   std::optional<BatchRecord> FindBatch(const std::string& file_sha256, const std::string& spec_sha256);
   std::int64_t BeginBatch(const NewBatch& batch);
+  // Records the counts and end time; "record_kind" (if not empty) replaces
+  // the kind given at BeginBatch.
   void FinishBatch(std::int64_t batch_id, std::int64_t rows_read, std::int64_t rows_loaded,
-                   std::int64_t rows_rejected, bool quarantined, const std::string& finished_at);
+                   std::int64_t rows_rejected, bool quarantined, const std::string& finished_at,
+                   const std::string& record_kind = {});
 
   // Calls "on_row" for every participant of the study.
   void ForEachParticipant(std::int64_t study_id,
