@@ -59,7 +59,8 @@ AnalysisResultSet RunRegress(Store& store, const AnalysisRequest& request) {
       result.rows.push_back(std::move(row));
     }
     if (s.label.empty()) {
-      for (const auto& [k, v] : FitSummary(fit).items()) result.summary[k] = v;
+      const auto fit_summary = FitSummary(fit);  // a named value: items() of a temporary dangles
+      for (const auto& [k, v] : fit_summary.items()) result.summary[k] = v;
     } else {
       result.summary["strata"][s.label] = FitSummary(fit);
     }
