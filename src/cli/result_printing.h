@@ -1,7 +1,6 @@
 #pragma once
-// Prints an analysis result set for the results and recipe commands: the
-// analysis layer's paper-like report when it is built in, otherwise the
-// readable tidy table with the rows used and excluded underneath.
+// Prints an analysis result set for the results and recipe commands exactly
+// as the analysis commands print it (analysis/report.h).
 
 #include <ostream>
 

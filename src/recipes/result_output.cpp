@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "analysis/report.h"
 #include "common/error.h"
 #include "common/table_writer.h"
 
@@ -196,13 +197,14 @@ std::vector<std::filesystem::path> WriteStepFiles(const std::filesystem::path& d
   std::filesystem::create_directories(dir, ec);
   if (ec) throw InputError(fmt::format("{}: cannot create output folder: {}", dir.string(), ec.message()));
   std::vector<std::filesystem::path> written;
+  // The same CSV and JSON the analysis commands write with --format.
   std::ostringstream csv;
-  WriteTable(csv, TidyTable(result.rows), OutputFormat::kCsv);
+  analysis::WriteReport(csv, result, OutputFormat::kCsv);
   written.push_back(dir / (step + ".csv"));
   WriteText(written.back(), csv.str());
   Json json = Json::object();
   json["run_id"] = run_id;
-  const Json body = ResultJson(result);
+  const Json body = analysis::ResultJson(result);
   for (const auto& [key, value] : body.items()) json[key] = value;
   written.push_back(dir / (step + ".json"));
   WriteText(written.back(), json.dump(2) + "\n");
