@@ -80,6 +80,12 @@ TEST_CASE("Chi-square test of independence matches chisq.test", "[stats][tests]"
   CHECK_THAT(yates.p_value, WithinRel(0.90554648157642592, 1e-8));
   CHECK_THAT(yates.expected(0, 0), WithinRel(13.317073170731707, 1e-8));
   CHECK_THAT(yates.expected(1, 1), WithinRel(7.3170731707317076, 1e-8));
+  // |O - E| below 0.5: Yates subtracts min(0.5, |O - E|), leaving 0 (as R).
+  Eigen::MatrixXd close(2, 2);
+  close << 10, 10, 10, 11;
+  const st::ChiSquareResult small = st::ChiSquareIndependence(close);
+  CHECK_THAT(small.statistic, WithinAbs(0.0, 1e-12));
+  CHECK_THAT(small.p_value, WithinRel(1.0, 1e-8));
   const st::ChiSquareResult plain = st::ChiSquareIndependence(t22, false);
   CHECK_FALSE(plain.yates);
   CHECK_THAT(plain.statistic, WithinRel(0.19623931623931629, 1e-8));
