@@ -106,6 +106,12 @@ TEST_CASE("UniformIndex is unbiased rejection sampling on mt19937_64", "[stats][
   std::mt19937_64 again(1);
   CHECK(st::UniformIndex(again, 1000) == first % 1000);
   CHECK(st::UniformIndex(again, 1) == 0);
+  // The C++ standard fixes the 10000th output of a default-constructed
+  // mt19937_64 as 9981545732273789042 ([rand.predef]); that word is below the
+  // rejection limit for n = 1000, so the index is that word mod 1000.
+  std::mt19937_64 standard;
+  standard.discard(9999);
+  CHECK(st::UniformIndex(standard, 1000) == 9981545732273789042ULL % 1000);
 }
 
 TEST_CASE("Mediation edge cases", "[stats][mediation]") {
