@@ -46,7 +46,18 @@ std::string JoinKeys(const StringMap<std::pair<std::int64_t, std::string>>& code
   return out;
 }
 
-std::string Quoted(std::string_view s) { return fmt::format("'{}'", s); }
+// 'text' for messages, with line breaks and tabs written as \n, \r, \t so
+// every message stays on one line.
+std::string Quoted(std::string_view s) {
+  std::string out = "'";
+  for (char c : s) {
+    if (c == '\n') out += "\\n";
+    else if (c == '\r') out += "\\r";
+    else if (c == '\t') out += "\\t";
+    else out.push_back(c);
+  }
+  return out + "'";
+}
 
 // Which record-table column an [extra] field feeds for a record kind: 1 or 2
 // (RecordRow::field1/field2), 0 for the metadata JSON.
@@ -399,26 +410,16 @@ void ImportSession::Progress(const CsvReader& reader, std::int64_t rows, bool fi
   std::fflush(stderr);
 }
 
-FileImportReport ImportSession::ImportFile(const std::string& path) {
-  file_ = path;
-  FileImportReport report;
-  report.file = path;
-  std::string file_sha = Sha256OfFile(path);
-  if (auto earlier = writer_.FindBatch(file_sha, spec_.sha256)) {
-    report.skipped = true;
-    report.batch_id = earlier->id;
-    report.rows_loaded = earlier->rows_loaded;
-    return report;
-  }
+void ImportSession::ReadFile(const std::string& path, const std::string& file_sha, FileImportReport& report) {
   CsvReader reader(path, spec_.delimiter, path);
   const CsvRecord* first = reader.Next();
   if (first == nullptr) {
     AddError(1, 0, "expected a header line, found an empty file");
-    return report;
+    return;
   }
   if (!first->problem().empty()) {
     AddError(first->line(), first->problem_column(), first->problem());
-    return report;
+    return;
   }
   const std::int64_t header_line = first->line();
   std::vector<std::string> header;
@@ -428,7 +429,7 @@ FileImportReport ImportSession::ImportFile(const std::string& path) {
     for (std::size_t i = 0; i < header.size(); ++i) {
       if (!seen.insert(header[i]).second) {
         AddError(first->line(), i + 1, fmt::format("expected unique column names, found {} twice", Quoted(header[i])));
-        return report;
+        return;
       }
     }
   }
@@ -447,24 +448,42 @@ FileImportReport ImportSession::ImportFile(const std::string& path) {
   progress_started_ = NowSeconds();
   progress_last_ = progress_started_;
   std::int64_t errors_before = error_count_;
-  try {
-    if (spec_.shape == FileShape::kTrialSummary) {
-      ImportTrialSummary(reader, header, report);
-    } else {
-      ImportRecords(reader, header, report);
-    }
-  } catch (const InputError& e) {
-    // A structural CSV error ends this file; report it with the others.
-    ++error_count_;
-    if (options_.quarantine || static_cast<int>(errors_.size()) < options_.max_errors) errors_.push_back(e.what());
+  if (spec_.shape == FileShape::kTrialSummary) {
+    ImportTrialSummary(reader, header, report);
+  } else {
+    ImportRecords(reader, header, report);
   }
   if (report.rows_read == 0 && error_count_ == errors_before) {
     AddError(header_line, 0, "expected at least one data row after the header, found none");
   }
   Progress(reader, report.rows_read, true);
-  bool quarantined = options_.quarantine && error_count_ > errors_before;
-  writer_.FinishBatch(batch_id_, report.rows_read, report.rows_loaded, report.rows_rejected, quarantined, NowIso(),
-                      batch_kind_);
+}
+
+FileImportReport ImportSession::ImportFile(const std::string& path) {
+  file_ = path;
+  FileImportReport report;
+  report.file = path;
+  std::string file_sha = Sha256OfFile(path);
+  if (auto earlier = writer_.FindBatch(file_sha, spec_.sha256)) {
+    report.skipped = true;
+    report.batch_id = earlier->id;
+    report.rows_loaded = earlier->rows_loaded;
+    return report;
+  }
+  std::int64_t errors_before = error_count_;
+  batch_id_ = 0;
+  try {
+    ReadFile(path, file_sha, report);
+  } catch (const InputError& e) {
+    // A structural CSV error ends this file; report it with the others.
+    ++error_count_;
+    if (options_.quarantine || static_cast<int>(errors_.size()) < options_.max_errors) errors_.push_back(e.what());
+  }
+  if (batch_id_ != 0) {
+    bool quarantined = options_.quarantine && error_count_ > errors_before;
+    writer_.FinishBatch(batch_id_, report.rows_read, report.rows_loaded, report.rows_rejected, quarantined, NowIso(),
+                        batch_kind_);
+  }
   return report;
 }
 

@@ -89,6 +89,7 @@ class ImportSession {
                                      ConvertedValue& out);
   bool IsMissing(const ResolvedVariable& variable, std::string_view raw) const;
 
+  void ReadFile(const std::string& path, const std::string& file_sha, FileImportReport& report);
   void ImportRecords(CsvReader& reader, const std::vector<std::string>& header, FileImportReport& report);
   void ImportTrialSummary(CsvReader& reader, const std::vector<std::string>& header, FileImportReport& report);
   ColumnPlan PlanColumns(const std::vector<std::string>& header);

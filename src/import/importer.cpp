@@ -28,15 +28,18 @@ ImportReport RunImport(Store& store, const ImportOptions& options) {
       if (!report.files.back().skipped) loaded_any = true;
       if (!options.quarantine && session.error_count() >= options.max_errors) break;
     }
-    if (session.error_count() > 0 && !options.quarantine) {
+    // Without --quarantine every error fails the command; with it, only the
+    // errors that make a file unreadable (header, quoting) do.
+    if (!session.errors().empty()) {
       std::string message;
       for (const std::string& e : session.errors()) message += e + "\n";
-      if (session.error_count() >= options.max_errors) {
+      if (!options.quarantine && session.error_count() >= options.max_errors) {
         message += fmt::format("import failed: stopped after {} errors (--max-errors {}); the store is unchanged",
                                session.error_count(), options.max_errors);
       } else {
-        message += fmt::format("import failed: {} error{}; the store is unchanged", session.error_count(),
-                               session.error_count() == 1 ? "" : "s");
+        const std::size_t n = options.quarantine ? session.errors().size()
+                                                 : static_cast<std::size_t>(session.error_count());
+        message += fmt::format("import failed: {} error{}; the store is unchanged", n, n == 1 ? "" : "s");
       }
       throw InputError(message);
     }

@@ -1,0 +1,122 @@
+// CsvReader and cell parsing: RFC 4180 quoting, line numbers across quoted
+// line breaks and chunk boundaries, BOM, CRLF, TSV, UTF-8 checks, and the
+// number/censoring parser.
+#include <catch2/catch.hpp>
+
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "common/error.h"
+#include "import/csv_reader.h"
+#include "import/value_parser.h"
+#include "test_support.h"
+
+using cohortdb::CsvReader;
+using cohortdb::CsvRecord;
+using cohortdb::InputError;
+
+namespace {
+
+struct Row {
+  long long line;
+  std::vector<std::string> fields;
+  std::string problem;
+};
+
+std::vector<Row> ReadAll(const std::string& content, char delimiter = ',') {
+  cohortdb::test::ScratchDir dir;
+  const std::string path = dir / "in.csv";
+  std::ofstream(path, std::ios::binary) << content;
+  CsvReader reader(path, delimiter, "in.csv");
+  std::vector<Row> rows;
+  while (const CsvRecord* r = reader.Next()) {
+    Row row{r->line(), {}, r->problem()};
+    for (std::size_t i = 0; i < r->size(); ++i) row.fields.emplace_back((*r)[i]);
+    rows.push_back(row);
+  }
+  return rows;
+}
+
+}  // namespace
+
+TEST_CASE("csv: quoted fields with delimiters, doubled quotes and line breaks", "[import][csv]") {
+  auto rows = ReadAll("a,b,c\n\"x,y\",\"say \"\"hi\"\"\",\"two\nlines\"\nlast,,end\n");
+  REQUIRE(rows.size() == 3);
+  CHECK(rows[1].fields == std::vector<std::string>{"x,y", "say \"hi\"", "two\nlines"});
+  CHECK(rows[1].line == 2);
+  CHECK(rows[2].line == 4);  // the quoted line break moved it down one line
+  CHECK(rows[2].fields == std::vector<std::string>{"last", "", "end"});
+}
+
+TEST_CASE("csv: BOM, CRLF, blank lines and a missing final newline", "[import][csv]") {
+  auto rows = ReadAll("\xEF\xBB\xBFid,v\r\n1, a \r\n\r\n2,b");
+  REQUIRE(rows.size() == 3);
+  CHECK(rows[0].fields[0] == "id");
+  CHECK(rows[1].fields[1] == " a ");  // delivered bytes are kept
+  CHECK(rows[2].line == 4);
+  CHECK(rows[2].fields == std::vector<std::string>{"2", "b"});
+}
+
+TEST_CASE("csv: tab-separated values", "[import][csv]") {
+  auto rows = ReadAll("a\tb\n\"1\t2\"\t3\n", '\t');
+  REQUIRE(rows.size() == 2);
+  CHECK(rows[1].fields == std::vector<std::string>{"1\t2", "3"});
+}
+
+TEST_CASE("csv: invalid UTF-8 is reported on the record with its column", "[import][csv]") {
+  auto rows = ReadAll("a,b\nok,bad\xC3(\nfine,\xE2\x82\xAC\n");
+  REQUIRE(rows.size() == 3);
+  CHECK(rows[1].problem == "expected UTF-8 text, found the invalid byte 0xC3 at byte 4 of the field");
+  CHECK(rows[2].problem.empty());  // the euro sign is valid
+}
+
+TEST_CASE("csv: structural errors name the line", "[import][csv]") {
+  CHECK_THROWS_WITH(ReadAll("a,b\n1,2\n3,\"open\n"),
+                    "in.csv:3: unterminated quoted field: expected a closing quote before the end of the file");
+  CHECK_THROWS_WITH(ReadAll("a,b\n1,\"x\"y\n"),
+                    "in.csv:2: malformed quoting: expected quotes only around a whole field (a quote inside a quoted "
+                    "field written as \"\"), found a stray quote");
+  CHECK_THROWS_AS(ReadAll(std::string("\xFF\xFE" "a\0", 4)), InputError);
+}
+
+TEST_CASE("csv: records spanning the 1 MiB read chunk keep fields and lines", "[import][csv]") {
+  std::string content = "id,text\n";
+  const int n = 40000;
+  for (int i = 0; i < n; ++i) {
+    content += std::to_string(i) + ",\"line one of " + std::to_string(i) + "\nline two, with comma\"\n";
+  }
+  auto rows = ReadAll(content);
+  REQUIRE(rows.size() == static_cast<std::size_t>(n + 1));
+  for (int i = 0; i < n; ++i) {
+    REQUIRE(rows[i + 1].line == 2 + 2 * i);
+    REQUIRE(rows[i + 1].fields[1] == "line one of " + std::to_string(i) + "\nline two, with comma");
+  }
+}
+
+TEST_CASE("values: numbers, integers and censored cells", "[import][values]") {
+  using namespace cohortdb;
+  CHECK(ParseNumber(" 2.5 ") == 2.5);
+  CHECK(ParseNumber("+1e3") == 1000.0);
+  CHECK_FALSE(ParseNumber("2,5"));
+  CHECK_FALSE(ParseNumber("nan"));
+  CHECK_FALSE(ParseNumber("inf"));
+  CHECK_FALSE(ParseNumber(""));
+  CHECK(ParseInteger("42") == 42);
+  CHECK_FALSE(ParseInteger("4.2"));
+  auto left = ParseNumericCell("<0.15");
+  REQUIRE(left);
+  CHECK(left->censoring == '<');
+  CHECK(left->number == 0.15);
+  auto right = ParseNumericCell("> 500");
+  REQUIRE(right);
+  CHECK(right->censoring == '>');
+  CHECK(right->number == 500);
+  CHECK_FALSE(ParseNumericCell("<"));
+  CHECK_FALSE(ParseNumericCell("<<1"));
+  CHECK(IsValidUtf8("plain ascii and \xC3\xA9"));
+  CHECK_FALSE(IsValidUtf8("\xC0\x80"));      // overlong
+  CHECK_FALSE(IsValidUtf8("\xED\xA0\x80"));  // surrogate
+  CHECK_FALSE(IsValidUtf8("\xF4\x90\x80\x80"));  // above U+10FFFF
+  CHECK(JsonQuote("a\"b\n") == "\"a\\\"b\\n\"");
+}

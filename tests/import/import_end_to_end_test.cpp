@@ -1,0 +1,267 @@
+// `cohortdb import` and `import-dictionary` through the built binary: every
+// shape and spec feature, unit conversion and censoring, provenance,
+// idempotent re-import, --replace, --dry-run and --quarantine.
+#include <catch2/catch.hpp>
+
+#include <string>
+
+#include "test_support.h"
+
+using namespace cohortdb::test;
+
+namespace {
+
+// A new store in a scratch directory.
+std::string NewStore(const ScratchDir& dir) {
+  const std::string store = dir / "s.cohortdb";
+  RunResult r = Cohortdb("init '" + store + "'");
+  REQUIRE(r.exit_code == 0);
+  return store;
+}
+
+void Import(const std::string& store, const std::string& args, const std::string& cwd = kDataDir) {
+  RunResult r = Cohortdb("import '" + store + "' " + args, cwd);
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+}
+
+std::string Value(const std::string& store, const std::string& study, const std::string& participant,
+                  const std::string& visit, const std::string& variable, const std::string& column = "value") {
+  std::string visit_clause = visit.empty() ? "visit IS NULL" : "visit = '" + visit + "'";
+  return QueryOne(store, "SELECT " + column + " FROM record_current WHERE study = '" + study + "' AND external_id = '" +
+                             participant + "' AND " + visit_clause + " AND variable = '" + variable + "'");
+}
+
+}  // namespace
+
+TEST_CASE("import: wide file defining participants, with code maps and a fixed visit", "[import][e2e]") {
+  ScratchDir dir;
+  const std::string store = NewStore(dir);
+  RunResult r = Cohortdb("import '" + store + "' --spec import/people.toml import/people.csv");
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.out == "import/people.csv: 3 rows read, 3 loaded, 0 rejected; 8 values, 3 new participants (batch 1)\n");
+  CHECK(r.err.empty());  // no progress line when stderr is not a terminal
+  CHECK(QueryOne(store, "SELECT group_concat(external_id || ':' || sex || ':' || age_years || ':' || s.code, ' ') "
+                        "FROM participant p JOIN site s USING (site_id)") ==
+        "P1:female:34.0:berlin P2:male:51.0:berlin P3:female:47.0:munich");
+  CHECK(Value(store, "lab", "P2", "baseline", "pain") == "7.5");
+  CHECK(Value(store, "lab", "P3", "baseline", "pain").empty());  // empty cell: no record
+  CHECK(Value(store, "lab", "P2", "baseline", "arm_group") == "2.0");
+  CHECK(Value(store, "lab", "P2", "baseline", "arm_group", "value_text") == "placebo");
+  CHECK(Value(store, "lab", "P1", "baseline", "smoker") == "1.0");
+  CHECK(Value(store, "lab", "P1", "baseline", "smoker", "source_value") == "yes");
+  // Provenance.
+  CHECK(QueryOne(store, "SELECT file_name || '|' || spec_name || '|' || rows_read || '|' || rows_loaded || '|' || "
+                        "rows_rejected || '|' || status || '|' || length(file_sha256) || '|' || tool_version FROM import_batch") ==
+        "import/people.csv|import/people.toml|3|3|0|loaded|64|0.1.0");
+  CHECK(QueryOne(store, "SELECT count(*) FROM import_batch WHERE finished_at >= started_at") == "1");
+  CHECK(QueryOne(store, "SELECT file_sha256 FROM import_batch") ==
+        RunShell("sha256sum import/people.csv | cut -c1-64", kDataDir).out.substr(0, 64));
+}
+
+TEST_CASE("import: long lab file with visit map, unit conversion, censoring and extras", "[import][e2e]") {
+  ScratchDir dir;
+  const std::string store = NewStore(dir);
+  Import(store, "--spec import/people.toml import/people.csv");
+  Import(store, "--spec import/labs.toml import/labs.csv");
+  // hs-CRP 0.31 mg/dL -> 3.1 mg/L through unit_conversion; source kept.
+  CHECK(QueryDouble(store, "SELECT value FROM record_current WHERE external_id = 'P1' AND variable = 'hscrp'") ==
+        Approx(3.1).epsilon(1e-12));
+  CHECK(Value(store, "lab", "P1", "baseline", "hscrp", "source_value || ' ' || source_unit") == "0.31 mg/dL");
+  // <0.15: left censored, value NULL, limit kept; > 20: right censored.
+  CHECK(Value(store, "lab", "P2", "baseline", "il6", "censoring || ' ' || detection_limit || ' ' || ifnull(value, 'NULL')") ==
+        "left 0.15 NULL");
+  CHECK(Value(store, "lab", "P2", "baseline", "hscrp", "censoring || ' ' || detection_limit") == "right 20.0");
+  // Missing code NA: no record. Empty unit: the canonical unit.
+  CHECK(Value(store, "lab", "P3", "week12", "il6").empty());
+  CHECK(Value(store, "lab", "P1", "week12", "il6") == "1.8");
+  CHECK(Value(store, "lab", "P3", "week12", "wbc") == "6200.0");
+  // [extra]: lab is a biomarker column, kit goes into the metadata JSON.
+  CHECK(QueryOne(store, "SELECT lab || ' ' || metadata FROM biomarker WHERE metadata IS NOT NULL") ==
+        "central {\"kit\":\"K1\"}");
+  CHECK(QueryOne(store, "SELECT record_kind FROM import_batch WHERE batch_id = 2") == "biomarker");
+}
+
+TEST_CASE("import: TSV and RFC 4180 quoting with BOM and CRLF", "[import][e2e]") {
+  ScratchDir dir;
+  const std::string store = NewStore(dir);
+  Import(store, "--spec import/people.toml import/people.csv");
+  Import(store, "--spec import/labs_tsv.toml import/labs.tsv");
+  CHECK(Value(store, "lab", "P2", "week12", "wbc") == "7000.0");
+  CHECK(QueryOne(store, "SELECT lab FROM biomarker WHERE value = 7000") == "lab, central");
+  Import(store, "--spec import/notes.toml import/notes.csv");
+  CHECK(Value(store, "lab", "P1", "week12", "note", "value_text") == "plain, with comma");
+  CHECK(Value(store, "lab", "P2", "week12", "note", "value_text") == "she said \"ouch\"");
+  CHECK(Value(store, "lab", "P3", "week12", "note", "value_text") == "two\r\nlines");
+  CHECK(Value(store, "lab", "P3", "week12", "score") == "3.0");
+}
+
+TEST_CASE("import: REDCap longitudinal export with repeats, checkboxes and access groups", "[import][e2e]") {
+  ScratchDir dir;
+  const std::string store = NewStore(dir);
+  Import(store, "--spec import/redcap.toml import/redcap.csv");
+  CHECK(Value(store, "rc", "1", "week12", "pain") == "2.0");
+  CHECK(Value(store, "rc", "1", "diary1", "pain") == "3.0");
+  CHECK(Value(store, "rc", "1", "diary2", "pain") == "5.0");
+  CHECK(QueryOne(store, "SELECT metadata FROM outcome o JOIN visit v USING (visit_id) WHERE v.code = 'diary2'") ==
+        "{\"redcap_repeat_instrument\":\"pain_diary\",\"redcap_repeat_instance\":\"2\"}");
+  CHECK(Value(store, "rc", "1", "baseline", "numbness") == "1.0");
+  CHECK(Value(store, "rc", "1", "week12", "stiffness") == "1.0");
+  CHECK(QueryOne(store, "SELECT group_concat(p.external_id || '@' || s.code || ':' || p.sex, ' ') FROM participant p "
+                        "JOIN site s USING (site_id)") == "1@site_a:female 2@site_b:male");
+  CHECK(QueryOne(store, "SELECT count(*) FROM variable WHERE code LIKE '%complete%'") == "0");
+}
+
+TEST_CASE("import: trial summaries into meta_trial and meta_arm_summary", "[import][e2e]") {
+  ScratchDir dir;
+  const std::string store = NewStore(dir);
+  Import(store, "--spec import/summary.toml import/summary.csv");
+  CHECK(QueryOne(store, "SELECT group_concat(label || ':' || year || ':' || duration_weeks || ':' || attributes, ' ') "
+                        "FROM meta_trial") ==
+        "Smith 2010:2010:12.0:{\"country\":\"UK\"} Lee 2015:2015:8.0:{\"country\":\"Korea\"}");
+  CHECK(QueryOne(store, "SELECT group_concat(outcome || '/' || arm || '/' || n || '/' || ifnull(mean, '-') || '/' || "
+                        "ifnull(events, '-'), ' ') FROM (SELECT * FROM meta_arm_summary WHERE trial_id = 1 ORDER BY outcome, arm DESC)) ==
+        "pain/treatment/30/4.1/- pain/control/31/5.2/- responder/treatment/30/-/12");
+}
+
+TEST_CASE("import-dictionary: REDCap data dictionaries become catalog variables", "[import][e2e][dictionary]") {
+  ScratchDir dir;
+  const std::string store = NewStore(dir);
+  RunResult r = Cohortdb("import-dictionary '" + store + "' --study dict import/dictionary.csv");
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.out == "import/dictionary.csv: 10 variables created, 0 updated, 2 fields skipped (study dict)\n");
+  auto var = [&](const std::string& code) {
+    return QueryOne(store, "SELECT value_type || '|' || record_kind || '|' || ifnull(unit, '') || '|' || "
+                           "ifnull(min_value, '') || '|' || ifnull(max_value, '') FROM variable WHERE code = '" +
+                               code + "'");
+  };
+  CHECK(var("sex") == "categorical|covariate|||");
+  CHECK(var("age") == "integer|covariate|years|18.0|100.0");
+  CHECK(var("diabetes") == "boolean|covariate|||");
+  CHECK(var("comorb___2") == "boolean|covariate|||");
+  CHECK(var("pain_nrs") == "real|outcome|NRS|0.0|10.0");
+  CHECK(var("bmi") == "real|covariate|||");
+  CHECK(var("comments") == "text|covariate|||");
+  CHECK(var("intro").empty());
+  CHECK(QueryOne(store, "SELECT group_concat(source_code || '=' || level || ':' || variable_level.label, ' ') FROM variable_level "
+                        "JOIN variable USING (variable_id) WHERE code = 'sex'") == "1=1:Female 2=2:Male");
+  // Same dictionary again: nothing to do.
+  r = Cohortdb("import-dictionary '" + store + "' --study dict import/dictionary.csv");
+  CHECK(r.out == "import/dictionary.csv: already imported for study dict; nothing to do\n");
+  // An export whose columns are all catalog variables needs no [variables].
+  Import(store, "--spec import/dict_export.toml import/dict_export.csv");
+  CHECK(Value(store, "dict", "1", "", "sex", "value_text") == "Female");
+  CHECK(Value(store, "dict", "1", "", "comorb___3") == "1.0");
+  CHECK(Value(store, "dict", "2", "", "met").empty());  // -999 is a missing code
+  CHECK(Value(store, "dict", "1", "", "comments", "value_text") == "back pain, mostly mornings");
+  // Legacy dictionary: "Choices OR Calculations", line-separated choices, no spaces.
+  r = Cohortdb("import-dictionary '" + store + "' --study leg import/dictionary_legacy.csv");
+  REQUIRE(r.exit_code == 0);
+  CHECK(QueryOne(store, "SELECT group_concat(source_code || ':' || variable_level.label, ' ') FROM variable_level JOIN variable v "
+                        "USING (variable_id) JOIN study s ON s.study_id = v.study_id WHERE s.code = 'leg' AND v.code = 'smoker'") ==
+        "0:never 1:former 2:current");
+  CHECK(QueryOne(store, "SELECT group_concat(source_code || ':' || variable_level.label, ' ') FROM variable_level JOIN variable v "
+                        "USING (variable_id) JOIN study s ON s.study_id = v.study_id WHERE s.code = 'leg' AND v.code = 'sex'") ==
+        "1:Female 2:Male");
+}
+
+TEST_CASE("import: re-importing the same file with the same spec does nothing", "[import][e2e]") {
+  ScratchDir dir;
+  const std::string store = NewStore(dir);
+  Import(store, "--spec import/people.toml import/people.csv");
+  const std::string before = StoreHash(store);
+  RunResult r = Cohortdb("import '" + store + "' --spec import/people.toml import/people.csv");
+  CHECK(r.exit_code == 0);
+  CHECK(r.out == "import/people.csv: already imported with this spec (batch 1, 3 rows); nothing to do\n");
+  CHECK(StoreHash(store) == before);
+}
+
+TEST_CASE("import: --dry-run validates and writes nothing", "[import][e2e]") {
+  ScratchDir dir;
+  const std::string store = NewStore(dir);
+  const std::string before = StoreHash(store);
+  RunResult r = Cohortdb("import '" + store + "' --spec import/people.toml import/people.csv --dry-run");
+  CHECK(r.exit_code == 0);
+  CHECK(r.out ==
+        "import/people.csv: 3 rows read, 3 valid, 0 rejected; 8 values, 3 new participants (dry run: nothing written)\n");
+  CHECK(StoreHash(store) == before);
+  // Errors are still found.
+  r = Cohortdb("import '" + store + "' --spec bad/long.toml bad/17_unknown_participant.csv --dry-run");
+  CHECK(r.exit_code == 3);
+  CHECK(StoreHash(store) == before);
+}
+
+TEST_CASE("import: --replace supersedes earlier values and records by which batch", "[import][e2e]") {
+  ScratchDir dir;
+  const std::string store = NewStore(dir);
+  Import(store, "--spec import/people.toml import/people.csv");
+  const std::string file = dir / "people_fix.csv";
+  std::ofstream(file) << "id,site,sex,age,pain,smoker,group\nP2,berlin,M,51,6,no,b\n";
+  RunResult r = Cohortdb("import '" + store + "' --spec import/people.toml '" + file + "'");
+  CHECK(r.exit_code == 3);
+  CHECK(r.err.find("people_fix.csv:2:7: expected a new value, found participant 'P2', visit 'baseline', variable "
+                   "'arm_group' already loaded by batch 1 (use --replace to supersede it)") != std::string::npos);
+  r = Cohortdb("import '" + store + "' --spec import/people.toml '" + file + "' --replace");
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.out.find("3 superseded (batch 2)") != std::string::npos);
+  CHECK(Value(store, "lab", "P2", "baseline", "pain") == "6.0");
+  CHECK(QueryOne(store, "SELECT group_concat(value || '@' || batch_id || '>' || ifnull(superseded_by, '-'), ' ') "
+                        "FROM record_all WHERE external_id = 'P2' AND variable = 'pain'") ==
+        "7.5@1>2 6.0@2>-");
+}
+
+TEST_CASE("import: --quarantine loads good rows and keeps rejected ones in import_error", "[import][e2e]") {
+  ScratchDir dir;
+  const std::string store = NewStore(dir);
+  Import(store, "--spec import/people.toml import/people.csv");
+  RunResult r = Cohortdb("import '" + store + "' --spec bad/long.toml bad/36_max_errors.csv bad/ok_long.csv --quarantine");
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.out ==
+        "bad/36_max_errors.csv: 3 rows read, 0 loaded, 3 rejected; 0 values, 0 new participants (batch 2)\n"
+        "bad/ok_long.csv: 1 rows read, 1 loaded, 0 rejected; 1 values, 0 new participants (batch 3)\n");
+  CHECK(QueryOne(store, "SELECT status || ' ' || rows_rejected FROM import_batch WHERE batch_id = 2") == "quarantined 3");
+  CHECK(QueryOne(store, "SELECT line || ':' || column_index || ' ' || message || ' | ' || raw_row FROM import_error "
+                        "ORDER BY line LIMIT 1") ==
+        "2:4 expected a number (or <limit, >limit) for variable 'il6', found 'a' | P2,V2,IL-6,a,pg/mL,central,");
+  CHECK(Value(store, "lab", "P2", "week12", "il6") == "2.0");
+  RunResult info = Cohortdb("info '" + store + "'");
+  CHECK(info.out.find("quarantined") != std::string::npos);
+}
+
+TEST_CASE("import: several files in one command load all or nothing", "[import][e2e]") {
+  ScratchDir dir;
+  const std::string store = NewStore(dir);
+  Import(store, "--spec import/people.toml import/people.csv");
+  const std::string before = StoreHash(store);
+  RunResult r = Cohortdb("import '" + store + "' --spec bad/long.toml bad/ok_long.csv bad/13_unknown_unit.csv");
+  CHECK(r.exit_code == 3);
+  CHECK(StoreHash(store) == before);  // ok_long.csv was valid but is not kept
+}
+
+TEST_CASE("import: the demo exports load with the committed specs", "[import][e2e][examples]") {
+  ScratchDir dir;
+  const std::string store = NewStore(dir);
+  const std::string root = COHORTDB_SOURCE_DIR;
+  Import(store, "--spec examples/trial/trial.toml examples/trial/trial_redcap.csv", root);
+  Import(store, "--spec examples/trial/trial_labs.toml examples/trial/trial_labs.csv", root);
+  Import(store, "--spec examples/meta/trials_summary.toml examples/meta/trials_summary.csv", root);
+  CHECK(QueryOne(store, "SELECT group_concat(arm || '=' || n, ' ') FROM (SELECT arm, count(*) AS n FROM participant "
+                        "GROUP BY arm ORDER BY arm)") == "control=20 exercise=21");
+  CHECK(QueryOne(store, "SELECT count(*) FROM record_current WHERE study = 'trial' AND variable IN ('il6', 'hscrp', "
+                        "'tnf_alpha')") == "246");
+  CHECK(QueryOne(store, "SELECT count(*) FROM biomarker WHERE source_unit = 'mg/dL'") != "0");
+  CHECK(QueryOne(store, "SELECT count(*) FROM biomarker WHERE censoring = 'left'") != "0");
+  CHECK(QueryOne(store, "SELECT count(DISTINCT label) FROM meta_trial") == "20");
+}
+
+TEST_CASE("import: the cohort demo (30,000 participants, unsorted imaging file)", "[import][e2e][examples][.slow]") {
+  ScratchDir dir;
+  const std::string store = NewStore(dir);
+  const std::string root = COHORTDB_SOURCE_DIR;
+  Import(store, "--spec examples/cohort/cohort.toml examples/cohort/cohort_redcap.csv", root);
+  Import(store, "--spec examples/cohort/cohort_imaging.toml examples/cohort/cohort_imaging.csv", root);
+  CHECK(QueryOne(store, "SELECT count(*) FROM site") == "18");
+  CHECK(QueryOne(store, "SELECT count(*) FROM participant") == "30000");
+}
