@@ -120,7 +120,7 @@ TEST_CASE("import: trial summaries into meta_trial and meta_arm_summary", "[impo
                         "FROM meta_trial") ==
         "Smith 2010:2010:12.0:{\"country\":\"UK\"} Lee 2015:2015:8.0:{\"country\":\"Korea\"}");
   CHECK(QueryOne(store, "SELECT group_concat(outcome || '/' || arm || '/' || n || '/' || ifnull(mean, '-') || '/' || "
-                        "ifnull(events, '-'), ' ') FROM (SELECT * FROM meta_arm_summary WHERE trial_id = 1 ORDER BY outcome, arm DESC)) ==
+                        "ifnull(events, '-'), ' ') FROM (SELECT * FROM meta_arm_summary WHERE trial_id = 1 ORDER BY outcome, arm DESC)") ==
         "pain/treatment/30/4.1/- pain/control/31/5.2/- responder/treatment/30/-/12");
 }
 
