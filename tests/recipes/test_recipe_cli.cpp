@@ -1,0 +1,165 @@
+// The recipe and results commands through the cohortdb binary, and the demo
+// (tools/demo) end to end on a 3,000-participant cut of the example cohort.
+#include <catch2/catch.hpp>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <sys/wait.h>
+
+#include "store/provenance.h"
+#include "store/recipe_store.h"
+#include "store/store.h"
+#include "support/temp_dir.h"
+
+namespace cohortdb {
+namespace {
+
+struct Output {
+  int exit_code = 0;
+  std::string out;  // stdout
+  std::string err;  // stderr
+};
+
+std::string Slurp(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+std::string Quote(const std::string& s) {
+  std::string q = "'";
+  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return q + "'";
+}
+
+// Runs "command" under /bin/sh with stdout and stderr captured.
+Output Shell(const TempDir& dir, const std::string& command) {
+  const std::string out = dir.File("stdout.txt");
+  const std::string err = dir.File("stderr.txt");
+  const int status = std::system((command + " >" + Quote(out) + " 2>" + Quote(err)).c_str());
+  return Output{WIFEXITED(status) ? WEXITSTATUS(status) : -1, Slurp(out), Slurp(err)};
+}
+
+Output Cohortdb(const TempDir& dir, const std::string& args) {
+  return Shell(dir, std::string(Quote(COHORTDB_BINARY)) + " " + args);
+}
+
+std::string Example(const std::string& path) { return Quote(std::string(COHORTDB_SOURCE_DIR) + "/examples/" + path); }
+
+std::int64_t Count(Store& store, const std::string& table) {
+  return std::get<std::int64_t>(store.Query("SELECT count(*) FROM " + table).rows[0][0]);
+}
+
+}  // namespace
+
+TEST_CASE("recipe and results commands on the example meta-analysis", "[recipes][cli]") {
+  TempDir dir;
+  const std::string store = Quote(dir.File("meta.cohortdb"));
+  REQUIRE(Cohortdb(dir, "init " + store).exit_code == 0);
+  REQUIRE(Cohortdb(dir, "import " + store + " --spec " + Example("meta/trials_summary.toml") + " " +
+                            Example("meta/trials_summary.csv"))
+              .exit_code == 0);
+
+  Output added = Cohortdb(dir, "recipe add " + store + " " + Example("recipes/meta.toml"));
+  INFO(added.err);
+  REQUIRE(added.exit_code == 0);
+  CHECK(added.out == "stored recipe meta version 1 (3 steps)\n");
+  added = Cohortdb(dir, "recipe add " + store + " " + Example("recipes/meta.toml"));
+  CHECK(added.out == "recipe meta is unchanged (same as version 1); nothing stored\n");
+
+  // A broken recipe: exit code 3, the step named, nothing stored.
+  std::ofstream(dir.File("bad.toml")) << "name = \"bad\"\n[[step]]\nname = \"pooled\"\nanalysis = \"meta\"\n"
+                                         "[step.options]\nstudy = \"exercise_meta\"\noutcome = \"pain\"\n"
+                                         "method = 7\n";
+  const Output bad = Cohortdb(dir, "recipe add " + store + " " + Quote(dir.File("bad.toml")));
+  CHECK(bad.exit_code == 3);
+  CHECK(bad.err == "cohortdb: " + dir.File("bad.toml") +
+                       ":8:10: step \"pooled\": option \"method\" expects a string, found 7\n");
+  CHECK(Cohortdb(dir, "recipe show " + store + " bad").exit_code == 3);
+
+  const Output list = Cohortdb(dir, "recipe list " + store + " --format csv");
+  CHECK(list.out.find("meta,1,1,3,") != std::string::npos);
+  const Output shown = Cohortdb(dir, "recipe show " + store + " meta");
+  CHECK(shown.out.find("# recipe meta version 1") == 0);
+  CHECK(shown.out.find("name = \"meta\"") != std::string::npos);
+
+  const Output ran = Cohortdb(dir, "recipe run " + store + " meta --out " + Quote(dir.File("out")));
+  INFO(ran.err);
+  REQUIRE(ran.exit_code == 0);
+  CHECK(ran.out.find("== meta / step 1: Pain: Hedges' g, random effects (REML)") != std::string::npos);
+  for (const char* file : {"pain_pooled.csv", "pain_pooled.json", "pain_pooled.svg", "pain_fixed.csv",
+                           "pain_duration.json"}) {
+    INFO(file);
+    CHECK(std::filesystem::exists(dir.path() / "out" / file));
+  }
+  CHECK(Slurp(dir.path() / "out" / "pain_pooled.svg").find("<svg") != std::string::npos);
+
+  // results: the list, one run, and --diff between REML and FE pooling.
+  const Output runs = Cohortdb(dir, "results " + store + " --format csv");
+  CHECK(runs.out.find("1,meta,meta v1 / pain_pooled,") != std::string::npos);
+  CHECK(runs.out.find("3,meta,meta v1 / pain_duration,") != std::string::npos);
+  const Output one = Cohortdb(dir, "results " + store + " 1");
+  CHECK(one.exit_code == 0);
+  CHECK(one.out.find("meta version 1") != std::string::npos);
+  const Output diff = Cohortdb(dir, "results " + store + " --diff 1 2");
+  INFO(diff.err);
+  CHECK(diff.exit_code == 0);
+  CHECK(diff.out.find("data: unchanged") != std::string::npos);
+  CHECK(diff.out.find("| method") != std::string::npos);
+  CHECK(diff.out.find("\"REML\"") != std::string::npos);
+  CHECK(diff.out.find("\"FE\"") != std::string::npos);
+  const Output json = Cohortdb(dir, "results " + store + " --diff 1 2 --format json");
+  const auto document = nlohmann::ordered_json::parse(json.out);
+  CHECK(document["fingerprint_changed"] == false);
+  CHECK(document["identical"] == false);
+  CHECK(Cohortdb(dir, "results " + store + " --diff 1 99").exit_code == 3);
+
+  // A run of another command cannot be compared.
+  {
+    Store s = Store::Open(dir.File("meta.cohortdb"));
+    AnalysisResultSet other;
+    other.command = "regress";
+    other.parameters = nlohmann::ordered_json::object();
+    RecordAnalysisRun(s, other, std::nullopt, "", 1);
+  }
+  const Output refused = Cohortdb(dir, "results " + store + " --diff 1 4");
+  CHECK(refused.exit_code == 3);
+  CHECK(refused.err == "cohortdb: cannot diff run 1 (meta) with run 4 (regress): --diff compares two runs of the "
+                       "same analysis command\n");
+
+  CHECK(Cohortdb(dir, "recipe rm " + store + " meta").out ==
+        "removed recipe meta (1 versions; runs recorded from it are kept)\n");
+  CHECK(Cohortdb(dir, "recipe run " + store + " meta").exit_code == 3);
+}
+
+TEST_CASE("tools/demo runs end to end", "[recipes][demo]") {
+  TempDir dir;
+  const std::string out = dir.File("demo-output");
+  const Output demo = Shell(dir, "COHORTDB_BINARY=" + Quote(COHORTDB_BINARY) + " COHORTDB_DEMO_OUT=" + Quote(out) +
+                                     " COHORTDB_DEMO_PARTICIPANTS=3000 " +
+                                     Quote(std::string(COHORTDB_SOURCE_DIR) + "/tools/demo"));
+  INFO(demo.out.substr(demo.out.size() > 4000 ? demo.out.size() - 4000 : 0));
+  INFO(demo.err);
+  REQUIRE(demo.exit_code == 0);
+  for (const char* file : {"trial/correlations.csv", "trial/pain_regression.json", "trial/physical_regression.csv",
+                           "trial/mediation.json", "cohort/table1.csv", "cohort/prevalence_activity.json",
+                           "cohort/cbp_mixed.svg", "cohort/cbp_by_osteoarthritis.csv",
+                           "cohort/cbp_by_osteoporosis.csv", "cohort/pain_nrs4_mixed.json", "meta/pain_pooled.svg",
+                           "meta/pain_duration.csv"}) {
+    INFO(file);
+    CHECK(std::filesystem::file_size(std::filesystem::path(out) / file) > 0);
+  }
+  Store store = Store::Open(out + "/demo.cohortdb", OpenMode::kReadOnly);
+  CHECK(Count(store, "recipe") == 3);
+  CHECK(Count(store, "analysis_run") == 13);
+  CHECK(Count(store, "analysis_run WHERE recipe_id IS NULL") == 0);
+  CHECK(demo.out.find("## Recipe cohort") != std::string::npos);
+  CHECK(demo.out.find("results changed:") != std::string::npos);
+}
+
+}  // namespace cohortdb
