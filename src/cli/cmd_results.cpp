@@ -2,6 +2,7 @@
 // and rows, and the differences between two runs of the same analysis.
 #include <CLI/CLI.hpp>
 
+#include <cmath>
 #include <iostream>
 #include <memory>
 
@@ -50,31 +51,27 @@ QueryResult RunList(const std::vector<AnalysisRunInfo>& runs) {
   return table;
 }
 
-QueryResult Provenance(const AnalysisRunInfo& r) {
-  QueryResult table;
-  table.columns = {"field", "value"};
-  auto add = [&](const char* field, SqlValue value) { table.rows.push_back({field, std::move(value)}); };
-  add("run", r.run_id);
-  add("command", r.command);
-  add("recipe", Text(r.recipe_name.empty() ? "" : fmt::format("{} version {}", r.recipe_name,
-                                                               r.recipe_version.value_or(0))));
-  add("step", Text(r.recipe_step));
-  add("parameters", r.parameters.dump());
-  add("data fingerprint", r.data_fingerprint);
-  add("tool version", r.tool_version);
-  add("started at", r.started_at);
-  add("elapsed ms", r.elapsed_ms);
-  add("rows used", r.rows_used);
-  add("rows excluded", r.rows_excluded);
-  add("min cell", r.min_cell ? SqlValue(*r.min_cell) : SqlValue(std::monostate{}));
-  add("summary", r.summary.dump());
-  add("diagnostics", r.diagnostics.dump());
-  return table;
+// The provenance of a run as lines a person reads top to bottom.
+void PrintProvenance(std::ostream& out, const AnalysisRunInfo& r) {
+  out << fmt::format("run {}: {}", r.run_id, r.command);
+  if (!r.recipe_name.empty()) {
+    out << fmt::format(" (recipe {} version {}, step {})", r.recipe_name, r.recipe_version.value_or(0),
+                       r.recipe_step);
+  }
+  out << fmt::format("\nstarted {}, took {:.1f} ms, cohortdb {}\n", r.started_at, r.elapsed_ms, r.tool_version);
+  out << fmt::format("data fingerprint {}\n", r.data_fingerprint);
+  out << fmt::format("rows used {}, excluded {}; min cell {}\n", r.rows_used, r.rows_excluded,
+                     r.min_cell ? std::to_string(*r.min_cell) : std::string("none"));
+  out << "parameters:\n";
+  for (const auto& [key, value] : r.parameters.items()) out << fmt::format("  {} = {}\n", key, value.dump());
+  out << '\n';
 }
 
-SqlValue Number(const std::optional<double>& value) {
+// A value of a diff: exact for csv/json, 6 significant digits for reading.
+SqlValue Number(const std::optional<double>& value, bool readable) {
   if (!value) return std::monostate{};
-  return *value;
+  if (!readable || *value == 0 || !std::isfinite(*value)) return *value;
+  return std::stod(fmt::format("{:.6g}", *value));
 }
 
 const char* ChangeName(RowChange change) {
@@ -96,17 +93,19 @@ QueryResult ParameterTable(const RunDiff& diff) {
   return table;
 }
 
-QueryResult RowTable(const RunDiff& diff) {
+QueryResult RowTable(const RunDiff& diff, bool readable) {
   QueryResult table;
   table.columns = {"change", "section", "stratum", "term", "field", "run_a", "run_b", "delta"};
   for (const RowDiff& row : diff.rows) {
+    const SqlValue stratum = readable ? SqlValue(row.stratum) : Text(row.stratum);
     if (row.values.empty()) {
-      table.rows.push_back({ChangeName(row.change), row.section, Text(row.stratum), row.term, std::monostate{},
+      table.rows.push_back({ChangeName(row.change), row.section, stratum, row.term, std::monostate{},
                             std::monostate{}, std::monostate{}, std::monostate{}});
     }
     for (const ValueChange& v : row.values) {
-      table.rows.push_back({ChangeName(row.change), row.section, Text(row.stratum), row.term, v.field,
-                            Number(v.old_value), Number(v.new_value), Number(v.delta())});
+      table.rows.push_back({ChangeName(row.change), row.section, stratum, row.term, v.field,
+                            Number(v.old_value, readable), Number(v.new_value, readable),
+                            Number(v.delta(), readable)});
     }
   }
   return table;
@@ -149,7 +148,7 @@ void PrintDiff(const RunDiff& diff, OutputFormat format) {
     return;
   }
   if (format == OutputFormat::kCsv) {
-    WriteTable(std::cout, RowTable(diff), format);
+    WriteTable(std::cout, RowTable(diff, false), format);
     return;
   }
   const AnalysisRunInfo& a = diff.run_a;
@@ -173,7 +172,7 @@ void PrintDiff(const RunDiff& diff, OutputFormat format) {
     std::cout << "results: unchanged\n";
   } else {
     std::cout << "\nresults changed:\n";
-    WriteTable(std::cout, RowTable(diff), format);
+    WriteTable(std::cout, RowTable(diff, true), format);
   }
 }
 
@@ -186,8 +185,7 @@ void PrintRun(const StoredRun& run, OutputFormat format) {
     WriteTable(std::cout, recipes::TidyTable(run.rows), format);
     return;
   }
-  WriteTable(std::cout, Provenance(run.info), format);
-  std::cout << '\n';
+  PrintProvenance(std::cout, run.info);
   PrintResult(std::cout, recipes::ResultOf(run), format);
 }
 
