@@ -29,13 +29,6 @@ std::vector<double> Ticks(double lo, double hi, bool log_scale) {
     for (double c : kCandidates) {
       if (c >= lo * 0.999 && c <= hi * 1.001) ticks.push_back(c);
     }
-    while (ticks.size() > 9) {  // thin out
-      std::vector<double> thinned;
-      for (std::size_t i = 0; i < ticks.size(); i += 2) thinned.push_back(ticks[i]);
-      if (std::find(thinned.begin(), thinned.end(), 1.0) == thinned.end() && lo <= 1 && hi >= 1) thinned.push_back(1);
-      std::sort(thinned.begin(), thinned.end());
-      ticks = thinned;
-    }
     return ticks;
   }
   const double span = hi - lo;
@@ -121,16 +114,22 @@ std::string RenderForestPlotSvg(const ForestPlot& plot) {
       "<text x=\"20\" y=\"32\" font-size=\"18\" font-weight=\"bold\">{2}</text>\n"
       "<text x=\"20\" y=\"{3}\" font-weight=\"bold\">{4}</text>\n"
       "<text x=\"{5}\" y=\"{3}\" font-weight=\"bold\">Estimate [95% CI]</text>\n",
-      kWidth, height, XmlEscape(plot.title), kTop - 12, "", kTextColumn);
+      kWidth, height, XmlEscape(plot.title), kTop - 12, XmlEscape(plot.label_header), kTextColumn);
   // reference line
   const double ref_x = x_of(plot.reference);
   svg += fmt::format(
       "<line x1=\"{0:.1f}\" y1=\"{1}\" x2=\"{0:.1f}\" y2=\"{2}\" stroke=\"#888\" stroke-dasharray=\"4,4\"/>\n", ref_x,
       kTop - 4, plot_bottom);
   double y = kTop;
+  const bool indent = std::any_of(plot.rows.begin(), plot.rows.end(), [](const ForestRow& r) { return r.header; });
   for (const ForestRow& r : plot.rows) {
     const double cy = y + kRowHeight / 2;
-    svg += fmt::format("<text x=\"20\" y=\"{:.1f}\"{}>{}</text>\n", cy + 5,
+    if (r.header) {
+      svg += fmt::format("<text x=\"20\" y=\"{:.1f}\" font-weight=\"bold\">{}</text>\n", cy + 5, XmlEscape(r.label));
+      y += kRowHeight;
+      continue;
+    }
+    svg += fmt::format("<text x=\"{}\" y=\"{:.1f}\"{}>{}</text>\n", indent ? 36 : 20, cy + 5,
                        r.summary ? " font-weight=\"bold\"" : "", XmlEscape(r.label));
     if (!std::isfinite(r.estimate)) {
       svg += fmt::format("<text x=\"{}\" y=\"{:.1f}\" fill=\"#666\">{}</text>\n", kTextColumn, cy + 5,
@@ -170,7 +169,17 @@ std::string RenderForestPlotSvg(const ForestPlot& plot) {
                      kLabelWidth + kPlotWidth, plot_bottom);
   const double tick_lo = plot.log_scale ? std::exp(tlo) : tlo;
   const double tick_hi = plot.log_scale ? std::exp(thi) : thi;
-  for (double t : Ticks(tick_lo, tick_hi, plot.log_scale)) {
+  double last_x = -1e9;
+  std::vector<double> ticks = Ticks(tick_lo, tick_hi, plot.log_scale);
+  std::vector<double> shown;
+  for (double t : ticks) {  // keep ticks at least 45 px apart, always the reference
+    if (t == plot.reference || x_of(t) - last_x >= 45) {
+      if (!shown.empty() && x_of(t) - last_x < 45) shown.pop_back();
+      shown.push_back(t);
+      last_x = x_of(t);
+    }
+  }
+  for (double t : shown) {
     const double tx = x_of(t);
     svg += fmt::format("<line x1=\"{0:.1f}\" y1=\"{1}\" x2=\"{0:.1f}\" y2=\"{2}\" stroke=\"black\"/>\n", tx,
                        plot_bottom, plot_bottom + 6);

@@ -20,12 +20,14 @@ struct ForestRow {
   double high = std::numeric_limits<double>::quiet_NaN();
   double weight = std::numeric_limits<double>::quiet_NaN();  // square size (relative); NaN: fixed size
   bool summary = false;  // drawn as a diamond
+  bool header = false;   // a group heading (label only, bold)
   std::string note;      // shown instead of numbers when the row is not estimable
 };
 
 struct ForestPlot {
   std::string title;
   std::string x_label;
+  std::string label_header;  // heading of the label column ("Term", "Study")
   bool log_scale = false;
   double reference = 0;
   std::vector<ForestRow> rows;

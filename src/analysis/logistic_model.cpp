@@ -240,12 +240,21 @@ AnalysisResultSet RunLogistic(Store& store, const AnalysisRequest& request) {
     plot.x_label = "Odds ratio (95% CI)";
     plot.log_scale = true;
     plot.reference = 1;
+    plot.label_header = "Term";
+    std::optional<std::string> current;
     for (const ResultRow& r : result.rows) {
       if (r.section != "odds_ratios") continue;
+      if (!by.empty() && current != r.stratum) {
+        ForestRow header;
+        header.label = r.stratum.empty() ? "Overall" : r.stratum;
+        header.header = true;
+        plot.rows.push_back(header);
+        current = r.stratum;
+      }
       ForestRow f;
       std::string term = r.term;
       if (r.extra.contains("per_sd")) term += fmt::format(" (per {} SD)", r.extra["per_sd"].get<double>());
-      f.label = r.stratum.empty() ? term : term + " [" + r.stratum + "]";
+      f.label = term;
       f.estimate = r.estimate;
       f.low = r.conf_low;
       f.high = r.conf_high;

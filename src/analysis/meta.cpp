@@ -13,6 +13,7 @@
 #include "analysis/analyses.h"
 #include "analysis/forest_plot.h"
 #include "analysis/options.h"
+#include "analysis/report.h"
 #include "analysis/sample.h"
 #include "common/error.h"
 #include "stats/effect_size.h"
@@ -141,8 +142,9 @@ void Pool(const std::vector<const Trial*>& trials, const std::string& stratum, c
     if (stratum.empty()) {
       plot->rows.push_back(f);
       if (method_name != "FE" && std::isfinite(pooled.pi_low)) plot->prediction = {pooled.pi_low, pooled.pi_high};
-      plot->footnote = fmt::format("k = {}; tau^2 = {:.4f}; I^2 = {:.1f}%; Q = {:.2f} (df = {}, p = {:.3g})", pooled.k,
-                                   pooled.tau2, pooled.i2, pooled.q, pooled.q_df, pooled.q_p_value);
+      const std::string q_p = FormatPValue(pooled.q_p_value);
+      plot->footnote = fmt::format("k = {}; tau^2 = {:.4f}; I^2 = {:.1f}%; Q = {:.2f} (df = {}, p {}{})", pooled.k,
+                                   pooled.tau2, pooled.i2, pooled.q, pooled.q_df, q_p[0] == '<' ? "" : "= ", q_p);
     } else {
       plot->rows.push_back(f);
     }
@@ -252,6 +254,7 @@ AnalysisResultSet RunMeta(Store& store, const AnalysisRequest& request) {
   }
   if (want_plot) {
     plot.title = fmt::format("{}: {} ({}, {})", study, outcome, measure, method);
+    plot.label_header = "Study";
     plot.log_scale = measure == "OR";
     plot.reference = measure == "OR" ? 1 : 0;
     plot.x_label = measure == "SMD" ? "Standardised mean difference (Hedges' g)"

@@ -107,10 +107,19 @@ AnalysisResultSet RunRegress(Store& store, const AnalysisRequest& request) {
     plot.title = fmt::format("Linear regression of {}", outcome);
     plot.x_label = standardize ? "Standardised beta (95% CI)" : "Coefficient (95% CI)";
     plot.reference = 0;
+    plot.label_header = "Term";
+    std::optional<std::string> current;
     for (const ResultRow& r : result.rows) {
       if (r.section != "coefficients" || r.term == "(Intercept)") continue;
+      if (!by.empty() && current != r.stratum) {
+        ForestRow header;
+        header.label = r.stratum.empty() ? "Overall" : r.stratum;
+        header.header = true;
+        plot.rows.push_back(header);
+        current = r.stratum;
+      }
       ForestRow f;
-      f.label = r.stratum.empty() ? r.term : r.term + " [" + r.stratum + "]";
+      f.label = r.term;
       f.estimate = r.estimate;
       f.low = r.conf_low;
       f.high = r.conf_high;

@@ -30,7 +30,10 @@ std::string Ci(double low, double high, int digits) {
 std::string EstimateCi(double est, double low, double high, int digits) {
   if (std::isnan(est)) return "NA";
   if (std::isnan(low)) return FormatNumber(est, digits);
-  return fmt::format("{} ({}-{})", FormatNumber(est, digits), FormatNumber(low, digits), FormatNumber(high, digits));
+  // "0.87 (0.79-0.95)" as papers print ratios; " to " when a bound is negative
+  const char* sep = (low < 0 || high < 0) ? " to " : "-";
+  return fmt::format("{} ({}{}{})", FormatNumber(est, digits), FormatNumber(low, digits), sep,
+                     FormatNumber(high, digits));
 }
 
 std::string SuppressedText(const AnalysisResultSet& result) {
@@ -161,6 +164,21 @@ void SectionTable(const AnalysisResultSet& result, const std::string& section, c
     rows.push_back(std::move(row));
   }
   if (!rows.empty()) AddTable(out, title, columns, rows);
+}
+
+// A summary value for people: numbers rounded, objects as "key value, ...".
+std::string SummaryText(const nlohmann::ordered_json& v) {
+  if (v.is_number_float()) {
+    const double d = v.get<double>();
+    return std::fabs(d) >= 1e-3 || d == 0 ? FormatNumber(d, 4) : fmt::format("{:.3g}", d);
+  }
+  if (v.is_string()) return v.get<std::string>();
+  if (v.is_object()) {
+    std::vector<std::string> parts;
+    for (const auto& [k, item] : v.items()) parts.push_back(k + " " + SummaryText(item));
+    return fmt::format("{}", fmt::join(parts, ", "));
+  }
+  return v.dump();
 }
 
 std::string N(const ResultRow& r) { return r.n ? std::to_string(*r.n) : std::string(); }
@@ -362,14 +380,10 @@ void WriteReport(std::ostream& out, const AnalysisResultSet& result, OutputForma
   out << (markdown ? "- " : "") << used << '\n';
   for (const auto& [k, v] : result.summary.items()) {
     if (k == "strata") {
-      for (const auto& [label, s] : v.items()) out << (markdown ? "- " : "") << label << ": " << s.dump() << '\n';
+      for (const auto& [label, s] : v.items()) out << (markdown ? "- " : "") << label << ": " << SummaryText(s) << '\n';
       continue;
     }
-    std::string text;
-    if (v.is_number_float()) text = FormatNumber(v.get<double>(), 4);
-    else if (v.is_string()) text = v.get<std::string>();
-    else text = v.dump();
-    out << (markdown ? "- " : "") << k << ": " << text << '\n';
+    out << (markdown ? "- " : "") << k << ": " << SummaryText(v) << '\n';
   }
 }
 
