@@ -24,8 +24,8 @@ std::string Number(double v) {
 std::vector<double> Ticks(double lo, double hi, bool log_scale) {
   std::vector<double> ticks;
   if (log_scale) {
-    static const double kCandidates[] = {0.01, 0.02, 0.05, 0.1, 0.2, 0.25, 0.5, 0.75, 1,  1.25, 1.5,
-                                         2,    3,    4,    5,   10,  20,   50,  100};
+    static const double kCandidates[] = {0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.25, 0.5, 0.75, 1, 1.25,
+                                         1.5,   2,     3,     4,    5,    10,   20,  50,  100, 200,  500, 1000};
     for (double c : kCandidates) {
       if (c >= lo * 0.999 && c <= hi * 1.001) ticks.push_back(c);
     }

@@ -373,8 +373,9 @@ Frame LoadFrame(Store& store, const Options& options) {
     for (const LevelLabels& labels : LoadLevelLabels(store, source.study)) {
       std::map<std::string, std::string> by_level;
       for (const auto& [level, label] : labels.levels) by_level[NumberLabel(static_cast<double>(level))] = label;
+      std::vector<Column> relabel;
       for (const Column& c : frame.columns()) {
-        const bool match = c.name == labels.code || c.name == labels.code + "_value";
+        const bool match = std::find(labels.columns.begin(), labels.columns.end(), c.name) != labels.columns.end();
         if (!match || !c.numeric) continue;
         Column relabelled;
         relabelled.name = c.name;
@@ -393,9 +394,9 @@ Frame LoadFrame(Store& store, const Options& options) {
           }
           relabelled.labels.emplace_back(it->second);
         }
-        if (ok) frame.Put(std::move(relabelled));
-        break;
+        if (ok) relabel.push_back(std::move(relabelled));
       }
+      for (Column& c : relabel) frame.Put(std::move(c));
     }
   }
   for (const std::string& derive : options.Items("derive")) ApplyDerive(frame, derive);

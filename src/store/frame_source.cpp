@@ -87,9 +87,11 @@ std::vector<LevelLabels> LoadLevelLabels(Store& store, const std::string& study)
   std::vector<LevelLabels> out;
   const auto id = FindStudy(store, study);
   if (!id) return out;
+  const std::vector<CatalogVisit> visits = LoadVisits(store, *id);
   for (const CatalogVariable& v : LoadVariables(store, *id)) {
     if (v.levels.empty()) continue;
-    LevelLabels labels{v.code, {}};
+    LevelLabels labels{v.code, {v.code, v.code + "_value"}, {}};
+    for (const CatalogVisit& visit : visits) labels.columns.push_back(v.code + "_" + visit.code);
     for (const CatalogLevel& l : v.levels) labels.levels.emplace_back(l.level, l.label);
     std::sort(labels.levels.begin(), labels.levels.end());
     out.push_back(std::move(labels));

@@ -43,6 +43,7 @@ std::vector<std::string> FrameColumns(Store& store, const FrameSource& source);
 // show the label.
 struct LevelLabels {
   std::string code;
+  std::vector<std::string> columns;  // pivot columns holding it: code, code_value, code_<visit>
   std::vector<std::pair<std::int64_t, std::string>> levels;
 };
 std::vector<LevelLabels> LoadLevelLabels(Store& store, const std::string& study);

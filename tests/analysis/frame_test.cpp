@@ -222,3 +222,29 @@ TEST_CASE("forest plot escapes labels", "[analysis][plot]") {
   std::string error;
   CHECK(WellFormedXml(svg, &error));
 }
+
+TEST_CASE("categorical catalog variables appear with their labels in catalog order", "[analysis][frame]") {
+  auto store = TrialStore();
+  store.Exec(
+      "INSERT INTO variable (variable_id, study_id, code, record_kind, value_type) VALUES "
+      "(9, 1, 'smoking', 'covariate', 'categorical');"
+      "INSERT INTO variable_level (variable_id, level, label, source_code) VALUES (9, 1, 'never', '1'), "
+      "(9, 2, 'former', '2'), (9, 3, 'current', '3');"
+      "INSERT INTO covariate (participant_id, visit_id, variable_id, value, source_value, batch_id) "
+      "SELECT participant_id, 1, 9, 1 + participant_id % 3, 'x', 1 FROM participant;");
+  store.RefreshPivots("trial");
+  const auto result =
+      RunAnalysis(store, Request("describe", {{"study", "trial"}, {"vars", {"smoking_baseline"}}, {"group", "arm"}}));
+  // participants 1..40: level 1 + id % 3; never = ids divisible by 3 (13 of them)
+  const auto& never = FindRow(result, "table1", "smoking_baseline=never", "", "control");
+  const auto& current = FindRow(result, "table1", "smoking_baseline=current", "", "intervention");
+  CHECK(*never.n + *FindRow(result, "table1", "smoking_baseline=never", "", "intervention").n == 13);
+  CHECK(current.extra["level"] == "current");
+  std::vector<std::string> order;
+  for (const auto& r : result.rows) {
+    if (r.section == "table1" && r.extra.contains("level") && r.extra["group"] == "control") {
+      order.push_back(r.extra["level"].get<std::string>());
+    }
+  }
+  CHECK(order == std::vector<std::string>{"never", "former", "current"});
+}
