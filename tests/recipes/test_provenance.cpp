@@ -117,7 +117,7 @@ TEST_CASE("a run the store refuses leaves no partial rows", "[recipes][provenanc
   CHECK(Count(store, "analysis_result") == 0);
 }
 
-TEST_CASE("--diff reports changed values, added and removed rows and parameter changes", "[recipes][diff]") {
+TEST_CASE("diff reports changed values, added and removed rows and parameter changes", "[recipes][diff]") {
   Store store = Store::Create(":memory:");
   const std::int64_t a = RecordAnalysisRun(store, Regression(), std::nullopt, "", 1);
   AnalysisResultSet changed = Regression();
@@ -151,7 +151,7 @@ TEST_CASE("--diff reports changed values, added and removed rows and parameter c
   CHECK(DiffAnalysisRuns(store, a, c).Identical());
 }
 
-TEST_CASE("--diff sees a change of the data fingerprint", "[recipes][diff]") {
+TEST_CASE("diff sees a change of the data fingerprint", "[recipes][diff]") {
   Store store = Store::Create(":memory:");
   const std::int64_t a = RecordAnalysisRun(store, Regression(), std::nullopt, "", 1);
   store.Exec(
@@ -164,7 +164,7 @@ TEST_CASE("--diff sees a change of the data fingerprint", "[recipes][diff]") {
   CHECK_FALSE(diff.Identical());
 }
 
-TEST_CASE("--diff refuses runs of different commands and unknown runs", "[recipes][diff]") {
+TEST_CASE("diff refuses runs of different commands and unknown runs", "[recipes][diff]") {
   Store store = Store::Create(":memory:");
   const std::int64_t a = RecordAnalysisRun(store, Regression(), std::nullopt, "", 1);
   AnalysisResultSet other = Regression();
