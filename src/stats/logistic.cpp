@@ -14,15 +14,16 @@ namespace cohortdb::stats {
 
 namespace {
 
-using Eigen::Index;
 using detail::ScaledDesign;
+using Eigen::Index;
 
 // R's binomial()$linkinv and $mu.eta (src/library/stats/src/family.c): the
 // clamping at |eta| > 30 is part of what makes the iterates identical to glm's.
 constexpr double kEtaThreshold = 30.0;
 
 double LinkInverse(double eta) {
-  const double t = eta < -kEtaThreshold ? DBL_EPSILON : (eta > kEtaThreshold ? 1.0 / DBL_EPSILON : std::exp(eta));
+  const double t =
+      eta < -kEtaThreshold ? DBL_EPSILON : (eta > kEtaThreshold ? 1.0 / DBL_EPSILON : std::exp(eta));
   return t / (1.0 + t);
 }
 
@@ -32,7 +33,9 @@ double MuEta(double eta) {
   return std::exp(eta) / (opexp * opexp);
 }
 
-double DevianceResidual(double y, double mu) { return y > 0.5 ? -2.0 * std::log(mu) : -2.0 * std::log1p(-mu); }
+double DevianceResidual(double y, double mu) {
+  return y > 0.5 ? -2.0 * std::log(mu) : -2.0 * std::log1p(-mu);
+}
 
 // Continued Newton steps that decide whether the estimate exists.
 constexpr int kSeparationIterations = 60;
@@ -98,11 +101,12 @@ const TermEstimate& LogisticFit::Term(std::string_view term) const {
     if (row.term == term) return row;
     known.push_back(row.term);
   }
-  throw InputError("logistic fit: no term '" + std::string(term) + "'; terms are " + detail::JoinNames(known));
+  throw InputError("logistic fit: no term '" + std::string(term) + "'; terms are " +
+                   detail::JoinNames(known));
 }
 
-LogisticFit FitLogistic(const Eigen::MatrixXd& x, const std::vector<std::string>& names, const Eigen::VectorXd& y,
-                        const LogisticOptions& options) {
+LogisticFit FitLogistic(const Eigen::MatrixXd& x, const std::vector<std::string>& names,
+                        const Eigen::VectorXd& y, const LogisticOptions& options) {
   detail::CheckBinaryModelInputs("FitLogistic", x, names, y);
   const ScaledDesign design(x, names, "FitLogistic");
   const Index n = x.rows();
@@ -114,7 +118,8 @@ LogisticFit FitLogistic(const Eigen::MatrixXd& x, const std::vector<std::string>
   fit.rank = q;
   for (Index j : design.aliased()) fit.aliased.push_back(names[static_cast<size_t>(j)]);
   if (!fit.aliased.empty()) {
-    fit.messages.push_back("term" + std::string(fit.aliased.size() > 1 ? "s " : " ") + detail::JoinNames(fit.aliased) +
+    fit.messages.push_back("term" + std::string(fit.aliased.size() > 1 ? "s " : " ") +
+                           detail::JoinNames(fit.aliased) +
                            " aliased: a linear combination of earlier terms (for example constant or "
                            "duplicated); not estimable, reported as NaN");
   }
@@ -152,17 +157,21 @@ LogisticFit FitLogistic(const Eigen::MatrixXd& x, const std::vector<std::string>
     dev_old = dev;
   }
   if (last_info.size() == 0) {
-    throw NumericalError("FitLogistic: the weighted cross-product matrix is not positive definite at the start");
+    throw NumericalError(
+        "FitLogistic: the weighted cross-product matrix is not positive definite at the start");
   }
   if (!fit.convergence.converged) {
-    fit.convergence.message = solve_failed ? "IRLS stopped: weighted cross-product matrix not positive definite"
-                                           : "IRLS did not converge in " + std::to_string(options.max_iterations) +
-                                                 " iterations (R: glm.fit: algorithm did not converge)";
+    fit.convergence.message = solve_failed
+                                  ? "IRLS stopped: weighted cross-product matrix not positive definite"
+                                  : "IRLS did not converge in " + std::to_string(options.max_iterations) +
+                                        " iterations (R: glm.fit: algorithm did not converge)";
     fit.messages.push_back(fit.convergence.message);
   }
   constexpr double kExtreme = 10.0 * DBL_EPSILON;
-  fit.fitted_probabilities_extreme = ((work.mu.array() > 1.0 - kExtreme) || (work.mu.array() < kExtreme)).any();
-  if (fit.fitted_probabilities_extreme) fit.messages.push_back("fitted probabilities numerically 0 or 1 occurred");
+  fit.fitted_probabilities_extreme =
+      ((work.mu.array() > 1.0 - kExtreme) || (work.mu.array() < kExtreme)).any();
+  if (fit.fitted_probabilities_extreme)
+    fit.messages.push_back("fitted probabilities numerically 0 or 1 occurred");
 
   // Report what glm reports: the estimate where its iteration stopped and the
   // covariance of its last weighted least-squares step.
@@ -240,11 +249,13 @@ LogisticFit FitLogistic(const Eigen::MatrixXd& x, const std::vector<std::string>
         if (a != design.intercept()) largest = std::max(largest, std::abs(direction(a)));
       }
       for (Index a = 0; a < q; ++a) {
-        const bool named = a == design.intercept() ? largest == 0.0 : std::abs(direction(a)) >= kDirectionShare * largest;
+        const bool named =
+            a == design.intercept() ? largest == 0.0 : std::abs(direction(a)) >= kDirectionShare * largest;
         if (named) sep.terms.push_back(names[static_cast<size_t>(kept[static_cast<size_t>(a)])]);
       }
-      sep.message = std::string(sep.complete ? "complete" : "quasi-complete") + " separation: " +
-                    detail::JoinNames(sep.terms) + (sep.terms.size() > 1 ? " predict" : " predicts") + " the outcome " +
+      sep.message = std::string(sep.complete ? "complete" : "quasi-complete") +
+                    " separation: " + detail::JoinNames(sep.terms) +
+                    (sep.terms.size() > 1 ? " predict" : " predicts") + " the outcome " +
                     (sep.complete ? "perfectly" : "perfectly in part of the data") +
                     "; the maximum likelihood estimate does not exist (estimates diverge, odds ratios are "
                     "infinite or zero); remove or merge the term, or use a penalised fit";

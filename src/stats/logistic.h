@@ -28,9 +28,9 @@
 namespace cohortdb::stats {
 
 struct LogisticOptions {
-  int max_iterations = 25;  // glm.control(maxit)
-  double epsilon = 1e-8;    // glm.control(epsilon)
-  double confidence = 0.95; // Wald interval level
+  int max_iterations = 25;   // glm.control(maxit)
+  double epsilon = 1e-8;     // glm.control(epsilon)
+  double confidence = 0.95;  // Wald interval level
 };
 
 struct ConvergenceInfo {
@@ -49,9 +49,9 @@ struct SeparationInfo {
 };
 
 struct LogisticFit {
-  std::vector<TermEstimate> terms;    // one row per column of X, in order (z statistics)
-  Eigen::MatrixXd covariance;         // of the estimates, user's scale; NaN rows/cols for aliased terms
-  std::vector<std::string> aliased;   // names of aliased terms
+  std::vector<TermEstimate> terms;   // one row per column of X, in order (z statistics)
+  Eigen::MatrixXd covariance;        // of the estimates, user's scale; NaN rows/cols for aliased terms
+  std::vector<std::string> aliased;  // names of aliased terms
   Eigen::Index n = 0;
   Eigen::Index rank = 0;
   Eigen::Index df_residual = 0;
@@ -74,8 +74,8 @@ struct LogisticFit {
 // Throws InputError on mismatched sizes, NumericalError for fewer than two rows,
 // a y value other than 0/1 or non-finite x (naming the row), an outcome with a
 // single value, or when every column is aliased.
-LogisticFit FitLogistic(const Eigen::MatrixXd& x, const std::vector<std::string>& names, const Eigen::VectorXd& y,
-                        const LogisticOptions& options = {});
+LogisticFit FitLogistic(const Eigen::MatrixXd& x, const std::vector<std::string>& names,
+                        const Eigen::VectorXd& y, const LogisticOptions& options = {});
 
 // exp(estimate) per term; aliased or separated terms are NaN with a note.
 std::vector<OddsRatio> OddsRatios(const LogisticFit& fit);
@@ -84,6 +84,7 @@ std::vector<OddsRatio> OddsRatios(const LogisticFit& fit);
 // with that name, the data the model was fitted on): exp(beta * k * sd(x)),
 // interval exp((beta -/+ z se) * k * sd(x)). k = 2 gives the papers' "per
 // 2-unit z-score" when x is a z-score. Throws InputError for an unknown term.
-OddsRatio OddsRatioPerSd(const LogisticFit& fit, const Eigen::MatrixXd& x, std::string_view term, double k = 2.0);
+OddsRatio OddsRatioPerSd(const LogisticFit& fit, const Eigen::MatrixXd& x, std::string_view term,
+                         double k = 2.0);
 
 }  // namespace cohortdb::stats

@@ -72,6 +72,7 @@ class MarginalLikelihood {
     eta_.resize(n);
     mu_.resize(n);
     work_.resize(n);
+    weight_.resize(n);
     modes_ = VectorXd::Zero(groups);
     NormalQuadrature(points, nodes_, weights_);
   }
@@ -165,18 +166,20 @@ class MarginalLikelihood {
       loglik += log_lg;
       if (!derivs && info == nullptr) continue;
       // Chain rule through the mode u(beta, theta) and the scale sigma.
-      const double e = d + 1.0 / sigma;               // coefficient of d sigma
+      const double e = d + 1.0 / sigma;                   // coefficient of d sigma
       const double ds_dh = -0.5 * sigma * sigma * sigma;  // d sigma / d hess
       const double du_dtheta = (sum_r - theta * u * sum_w) / hess;
-      const double dh_dtheta = 2.0 * theta * sum_w + theta * theta * u * sum_t +
-                               theta * theta * theta * sum_t * du_dtheta;
+      const double dh_dtheta =
+          2.0 * theta * sum_w + theta * theta * u * sum_t + theta * theta * theta * sum_t * du_dtheta;
       grad_theta += dtheta_nodes + c * du_dtheta + e * ds_dh * dh_dtheta;
       for (Index i = begin; i < end; ++i) {
         const double mu = mu_(i);
         const double w = mu * (1.0 - mu);
         const double alpha = -theta * w / hess;  // d u / d beta, per row
         if (derivs) {
-          work_(i) += c * alpha + e * ds_dh * (theta * theta * w * (1.0 - 2.0 * mu) + theta * theta * theta * sum_t * alpha);
+          work_(i) +=
+              c * alpha +
+              e * ds_dh * (theta * theta * w * (1.0 - 2.0 * mu) + theta * theta * theta * sum_t * alpha);
         }
         if (info != nullptr) weight_(i) = w;
       }
@@ -269,20 +272,17 @@ class MarginalLikelihood {
 
   const ScaledDesign& design_;
   int groups_;
-  std::vector<Index> offsets_;               // group g holds sorted rows [offsets_[g], offsets_[g+1])
-  std::vector<std::int32_t> position_;       // original row -> sorted row
-  VectorXd y_;                               // sorted
-  VectorXd eta_;                             // fixed part of the linear predictor, sorted
-  VectorXd mu_;                              // per-row probability at the mode, sorted
-  VectorXd work_;                            // per-row gradient coefficient, sorted
-  VectorXd weight_ = VectorXd();             // per-row w at the mode, sorted (info only)
+  std::vector<Index> offsets_;          // group g holds sorted rows [offsets_[g], offsets_[g+1])
+  std::vector<std::int32_t> position_;  // original row -> sorted row
+  VectorXd y_;                          // sorted
+  VectorXd eta_;                        // fixed part of the linear predictor, sorted
+  VectorXd mu_;                         // per-row probability at the mode, sorted
+  VectorXd work_;                       // per-row gradient coefficient, sorted
+  VectorXd weight_;                     // per-row w at the mode, sorted (info only)
   VectorXd group_weight_;
-  VectorXd modes_;                           // u_g (b_g = theta * u_g)
+  VectorXd modes_;  // u_g (b_g = theta * u_g)
   VectorXd nodes_, weights_;
   VectorXd node_log_, node_r_;
-
- public:
-  void PrepareInfo() { weight_.resize(design_.rows()); }
 };
 
 }  // namespace
@@ -293,7 +293,8 @@ const TermEstimate& MixedLogisticFit::Term(std::string_view term) const {
     if (row.term == term) return row;
     known.push_back(row.term);
   }
-  throw InputError("mixed logistic fit: no term '" + std::string(term) + "'; terms are " + detail::JoinNames(known));
+  throw InputError("mixed logistic fit: no term '" + std::string(term) + "'; terms are " +
+                   detail::JoinNames(known));
 }
 
 MixedLogisticFit FitMixedLogistic(const Eigen::MatrixXd& x, const std::vector<std::string>& names,
@@ -303,12 +304,13 @@ MixedLogisticFit FitMixedLogistic(const Eigen::MatrixXd& x, const std::vector<st
   detail::CheckBinaryModelInputs(kCaller, x, names, y);
   const Index n = x.rows();
   if (static_cast<Index>(group.size()) != n) {
-    throw InputError(std::string(kCaller) + ": group has " + std::to_string(group.size()) + " rows but x has " +
-                     std::to_string(n) + "; expected the same number");
+    throw InputError(std::string(kCaller) + ": group has " + std::to_string(group.size()) +
+                     " rows but x has " + std::to_string(n) + "; expected the same number");
   }
   if (options.quadrature_points < 1 || options.quadrature_points > kMaxQuadraturePoints) {
-    throw InputError(std::string(kCaller) + ": quadrature_points is " + std::to_string(options.quadrature_points) +
-                     "; expected 1 (Laplace) to " + std::to_string(kMaxQuadraturePoints));
+    throw InputError(std::string(kCaller) + ": quadrature_points is " +
+                     std::to_string(options.quadrature_points) + "; expected 1 (Laplace) to " +
+                     std::to_string(kMaxQuadraturePoints));
   }
   int groups = 0;
   for (size_t i = 0; i < group.size(); ++i) {
@@ -347,7 +349,6 @@ MixedLogisticFit FitMixedLogistic(const Eigen::MatrixXd& x, const std::vector<st
   }
 
   MarginalLikelihood model(design, y, group, groups, options.quadrature_points);
-  model.PrepareInfo();
 
   // Start: intercept at the logit of the mean outcome, other effects 0, sd 1
   // (glmer also starts theta at 1).
@@ -443,7 +444,8 @@ MixedLogisticFit FitMixedLogistic(const Eigen::MatrixXd& x, const std::vector<st
   }
   if (!fit.convergence.converged) {
     if (fit.convergence.message.empty()) {
-      fit.convergence.message = "did not converge in " + std::to_string(options.max_iterations) + " iterations";
+      fit.convergence.message =
+          "did not converge in " + std::to_string(options.max_iterations) + " iterations";
     }
     fit.messages.push_back("mixed logistic fit: " + fit.convergence.message);
   }
@@ -478,8 +480,9 @@ MixedLogisticFit FitMixedLogistic(const Eigen::MatrixXd& x, const std::vector<st
     } else {
       // lme4 falls back to RX when its Hessian is not positive definite.
       cov_scaled = info.llt().solve(MatrixXd::Identity(q, q));
-      fit.messages.push_back("Hessian of the log-likelihood not positive definite; standard errors from the "
-                             "conditional information (as lme4's fallback)");
+      fit.messages.push_back(
+          "Hessian of the log-likelihood not positive definite; standard errors from the "
+          "conditional information (as lme4's fallback)");
     }
   }
 
@@ -532,7 +535,8 @@ std::vector<OddsRatio> OddsRatios(const MixedLogisticFit& fit) {
   return out;
 }
 
-OddsRatio OddsRatioPerSd(const MixedLogisticFit& fit, const Eigen::MatrixXd& x, std::string_view term, double k) {
+OddsRatio OddsRatioPerSd(const MixedLogisticFit& fit, const Eigen::MatrixXd& x, std::string_view term,
+                         double k) {
   const TermEstimate& row = fit.Term(term);
   const Index column = static_cast<Index>(&row - fit.terms.data());
   if (column >= x.cols()) {

@@ -32,11 +32,11 @@
 namespace cohortdb::stats {
 
 struct MixedLogisticOptions {
-  int quadrature_points = 1;          // 1: Laplace (nAGQ = 1); N > 1: adaptive Gauss-Hermite (nAGQ = N), N <= 25
-  int max_iterations = 200;           // outer Newton iterations
-  double tolerance = 1e-8;            // largest parameter step (scaled units) at convergence
-  double confidence = 0.95;           // Wald interval level
-  double singular_tolerance = 1e-4;   // sd below this is a singular fit (lme4 isSingular(tol = 1e-4))
+  int quadrature_points = 1;  // 1: Laplace (nAGQ = 1); N > 1: adaptive Gauss-Hermite (nAGQ = N), N <= 25
+  int max_iterations = 200;   // outer Newton iterations
+  double tolerance = 1e-8;    // largest parameter step (scaled units) at convergence
+  double confidence = 0.95;   // Wald interval level
+  double singular_tolerance = 1e-4;  // sd below this is a singular fit (lme4 isSingular(tol = 1e-4))
 };
 
 struct MixedLogisticFit {
@@ -46,16 +46,17 @@ struct MixedLogisticFit {
   double site_sd = kNaN;             // random-intercept SD (lme4 theta for this model)
   std::vector<double> site_effects;  // conditional modes b_g per group code (0 for codes without rows)
   Eigen::Index n = 0;
-  Eigen::Index groups = 0;           // groups with at least one row
+  Eigen::Index groups = 0;  // groups with at least one row
   int quadrature_points = 1;
-  double log_likelihood = kNaN;      // of the approximation used; not comparable across quadrature_points
-  double deviance = kNaN;            // -2 * log_likelihood
-  double aic = kNaN;                 // deviance + 2 * (rank + 1)
-  double bic = kNaN;                 // deviance + log(n) * (rank + 1)
-  ConvergenceInfo convergence;       // max_abs_score: largest |gradient| (scaled) at the estimate
+  double log_likelihood = kNaN;  // of the approximation used; not comparable across quadrature_points
+  double deviance = kNaN;        // -2 * log_likelihood
+  double aic = kNaN;             // deviance + 2 * (rank + 1)
+  double bic = kNaN;             // deviance + log(n) * (rank + 1)
+  ConvergenceInfo convergence;   // relative_change: largest parameter step (scaled units) of the last
+                                 // iteration; max_abs_score: largest |gradient| (scaled) at the estimate
   bool singular = false;
-  std::string singular_message;      // plain words when singular
-  std::vector<std::string> messages; // every warning, in words
+  std::string singular_message;       // plain words when singular
+  std::vector<std::string> messages;  // every warning, in words
 
   // The row for `term`; throws InputError listing the terms when absent.
   const TermEstimate& Term(std::string_view term) const;

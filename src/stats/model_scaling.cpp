@@ -1,8 +1,8 @@
 #include "stats/model_scaling.h"
 
 #include <algorithm>
-#include <limits>
 #include <cmath>
+#include <limits>
 #include <string>
 
 #include "common/error.h"
@@ -17,7 +17,8 @@ constexpr double kAliasTolerance = 1e-10;
 
 }  // namespace
 
-ScaledDesign::ScaledDesign(const Eigen::MatrixXd& x, const std::vector<std::string>& names, const char* caller)
+ScaledDesign::ScaledDesign(const Eigen::MatrixXd& x, const std::vector<std::string>& names,
+                           const char* caller)
     : x_(x), centre_(Eigen::VectorXd::Zero(x.cols())), scale_(Eigen::VectorXd::Ones(x.cols())) {
   const Eigen::Index n = x.rows();
   const Eigen::Index p = x.cols();
@@ -25,7 +26,8 @@ ScaledDesign::ScaledDesign(const Eigen::MatrixXd& x, const std::vector<std::stri
     for (Eigen::Index i = 0; i < n; ++i) {
       if (!std::isfinite(x(i, j))) {
         throw NumericalError(std::string(caller) + ": column '" + names[static_cast<size_t>(j)] + "' row " +
-                             std::to_string(i + 1) + " is not finite; expected a number (drop missing rows first)");
+                             std::to_string(i + 1) +
+                             " is not finite; expected a number (drop missing rows first)");
       }
     }
   }
@@ -42,7 +44,8 @@ ScaledDesign::ScaledDesign(const Eigen::MatrixXd& x, const std::vector<std::stri
       const double sd = n > 1 ? std::sqrt(ss / static_cast<double>(n - 1)) : 0.0;
       scale_(j) = sd > 0.0 ? sd : 1.0;
     } else {
-      const double rms = std::sqrt(x.col(j).squaredNorm() / static_cast<double>(std::max<Eigen::Index>(n, 1)));
+      const double rms =
+          std::sqrt(x.col(j).squaredNorm() / static_cast<double>(std::max<Eigen::Index>(n, 1)));
       scale_(j) = rms > 0.0 ? rms : 1.0;
     }
   }
@@ -114,10 +117,11 @@ std::string JoinNames(const std::vector<std::string>& names) {
   return out;
 }
 
-void CheckBinaryModelInputs(const char* caller, const Eigen::MatrixXd& x, const std::vector<std::string>& names, const Eigen::VectorXd& y) {
+void CheckBinaryModelInputs(const char* caller, const Eigen::MatrixXd& x,
+                            const std::vector<std::string>& names, const Eigen::VectorXd& y) {
   if (static_cast<Eigen::Index>(names.size()) != x.cols()) {
-    throw InputError(std::string(caller) + ": " + std::to_string(names.size()) + " names for " + std::to_string(x.cols()) +
-                     " columns of x; expected one name per column");
+    throw InputError(std::string(caller) + ": " + std::to_string(names.size()) + " names for " +
+                     std::to_string(x.cols()) + " columns of x; expected one name per column");
   }
   if (y.size() != x.rows()) {
     throw InputError(std::string(caller) + ": y has " + std::to_string(y.size()) + " rows but x has " +
@@ -130,8 +134,8 @@ void CheckBinaryModelInputs(const char* caller, const Eigen::MatrixXd& x, const 
   Eigen::Index ones = 0;
   for (Eigen::Index i = 0; i < y.size(); ++i) {
     if (!(y(i) == 0.0 || y(i) == 1.0)) {
-      throw NumericalError(std::string(caller) + ": y row " + std::to_string(i + 1) + " is " + std::to_string(y(i)) +
-                           "; expected 0 or 1");
+      throw NumericalError(std::string(caller) + ": y row " + std::to_string(i + 1) + " is " +
+                           std::to_string(y(i)) + "; expected 0 or 1");
     }
     ones += y(i) == 1.0 ? 1 : 0;
   }

@@ -60,8 +60,8 @@ std::string JoinNames(const std::vector<std::string>& names);
 // Checks shared by the binary-outcome fitters; messages start with `caller`.
 // InputError: sizes differ, no columns. NumericalError: fewer than two rows, a
 // y value other than 0/1 (naming the row), a single outcome value.
-void CheckBinaryModelInputs(const char* caller, const Eigen::MatrixXd& x, const std::vector<std::string>& names,
-                            const Eigen::VectorXd& y);
+void CheckBinaryModelInputs(const char* caller, const Eigen::MatrixXd& x,
+                            const std::vector<std::string>& names, const Eigen::VectorXd& y);
 
 // Sample SD (n - 1 denominator) of a column; NaN for fewer than two rows.
 double ColumnSd(const Eigen::MatrixXd& x, Eigen::Index column);

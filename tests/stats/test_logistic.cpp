@@ -18,8 +18,9 @@ using cohortdb::stats::testing::ReadModelCsv;
 
 namespace {
 
-void CheckColumn(const std::vector<cohortdb::stats::TermEstimate>& terms, double cohortdb::stats::TermEstimate::*field,
-                 const std::vector<double>& expected, double tolerance) {
+void CheckColumn(const std::vector<cohortdb::stats::TermEstimate>& terms,
+                 double cohortdb::stats::TermEstimate::*field, const std::vector<double>& expected,
+                 double tolerance) {
   REQUIRE(terms.size() == expected.size());
   for (size_t j = 0; j < expected.size(); ++j) {
     INFO("term " << terms[j].term);
@@ -36,12 +37,12 @@ TEST_CASE("logistic regression equals glm on an ordinary data set", "[logistic]"
   const auto fit = FitLogistic(x, names, csv.Column("y"));
   using T = cohortdb::stats::TermEstimate;
   // stats_logistic.R, "== basic"
-  CheckColumn(fit.terms, &T::estimate, {-0.694304855908944, 0.829987510599062, -0.667534737461609, 0.000287202833413755},
-              1e-6);
+  CheckColumn(fit.terms, &T::estimate,
+              {-0.694304855908944, 0.829987510599062, -0.667534737461609, 0.000287202833413755}, 1e-6);
   CheckColumn(fit.terms, &T::std_error,
               {0.250393022907954, 0.123641715395505, 0.228420547063736, 8.13162533859165e-05}, 1e-6);
-  CheckColumn(fit.terms, &T::statistic, {-2.77286023326686, 6.7128437028239, -2.92239356766512, 3.53192407981129},
-              1e-6);
+  CheckColumn(fit.terms, &T::statistic,
+              {-2.77286023326686, 6.7128437028239, -2.92239356766512, 3.53192407981129}, 1e-6);
   CheckColumn(fit.terms, &T::p_value,
               {0.00555659806008168, 1.90867530444893e-11, 0.00347352314162118, 0.00041254777914095}, 1e-6);
   CheckColumn(fit.terms, &T::conf_low,
@@ -144,7 +145,8 @@ TEST_CASE("logistic regression names aliased terms and fits the rest", "[logisti
 TEST_CASE("logistic regression rejects unusable input with a message naming it", "[logistic]") {
   Eigen::MatrixXd one_row(1, 2);
   one_row << 1.0, 0.5;
-  REQUIRE_THROWS_AS(FitLogistic(one_row, {"(Intercept)", "x"}, Eigen::VectorXd::Ones(1)), cohortdb::NumericalError);
+  REQUIRE_THROWS_AS(FitLogistic(one_row, {"(Intercept)", "x"}, Eigen::VectorXd::Ones(1)),
+                    cohortdb::NumericalError);
   REQUIRE_THROWS_WITH(FitLogistic(one_row, {"(Intercept)", "x"}, Eigen::VectorXd::Ones(1)),
                       "FitLogistic: need at least 2 rows, found 1");
 
@@ -152,7 +154,8 @@ TEST_CASE("logistic regression rejects unusable input with a message naming it",
   x << 1, 0.1, 1, 0.4, 1, 0.2, 1, 0.9;
   Eigen::VectorXd y(4);
   y << 0, 1, 0.5, 1;
-  REQUIRE_THROWS_WITH(FitLogistic(x, {"(Intercept)", "x"}, y), "FitLogistic: y row 3 is 0.500000; expected 0 or 1");
+  REQUIRE_THROWS_WITH(FitLogistic(x, {"(Intercept)", "x"}, y),
+                      "FitLogistic: y row 3 is 0.500000; expected 0 or 1");
   y << 0, 0, 0, 0;
   REQUIRE_THROWS_WITH(FitLogistic(x, {"(Intercept)", "x"}, y), Contains("y is 0 in every row"));
   y << 0, 1, 0, 1;

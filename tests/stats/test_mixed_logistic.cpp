@@ -26,9 +26,9 @@ using cohortdb::stats::testing::ReadModelCsv;
 
 namespace {
 
-const std::vector<std::string> kSitePredictors{"age",    "sex",     "diabetes", "dyslipidemia", "osteoporosis",
-                                               "osteoarthritis", "act_low", "act_high", "lmm_z", "intermat_z",
-                                               "bmi"};
+const std::vector<std::string> kSitePredictors{
+    "age",     "sex",      "diabetes", "dyslipidemia", "osteoporosis", "osteoarthritis",
+    "act_low", "act_high", "lmm_z",    "intermat_z",   "bmi"};
 
 std::vector<int> Groups(const ModelCsv& csv) {
   const Eigen::VectorXd site = csv.Column("site");
@@ -61,12 +61,13 @@ TEST_CASE("mixed logistic Laplace fit equals glmer(nAGQ = 1) with 18 sites and a
   const Eigen::MatrixXd x = csv.Design(kSitePredictors);
   const auto fit = FitMixedLogistic(x, Names(kSitePredictors), csv.Column("y"), Groups(csv));
   // stats_mixed_logistic.R, "== sites laplace"
-  CheckFixed(fit,
-             {-2.59798391876, 0.013104676504, 0.214528527619, -0.00511843857163, 0.417625855215, 0.320625341099,
-              0.461883043798, 0.247002370122, 0.182966557491, -0.109024373345, 0.202681363662, 0.00205695214503},
-             {0.4749884086, 0.00515796573244, 0.102314390381, 0.184905474128, 0.118838786532, 0.223818323529,
-              0.133611225002, 0.12670507246, 0.13290719719, 0.0511775210229, 0.0524311164286, 0.0128791471682},
-             1e-4);
+  CheckFixed(
+      fit,
+      {-2.59798391876, 0.013104676504, 0.214528527619, -0.00511843857163, 0.417625855215, 0.320625341099,
+       0.461883043798, 0.247002370122, 0.182966557491, -0.109024373345, 0.202681363662, 0.00205695214503},
+      {0.4749884086, 0.00515796573244, 0.102314390381, 0.184905474128, 0.118838786532, 0.223818323529,
+       0.133611225002, 0.12670507246, 0.13290719719, 0.0511775210229, 0.0524311164286, 0.0128791471682},
+      1e-4);
   CHECK_THAT(fit.site_sd, WithinRel(0.334852771895, 1e-3));
   CHECK_THAT(fit.log_likelihood, WithinRel(-1225.25774305, 1e-7));
   CHECK_THAT(fit.aic, WithinRel(2476.51548611, 1e-7));
@@ -89,12 +90,13 @@ TEST_CASE("mixed logistic adaptive quadrature equals glmer(nAGQ = 10)", "[mixed_
   const auto fit = FitMixedLogistic(csv.Design(kSitePredictors), Names(kSitePredictors), csv.Column("y"),
                                     Groups(csv), options);
   // stats_mixed_logistic.R, "== sites agq10"
-  CheckFixed(fit,
-             {-2.59799259905, 0.0131053698001, 0.214532061376, -0.00509687894143, 0.417668280053, 0.320631429196,
-              0.461907980175, 0.246982916392, 0.182933264252, -0.109025844469, 0.202688500261, 0.00205471407314},
-             {0.475033096665, 0.00515806580087, 0.102315934638, 0.184910140478, 0.118839345629, 0.223819446962,
-              0.133612099681, 0.12670689946, 0.132909375386, 0.0511779822993, 0.0524316185261, 0.0128794683925},
-             1e-4);
+  CheckFixed(
+      fit,
+      {-2.59799259905, 0.0131053698001, 0.214532061376, -0.00509687894143, 0.417668280053, 0.320631429196,
+       0.461907980175, 0.246982916392, 0.182933264252, -0.109025844469, 0.202688500261, 0.00205471407314},
+      {0.475033096665, 0.00515806580087, 0.102315934638, 0.184910140478, 0.118839345629, 0.223819446962,
+       0.133612099681, 0.12670689946, 0.132909375386, 0.0511779822993, 0.0524316185261, 0.0128794683925},
+      1e-4);
   CHECK_THAT(fit.site_sd, WithinRel(0.335544819608, 1e-3));
   CHECK_THAT(fit.log_likelihood, WithinRel(-1225.23920526, 1e-7));
   CHECK(fit.quadrature_points == 10);
@@ -104,7 +106,8 @@ TEST_CASE("mixed logistic adaptive quadrature equals glmer(nAGQ = 10)", "[mixed_
 TEST_CASE("mixed logistic reports a singular fit in words when sites do not differ", "[mixed_logistic]") {
   const auto csv = ReadModelCsv("mixed_singular.csv");
   const auto fit = FitMixedLogistic(csv.Design({"x"}), Names({"x"}), csv.Column("y"), Groups(csv));
-  // stats_mixed_logistic.R, "== singular" (defaults agree to 1e-6): theta 0, isSingular TRUE, estimates as glm.
+  // stats_mixed_logistic.R, "== singular" (defaults agree to 1e-6): theta 0, isSingular TRUE, estimates as
+  // glm.
   CheckFixed(fit, {-0.539424328658, 0.661934403382}, {0.0892597461164, 0.0955312842171}, 1e-4);
   CHECK(fit.site_sd == 0.0);
   CHECK_THAT(fit.log_likelihood, WithinRel(-371.822383585, 1e-7));
@@ -134,7 +137,8 @@ TEST_CASE("mixed logistic rejects unusable input with a message naming it", "[mi
   REQUIRE_THROWS_WITH(FitMixedLogistic(x, {"(Intercept)", "x"}, y, {0, 1, 0, -1, 0, 1}),
                       Contains("group code in row 4 is -1"));
   REQUIRE_THROWS_AS(FitMixedLogistic(x, {"(Intercept)", "x"}, y, {0, 1}), cohortdb::InputError);
-  REQUIRE_THROWS_AS(FitMixedLogistic(x.topRows(1), {"(Intercept)", "x"}, y.head(1), {0}), cohortdb::NumericalError);
+  REQUIRE_THROWS_AS(FitMixedLogistic(x.topRows(1), {"(Intercept)", "x"}, y.head(1), {0}),
+                    cohortdb::NumericalError);
   MixedLogisticOptions options;
   options.quadrature_points = 0;
   REQUIRE_THROWS_AS(FitMixedLogistic(x, {"(Intercept)", "x"}, y, {0, 1, 0, 1, 0, 1}, options),
