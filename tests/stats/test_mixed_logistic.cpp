@@ -83,6 +83,27 @@ TEST_CASE("mixed logistic Laplace fit equals glmer(nAGQ = 1) with 18 sites and a
   CHECK_THAT(odds.conf_high, WithinRel(1.82187989534, 1e-4));
 }
 
+TEST_CASE("mixed logistic names a constant or duplicated column and fits the rest", "[mixed_logistic]") {
+  const auto csv = ReadModelCsv("mixed_sites.csv");
+  const Eigen::MatrixXd base = csv.Design(kSitePredictors);
+  Eigen::MatrixXd x(base.rows(), base.cols() + 2);
+  x << base, Eigen::VectorXd::Constant(base.rows(), 7.0), base.col(9);
+  auto names = Names(kSitePredictors);
+  names.push_back("const");
+  names.push_back("lmm_z_copy");
+  const auto fit = FitMixedLogistic(x, names, csv.Column("y"), Groups(csv));
+  CHECK(fit.aliased == std::vector<std::string>{"const", "lmm_z_copy"});
+  CHECK(std::isnan(fit.terms[12].estimate));
+  CHECK(std::isnan(fit.covariance(13, 1)));
+  CHECK_FALSE(cohortdb::stats::OddsRatios(fit)[13].estimable());
+  // stats_mixed_logistic.R, "== sites laplace", as without the two columns.
+  CHECK_THAT(fit.terms[9].estimate, WithinRel(-0.109024373345, 1e-4));
+  CHECK_THAT(fit.terms[9].std_error, WithinRel(0.0511775210229, 1e-4));
+  CHECK_THAT(fit.site_sd, WithinRel(0.334852771895, 1e-3));
+  REQUIRE_FALSE(fit.messages.empty());
+  CHECK_THAT(fit.messages[0], Contains("'const' and 'lmm_z_copy' aliased"));
+}
+
 TEST_CASE("mixed logistic adaptive quadrature equals glmer(nAGQ = 10)", "[mixed_logistic]") {
   const auto csv = ReadModelCsv("mixed_sites.csv");
   MixedLogisticOptions options;
