@@ -25,6 +25,7 @@ constexpr int kModeIterations = 60;
 constexpr double kModeTolerance = 1e-12;
 constexpr double kHessianStep = 1e-6;  // forward differences for the final Hessian (scaled units)
 constexpr double kThetaColumnStep = 1e-6;
+constexpr int kBoundaryEscapes = 3;
 
 // Nodes and weights of Gauss-Hermite quadrature for the standard normal
 // density (as lme4::GHrule): sum_k w_k f(z_k) ~ E f(Z). Golub-Welsch.
@@ -358,7 +359,8 @@ MixedLogisticFit FitMixedLogistic(const Eigen::MatrixXd& x, const std::vector<st
     beta(design.intercept()) = std::log(ybar / (1.0 - ybar));
   }
   double theta = 1.0;
-  bool theta_fixed = false;  // held at the boundary 0
+  bool theta_fixed = false;  // held at the boundary 0 in this iteration
+  int boundary_escapes = 0;
   VectorXd grad(q + 1), grad_shift(q + 1);
   MatrixXd info(q, q);
   model.SetBeta(beta);
@@ -370,19 +372,27 @@ MixedLogisticFit FitMixedLogistic(const Eigen::MatrixXd& x, const std::vector<st
     // forward difference of the analytic gradient.
     MatrixXd neg_hess = MatrixXd::Zero(q + 1, q + 1);
     neg_hess.topLeftCorner(q, q) = info;
-    if (!theta_fixed) {
+    theta_fixed = false;
+    {
       const double h = kThetaColumnStep * std::max(1.0, theta);
       model.Evaluate(theta + h, &grad_shift, nullptr);
       const VectorXd column = -(grad_shift - grad) / h;
-      neg_hess.col(q) = column;
-      neg_hess.row(q) = column.transpose();
-      if (theta == 0.0 && column(q) < 0.0) {
+      if (theta == 0.0 && column(q) < 0.0 && boundary_escapes < kBoundaryEscapes) {
         // sd = 0 is a minimum along sd: leave the boundary.
+        ++boundary_escapes;
         theta = 0.1;
         loglik = model.Evaluate(theta, &grad, &info);
         continue;
       }
-    } else {
+      // At sd = 0 with the log-likelihood falling along sd, the boundary is
+      // the estimate for sd; keep iterating on beta alone.
+      theta_fixed = theta == 0.0;
+      if (!theta_fixed) {
+        neg_hess.col(q) = column;
+        neg_hess.row(q) = column.transpose();
+      }
+    }
+    if (theta_fixed) {
       neg_hess(q, q) = 1.0;
     }
     VectorXd g = grad;
@@ -429,7 +439,6 @@ MixedLogisticFit FitMixedLogistic(const Eigen::MatrixXd& x, const std::vector<st
     last_step = std::max((beta_new - beta).cwiseAbs().maxCoeff(), std::abs(theta_new - theta));
     beta = beta_new;
     theta = theta_new;
-    if (theta == 0.0) theta_fixed = true;
     loglik = model.Evaluate(theta, &grad, &info);
     if (last_step < options.tolerance) {
       fit.convergence.converged = true;
