@@ -1,6 +1,7 @@
 // recipe add | list | show | run | rm: stored, versioned analysis recipes.
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <iostream>
 #include <memory>
 
@@ -39,6 +40,29 @@ StoredRecipe Load(Store& store, const RecipeOptions& o) {
                                  o.store));
   }
   return *recipe;
+}
+
+// Appends "table" to "all" under columns step, run, then the union of the
+// tables' columns (first seen first); missing cells are NULL.
+void AppendRows(QueryResult& all, const std::string& step, std::int64_t run_id, const QueryResult& table) {
+  if (all.columns.empty()) all.columns = {"step", "run"};
+  std::vector<std::size_t> position;
+  for (const std::string& column : table.columns) {
+    auto it = std::find(all.columns.begin(), all.columns.end(), column);
+    if (it == all.columns.end()) {
+      all.columns.push_back(column);
+      for (auto& row : all.rows) row.emplace_back(std::monostate{});
+      it = all.columns.end() - 1;
+    }
+    position.push_back(static_cast<std::size_t>(it - all.columns.begin()));
+  }
+  for (const auto& row : table.rows) {
+    std::vector<SqlValue> values(all.columns.size(), std::monostate{});
+    values[0] = step;
+    values[1] = run_id;
+    for (std::size_t c = 0; c < row.size(); ++c) values[position[c]] = row[c];
+    all.rows.push_back(std::move(values));
+  }
 }
 
 int Add(const RecipeOptions& o) {
@@ -108,6 +132,10 @@ int Run(const RecipeOptions& o) {
   std::int64_t first_run = 0;
   std::int64_t last_run = 0;
   std::size_t files = 0;
+  // csv and json give one document for the whole run: every step's tidy rows
+  // (csv, with step and run columns first) or an array of step results (json).
+  nlohmann::ordered_json steps = nlohmann::ordered_json::array();
+  QueryResult rows;
   const recipes::Recipe recipe = recipes::RunRecipe(store, stored, [&](const recipes::StepRun& run) {
     ++index;
     if (first_run == 0) first_run = run.run_id;
@@ -116,7 +144,16 @@ int Run(const RecipeOptions& o) {
       std::cout << fmt::format("\n== {} / step {}: {} ({}) ==\n", stored.name, index, run.step->title,
                                run.step->request.command);
     }
-    PrintResult(std::cout, run.result, format);
+    if (format == OutputFormat::kJson) {
+      nlohmann::ordered_json step = {{"step", run.step->name}, {"title", run.step->title}, {"run_id", run.run_id}};
+      const nlohmann::ordered_json result = recipes::ResultJson(run.result);
+      for (const auto& [key, value] : result.items()) step[key] = value;
+      steps.push_back(std::move(step));
+    } else if (format == OutputFormat::kCsv) {
+      AppendRows(rows, run.step->name, run.run_id, recipes::TidyTable(run.result.rows));
+    } else {
+      PrintResult(std::cout, run.result, format);
+    }
     if (terminal) {
       std::cout << fmt::format("run {} · {} rows used, {} excluded · {:.0f} ms\n", run.run_id, run.result.rows_used,
                                run.result.rows_excluded, run.elapsed_ms);
@@ -126,6 +163,12 @@ int Run(const RecipeOptions& o) {
       files += written.size();
     }
   });
+  if (format == OutputFormat::kJson) {
+    const nlohmann::ordered_json document = {
+        {"recipe", stored.name}, {"version", stored.version}, {"steps", std::move(steps)}};
+    std::cout << document.dump(2) << '\n';
+  }
+  if (format == OutputFormat::kCsv) WriteTable(std::cout, rows, format);
   std::ostream& summary = terminal ? std::cout : std::cerr;
   summary << fmt::format("\nrecipe {} version {}: {} steps recorded as runs {}..{}", stored.name, stored.version,
                          recipe.steps.size(), first_run, last_run);
