@@ -18,6 +18,16 @@ ImportReport RunImport(Store& store, const ImportOptions& options) {
   ImportReport report;
   report.dry_run = options.dry_run;
   bool loaded_any = false;
+  ImportWriter::BeginBulkLoad(store, /*disable_foreign_keys=*/true);
+  struct FkGuard {
+    Store& store;
+    ~FkGuard() {
+      try {
+        ImportWriter::EndBulkLoad(store);
+      } catch (...) {
+      }
+    }
+  } fk_guard{store};
   {
     Store::Transaction transaction(store);
     ImportWriter writer(store);

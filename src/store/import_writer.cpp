@@ -140,6 +140,14 @@ void ImportWriter::TuneForBulkLoad() {
   }
 }
 
+void ImportWriter::BeginBulkLoad(Store& store, bool disable_foreign_keys) {
+  if (disable_foreign_keys) store.Exec("PRAGMA foreign_keys = OFF");
+}
+
+void ImportWriter::EndBulkLoad(Store& store) {
+  store.Exec("PRAGMA foreign_keys = ON");
+}
+
 std::optional<BatchRecord> ImportWriter::FindBatch(const std::string& file_sha256, const std::string& spec_sha256) {
   try {
     SQLite::Statement st(impl_->db,

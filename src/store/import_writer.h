@@ -79,6 +79,13 @@ class ImportWriter {
   // Sets connection pragmas for a bulk load (page cache size, temp store).
   void TuneForBulkLoad();
 
+  // Around the import transaction (call outside it): foreign-key checks off
+  // for the load, because every id the importer binds was just read from or
+  // written to this store in the same transaction; EndBulkLoad turns them on
+  // again. "disable_foreign_keys" false leaves them on.
+  static void BeginBulkLoad(Store& store, bool disable_foreign_keys);
+  static void EndBulkLoad(Store& store);
+
   // The batch that loaded this file with this spec before, if any.
   std::optional<BatchRecord> FindBatch(const std::string& file_sha256, const std::string& spec_sha256);
   std::int64_t BeginBatch(const NewBatch& batch);
