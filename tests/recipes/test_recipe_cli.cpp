@@ -137,6 +137,57 @@ TEST_CASE("recipe and results commands on the example meta-analysis", "[recipes]
   CHECK(Cohortdb(dir, "recipe run " + store + " meta").exit_code == 3);
 }
 
+TEST_CASE("the trial recipe run through the binary equals R on the example exports", "[recipes][cli][r]") {
+  TempDir dir;
+  const std::string store = Quote(dir.File("trial.cohortdb"));
+  REQUIRE(Cohortdb(dir, "init " + store).exit_code == 0);
+  REQUIRE(Cohortdb(dir, "import " + store + " --spec " + Example("trial/trial.toml") + " " +
+                            Example("trial/trial_redcap.csv"))
+              .exit_code == 0);
+  REQUIRE(Cohortdb(dir, "import " + store + " --spec " + Example("trial/trial_labs.toml") + " " +
+                            Example("trial/trial_labs.csv"))
+              .exit_code == 0);
+  REQUIRE(Cohortdb(dir, "recipe add " + store + " " + Example("recipes/trial.toml")).exit_code == 0);
+  const Output ran = Cohortdb(dir, "recipe run " + store + " trial --format json");
+  INFO(ran.err);
+  REQUIRE(ran.exit_code == 0);
+  const auto document = nlohmann::ordered_json::parse(ran.out);
+  REQUIRE(document["steps"].size() == 4);
+  auto row = [&](const std::string& step, const std::string& term) -> const nlohmann::ordered_json& {
+    for (const auto& s : document["steps"]) {
+      if (s["step"] != step) continue;
+      for (const auto& r : s["rows"]) {
+        if (r["term"] == term && r["stratum"] == "") return r;
+      }
+    }
+    FAIL("no row " << step << " / " << term);
+    static const nlohmann::ordered_json kNone;
+    return kNone;
+  };
+  // Expected values: tests/reference/recipes_trial.R (cor.test and lm on the
+  // same exports, censored values as limit/sqrt 2, hs-CRP mg/dL x 10).
+  using Catch::Matchers::WithinRel;
+  CHECK_THAT(row("correlations", "il6_change ~ pain_change")["estimate"].get<double>(),
+             WithinRel(0.649541611262026, 1e-8));
+  CHECK_THAT(row("correlations", "il6_change ~ pain_change")["p_value"].get<double>(),
+             WithinRel(4.33012989551308e-06, 1e-6));
+  CHECK_THAT(row("correlations", "crp_change ~ pain_change")["estimate"].get<double>(),
+             WithinRel(0.628505063933145, 1e-8));
+  CHECK_THAT(row("pain_regression", "treatment_baseline")["estimate"].get<double>(),
+             WithinRel(-0.695068149660526, 1e-8));
+  CHECK_THAT(row("pain_regression", "treatment_baseline")["p_value"].get<double>(),
+             WithinRel(0.0505802926920972, 1e-6));
+  CHECK_THAT(row("pain_regression", "treatment_baseline")["std_beta"].get<double>(),
+             WithinRel(-0.227109266976341, 1e-8));
+  CHECK_THAT(row("physical_regression", "treatment_baseline")["estimate"].get<double>(),
+             WithinRel(4.84176175368788, 1e-8));
+  CHECK_THAT(row("physical_regression", "treatment_baseline")["std_beta"].get<double>(),
+             WithinRel(0.486248303539557, 1e-8));
+  // Every step is recorded against the recipe.
+  const Output runs = Cohortdb(dir, "results " + store + " --format csv");
+  CHECK(runs.out.find("4,mediate,trial v1 / mediation,") != std::string::npos);
+}
+
 namespace {
 
 // Runs tools/demo with "participants" cohort participants (empty: all 30,000)
