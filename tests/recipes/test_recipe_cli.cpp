@@ -99,6 +99,26 @@ TEST_CASE("recipe and results commands on the example meta-analysis", "[recipes]
   }
   CHECK(Slurp(dir.path() / "out" / "pain_pooled.svg").find("<svg") != std::string::npos);
 
+  // The step files hold metafor's numbers (tests/reference/recipes_meta.R;
+  // REML tau^2 to 1e-5 as the statistics issue asks).
+  auto term = [&](const char* file, const std::string& name) {
+    const auto document = nlohmann::ordered_json::parse(Slurp(dir.path() / "out" / file));
+    for (const auto& r : document["rows"]) {
+      if (r["term"] == name) return r;
+    }
+    FAIL("no term " << name << " in " << file);
+    return nlohmann::ordered_json();
+  };
+  using Catch::Matchers::WithinRel;
+  const auto reml = term("pain_pooled.json", "pooled (REML)");
+  CHECK_THAT(reml["estimate"].get<double>(), WithinRel(-0.580202037932147, 1e-6));
+  CHECK_THAT(reml["std_error"].get<double>(), WithinRel(0.0508209931226591, 1e-5));
+  CHECK_THAT(reml["tau2"].get<double>(), WithinRel(0.00998327824992138, 1e-5));
+  CHECK_THAT(term("pain_fixed.json", "pooled (FE)")["estimate"].get<double>(), WithinRel(-0.576175360991548, 1e-8));
+  const auto slope = term("pain_duration.json", "duration_weeks");
+  CHECK_THAT(slope["estimate"].get<double>(), WithinRel(-0.0220714860690211, 1e-6));
+  CHECK_THAT(slope["p_value"].get<double>(), WithinRel(0.00349686897170243, 1e-5));
+
   // results: the list, one run, and --diff between REML and FE pooling.
   const Output runs = Cohortdb(dir, "results " + store + " --format csv");
   CHECK(runs.out.find("1,meta,meta v1 / pain_pooled,") != std::string::npos);
