@@ -77,6 +77,17 @@ std::pair<double, double> KruskalWallis(const std::vector<std::vector<double>>& 
   return {h, stats::prob::ChiSquaredUpper(h, groups - 1)};
 }
 
+bool IsZeroOne(const Column& c) {
+  if (!c.numeric) return false;
+  bool any = false;
+  for (double v : c.values) {
+    if (std::isnan(v)) continue;
+    if (v != 0 && v != 1) return false;
+    any = true;
+  }
+  return any;
+}
+
 void DescribeStratum(Frame& frame, const std::string& stratum, const std::string& group,
                      const std::vector<std::string>& vars, const std::vector<std::string>& nonnormal,
                      std::optional<std::int64_t> min_cell, AnalysisResultSet& result, std::int64_t& suppressed) {
@@ -96,6 +107,11 @@ void DescribeStratum(Frame& frame, const std::string& stratum, const std::string
     result.rows.push_back(std::move(row));
   }
   for (const std::string& var : vars) {
+    if (IsZeroOne(frame.Get(var, "vars"))) {  // binary: n (%) of 0 and 1, as tableone shows a factor
+      Column binary = frame.AsCategorical(var, "vars");
+      binary.levels = {"0", "1"};
+      frame.Put(std::move(binary));
+    }
     const Column& column = frame.Get(var, "vars");
     if (column.numeric) {
       const bool median = std::find(nonnormal.begin(), nonnormal.end(), var) != nonnormal.end();

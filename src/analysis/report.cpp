@@ -1,5 +1,6 @@
 #include "analysis/report.h"
 
+#include <algorithm>
 #include <cmath>
 #include <map>
 #include <set>
@@ -27,13 +28,22 @@ std::string Ci(double low, double high, int digits) {
   return fmt::format("{} to {}", FormatNumber(low, digits), FormatNumber(high, digits));
 }
 
-std::string EstimateCi(double est, double low, double high, int digits) {
+// "0.87 (0.79-0.95)" for ratios (always positive), "-0.48 (-0.71 to -0.26)"
+// for differences and correlations.
+std::string EstimateCi(double est, double low, double high, int digits, bool ratio = false) {
   if (std::isnan(est)) return "NA";
   if (std::isnan(low)) return FormatNumber(est, digits);
-  // "0.87 (0.79-0.95)" as papers print ratios; " to " when a bound is negative
-  const char* sep = (low < 0 || high < 0) ? " to " : "-";
-  return fmt::format("{} ({}{}{})", FormatNumber(est, digits), FormatNumber(low, digits), sep,
+  return fmt::format("{} ({}{}{})", FormatNumber(est, digits), FormatNumber(low, digits), ratio ? "-" : " to ",
                      FormatNumber(high, digits));
+}
+
+// A p-value cell: empty when there is no test.
+std::string P(double p) { return std::isnan(p) ? std::string() : FormatPValue(p); }
+
+// A degrees-of-freedom cell: integers without decimals, empty when absent.
+std::string Df(double df) {
+  if (std::isnan(df)) return {};
+  return std::floor(df) == df ? fmt::format("{}", static_cast<long long>(df)) : FormatNumber(df, 1);
 }
 
 std::string SuppressedText(const AnalysisResultSet& result) {
@@ -97,7 +107,7 @@ void Table1(const AnalysisResultSet& result, std::vector<ReportTable>& out) {
           const ResultRow& t = *tests[variable];
           head[groups.size() + 1] = FormatPValue(t.p_value);
           head[groups.size() + 2] = ExtraText(t, "test");
-          head[groups.size() + 3] = FormatNumber(ExtraNumber(t, "smd"), 3);
+          head[groups.size() + 3] = std::isnan(ExtraNumber(t, "smd")) ? "" : FormatNumber(ExtraNumber(t, "smd"), 3);
         }
         rows.push_back(head);
       }
@@ -114,7 +124,7 @@ void Table1(const AnalysisResultSet& result, std::vector<ReportTable>& out) {
             const ResultRow& t = *tests[r.term];
             row[groups.size() + 1] = FormatPValue(t.p_value);
             row[groups.size() + 2] = ExtraText(t, "test");
-            row[groups.size() + 3] = FormatNumber(ExtraNumber(t, "smd"), 3);
+            row[groups.size() + 3] = std::isnan(ExtraNumber(t, "smd")) ? "" : FormatNumber(ExtraNumber(t, "smd"), 3);
           }
         }
         row_of[key] = rows.size();
@@ -163,14 +173,26 @@ void SectionTable(const AnalysisResultSet& result, const std::string& section, c
     if (strata) row.insert(row.begin(), r.stratum.empty() ? std::string("overall") : r.stratum);
     rows.push_back(std::move(row));
   }
-  if (!rows.empty()) AddTable(out, title, columns, rows);
+  if (rows.empty()) return;
+  // drop columns with nothing to show (e.g. "Difference" for chi-square tests)
+  for (std::size_t c = columns.size(); c-- > 1;) {
+    const bool empty = std::all_of(rows.begin(), rows.end(), [&](const Row& row) {
+      const auto* text = std::get_if<std::string>(&row[c]);
+      return text && (text->empty() || *text == "NA");
+    });
+    if (!empty) continue;
+    columns.erase(columns.begin() + static_cast<std::ptrdiff_t>(c));
+    for (Row& row : rows) row.erase(row.begin() + static_cast<std::ptrdiff_t>(c));
+  }
+  AddTable(out, title, columns, rows);
 }
 
 // A summary value for people: numbers rounded, objects as "key value, ...".
 std::string SummaryText(const nlohmann::ordered_json& v) {
   if (v.is_number_float()) {
     const double d = v.get<double>();
-    return std::fabs(d) >= 1e-3 || d == 0 ? FormatNumber(d, 4) : fmt::format("{:.3g}", d);
+    if (std::floor(d) == d && std::fabs(d) < 1e15) return fmt::format("{}", static_cast<long long>(d));
+    return std::fabs(d) >= 1e-3 ? FormatNumber(d, 4) : fmt::format("{:.3g}", d);
   }
   if (v.is_string()) return v.get<std::string>();
   if (v.is_object()) {
@@ -226,7 +248,7 @@ std::vector<ReportTable> PaperTables(const AnalysisResultSet& result) {
   SectionTable(result, "odds_ratios", "Odds ratios", {"Term", "OR (95% CI)", "p"}, out, [&](const ResultRow& r) -> Row {
     std::string term = r.term;
     if (r.extra.contains("per_sd")) term += fmt::format(" (per {} SD)", ExtraNumber(r, "per_sd"));
-    std::string or_text = EstimateCi(r.estimate, r.conf_low, r.conf_high, 2);
+    std::string or_text = EstimateCi(r.estimate, r.conf_low, r.conf_high, 2, true);
     if (r.extra.contains("note")) or_text = "not estimable: " + ExtraText(r, "note");
     return {term, or_text, FormatPValue(r.p_value)};
   });
@@ -235,9 +257,9 @@ std::vector<ReportTable> PaperTables(const AnalysisResultSet& result) {
                  out, [&](const ResultRow& r) -> Row {
                    std::string n = N(r);
                    if (IsSuppressed(r)) n = SuppressedText(result);
-                   return {r.term, ExtraText(r, "test"), EstimateCi(r.estimate, r.conf_low, r.conf_high, 2),
-                           FormatNumber(r.statistic, 2), FormatNumber(ExtraNumber(r, "df"), 1), n,
-                           FormatPValue(r.p_value)};
+                   return {r.term, ExtraText(r, "test"),
+                           std::isnan(r.estimate) ? std::string() : EstimateCi(r.estimate, r.conf_low, r.conf_high, 2),
+                           FormatNumber(r.statistic, 2), Df(ExtraNumber(r, "df")), n, P(r.p_value)};
                  });
   }
   SectionTable(result, "prevalence", "Prevalence", {"Category", "n", "Cases", "%"}, out, [&](const ResultRow& r) -> Row {
@@ -249,11 +271,11 @@ std::vector<ReportTable> PaperTables(const AnalysisResultSet& result) {
   });
   SectionTable(result, "mediation", "Mediation", {"Effect", "Estimate", "95% CI", "p"}, out,
                [&](const ResultRow& r) -> Row {
-                 return {r.term, FormatNumber(r.estimate, 3), Ci(r.conf_low, r.conf_high, 3), FormatPValue(r.p_value)};
+                 return {r.term, FormatNumber(r.estimate, 3), Ci(r.conf_low, r.conf_high, 3), P(r.p_value)};
                });
   const bool ratio = result.parameters.contains("measure") && result.parameters["measure"] == "OR";
   auto effect = [&](const ResultRow& r) {
-    return ratio ? EstimateCi(std::exp(r.estimate), std::exp(r.conf_low), std::exp(r.conf_high), 2)
+    return ratio ? EstimateCi(std::exp(r.estimate), std::exp(r.conf_low), std::exp(r.conf_high), 2, true)
                  : EstimateCi(r.estimate, r.conf_low, r.conf_high, 2);
   };
   SectionTable(result, "studies", "Studies", {"Study", "n", ratio ? "OR (95% CI)" : "Effect (95% CI)", "Weight %"},
@@ -280,8 +302,8 @@ std::vector<ReportTable> PaperTables(const AnalysisResultSet& result) {
                });
   SectionTable(result, "interaction", "Interaction test", {"Test", "Kind", "Statistic", "df", "p"}, out,
                [&](const ResultRow& r) -> Row {
-                 return {r.term, ExtraText(r, "test"), FormatNumber(r.statistic, 2),
-                         FormatNumber(ExtraNumber(r, "df"), 0), FormatPValue(r.p_value)};
+                 return {r.term, ExtraText(r, "test"), FormatNumber(r.statistic, 2), Df(ExtraNumber(r, "df")),
+                         P(r.p_value)};
                });
   return out;
 }

@@ -182,7 +182,7 @@ TEST_CASE("--min-cell suppresses small counts and their percentages, and is reco
 TEST_CASE("describe: median [IQR], missing counts per group and the Wilcoxon test", "[analysis][describe]") {
   auto store = CohortStore();
   const auto result = RunAnalysis(store, Request("describe", {{"study", "cohort"},
-                                                              {"vars", {"pa_met", "sex"}},
+                                                              {"vars", {"pa_met", "sex", "diabetes"}},
                                                               {"group", "cbp"},
                                                               {"nonnormal", {"pa_met"}}}));
   // tests/reference/analysis_reference.R: cohort.describe.*
@@ -193,4 +193,9 @@ TEST_CASE("describe: median [IQR], missing counts per group and the Wilcoxon tes
   CHECK(pa.extra["missing"] == 8);
   CHECK(pa.extra["summary"] == "median [IQR]");
   CHECK_THAT(FindRow(result, "tests", "pa_met").p_value, WithinRel(0.676331330788701, 1e-8));
+  // a 0/1 variable as n (%): table(diabetes, cbp) = 272, 32 / 80, 16 (cohort.describe.diabetes.*)
+  CHECK(*FindRow(result, "table1", "diabetes=0", "", "0").n == 272);
+  CHECK(*FindRow(result, "table1", "diabetes=1", "", "0").n == 32);
+  CHECK(*FindRow(result, "table1", "diabetes=1", "", "1").n == 16);
+  CHECK_THAT(FindRow(result, "tests", "diabetes").p_value, WithinRel(0.151610380286181, 1e-8));
 }

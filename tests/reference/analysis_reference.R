@@ -139,3 +139,8 @@ rs <- rma(yi, vi, data = es, subset = setting == "primary", method = "REML"); p(
 rsp <- subset(mt, outcome == "responder")
 eo <- escalc("OR", ai = events_t, n1i = n_t, ci = events_c, n2i = n_c, data = rsp)
 ro <- rma(yi, vi, data = eo, method = "REML"); p("meta.or.reml", c(exp(ro$b), ro$se, ro$tau2))
+
+## describe: a 0/1 variable is shown as n (%) and tested by chi-square (Yates)
+tb <- table(dd$diabetes, dd$cbp)
+p("cohort.describe.diabetes.table", tb)
+p("cohort.describe.diabetes.p", chisq.test(tb)$p.value)
