@@ -127,3 +127,18 @@ p("coef", T %*% pol3$beta)
 p("se", sqrt(diag(T %*% pol3$vcov %*% t(T))))
 raw <- glmer(y ~ tiny + huge + z + (1 | site_f), family = binomial, data = d3)
 show_fit("scales laplace raw (for comparison only)", raw)
+
+# 4. Large differences between sites (SD about 2.5), 8 sites, one of them with
+# every outcome 1: the optimiser starts far from the estimate.
+set.seed(99)
+n4 <- 400
+d4 <- data.frame(site = sample(0:7, n4, replace = TRUE), x = rnorm(n4))
+b4 <- c(-3, -1.5, 0, 0.5, 1, 2, 3.5, 6)
+d4$y <- rbinom(n4, 1, plogis(0.2 + 0.8 * d4$x + b4[d4$site + 1]))
+d4$y[d4$site == 7] <- 1
+write.csv(d4, file.path(out_dir, "mixed_wide_sd.csv"), row.names = FALSE)
+d4$site_f <- factor(d4$site)
+f4 <- y ~ x + (1 | site_f)
+show_fit("wide sd, glmer defaults (not frozen)", glmer(f4, family = binomial, data = d4))
+fit4 <- glmer(f4, family = binomial, data = d4, control = tight)
+polish("wide sd", fit4, f4, d4)

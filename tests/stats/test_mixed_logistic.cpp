@@ -148,6 +148,17 @@ TEST_CASE("mixed logistic copes with predictors on scales 1e-3 and 1e4", "[mixed
   CHECK(fit.convergence.converged);
 }
 
+TEST_CASE("mixed logistic finds a wide site SD with a site where every outcome is 1", "[mixed_logistic]") {
+  const auto csv = ReadModelCsv("mixed_wide_sd.csv");
+  const auto fit = FitMixedLogistic(csv.Design({"x"}), Names({"x"}), csv.Column("y"), Groups(csv));
+  // stats_mixed_logistic.R, "== wide sd" (glmer's defaults give SEs 1.3% smaller here)
+  CheckFixed(fit, {1.18336124081, 0.644063803218}, {0.914682745572, 0.153898653466}, 1e-4);
+  CHECK_THAT(fit.site_sd, WithinRel(2.47122731899, 1e-3));
+  CHECK_THAT(fit.log_likelihood, WithinRel(-164.131083975, 1e-8));
+  CHECK(fit.convergence.converged);
+  CHECK_FALSE(fit.singular);
+}
+
 TEST_CASE("mixed logistic rejects unusable input with a message naming it", "[mixed_logistic]") {
   Eigen::MatrixXd x(6, 2);
   x << 1, 0.1, 1, 0.4, 1, 0.2, 1, 0.9, 1, 0.3, 1, 0.5;
