@@ -33,11 +33,12 @@ StoredRecipe Load(Store& store, const RecipeOptions& o) {
   auto recipe = LoadRecipe(store, o.name, version);
   if (!recipe) {
     if (version && LoadRecipe(store, o.name)) {
-      throw InputError(fmt::format("recipe \"{}\" has no version {} in {} (`cohortdb recipe show {} {}` lists them)",
-                                   o.name, *version, o.store, o.store, o.name));
+      throw InputError(
+          fmt::format("recipe \"{}\" has no version {} in {} (`cohortdb recipe show {} {}` lists them)",
+                      o.name, *version, o.store, o.store, o.name));
     }
-    throw InputError(fmt::format("no recipe \"{}\" in {} (`cohortdb recipe list {}` lists them)", o.name, o.store,
-                                 o.store));
+    throw InputError(fmt::format("no recipe \"{}\" in {} (`cohortdb recipe list {}` lists them)", o.name,
+                                 o.store, o.store));
   }
   return *recipe;
 }
@@ -70,11 +71,11 @@ int Add(const RecipeOptions& o) {
   const RecipeSaved saved = recipes::AddRecipeFile(store, o.file);
   const recipes::Recipe recipe = recipes::ParseRecipe(saved.recipe.body, o.file);
   if (saved.created) {
-    std::cout << fmt::format("stored recipe {} version {} ({} steps)\n", saved.recipe.name, saved.recipe.version,
-                             recipe.steps.size());
+    std::cout << fmt::format("stored recipe {} version {} ({} steps)\n", saved.recipe.name,
+                             saved.recipe.version, recipe.steps.size());
   } else {
-    std::cout << fmt::format("recipe {} is unchanged (same as version {}); nothing stored\n", saved.recipe.name,
-                             saved.recipe.version);
+    std::cout << fmt::format("recipe {} is unchanged (same as version {}); nothing stored\n",
+                             saved.recipe.name, saved.recipe.version);
   }
   return 0;
 }
@@ -113,10 +114,12 @@ int Show(const RecipeOptions& o) {
   for (const StoredRecipe& v : RecipeVersions(store, stored.name)) {
     versions += fmt::format("{}{} ({})", versions.empty() ? "" : ", ", v.version, v.created_at);
   }
-  std::cout << fmt::format("# recipe {} version {} (sha256 {}, stored {})\n# versions: {}\n# steps: ", stored.name,
-                           stored.version, stored.sha256.substr(0, 12), stored.created_at, versions);
+  std::cout << fmt::format(
+      "# recipe {} version {} (sha256 {}, stored {})\n# versions: {}\n# steps: ", stored.name, stored.version,
+      stored.sha256.substr(0, 12), stored.created_at, versions);
   for (std::size_t i = 0; i < recipe.steps.size(); ++i) {
-    std::cout << fmt::format("{}{} ({})", i ? ", " : "", recipe.steps[i].name, recipe.steps[i].request.command);
+    std::cout << fmt::format("{}{} ({})", i ? ", " : "", recipe.steps[i].name,
+                             recipe.steps[i].request.command);
   }
   std::cout << "\n\n" << stored.body;
   if (!stored.body.empty() && stored.body.back() != '\n') std::cout << '\n';
@@ -145,7 +148,8 @@ int Run(const RecipeOptions& o) {
                                run.step->request.command);
     }
     if (format == OutputFormat::kJson) {
-      nlohmann::ordered_json step = {{"step", run.step->name}, {"title", run.step->title}, {"run_id", run.run_id}};
+      nlohmann::ordered_json step = {
+          {"step", run.step->name}, {"title", run.step->title}, {"run_id", run.run_id}};
       const nlohmann::ordered_json result = recipes::ResultJson(run.result);
       for (const auto& [key, value] : result.items()) step[key] = value;
       steps.push_back(std::move(step));
@@ -155,8 +159,8 @@ int Run(const RecipeOptions& o) {
       PrintResult(std::cout, run.result, format);
     }
     if (terminal) {
-      std::cout << fmt::format("run {} · {} rows used, {} excluded · {:.0f} ms\n", run.run_id, run.result.rows_used,
-                               run.result.rows_excluded, run.elapsed_ms);
+      std::cout << fmt::format("run {} · {} rows used, {} excluded · {:.0f} ms\n", run.run_id,
+                               run.result.rows_used, run.result.rows_excluded, run.elapsed_ms);
     }
     if (!o.out.empty()) {
       const auto written = recipes::WriteStepFiles(o.out, run.step->name, run.result, run.run_id);
@@ -170,8 +174,8 @@ int Run(const RecipeOptions& o) {
   }
   if (format == OutputFormat::kCsv) WriteTable(std::cout, rows, format);
   std::ostream& summary = terminal ? std::cout : std::cerr;
-  summary << fmt::format("\nrecipe {} version {}: {} steps recorded as runs {}..{}", stored.name, stored.version,
-                         recipe.steps.size(), first_run, last_run);
+  summary << fmt::format("\nrecipe {} version {}: {} steps recorded as runs {}..{}", stored.name,
+                         stored.version, recipe.steps.size(), first_run, last_run);
   if (!o.out.empty()) summary << fmt::format("; {} files written to {}", files, o.out);
   summary << '\n';
   return 0;
@@ -181,10 +185,11 @@ int Remove(const RecipeOptions& o) {
   Store store = Store::Open(o.store);
   const std::int64_t removed = RemoveRecipe(store, o.name);
   if (removed == 0) {
-    throw InputError(fmt::format("no recipe \"{}\" in {} (`cohortdb recipe list {}` lists them)", o.name, o.store,
-                                 o.store));
+    throw InputError(fmt::format("no recipe \"{}\" in {} (`cohortdb recipe list {}` lists them)", o.name,
+                                 o.store, o.store));
   }
-  std::cout << fmt::format("removed recipe {} ({} versions; runs recorded from it are kept)\n", o.name, removed);
+  std::cout << fmt::format("removed recipe {} ({} versions; runs recorded from it are kept)\n", o.name,
+                           removed);
   return 0;
 }
 
@@ -193,13 +198,16 @@ int Remove(const RecipeOptions& o) {
 std::function<int()> SetupRecipe(CLI::App& app) {
   auto o = std::make_shared<RecipeOptions>();
   app.require_subcommand(1);
-  auto store_arg = [&](CLI::App* sub) { sub->add_option("STORE", o->store, "Path of the store")->required(); };
+  auto store_arg = [&](CLI::App* sub) {
+    sub->add_option("STORE", o->store, "Path of the store")->required();
+  };
   auto format_option = [&](CLI::App* sub) {
     sub->add_option("--format", o->format, "Output format: table|box|csv|json|markdown")
         ->check(CLI::IsMember({"table", "box", "csv", "json", "markdown"}));
   };
 
-  CLI::App* add = app.add_subcommand("add", "Validate a recipe file completely and store it as a new version");
+  CLI::App* add =
+      app.add_subcommand("add", "Validate a recipe file completely and store it as a new version");
   store_arg(add);
   add->add_option("FILE", o->file, "Recipe file (TOML, see docs/RECIPES.md)")->required();
 
@@ -215,11 +223,13 @@ std::function<int()> SetupRecipe(CLI::App& app) {
   CLI::App* run = app.add_subcommand("run", "Run every step of a stored recipe and record each run");
   store_arg(run);
   run->add_option("NAME", o->name, "Recipe name")->required();
-  run->add_option("--version", o->version, "Version to run (default: the newest)")->check(CLI::PositiveNumber);
+  run->add_option("--version", o->version, "Version to run (default: the newest)")
+      ->check(CLI::PositiveNumber);
   format_option(run);
   run->add_option("--out", o->out, "Write STEP.csv, STEP.json (and STEP.svg for plots) into this folder");
 
-  CLI::App* rm = app.add_subcommand("rm", "Remove a recipe (its versions are kept for the runs that used them)");
+  CLI::App* rm =
+      app.add_subcommand("rm", "Remove a recipe (its versions are kept for the runs that used them)");
   store_arg(rm);
   rm->add_option("NAME", o->name, "Recipe name")->required();
 

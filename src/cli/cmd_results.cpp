@@ -41,8 +41,8 @@ std::string RecipeLabel(const AnalysisRunInfo& run) {
 
 QueryResult RunList(const std::vector<AnalysisRunInfo>& runs) {
   QueryResult table;
-  table.columns = {"run", "command", "recipe / step", "started_at", "elapsed_ms", "rows_used", "rows_excluded",
-                   "fingerprint"};
+  table.columns = {"run",        "command",   "recipe / step", "started_at",
+                   "elapsed_ms", "rows_used", "rows_excluded", "fingerprint"};
   for (const AnalysisRunInfo& r : runs) {
     table.rows.push_back({r.run_id, r.command, Text(RecipeLabel(r)), r.started_at,
                           std::round(r.elapsed_ms * 10) / 10, r.rows_used, r.rows_excluded,
@@ -58,7 +58,8 @@ void PrintProvenance(std::ostream& out, const AnalysisRunInfo& r) {
     out << fmt::format(" (recipe {} version {}, step {})", r.recipe_name, r.recipe_version.value_or(0),
                        r.recipe_step);
   }
-  out << fmt::format("\nstarted {}, took {:.1f} ms, cohortdb {}\n", r.started_at, r.elapsed_ms, r.tool_version);
+  out << fmt::format("\nstarted {}, took {:.1f} ms, cohortdb {}\n", r.started_at, r.elapsed_ms,
+                     r.tool_version);
   out << fmt::format("data fingerprint {}\n", r.data_fingerprint);
   out << fmt::format("rows used {}, excluded {}; min cell {}\n", r.rows_used, r.rows_excluded,
                      r.min_cell ? std::to_string(*r.min_cell) : std::string("none"));
@@ -76,9 +77,12 @@ SqlValue Number(const std::optional<double>& value, bool readable) {
 
 const char* ChangeName(RowChange change) {
   switch (change) {
-    case RowChange::kChanged: return "changed";
-    case RowChange::kAdded: return "added";
-    case RowChange::kRemoved: return "removed";
+    case RowChange::kChanged:
+      return "changed";
+    case RowChange::kAdded:
+      return "added";
+    case RowChange::kRemoved:
+      return "removed";
   }
   return "";
 }
@@ -87,7 +91,8 @@ QueryResult ParameterTable(const RunDiff& diff) {
   QueryResult table;
   table.columns = {"parameter", "run_a", "run_b"};
   for (const ParameterChange& p : diff.parameters) {
-    table.rows.push_back({p.name, p.old_value.is_null() ? SqlValue(std::monostate{}) : SqlValue(p.old_value.dump()),
+    table.rows.push_back({p.name,
+                          p.old_value.is_null() ? SqlValue(std::monostate{}) : SqlValue(p.old_value.dump()),
                           p.new_value.is_null() ? SqlValue(std::monostate{}) : SqlValue(p.new_value.dump())});
   }
   return table;
@@ -131,11 +136,16 @@ Json DiffJson(const RunDiff& diff) {
     Json values = Json::array();
     for (const ValueChange& v : row.values) {
       auto number = [](const std::optional<double>& x) { return x ? Json(*x) : Json(); };
-      values.push_back({{"field", v.field}, {"run_a", number(v.old_value)}, {"run_b", number(v.new_value)},
+      values.push_back({{"field", v.field},
+                        {"run_a", number(v.old_value)},
+                        {"run_b", number(v.new_value)},
                         {"delta", number(v.delta())}});
     }
-    rows.push_back({{"change", ChangeName(row.change)}, {"section", row.section}, {"stratum", row.stratum},
-                    {"term", row.term}, {"values", std::move(values)}});
+    rows.push_back({{"change", ChangeName(row.change)},
+                    {"section", row.section},
+                    {"stratum", row.stratum},
+                    {"term", row.term},
+                    {"values", std::move(values)}});
   }
   out["rows"] = std::move(rows);
   out["identical"] = diff.Identical();
@@ -198,7 +208,8 @@ std::function<int()> SetupResults(CLI::App& app) {
   app.add_option("--diff", o->diff, "Compare two runs of the same analysis: --diff RUN_A RUN_B")->expected(2);
   app.add_option("--format", o->format, "Output format: table|box|csv|json|markdown")
       ->check(CLI::IsMember({"table", "box", "csv", "json", "markdown"}));
-  app.add_option("--tolerance", o->tolerance, "With --diff: relative difference below which values count as equal")
+  app.add_option("--tolerance", o->tolerance,
+                 "With --diff: relative difference below which values count as equal")
       ->check(CLI::NonNegativeNumber);
   return [o] {
     Store store = Store::Open(o->store, OpenMode::kReadOnly);
@@ -210,8 +221,9 @@ std::function<int()> SetupResults(CLI::App& app) {
     }
     if (o->run != 0) {
       const auto run = LoadAnalysisRun(store, o->run);
-      if (!run) throw InputError(fmt::format("no analysis run {} in {} (`cohortdb results {}` lists them)", o->run,
-                                             o->store, o->store));
+      if (!run)
+        throw InputError(fmt::format("no analysis run {} in {} (`cohortdb results {}` lists them)", o->run,
+                                     o->store, o->store));
       PrintRun(*run, format);
       return 0;
     }

@@ -20,23 +20,35 @@ using Json = nlohmann::ordered_json;
 
 const char* NodeTypeName(const toml::node& node) {
   switch (node.type()) {
-    case toml::node_type::string: return "a string";
-    case toml::node_type::integer: return "an integer";
-    case toml::node_type::floating_point: return "a number";
-    case toml::node_type::boolean: return "a boolean";
-    case toml::node_type::array: return "an array";
-    case toml::node_type::table: return "a table";
-    default: return "a date or time";
+    case toml::node_type::string:
+      return "a string";
+    case toml::node_type::integer:
+      return "an integer";
+    case toml::node_type::floating_point:
+      return "a number";
+    case toml::node_type::boolean:
+      return "a boolean";
+    case toml::node_type::array:
+      return "an array";
+    case toml::node_type::table:
+      return "a table";
+    default:
+      return "a date or time";
   }
 }
 
 const char* TypeWanted(analysis::OptionType type) {
   switch (type) {
-    case analysis::OptionType::kString: return "a string";
-    case analysis::OptionType::kStringList: return "an array of strings (or one comma-separated string)";
-    case analysis::OptionType::kInteger: return "an integer";
-    case analysis::OptionType::kNumber: return "a number";
-    case analysis::OptionType::kFlag: return "a boolean (true or false)";
+    case analysis::OptionType::kString:
+      return "a string";
+    case analysis::OptionType::kStringList:
+      return "an array of strings (or one comma-separated string)";
+    case analysis::OptionType::kInteger:
+      return "an integer";
+    case analysis::OptionType::kNumber:
+      return "a number";
+    case analysis::OptionType::kFlag:
+      return "a boolean (true or false)";
   }
   return "a value";
 }
@@ -93,13 +105,15 @@ class Parser {
 
     if (const toml::node* frames = root.get("frames")) {
       const toml::table* table = frames->as_table();
-      if (table == nullptr) Fail(frames, "", fmt::format("\"frames\" must be a table of name = \"SQL\", found {}",
-                                                         NodeTypeName(*frames)));
+      if (table == nullptr)
+        Fail(frames, "",
+             fmt::format("\"frames\" must be a table of name = \"SQL\", found {}", NodeTypeName(*frames)));
       for (const auto& [key, value] : *table) {
         const auto* sql = value.as_string();
         if (sql == nullptr) {
-          Fail(&value, "", fmt::format("frame \"{}\" must be a string holding a view name or a SELECT, found {}",
-                                       key.str(), NodeTypeName(value)));
+          Fail(&value, "",
+               fmt::format("frame \"{}\" must be a string holding a view name or a SELECT, found {}",
+                           key.str(), NodeTypeName(value)));
         }
         frames_[std::string(key.str())] = sql->get();
       }
@@ -133,7 +147,8 @@ class Parser {
     if (defaults != nullptr) {
       for (const auto& [key, value] : *defaults) {
         if (!defaults_used.count(std::string(key.str()))) {
-          Fail(&value, "", fmt::format("default option \"{}\" is not an option of any step's analysis", key.str()));
+          Fail(&value, "",
+               fmt::format("default option \"{}\" is not an option of any step's analysis", key.str()));
         }
       }
     }
@@ -141,15 +156,16 @@ class Parser {
   }
 
  private:
-  RecipeStep ParseStep(const toml::table& table, const toml::table* defaults, std::set<std::string>& defaults_used) {
+  RecipeStep ParseStep(const toml::table& table, const toml::table* defaults,
+                       std::set<std::string>& defaults_used) {
     RecipeStep step;
     step.line = static_cast<int>(table.source().begin.line);
     step.column = static_cast<int>(table.source().begin.column);
     const toml::node* name = table.get("name");
     if (name == nullptr) Fail(&table, "", "a [[step]] has no name: add name = \"...\"");
     if (name->as_string() == nullptr || !ValidStepName(name->as_string()->get())) {
-      Fail(name, "", fmt::format("step name must be a string of letters, digits, '_' or '-', found {}",
-                                 Shown(*name)));
+      Fail(name, "",
+           fmt::format("step name must be a string of letters, digits, '_' or '-', found {}", Shown(*name)));
     }
     step.name = name->as_string()->get();
     CheckKeys(table, {"name", "analysis", "title", "options"}, step.name,
@@ -158,8 +174,10 @@ class Parser {
     const analysis::AnalysisSpec* spec = analysis::FindAnalysis(command);
     if (spec == nullptr) {
       std::string known;
-      for (const auto& a : analysis::Analyses()) known += fmt::format("{}{}", known.empty() ? "" : ", ", a.name);
-      Fail(table.get("analysis"), step.name, fmt::format("unknown analysis \"{}\" (known: {})", command, known));
+      for (const auto& a : analysis::Analyses())
+        known += fmt::format("{}{}", known.empty() ? "" : ", ", a.name);
+      Fail(table.get("analysis"), step.name,
+           fmt::format("unknown analysis \"{}\" (known: {})", command, known));
     }
     step.request.command = command;
     step.title = OptionalString(table, "title", step.name).value_or(step.name);
@@ -200,7 +218,8 @@ class Parser {
     step.plot = step.request.options.contains("plot") && step.request.options["plot"] == true;
     for (const auto& o : spec->options) {
       if (o.required && !step.request.options.contains(o.name)) {
-        Fail(&table, step.name, fmt::format("analysis {} requires option \"{}\" ({})", command, o.name, o.help));
+        Fail(&table, step.name,
+             fmt::format("analysis {} requires option \"{}\" ({})", command, o.name, o.help));
       }
     }
     return step;
@@ -215,8 +234,8 @@ class Parser {
 
   Json Convert(const toml::node& value, const analysis::OptionSpec& spec, const std::string& step) const {
     auto wrong = [&]() {
-      Fail(&value, step, fmt::format("option \"{}\" expects {}, found {}", spec.name, TypeWanted(spec.type),
-                                     Shown(value)));
+      Fail(&value, step,
+           fmt::format("option \"{}\" expects {}, found {}", spec.name, TypeWanted(spec.type), Shown(value)));
     };
     switch (spec.type) {
       case analysis::OptionType::kString:
@@ -252,8 +271,8 @@ class Parser {
     return Json();
   }
 
-  void CheckKeys(const toml::table& table, std::initializer_list<const char*> allowed, const std::string& step,
-                 const char* hint) const {
+  void CheckKeys(const toml::table& table, std::initializer_list<const char*> allowed,
+                 const std::string& step, const char* hint) const {
     for (const auto& [key, value] : table) {
       bool known = false;
       for (const char* a : allowed) known = known || key.str() == a;
@@ -302,11 +321,16 @@ std::string ReadFile(const std::string& path) {
 [[noreturn]] void Rethrow(const Error& e, const std::string& prefix) {
   const std::string message = prefix + e.what();
   switch (e.code()) {
-    case ExitCode::kInput: throw InputError(message);
-    case ExitCode::kUsage: throw UsageError(message);
-    case ExitCode::kStore: throw StoreError(message);
-    case ExitCode::kNumerical: throw NumericalError(message);
-    default: throw Error(e.code(), message);
+    case ExitCode::kInput:
+      throw InputError(message);
+    case ExitCode::kUsage:
+      throw UsageError(message);
+    case ExitCode::kStore:
+      throw StoreError(message);
+    case ExitCode::kNumerical:
+      throw NumericalError(message);
+    default:
+      throw Error(e.code(), message);
   }
 }
 
@@ -321,8 +345,8 @@ void ValidateRecipe(Store& store, const Recipe& recipe, const std::string& sourc
     } catch (const Error& e) {
       // Frames that do not compile or name unknown columns are the recipe's
       // fault, whatever layer noticed it.
-      throw InputError(fmt::format("{}:{}:{}: step \"{}\" ({}): {}", source, step.line, step.column, step.name,
-                                   step.request.command, e.what()));
+      throw InputError(fmt::format("{}:{}:{}: step \"{}\" ({}): {}", source, step.line, step.column,
+                                   step.name, step.request.command, e.what()));
     }
   }
 }
@@ -334,7 +358,8 @@ RecipeSaved AddRecipeFile(Store& store, const std::string& path) {
   return SaveRecipe(store, recipe.name, body);
 }
 
-Recipe RunRecipe(Store& store, const StoredRecipe& stored, const std::function<void(const StepRun&)>& on_step) {
+Recipe RunRecipe(Store& store, const StoredRecipe& stored,
+                 const std::function<void(const StepRun&)>& on_step) {
   const std::string source = fmt::format("recipe {} version {}", stored.name, stored.version);
   Recipe recipe = ParseRecipe(stored.body, source);
   for (const RecipeStep& step : recipe.steps) {
@@ -346,7 +371,8 @@ Recipe RunRecipe(Store& store, const StoredRecipe& stored, const std::function<v
     } catch (const Error& e) {
       Rethrow(e, fmt::format("{}: step \"{}\" ({}): ", source, step.name, step.request.command));
     }
-    run.elapsed_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+    run.elapsed_ms =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
     if (run.result.command.empty()) run.result.command = step.request.command;
     if (run.result.parameters.is_null() || run.result.parameters.empty()) {
       run.result.parameters = step.request.options;

@@ -25,11 +25,11 @@ class Store;
 namespace cohortdb::recipes {
 
 struct RecipeStep {
-  std::string name;       // unique within the recipe: [a-z0-9_-]
-  std::string title;      // printed above the step's table; defaults to name
-  bool plot = false;      // options.plot = true: the analysis draws its forest plot
+  std::string name;                   // unique within the recipe: [a-z0-9_-]
+  std::string title;                  // printed above the step's table; defaults to name
+  bool plot = false;                  // options.plot = true: the analysis draws its forest plot
   analysis::AnalysisRequest request;  // analysis name and options (frames resolved)
-  int line = 0;           // where the step starts in the source
+  int line = 0;                       // where the step starts in the source
   int column = 0;
 };
 
@@ -69,6 +69,7 @@ struct StepRun {
 // the step name). "on_step" sees each step as soon as it finished. A failing
 // step stops the run with the error prefixed by the step's name; steps that
 // ran before stay recorded. Returns the parsed recipe.
-Recipe RunRecipe(Store& store, const StoredRecipe& stored, const std::function<void(const StepRun&)>& on_step);
+Recipe RunRecipe(Store& store, const StoredRecipe& stored,
+                 const std::function<void(const StepRun&)>& on_step);
 
 }  // namespace cohortdb::recipes

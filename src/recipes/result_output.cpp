@@ -16,8 +16,8 @@ namespace {
 
 using Json = nlohmann::ordered_json;
 
-constexpr const char* kTidyColumns[] = {"section", "stratum", "term", "estimate", "std_error", "statistic",
-                                        "p_value", "conf_low", "conf_high", "n"};
+constexpr const char* kTidyColumns[] = {"section",   "stratum", "term",     "estimate",  "std_error",
+                                        "statistic", "p_value", "conf_low", "conf_high", "n"};
 
 SqlValue Real(double value) {
   if (std::isnan(value)) return std::monostate{};
@@ -101,7 +101,7 @@ QueryResult TidyTable(const std::vector<ResultRow>& rows) {
                                     row.n ? SqlValue(*row.n) : SqlValue(std::monostate{})};
     for (const std::string& key : extras) {
       values.push_back(row.extra.is_object() && row.extra.contains(key) ? FromJson(row.extra.at(key))
-                                                                         : SqlValue(std::monostate{}));
+                                                                        : SqlValue(std::monostate{}));
     }
     table.rows.push_back(std::move(values));
   }

@@ -40,8 +40,8 @@ nlohmann::ordered_json RunJson(const StoredRun& run);
 AnalysisResultSet ResultOf(const StoredRun& run);
 
 // Writes DIR/STEP.csv and DIR/STEP.json as the analysis commands write them
-// with --format csv|json (analysis/report.h; the JSON gains "run_id"), and DIR/STEP.svg when the result has a plot. Creates DIR.
-// Returns the paths written. Throws InputError if a file cannot be written.
+// with --format csv|json (analysis/report.h; the JSON gains "run_id"), and DIR/STEP.svg when the result has a
+// plot. Creates DIR. Returns the paths written. Throws InputError if a file cannot be written.
 std::vector<std::filesystem::path> WriteStepFiles(const std::filesystem::path& dir, const std::string& step,
                                                   const AnalysisResultSet& result, std::int64_t run_id);
 

@@ -4,8 +4,8 @@
 #include <chrono>
 #include <cmath>
 #include <ctime>
-#include <map>
 #include <limits>
+#include <map>
 #include <set>
 #include <tuple>
 
@@ -55,8 +55,8 @@ std::string StartedAt(double elapsed_ms) {
   const std::time_t seconds = static_cast<std::time_t>(ms / 1000);
   std::tm utc{};
   gmtime_r(&seconds, &utc);
-  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", utc.tm_year + 1900, utc.tm_mon + 1, utc.tm_mday,
-                     utc.tm_hour, utc.tm_min, utc.tm_sec, ms % 1000);
+  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", utc.tm_year + 1900, utc.tm_mon + 1,
+                     utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec, ms % 1000);
 }
 
 double AsReal(const SqlValue& value) {
@@ -116,9 +116,9 @@ std::vector<std::pair<std::string, std::optional<double>>> Fields(const ResultRo
     return v;
   };
   std::vector<std::pair<std::string, std::optional<double>>> fields = {
-      {"estimate", value(row.estimate)}, {"std_error", value(row.std_error)},
+      {"estimate", value(row.estimate)},   {"std_error", value(row.std_error)},
       {"statistic", value(row.statistic)}, {"p_value", value(row.p_value)},
-      {"conf_low", value(row.conf_low)}, {"conf_high", value(row.conf_high)},
+      {"conf_low", value(row.conf_low)},   {"conf_high", value(row.conf_high)},
   };
   fields.emplace_back("n", row.n ? std::optional<double>(static_cast<double>(*row.n)) : std::nullopt);
   if (row.extra.is_object()) {
@@ -167,7 +167,8 @@ std::int64_t RecordAnalysisRun(Store& store, const AnalysisResultSet& result,
   const std::string fingerprint = store.DataFingerprint();
   Store::Transaction transaction(store);
   const QueryResult inserted = store.Query(
-      "INSERT INTO analysis_run (command, parameters, recipe_id, recipe_step, data_fingerprint, tool_version, "
+      "INSERT INTO analysis_run (command, parameters, recipe_id, recipe_step, data_fingerprint, "
+      "tool_version, "
       "started_at, elapsed_ms, rows_used, rows_excluded, min_cell, summary, diagnostics) "
       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) RETURNING run_id",
       {result.command, JsonText(result.parameters, true), OptionalInt(recipe_id),
@@ -179,12 +180,16 @@ std::int64_t RecordAnalysisRun(Store& store, const AnalysisResultSet& result,
   std::int64_t index = 0;
   for (const ResultRow& row : result.rows) {
     store.Query(
-        "INSERT INTO analysis_result (run_id, row_index, section, stratum, term, estimate, std_error, statistic, "
-        "p_value, conf_low, conf_high, n, extra) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
-        {run_id, index++, row.section, row.stratum.empty() ? SqlValue(std::monostate{}) : SqlValue(row.stratum),
-         row.term, Real(row.estimate), Real(row.std_error), Real(row.statistic), Probability(row.p_value),
+        "INSERT INTO analysis_result (run_id, row_index, section, stratum, term, estimate, std_error, "
+        "statistic, "
+        "p_value, conf_low, conf_high, n, extra) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, "
+        "?13)",
+        {run_id, index++, row.section,
+         row.stratum.empty() ? SqlValue(std::monostate{}) : SqlValue(row.stratum), row.term,
+         Real(row.estimate), Real(row.std_error), Real(row.statistic), Probability(row.p_value),
          Real(row.conf_low), Real(row.conf_high), OptionalInt(row.n),
-         row.extra.is_object() && row.extra.empty() ? SqlValue(std::monostate{}) : JsonText(row.extra, false)});
+         row.extra.is_object() && row.extra.empty() ? SqlValue(std::monostate{})
+                                                    : JsonText(row.extra, false)});
   }
   transaction.Commit();
   return run_id;

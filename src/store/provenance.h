@@ -25,12 +25,12 @@ struct AnalysisRunInfo {
   std::string command;
   nlohmann::ordered_json parameters = nlohmann::ordered_json::object();
   std::optional<std::int64_t> recipe_id;
-  std::string recipe_name;               // empty when not run from a recipe
+  std::string recipe_name;  // empty when not run from a recipe
   std::optional<std::int64_t> recipe_version;
-  std::string recipe_step;               // empty when not run from a recipe
+  std::string recipe_step;  // empty when not run from a recipe
   std::string data_fingerprint;
   std::string tool_version;
-  std::string started_at;                // ISO 8601 UTC
+  std::string started_at;  // ISO 8601 UTC
   double elapsed_ms = 0;
   std::int64_t rows_used = 0;
   std::int64_t rows_excluded = 0;
@@ -69,8 +69,8 @@ struct ParameterChange {
 };
 
 struct ValueChange {
-  std::string field;  // "estimate", "std_error", ..., "n", or an extra column name
-  std::optional<double> old_value;   // nullopt when NULL/NaN
+  std::string field;                // "estimate", "std_error", ..., "n", or an extra column name
+  std::optional<double> old_value;  // nullopt when NULL/NaN
   std::optional<double> new_value;
   // new - old when both are present.
   std::optional<double> delta() const {

@@ -19,7 +19,8 @@ std::string Text(const SqlValue& value) {
   return "";
 }
 
-constexpr const char* kRecipeColumns = "SELECT recipe_id, name, version, body, sha256, created_at FROM recipe ";
+constexpr const char* kRecipeColumns =
+    "SELECT recipe_id, name, version, body, sha256, created_at FROM recipe ";
 
 StoredRecipe RecipeFromRow(const std::vector<SqlValue>& row) {
   return StoredRecipe{Int(row[0]), Text(row[1]), Int(row[2]), Text(row[3]), Text(row[4]), Text(row[5])};
@@ -28,11 +29,13 @@ StoredRecipe RecipeFromRow(const std::vector<SqlValue>& row) {
 }  // namespace
 
 void CheckRecipeName(const std::string& name) {
-  const bool valid_chars = name.find_first_not_of(
-                               "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-") == std::string::npos;
+  const bool valid_chars =
+      name.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-") ==
+      std::string::npos;
   if (name.empty() || name.size() > 64 || !valid_chars) {
     throw InputError(fmt::format(
-        "recipe name \"{}\" is not valid: expected 1 to 64 characters of letters, digits, '_', '.' or '-'", name));
+        "recipe name \"{}\" is not valid: expected 1 to 64 characters of letters, digits, '_', '.' or '-'",
+        name));
   }
 }
 
@@ -52,11 +55,12 @@ RecipeSaved SaveRecipe(Store& store, const std::string& name, const std::string&
   return RecipeSaved{RecipeFromRow(inserted.rows.at(0)), true};
 }
 
-std::optional<StoredRecipe> LoadRecipe(Store& store, const std::string& name, std::optional<std::int64_t> version) {
+std::optional<StoredRecipe> LoadRecipe(Store& store, const std::string& name,
+                                       std::optional<std::int64_t> version) {
   const QueryResult found =
-      version ? store.Query(std::string(kRecipeColumns) +
-                                "WHERE name = ?1 AND version = ?2 AND removed_at IS NULL",
-                            {name, *version})
+      version ? store.Query(
+                    std::string(kRecipeColumns) + "WHERE name = ?1 AND version = ?2 AND removed_at IS NULL",
+                    {name, *version})
               : store.Query(std::string(kRecipeColumns) +
                                 "WHERE name = ?1 AND removed_at IS NULL ORDER BY version DESC LIMIT 1",
                             {name});
@@ -75,8 +79,10 @@ std::vector<RecipeListing> ListRecipes(Store& store) {
   std::vector<RecipeListing> list;
   store.ForEachRow(
       "SELECT r.name, max(r.version), count(*), "
-      "(SELECT created_at FROM recipe x WHERE x.name = r.name AND x.removed_at IS NULL ORDER BY version DESC LIMIT 1), "
-      "(SELECT count(*) FROM analysis_run a JOIN recipe y ON y.recipe_id = a.recipe_id WHERE y.name = r.name), "
+      "(SELECT created_at FROM recipe x WHERE x.name = r.name AND x.removed_at IS NULL ORDER BY version DESC "
+      "LIMIT 1), "
+      "(SELECT count(*) FROM analysis_run a JOIN recipe y ON y.recipe_id = a.recipe_id WHERE y.name = "
+      "r.name), "
       "(SELECT max(a.started_at) FROM analysis_run a JOIN recipe y ON y.recipe_id = a.recipe_id "
       "WHERE y.name = r.name) "
       "FROM recipe r WHERE r.removed_at IS NULL GROUP BY r.name ORDER BY r.name",

@@ -27,17 +27,17 @@ struct StoredRecipe {
 };
 
 struct RecipeSaved {
-  StoredRecipe recipe;  // the version now newest (new or the existing equal one)
+  StoredRecipe recipe;   // the version now newest (new or the existing equal one)
   bool created = false;  // false: the body equals the newest live version
 };
 
 // One line of `recipe list`: the newest live version of each recipe.
 struct RecipeListing {
   std::string name;
-  std::int64_t version = 0;       // newest live version
-  std::int64_t versions = 0;      // live versions stored
-  std::string created_at;         // of the newest version
-  std::int64_t runs = 0;          // analysis runs recorded from any version
+  std::int64_t version = 0;   // newest live version
+  std::int64_t versions = 0;  // live versions stored
+  std::string created_at;     // of the newest version
+  std::int64_t runs = 0;      // analysis runs recorded from any version
   std::optional<std::string> last_run_at;
 };
 

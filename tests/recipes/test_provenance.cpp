@@ -32,8 +32,10 @@ ResultRow Row(std::string section, std::string term, double estimate, double p, 
 AnalysisResultSet Regression() {
   AnalysisResultSet result;
   result.command = "regress";
-  result.parameters = {{"outcome", "pain_change"}, {"predictors", {"arm", "il6_change"}}, {"standardize", true}};
-  result.rows = {Row("coefficients", "(Intercept)", 1.5, 0.2, 41), Row("coefficients", "arm", -0.512, 0.006, 41),
+  result.parameters = {
+      {"outcome", "pain_change"}, {"predictors", {"arm", "il6_change"}}, {"standardize", true}};
+  result.rows = {Row("coefficients", "(Intercept)", 1.5, 0.2, 41),
+                 Row("coefficients", "arm", -0.512, 0.006, 41),
                  Row("coefficients", "il6_change", 0.25, 0.04, 41)};
   result.rows[0].extra = {{"std_beta", nullptr}};
   result.rows[1].extra = {{"std_beta", -0.512}};
@@ -60,12 +62,14 @@ TEST_CASE("a recorded run reads back with its provenance and rows", "[recipes][p
   CHECK(Count(store, "analysis_result") == 3);
   // NaN is stored as NULL, not as a number.
   CHECK(std::holds_alternative<std::monostate>(
-      store.Query("SELECT estimate FROM analysis_result WHERE run_id = ?1 AND row_index = 0", {id}).rows[0][0]) ==
-        false);
+            store.Query("SELECT estimate FROM analysis_result WHERE run_id = ?1 AND row_index = 0", {id})
+                .rows[0][0]) == false);
   CHECK(std::holds_alternative<std::monostate>(
-      store.Query("SELECT conf_low FROM analysis_result WHERE run_id = ?1 AND row_index = 2", {id}).rows[0][0]));
+      store.Query("SELECT conf_low FROM analysis_result WHERE run_id = ?1 AND row_index = 2", {id})
+          .rows[0][0]));
   CHECK(std::holds_alternative<std::monostate>(
-      store.Query("SELECT stratum FROM analysis_result WHERE run_id = ?1 AND row_index = 0", {id}).rows[0][0]));
+      store.Query("SELECT stratum FROM analysis_result WHERE run_id = ?1 AND row_index = 0", {id})
+          .rows[0][0]));
 
   const auto run = LoadAnalysisRun(store, id);
   REQUIRE(run);
@@ -170,9 +174,10 @@ TEST_CASE("diff refuses runs of different commands and unknown runs", "[recipes]
   AnalysisResultSet other = Regression();
   other.command = "logistic";
   const std::int64_t b = RecordAnalysisRun(store, other, std::nullopt, "", 1);
-  REQUIRE_THROWS_WITH(DiffAnalysisRuns(store, a, b),
-                      "cannot diff run 1 (regress) with run 2 (logistic): --diff compares two runs of the same "
-                      "analysis command");
+  REQUIRE_THROWS_WITH(
+      DiffAnalysisRuns(store, a, b),
+      "cannot diff run 1 (regress) with run 2 (logistic): --diff compares two runs of the same "
+      "analysis command");
   REQUIRE_THROWS_AS(DiffAnalysisRuns(store, a, b), InputError);
   REQUIRE_THROWS_WITH(DiffAnalysisRuns(store, a, 99), "no analysis run 99 in :memory:");
 }
@@ -216,9 +221,10 @@ TEST_CASE("recipe versions: new body new version, same body none, rm hides", "[r
   // Adding it again continues the numbering: runs of old versions stay unambiguous.
   CHECK(SaveRecipe(store, "trial", "body 1").recipe.version == 3);
 
-  REQUIRE_THROWS_WITH(SaveRecipe(store, "bad name';--", "x"),
-                      "recipe name \"bad name';--\" is not valid: expected 1 to 64 characters of letters, digits, "
-                      "'_', '.' or '-'");
+  REQUIRE_THROWS_WITH(
+      SaveRecipe(store, "bad name';--", "x"),
+      "recipe name \"bad name';--\" is not valid: expected 1 to 64 characters of letters, digits, "
+      "'_', '.' or '-'");
 }
 
 }  // namespace cohortdb

@@ -24,7 +24,8 @@ void AddTrial(Store& store) {
       "INSERT INTO study (code, design) VALUES ('trial', 'trial');"
       "INSERT INTO visit (study_id, code, visit_order) VALUES (1, 'baseline', 1), (1, 'week12', 2);"
       "INSERT INTO variable (study_id, code, record_kind, value_type) VALUES "
-      "  (1, 'pain_nrs', 'outcome', 'real'), (1, 'il6', 'biomarker', 'real'), (1, 'treatment', 'covariate', 'integer');"
+      "  (1, 'pain_nrs', 'outcome', 'real'), (1, 'il6', 'biomarker', 'real'), (1, 'treatment', 'covariate', "
+      "'integer');"
       "INSERT INTO import_batch (file_name, file_sha256, spec_sha256, started_at, tool_version) VALUES "
       "  ('test', printf('%064d', 1), printf('%064d', 2), '2026-01-01T00:00:00Z', 'test');");
   for (int i = 1; i <= 16; ++i) {
@@ -36,16 +37,19 @@ void AddTrial(Store& store) {
     store.Query("INSERT INTO participant (study_id, external_id, arm) VALUES (1, ?1, ?2)",
                 {std::string("P") + std::to_string(i), std::string(treated ? "exercise" : "control")});
     const std::vector<SqlValue> p = {static_cast<std::int64_t>(i)};
-    store.Query("INSERT INTO covariate (participant_id, variable_id, value, source_value, batch_id) "
-                "VALUES (?1, 3, ?2, ?2, 1)",
-                {p[0], treated});
+    store.Query(
+        "INSERT INTO covariate (participant_id, variable_id, value, source_value, batch_id) "
+        "VALUES (?1, 3, ?2, ?2, 1)",
+        {p[0], treated});
     for (int visit = 1; visit <= 2; ++visit) {
-      store.Query("INSERT INTO outcome (participant_id, visit_id, variable_id, value, source_value, batch_id) "
-                  "VALUES (?1, ?2, 1, ?3, ?3, 1)",
-                  {p[0], static_cast<std::int64_t>(visit), visit == 1 ? pain_0 : pain_1});
-      store.Query("INSERT INTO biomarker (participant_id, visit_id, variable_id, value, source_value, batch_id) "
-                  "VALUES (?1, ?2, 2, ?3, ?3, 1)",
-                  {p[0], static_cast<std::int64_t>(visit), visit == 1 ? il6_0 : il6_1});
+      store.Query(
+          "INSERT INTO outcome (participant_id, visit_id, variable_id, value, source_value, batch_id) "
+          "VALUES (?1, ?2, 1, ?3, ?3, 1)",
+          {p[0], static_cast<std::int64_t>(visit), visit == 1 ? pain_0 : pain_1});
+      store.Query(
+          "INSERT INTO biomarker (participant_id, visit_id, variable_id, value, source_value, batch_id) "
+          "VALUES (?1, ?2, 2, ?3, ?3, 1)",
+          {p[0], static_cast<std::int64_t>(visit), visit == 1 ? il6_0 : il6_1});
     }
   }
   store.RefreshPivots("trial");
@@ -135,25 +139,33 @@ TEST_CASE("recipe add validates completely and stores nothing on any error", "[r
        file + ":2:23: invalid TOML: Error while parsing string: unescaped control characters other than TAB "
               "(U+0009) are explicitly prohibited"},
       {"unknown recipe key", Edited("title = ", "titel = "),
-       file + ":2:9: unknown key \"titel\" (recipe keys are name, title, description, frames, defaults and [[step]])"},
+       file + ":2:9: unknown key \"titel\" (recipe keys are name, title, description, frames, defaults and "
+              "[[step]])"},
       {"unknown step key", Edited("analysis = \"regress\"", "analysis = \"regress\"\nmodel = \"ols\""),
-       file + ":20:9: step \"pain_model\": unknown key \"model\" (step keys are name, analysis, title and options)"},
+       file + ":20:9: step \"pain_model\": unknown key \"model\" (step keys are name, analysis, title and "
+              "options)"},
       {"unknown analysis", Edited("analysis = \"regress\"", "analysis = \"regres\""),
-       file + ":19:12: step \"pain_model\": unknown analysis \"regres\" (known: describe, correlate, compare, "
-              "regress, logistic, prevalence, mediate, meta)"},
+       file +
+           ":19:12: step \"pain_model\": unknown analysis \"regres\" (known: describe, correlate, compare, "
+           "regress, logistic, prevalence, mediate, meta)"},
       {"unknown option", Edited("standardize = true", "standardise = true"),
-       file + ":24:15: step \"pain_model\": unknown option \"standardise\" for analysis regress (known: outcome, "
+       file + ":24:15: step \"pain_model\": unknown option \"standardise\" for analysis regress (known: "
+              "outcome, "
               "predictors, standardize, study, frame, censored, derive, cut, by, min-cell, plot)"},
       {"wrong option type", Edited("standardize = true", "standardize = \"yes\""),
-       file + ":24:15: step \"pain_model\": option \"standardize\" expects a boolean (true or false), found \"yes\""},
+       file + ":24:15: step \"pain_model\": option \"standardize\" expects a boolean (true or false), found "
+              "\"yes\""},
       {"missing required option", Edited("outcome = \"pain_change\"\n", ""),
-       file + ":17:1: step \"pain_model\": analysis regress requires option \"outcome\" (Continuous outcome)"},
+       file +
+           ":17:1: step \"pain_model\": analysis regress requires option \"outcome\" (Continuous outcome)"},
       {"unknown variable", Edited("predictors = [\"treatment\"", "predictors = [\"treatmnt\""),
-       file + ":17:1: step \"pain_model\" (regress): regress: --predictors: unknown variable 'treatmnt' in the frame "
+       file + ":17:1: step \"pain_model\" (regress): regress: --predictors: unknown variable 'treatmnt' in "
+              "the frame "
               "(did you mean treatment?)"},
       {"frame SQL that does not compile", Edited("FROM wide_trial\"", "FROM wide_trail\""),
        file + ":10:1: step \"correlations\" (correlate): SQL error: no such table: wide_trail"},
-      {"a write in the frame", Edited("changes = \"SELECT *", "changes = \"DELETE FROM participant; SELECT *"),
+      {"a write in the frame",
+       Edited("changes = \"SELECT *", "changes = \"DELETE FROM participant; SELECT *"),
        file + ":10:1: step \"correlations\" (correlate): SQL error", true},
       {"duplicate step name", Edited("name = \"pain_model\"", "name = \"correlations\""),
        file + ":18:8: step name \"correlations\" is used twice"},
@@ -258,9 +270,10 @@ TEST_CASE("hostile option values reach SQL only as data", "[recipes][security]")
     CHECK(Count(store, "recipe") == 0);
   }
   // A hostile recipe name never reaches the recipe table either.
-  REQUIRE_THROWS_AS(recipes::AddRecipeFile(store, Write(dir, "name.toml", Edited("name = \"trial\"",
-                                                                                 "name = \"" + hostile + "\""))),
-                    InputError);
+  REQUIRE_THROWS_AS(
+      recipes::AddRecipeFile(
+          store, Write(dir, "name.toml", Edited("name = \"trial\"", "name = \"" + hostile + "\""))),
+      InputError);
   CHECK(Count(store, "recipe") == 0);
   CHECK(Count(store, "participant") == participants);
 }

@@ -49,7 +49,9 @@ Output Cohortdb(const TempDir& dir, const std::string& args) {
   return Shell(dir, std::string(Quote(COHORTDB_BINARY)) + " " + args);
 }
 
-std::string Example(const std::string& path) { return Quote(std::string(COHORTDB_SOURCE_DIR) + "/examples/" + path); }
+std::string Example(const std::string& path) {
+  return Quote(std::string(COHORTDB_SOURCE_DIR) + "/examples/" + path);
+}
 
 std::int64_t Count(Store& store, const std::string& table) {
   return std::get<std::int64_t>(store.Query("SELECT count(*) FROM " + table).rows[0][0]);
@@ -92,8 +94,8 @@ TEST_CASE("recipe and results commands on the example meta-analysis", "[recipes]
   INFO(ran.err);
   REQUIRE(ran.exit_code == 0);
   CHECK(ran.out.find("== meta / step 1: Pain: Hedges' g, random effects (REML)") != std::string::npos);
-  for (const char* file : {"pain_pooled.csv", "pain_pooled.json", "pain_pooled.svg", "pain_fixed.csv",
-                           "pain_duration.json"}) {
+  for (const char* file :
+       {"pain_pooled.csv", "pain_pooled.json", "pain_pooled.svg", "pain_fixed.csv", "pain_duration.json"}) {
     INFO(file);
     CHECK(std::filesystem::exists(dir.path() / "out" / file));
   }
@@ -114,7 +116,8 @@ TEST_CASE("recipe and results commands on the example meta-analysis", "[recipes]
   CHECK_THAT(reml["estimate"].get<double>(), WithinRel(-0.580202037932147, 1e-6));
   CHECK_THAT(reml["std_error"].get<double>(), WithinRel(0.0508209931226591, 1e-5));
   CHECK_THAT(reml["tau2"].get<double>(), WithinRel(0.00998327824992138, 1e-5));
-  CHECK_THAT(term("pain_fixed.json", "pooled (FE)")["estimate"].get<double>(), WithinRel(-0.576175360991548, 1e-8));
+  CHECK_THAT(term("pain_fixed.json", "pooled (FE)")["estimate"].get<double>(),
+             WithinRel(-0.576175360991548, 1e-8));
   const auto slope = term("pain_duration.json", "duration_weeks");
   CHECK_THAT(slope["estimate"].get<double>(), WithinRel(-0.0220714860690211, 1e-6));
   CHECK_THAT(slope["p_value"].get<double>(), WithinRel(0.00349686897170243, 1e-5));
@@ -149,8 +152,9 @@ TEST_CASE("recipe and results commands on the example meta-analysis", "[recipes]
   }
   const Output refused = Cohortdb(dir, "results " + store + " --diff 1 4");
   CHECK(refused.exit_code == 3);
-  CHECK(refused.err == "cohortdb: cannot diff run 1 (meta) with run 4 (regress): --diff compares two runs of the "
-                       "same analysis command\n");
+  CHECK(refused.err ==
+        "cohortdb: cannot diff run 1 (meta) with run 4 (regress): --diff compares two runs of the "
+        "same analysis command\n");
 
   CHECK(Cohortdb(dir, "recipe rm " + store + " meta").out ==
         "removed recipe meta (1 versions; runs recorded from it are kept)\n");
@@ -215,17 +219,18 @@ namespace {
 void RunDemo(const std::string& participants) {
   TempDir dir;
   const std::string out = dir.File("demo-output");
-  const Output demo = Shell(dir, "COHORTDB_BINARY=" + Quote(COHORTDB_BINARY) + " COHORTDB_DEMO_OUT=" + Quote(out) +
-                                     (participants.empty() ? "" : " COHORTDB_DEMO_PARTICIPANTS=" + participants) +
-                                     " " + Quote(std::string(COHORTDB_SOURCE_DIR) + "/tools/demo"));
+  const Output demo =
+      Shell(dir, "COHORTDB_BINARY=" + Quote(COHORTDB_BINARY) + " COHORTDB_DEMO_OUT=" + Quote(out) +
+                     (participants.empty() ? "" : " COHORTDB_DEMO_PARTICIPANTS=" + participants) + " " +
+                     Quote(std::string(COHORTDB_SOURCE_DIR) + "/tools/demo"));
   INFO(demo.out.substr(demo.out.size() > 4000 ? demo.out.size() - 4000 : 0));
   INFO(demo.err);
   REQUIRE(demo.exit_code == 0);
-  for (const char* file : {"trial/correlations.csv", "trial/pain_regression.json", "trial/physical_regression.csv",
-                           "trial/mediation.json", "cohort/table1.csv", "cohort/prevalence_activity.json",
-                           "cohort/cbp_mixed.svg", "cohort/cbp_by_osteoarthritis.csv",
-                           "cohort/cbp_by_osteoporosis.csv", "cohort/pain_nrs4_mixed.json", "meta/pain_pooled.svg",
-                           "meta/pain_duration.csv"}) {
+  for (const char* file :
+       {"trial/correlations.csv", "trial/pain_regression.json", "trial/physical_regression.csv",
+        "trial/mediation.json", "cohort/table1.csv", "cohort/prevalence_activity.json",
+        "cohort/cbp_mixed.svg", "cohort/cbp_by_osteoarthritis.csv", "cohort/cbp_by_osteoporosis.csv",
+        "cohort/pain_nrs4_mixed.json", "meta/pain_pooled.svg", "meta/pain_duration.csv"}) {
     INFO(file);
     CHECK(std::filesystem::file_size(std::filesystem::path(out) / file) > 0);
   }
