@@ -50,7 +50,14 @@ AnalysisResultSet RunRegress(Store& store, const AnalysisRequest& request) {
     const auto preds = s.label.empty() ? predictors : WithoutVariable(predictors, by);
     const Design design = BuildDesign(s.frame, preds);
     const Eigen::VectorXd y = NumericVector(s.frame, outcome, "outcome");
-    const stats::OlsFit fit = stats::FitOls(design.x, y, design.names);
+    stats::OlsFit fit;
+    try {
+      fit = stats::FitOls(design.x, y, design.names);
+    } catch (const NumericalError& e) {
+      if (s.label.empty()) throw;
+      result.summary["strata"][s.label] = {{"error", e.what()}};  // a stratum too small to fit
+      continue;
+    }
     for (std::size_t j = 0; j < fit.terms.size(); ++j) {
       ResultRow row = RowFromTerm("coefficients", s.label, fit.terms[j]);
       row.n = static_cast<std::int64_t>(fit.n);

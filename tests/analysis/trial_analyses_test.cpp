@@ -46,6 +46,19 @@ TEST_CASE("correlate: Pearson of change scores with Holm adjustment, as cor.test
   CHECK_THAT(crp.extra["p_adjusted"].get<double>(), WithinRel(0.847581781878195, 1e-8));
 }
 
+TEST_CASE("correlate --by sex: overall and within each sex", "[analysis][correlate][by]") {
+  auto store = TrialStore();
+  const auto result = RunAnalysis(
+      store, Request("correlate", TrialOptions({{"x", {"il6_change", "crp_change"}}, {"y", {"pain_change"}},
+                                                {"by", "sex"}})));
+  // tests/reference/analysis_reference.R: trial.correlate_by.female, trial.correlate.il6.r
+  const auto& female = FindRow(result, "correlations", "il6_change ~ pain_change", "sex=female");
+  CHECK(*female.n == 23);
+  CHECK_THAT(female.estimate, WithinRel(0.441542669108216, 1e-10));
+  CHECK_THAT(FindRow(result, "correlations", "il6_change ~ pain_change").estimate, WithinRel(0.4849278695935, 1e-10));
+  CHECK_NOTHROW(FindRow(result, "correlations", "crp_change ~ pain_change", "sex=male"));
+}
+
 TEST_CASE("correlate: Spearman", "[analysis][correlate]") {
   auto store = TrialStore();
   const auto result = RunAnalysis(

@@ -144,3 +144,8 @@ ro <- rma(yi, vi, data = eo, method = "REML"); p("meta.or.reml", c(exp(ro$b), ro
 tb <- table(dd$diabetes, dd$cbp)
 p("cohort.describe.diabetes.table", tb)
 p("cohort.describe.diabetes.p", chisq.test(tb)$p.value)
+
+## correlate --by sex: within the women
+fem <- subset(tr, sex == "female")[, c("il6_change", "crp_change", "pain_change")]
+fem <- na.omit(fem)
+p("trial.correlate_by.female", c(nrow(fem), cor(fem$il6_change, fem$pain_change)))
