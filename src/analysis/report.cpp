@@ -241,7 +241,11 @@ std::vector<ReportTable> PaperTables(const AnalysisResultSet& result) {
     SectionTable(result, "coefficients", "Coefficients", cols, out, [&](const ResultRow& r) -> Row {
       Row row = {r.term, FormatNumber(r.estimate, 3), Ci(r.conf_low, r.conf_high, 3), FormatNumber(r.std_error, 3),
                  FormatNumber(r.statistic, 2), FormatPValue(r.p_value)};
-      if (std_beta) row.push_back(r.term == "(Intercept)" ? std::string() : FormatNumber(ExtraNumber(r, "std_beta"), 3));
+      if (std_beta) {
+        std::string beta;
+        if (r.term != "(Intercept)") beta = FormatNumber(ExtraNumber(r, "std_beta"), 3);
+        row.emplace_back(std::move(beta));
+      }
       return row;
     });
   }

@@ -141,7 +141,7 @@ Eigen::VectorXd BinaryOutcome(Frame& frame, const std::string& name, std::string
       }
       y(i) = v;
     }
-    if (event_label) *event_label = "1";
+    if (event_label) event_label->assign(1, '1');  // (not = "1": GCC 12 -Wrestrict false positive)
     return y;
   }
   if (c.levels.size() != 2) {
