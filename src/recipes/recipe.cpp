@@ -73,6 +73,27 @@ std::string Shown(const toml::node& node) {
   return out.str();
 }
 
+// "text" on one line: control characters (a newline inside a TOML multi-line
+// string, say) written as escapes, so every error stays one line.
+std::string OneLine(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (const char c : text) {
+    if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\r') {
+      out += "\\r";
+    } else if (c == '\t') {
+      out += "\\t";
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      out += fmt::format("\\x{:02x}", static_cast<unsigned char>(c));
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
 bool ValidStepName(const std::string& name) {
   return !name.empty() && name.size() <= 64 &&
          name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") ==
@@ -89,7 +110,7 @@ class Parser {
       root = toml::parse(text, source_);
     } catch (const toml::parse_error& e) {
       throw InputError(fmt::format("{}:{}:{}: invalid TOML: {}", source_, e.source().begin.line,
-                                   e.source().begin.column, e.description()));
+                                   e.source().begin.column, OneLine(e.description())));
     }
     CheckKeys(root, {"name", "title", "description", "frames", "defaults", "step"}, "",
               "recipe keys are name, title, description, frames, defaults and [[step]]");
@@ -301,8 +322,8 @@ class Parser {
     if (node != nullptr && node->source().begin.line > 0) {
       where = fmt::format("{}:{}:{}", source_, node->source().begin.line, node->source().begin.column);
     }
-    if (step.empty()) throw InputError(fmt::format("{}: {}", where, what));
-    throw InputError(fmt::format("{}: step \"{}\": {}", where, step, what));
+    if (step.empty()) throw InputError(fmt::format("{}: {}", where, OneLine(what)));
+    throw InputError(fmt::format("{}: step \"{}\": {}", where, step, OneLine(what)));
   }
 
   std::string source_;
@@ -319,7 +340,7 @@ std::string ReadFile(const std::string& path) {
 
 // The same error with "prefix" in front of its message, keeping its exit code.
 [[noreturn]] void Rethrow(const Error& e, const std::string& prefix) {
-  const std::string message = prefix + e.what();
+  const std::string message = prefix + OneLine(e.what());
   switch (e.code()) {
     case ExitCode::kInput:
       throw InputError(message);
@@ -346,7 +367,7 @@ void ValidateRecipe(Store& store, const Recipe& recipe, const std::string& sourc
       // Frames that do not compile or name unknown columns are the recipe's
       // fault, whatever layer noticed it.
       throw InputError(fmt::format("{}:{}:{}: step \"{}\" ({}): {}", source, step.line, step.column,
-                                   step.name, step.request.command, e.what()));
+                                   step.name, step.request.command, OneLine(e.what())));
     }
   }
 }
