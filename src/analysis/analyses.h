@@ -26,16 +26,9 @@ AnalysisSpec MetaAnalysis();
 // --study --frame --censored --derive --cut --by --min-cell --plot.
 std::vector<OptionSpec> CommonOptions();
 
-// The option names of a request that hold variable names (for validation):
-// single names and lists.
-struct VariableOptions {
-  std::vector<std::string> single;
-  std::vector<std::string> lists;
-};
-
-// Suppresses a count below "min_cell" (but above zero) in "row": sets the
-// named numeric fields of extra to null, the row's n and estimate to NaN/empty
-// and marks {"suppressed": true}. Returns true if it suppressed.
+// Disclosure control: when 0 < count < min_cell, sets the named fields of
+// "extra" to null, clears "n", sets "estimate" to NaN and marks
+// {"suppressed": true}. Returns true if it suppressed.
 bool SuppressSmallCount(std::int64_t count, std::optional<std::int64_t> min_cell, nlohmann::ordered_json& extra,
                         std::optional<std::int64_t>& n, double& estimate,
                         const std::vector<std::string>& fields);

@@ -190,3 +190,21 @@ TEST_CASE("describe: Table 1 by arm with t and chi-square tests and SMD", "[anal
   CHECK_THAT(FindRow(result, "tests", "sex").p_value, WithinRel(1.0, 1e-12));
   CHECK(*FindRow(result, "table1", "n", "", "control").n == 20);
 }
+
+TEST_CASE("describe, compare and mediate accept --by (overall first, then each stratum)", "[analysis][by]") {
+  auto store = TrialStore();
+  const auto table1 = RunAnalysis(
+      store, Request("describe", {{"study", "trial"}, {"vars", {"age_years"}}, {"group", "arm"}, {"by", "sex"}}));
+  CHECK(*FindRow(table1, "table1", "n", "", "control").n == 20);
+  CHECK(*FindRow(table1, "table1", "n", "sex=female", "control").n == 11);  // table(sex, arm)
+  CHECK(*FindRow(table1, "table1", "n", "sex=male", "intervention").n == 8);
+  const auto compared =
+      RunAnalysis(store, Request("compare", TrialOptions({{"vars", {"pain_change"}}, {"group", "arm"},
+                                                          {"test", {"welch"}}, {"by", "sex"}})));
+  CHECK(compared.rows.size() == 3);
+  CHECK(compared.rows[2].stratum == "sex=male");
+  const auto mediated = RunAnalysis(
+      store, Request("mediate", TrialOptions({{"treatment", "arm"}, {"mediator", "il6_change"},
+                                              {"outcome", "pain_change"}, {"boot", 0}, {"by", "sex"}})));
+  CHECK_NOTHROW(FindRow(mediated, "mediation", "indirect effect (a*b)", "sex=female"));
+}
