@@ -35,3 +35,10 @@ compare("glm  ", t_glm, coef(g), sqrt(diag(vcov(g))), ours_glm)
 ours_glmm <- read_ours(args[3])
 t_glmer <- system.time(m <- glmer(update(fixed, . ~ . + (1 | site)), family = binomial, data = d))
 compare("glmer", t_glmer, fixef(m), sqrt(diag(as.matrix(vcov(m)))), ours_glmm, getME(m, "theta"))
+# Optional (COHORTDB_BENCH_TIGHT=1): glmer with a tight inner tolerance, to show
+# how much of the difference above is glmer's default tolPwrss = 1e-7.
+if (Sys.getenv("COHORTDB_BENCH_TIGHT") == "1") {
+  t_tight <- system.time(mt <- glmer(update(fixed, . ~ . + (1 | site)), family = binomial, data = d,
+                                     control = glmerControl(tolPwrss = 1e-13)))
+  compare("glmer tolPwrss=1e-13", t_tight, fixef(mt), sqrt(diag(as.matrix(vcov(mt)))), ours_glmm, getME(mt, "theta"))
+}
