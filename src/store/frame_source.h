@@ -35,7 +35,8 @@ std::string FrameSelectSql(Store& store, const FrameSource& source);
 QueryResult ReadFrame(Store& store, const FrameSource& source);
 
 // The column names of the frame without reading its rows (the SELECT is
-// compiled under the guard with LIMIT 0). Throws like ReadFrame.
+// compiled under the guard with LIMIT 0; for the default frame, the study's
+// pivot view wide_<study> when it exists). Throws like ReadFrame.
 std::vector<std::string> FrameColumns(Store& store, const FrameSource& source);
 
 // Level labels of the study's categorical and boolean variables, in level
