@@ -246,13 +246,7 @@ void ImportSession::ResolveCatalog() {
     }
   }
   // Catalog variables the spec does not name (from import-dictionary) are
-  // available by their code.
-  for (const CatalogVariable& c : LoadVariables(store_, study_id_)) {
-    if (!by_code_.count(c.code)) {
-      // Resolved lazily in PlanColumns to avoid loading unused variables.
-      continue;
-    }
-  }
+  // resolved when a column names them (PlanColumns).
 }
 
 bool ImportSession::IsMissing(const ResolvedVariable& variable, std::string_view raw) const {
@@ -554,7 +548,27 @@ ImportSession::ColumnPlan ImportSession::PlanColumns(const std::vector<std::stri
   // Remaining columns: REDCap conventions, checkboxes, catalog variables, or unknown.
   std::vector<CatalogVariable> catalog;
   bool catalog_loaded = false;
+  // Columns that only feed a participant attribute may also be catalog
+  // variables of the same name (sex, age, arm from import-dictionary).
+  std::vector<bool> attribute_only(header.size(), false);
+  for (std::size_t col : {plan.sex, plan.age, plan.birth_year, plan.arm}) {
+    if (col != ColumnPlan::kNone) attribute_only[col] = true;
+  }
+  for (const auto& [col, rv] : plan.values) attribute_only[col] = false;
   for (std::size_t i = 0; i < header.size(); ++i) {
+    if (attribute_only[i] && spec_.shape != FileShape::kLong) {
+      if (!catalog_loaded) {
+        catalog = LoadVariables(store_, study_id_);
+        catalog_loaded = true;
+      }
+      const std::string& name = header[i];
+      if (std::any_of(catalog.begin(), catalog.end(), [&](const CatalogVariable& cv) { return cv.code == name; })) {
+        ResolvedVariable& rv = ResolveVariable(nullptr, name, "");
+        plan.values.emplace_back(i, &rv);
+        kinds.insert(rv.kind);
+      }
+      continue;
+    }
     if (used[i]) continue;
     const std::string& name = header[i];
     if (redcap) {
@@ -705,7 +719,7 @@ void ImportSession::ImportRecords(CsvReader& reader, const std::vector<std::stri
     }
     if (plan.age != ColumnPlan::kNone) {
       std::string_view s = Trim(r[plan.age]);
-      if (!s.empty() && !IsMissing(ResolvedVariable{}, s)) {
+      if (!s.empty() && std::find(spec_.missing.begin(), spec_.missing.end(), s) == spec_.missing.end()) {
         auto age = ParseNumber(s);
         if (!age || *age < 0 || *age >= 130) {
           row_errors.push_back({plan.age + 1, fmt::format("expected an age in years from 0 to 129, found {}", Quoted(s))});
@@ -815,7 +829,11 @@ void ImportSession::ImportRecords(CsvReader& reader, const std::vector<std::stri
             conflict(plan.age, "age", FormatNumber(*have.age_years), FormatNumber(*attrs.age_years));
           }
           if (attrs.site_id && have.site_id && *attrs.site_id != *have.site_id) {
-            conflict(plan.site, "site", "(another site)", std::string(Trim(r[plan.site])));
+            std::string old_site;
+            for (const auto& [code, id] : sites_) {
+              if (id == *have.site_id) old_site = code;
+            }
+            conflict(plan.site, "site", old_site, std::string(Trim(r[plan.site])));
           }
         }
       }

@@ -3,6 +3,7 @@
 // idempotent re-import, --replace, --dry-run and --quarantine.
 #include <catch2/catch.hpp>
 
+#include <fstream>
 #include <string>
 
 #include "test_support.h"
@@ -264,4 +265,23 @@ TEST_CASE("import: the cohort demo (30,000 participants, unsorted imaging file)"
   Import(store, "--spec examples/cohort/cohort_imaging.toml examples/cohort/cohort_imaging.csv", root);
   CHECK(QueryOne(store, "SELECT count(*) FROM site") == "18");
   CHECK(QueryOne(store, "SELECT count(*) FROM participant") == "30000");
+}
+
+TEST_CASE("import-dictionary: the example dictionaries describe the example exports", "[import][e2e][examples][dictionary]") {
+  ScratchDir dir;
+  const std::string store = NewStore(dir);
+  const std::string root = COHORTDB_SOURCE_DIR;
+  RunResult r = Cohortdb("import-dictionary '" + store + "' --study trial --design trial examples/trial/trial_dictionary.csv", root);
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.out == "examples/trial/trial_dictionary.csv: 6 variables created, 0 updated, 1 fields skipped (study trial)\n");
+  const std::string spec = dir / "trial_by_dictionary.toml";
+  std::ofstream(spec) << "study = \"trial\"\nshape = \"redcap\"\ndefines_participants = true\n[participant]\narm = \"arm\"\n"
+                         "[visit]\nmap = { baseline_arm_1 = \"baseline\", week_12_arm_1 = \"week12\" }\n";
+  Import(store, "--spec '" + spec + "' examples/trial/trial_redcap.csv", root);
+  CHECK(QueryOne(store, "SELECT count(*) FROM outcome") == "246");  // pain, PCS, MCS at two visits
+  CHECK(Value(store, "trial", "1001", "baseline", "arm", "value_text") == "Exercise + education");
+  r = Cohortdb("import-dictionary '" + store + "' --study cohort examples/cohort/cohort_dictionary.csv", root);
+  REQUIRE(r.exit_code == 0);
+  CHECK(QueryOne(store, "SELECT group_concat(code, ' ') FROM variable WHERE code LIKE 'comorb%'") ==
+        "comorb___1 comorb___2 comorb___3 comorb___4");
 }
