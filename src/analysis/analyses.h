@@ -29,8 +29,8 @@ std::vector<OptionSpec> CommonOptions();
 // Disclosure control: when 0 < count < min_cell, sets the named fields of
 // "extra" to null, clears "n", sets "estimate" to NaN and marks
 // {"suppressed": true}. Returns true if it suppressed.
-bool SuppressSmallCount(std::int64_t count, std::optional<std::int64_t> min_cell, nlohmann::ordered_json& extra,
-                        std::optional<std::int64_t>& n, double& estimate,
+bool SuppressSmallCount(std::int64_t count, std::optional<std::int64_t> min_cell,
+                        nlohmann::ordered_json& extra, std::optional<std::int64_t>& n, double& estimate,
                         const std::vector<std::string>& fields);
 
 }  // namespace cohortdb::analysis

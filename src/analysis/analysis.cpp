@@ -18,32 +18,41 @@ namespace {
 
 // Options whose values name frame variables.
 const std::set<std::string>& VariableOptionNames() {
-  static const std::set<std::string> kNames = {"by",       "group",     "vars",        "x",         "y",
-                                               "outcome",  "predictors", "per-sd-vars", "random",    "treatment",
+  static const std::set<std::string> kNames = {"by",       "group",      "vars",        "x",      "y",
+                                               "outcome",  "predictors", "per-sd-vars", "random", "treatment",
                                                "mediator", "covariates", "category"};
   return kNames;
 }
 
 const char* TypeName(OptionType type) {
   switch (type) {
-    case OptionType::kString: return "a text value";
-    case OptionType::kStringList: return "a list of names";
-    case OptionType::kInteger: return "an integer";
-    case OptionType::kNumber: return "a number";
-    case OptionType::kFlag: return "true or false";
+    case OptionType::kString:
+      return "a text value";
+    case OptionType::kStringList:
+      return "a list of names";
+    case OptionType::kInteger:
+      return "an integer";
+    case OptionType::kNumber:
+      return "a number";
+    case OptionType::kFlag:
+      return "true or false";
   }
   return "a value";
 }
 
 bool TypeMatches(OptionType type, const nlohmann::ordered_json& v) {
   switch (type) {
-    case OptionType::kString: return v.is_string() || v.is_number_integer();
+    case OptionType::kString:
+      return v.is_string() || v.is_number_integer();
     case OptionType::kStringList:
-      return v.is_string() || (v.is_array() && std::all_of(v.begin(), v.end(), [](const auto& i) { return i.is_string(); }));
+      return v.is_string() ||
+             (v.is_array() && std::all_of(v.begin(), v.end(), [](const auto& i) { return i.is_string(); }));
     case OptionType::kInteger:
       return v.is_number_integer() || (v.is_number_float() && std::floor(v.get<double>()) == v.get<double>());
-    case OptionType::kNumber: return v.is_number();
-    case OptionType::kFlag: return v.is_boolean();
+    case OptionType::kNumber:
+      return v.is_number();
+    case OptionType::kFlag:
+      return v.is_boolean();
   }
   return false;
 }
@@ -52,21 +61,25 @@ bool TypeMatches(OptionType type, const nlohmann::ordered_json& v) {
 
 std::vector<OptionSpec> CommonOptions() {
   return {
-      {"study", OptionType::kString, "Study code; its per-participant pivot wide_<study> is the default frame"},
-      {"frame", OptionType::kString, "A view or table name, or one SELECT statement, giving the rows to analyse"},
+      {"study", OptionType::kString,
+       "Study code; its per-participant pivot wide_<study> is the default frame"},
+      {"frame", OptionType::kString,
+       "A view or table name, or one SELECT statement, giving the rows to analyse"},
       {"censored", OptionType::kString,
        "Censored values (<LOD): exclude (default) | half (limit/2) | sqrt2 (limit/sqrt 2) | limit"},
       {"derive", OptionType::kStringList,
        "Derived variable: NAME=change(VAR, FROM, TO) | NAME=z(VAR) | NAME=VAR>=VALUE (repeatable)"},
       {"cut", OptionType::kStringList, "Categories from cut points: VAR=500,5000 adds VAR_cat (repeatable)"},
       {"by", OptionType::kString, "Run the analysis per level of this variable, and overall"},
-      {"min-cell", OptionType::kInteger, "Suppress counts below this number and the percentages derived from them"},
+      {"min-cell", OptionType::kInteger,
+       "Suppress counts below this number and the percentages derived from them"},
       {"plot", OptionType::kFlag, "Draw a forest plot (SVG) where the analysis has one"},
   };
 }
 
-bool SuppressSmallCount(std::int64_t count, std::optional<std::int64_t> min_cell, nlohmann::ordered_json& extra,
-                        std::optional<std::int64_t>& n, double& estimate, const std::vector<std::string>& fields) {
+bool SuppressSmallCount(std::int64_t count, std::optional<std::int64_t> min_cell,
+                        nlohmann::ordered_json& extra, std::optional<std::int64_t>& n, double& estimate,
+                        const std::vector<std::string>& fields) {
   if (!min_cell || count <= 0 || count >= *min_cell) return false;
   for (const std::string& f : fields) extra[f] = nullptr;
   extra["suppressed"] = true;
@@ -77,13 +90,14 @@ bool SuppressSmallCount(std::int64_t count, std::optional<std::int64_t> min_cell
 
 const std::vector<AnalysisSpec>& Analyses() {
   static const std::vector<AnalysisSpec> kAnalyses = [] {
-    std::vector<AnalysisSpec> specs = {DescribeAnalysis(),  CorrelateAnalysis(), CompareAnalysis(),
-                                       RegressAnalysis(),   LogisticAnalysis(),  PrevalenceAnalysis(),
-                                       MediateAnalysis(),   MetaAnalysis()};
+    std::vector<AnalysisSpec> specs = {DescribeAnalysis(), CorrelateAnalysis(), CompareAnalysis(),
+                                       RegressAnalysis(),  LogisticAnalysis(),  PrevalenceAnalysis(),
+                                       MediateAnalysis(),  MetaAnalysis()};
     for (AnalysisSpec& spec : specs) {
       for (const OptionSpec& common : CommonOptions()) {
-        const bool present = std::any_of(spec.options.begin(), spec.options.end(),
-                                         [&](const OptionSpec& o) { return std::string(o.name) == common.name; });
+        const bool present = std::any_of(spec.options.begin(), spec.options.end(), [&](const OptionSpec& o) {
+          return std::string(o.name) == common.name;
+        });
         if (!present) spec.options.push_back(common);
       }
     }
@@ -109,7 +123,8 @@ void ValidateRequest(Store& store, const AnalysisRequest& request) {
                                  close.empty() ? fmt::format(" (analyses: {})", fmt::join(names, ", "))
                                                : fmt::format(" (did you mean {}?)", fmt::join(close, ", "))));
   }
-  if (!request.options.is_object()) throw InputError(fmt::format("{}: options must be an object", request.command));
+  if (!request.options.is_object())
+    throw InputError(fmt::format("{}: options must be an object", request.command));
   std::vector<std::string> known;
   for (const OptionSpec& o : spec->options) known.push_back(o.name);
   for (const auto& [key, value] : request.options.items()) {
@@ -117,8 +132,9 @@ void ValidateRequest(Store& store, const AnalysisRequest& request) {
                                  [&](const OptionSpec& o) { return key == o.name; });
     if (it == spec->options.end()) {
       const auto close = CloseMatches(key, known);
-      throw InputError(fmt::format("{}: unknown option --{}{}", request.command, key,
-                                   close.empty() ? "" : fmt::format(" (did you mean --{}?)", fmt::join(close, ", --"))));
+      throw InputError(
+          fmt::format("{}: unknown option --{}{}", request.command, key,
+                      close.empty() ? "" : fmt::format(" (did you mean --{}?)", fmt::join(close, ", --"))));
     }
     if (!value.is_null() && !TypeMatches(it->type, value)) {
       throw InputError(fmt::format("{}: --{} expects {}, found {}", request.command, key, TypeName(it->type),
@@ -145,8 +161,9 @@ void ValidateRequest(Store& store, const AnalysisRequest& request) {
     if (const auto threshold = ParseThreshold(name)) variable = threshold->variable;
     if (std::find(columns.begin(), columns.end(), variable) != columns.end()) return;
     const auto close = CloseMatches(variable, columns);
-    throw InputError(fmt::format("{}: --{}: unknown variable '{}' in the frame{}", request.command, option, variable,
-                                 close.empty() ? "" : fmt::format(" (did you mean {}?)", fmt::join(close, ", "))));
+    throw InputError(
+        fmt::format("{}: --{}: unknown variable '{}' in the frame{}", request.command, option, variable,
+                    close.empty() ? "" : fmt::format(" (did you mean {}?)", fmt::join(close, ", "))));
   };
   for (const OptionSpec& o : spec->options) {
     if (!VariableOptionNames().count(o.name) || !options.Has(o.name)) continue;

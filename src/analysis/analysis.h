@@ -24,7 +24,7 @@ namespace cohortdb::analysis {
 enum class OptionType { kString, kStringList, kInteger, kNumber, kFlag };
 
 struct OptionSpec {
-  const char* name;         // without dashes: "frame", "per-sd", "by"
+  const char* name;  // without dashes: "frame", "per-sd", "by"
   OptionType type;
   const char* help;
   bool required = false;

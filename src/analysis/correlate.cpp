@@ -73,7 +73,8 @@ AnalysisResultSet RunCorrelate(Store& store, const AnalysisRequest& request) {
     }
     if (adjust != "none") {
       const auto adjusted = adjust == "holm" ? stats::AdjustHolm(p) : stats::AdjustBenjaminiHochberg(p);
-      for (std::size_t i = 0; i < adjusted.size(); ++i) result.rows[first + i].extra["p_adjusted"] = adjusted[i];
+      for (std::size_t i = 0; i < adjusted.size(); ++i)
+        result.rows[first + i].extra["p_adjusted"] = adjusted[i];
     }
   }
   result.summary["nobs"] = sample.used;
@@ -85,15 +86,16 @@ AnalysisResultSet RunCorrelate(Store& store, const AnalysisRequest& request) {
 }  // namespace
 
 AnalysisSpec CorrelateAnalysis() {
-  return {"correlate",
-          "Correlations of every x with every y (Pearson or Spearman) with adjusted p-values",
-          "cohortdb correlate trial.cohortdb --study trial --derive \"il6_change=change(il6, baseline, week12)\" "
-          "--derive \"pain_change=change(pain_nrs, baseline, week12)\" --x il6_change --y pain_change",
-          {{"x", OptionType::kStringList, "Variables of the rows", true},
-           {"y", OptionType::kStringList, "Variables of the columns", true},
-           {"method", OptionType::kString, "pearson (default) | spearman"},
-           {"adjust", OptionType::kString, "p-value adjustment over the grid: none (default) | holm | BH"}},
-          RunCorrelate};
+  return {
+      "correlate",
+      "Correlations of every x with every y (Pearson or Spearman) with adjusted p-values",
+      "cohortdb correlate trial.cohortdb --study trial --derive \"il6_change=change(il6, baseline, week12)\" "
+      "--derive \"pain_change=change(pain_nrs, baseline, week12)\" --x il6_change --y pain_change",
+      {{"x", OptionType::kStringList, "Variables of the rows", true},
+       {"y", OptionType::kStringList, "Variables of the columns", true},
+       {"method", OptionType::kString, "pearson (default) | spearman"},
+       {"adjust", OptionType::kString, "p-value adjustment over the grid: none (default) | holm | BH"}},
+      RunCorrelate};
 }
 
 }  // namespace cohortdb::analysis

@@ -29,8 +29,8 @@ namespace {
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
 struct Groups {
-  std::vector<std::string> names;               // "Overall" first when grouped? no: groups only
-  std::vector<std::vector<std::size_t>> rows;   // per group
+  std::vector<std::string> names;              // "Overall" first when grouped? no: groups only
+  std::vector<std::vector<std::size_t>> rows;  // per group
 };
 
 Groups GroupRows(Frame& frame, const std::string& group) {
@@ -70,7 +70,8 @@ std::pair<double, double> KruskalWallis(const std::vector<std::vector<double>>& 
   }
   h = 12.0 / (n * (n + 1)) * h - 3 * (n + 1);
   double ties = 0;
-  for (std::size_t t : stats::TieGroupSizes(all)) ties += std::pow(static_cast<double>(t), 3) - static_cast<double>(t);
+  for (std::size_t t : stats::TieGroupSizes(all))
+    ties += std::pow(static_cast<double>(t), 3) - static_cast<double>(t);
   h /= 1 - ties / (n * n * n - n);
   double groups = 0;
   for (const auto& s : samples) groups += s.empty() ? 0 : 1;
@@ -90,7 +91,8 @@ bool IsZeroOne(const Column& c) {
 
 void DescribeStratum(Frame& frame, const std::string& stratum, const std::string& group,
                      const std::vector<std::string>& vars, const std::vector<std::string>& nonnormal,
-                     std::optional<std::int64_t> min_cell, AnalysisResultSet& result, std::int64_t& suppressed) {
+                     std::optional<std::int64_t> min_cell, AnalysisResultSet& result,
+                     std::int64_t& suppressed) {
   const Groups groups = GroupRows(frame, group);
   const bool two = groups.names.size() == 2;
   for (std::size_t g = 0; g < groups.names.size(); ++g) {
@@ -176,7 +178,8 @@ void DescribeStratum(Frame& frame, const std::string& stratum, const std::string
             if (group_of[i] > 0) x(static_cast<Eigen::Index>(i), static_cast<Eigen::Index>(group_of[i])) = 1;
           }
           for (std::size_t g = 1; g < samples.size(); ++g) names.push_back(groups.names[g]);
-          const auto fit = stats::FitOls(x, Eigen::Map<const Eigen::VectorXd>(y.data(), static_cast<Eigen::Index>(y.size())), names);
+          const auto fit = stats::FitOls(
+              x, Eigen::Map<const Eigen::VectorXd>(y.data(), static_cast<Eigen::Index>(y.size())), names);
           test.statistic = fit.f_statistic;
           test.p_value = fit.f_p_value;
           test.extra["test"] = "ANOVA F";
@@ -199,7 +202,8 @@ void DescribeStratum(Frame& frame, const std::string& stratum, const std::string
           ++missing;
           continue;
         }
-        const auto level = std::find(column.levels.begin(), column.levels.end(), *column.labels[i]) - column.levels.begin();
+        const auto level =
+            std::find(column.levels.begin(), column.levels.end(), *column.labels[i]) - column.levels.begin();
         table(level, static_cast<Eigen::Index>(g)) += 1;
         non_missing[g] += 1;
       }
@@ -237,7 +241,8 @@ void DescribeStratum(Frame& frame, const std::string& stratum, const std::string
         if (table.row(l).sum() > 0) keep.push_back(l);
       }
       Eigen::MatrixXd observed(static_cast<Eigen::Index>(keep.size()), table.cols());
-      for (std::size_t k = 0; k < keep.size(); ++k) observed.row(static_cast<Eigen::Index>(k)) = table.row(keep[k]);
+      for (std::size_t k = 0; k < keep.size(); ++k)
+        observed.row(static_cast<Eigen::Index>(k)) = table.row(keep[k]);
       const auto chi = stats::ChiSquareIndependence(observed, true);
       test.statistic = chi.statistic;
       test.p_value = chi.p_value;
@@ -280,13 +285,15 @@ AnalysisResultSet RunDescribe(Store& store, const AnalysisRequest& request) {
 }  // namespace
 
 AnalysisSpec DescribeAnalysis() {
-  return {"describe",
-          "Table 1: mean (SD) or median [IQR], n (%), tests and SMD by a group, with missing counts",
-          "cohortdb describe cohort.cohortdb --study nako --vars age_years,sex,lmm --group cbp --nonnormal lmm",
-          {{"vars", OptionType::kStringList, "Variables to describe (rows of the table)", true},
-           {"group", OptionType::kString, "Grouping variable (columns of the table)"},
-           {"nonnormal", OptionType::kStringList, "Continuous variables shown as median [IQR] and tested by ranks"}},
-          RunDescribe};
+  return {
+      "describe",
+      "Table 1: mean (SD) or median [IQR], n (%), tests and SMD by a group, with missing counts",
+      "cohortdb describe cohort.cohortdb --study nako --vars age_years,sex,lmm --group cbp --nonnormal lmm",
+      {{"vars", OptionType::kStringList, "Variables to describe (rows of the table)", true},
+       {"group", OptionType::kString, "Grouping variable (columns of the table)"},
+       {"nonnormal", OptionType::kStringList,
+        "Continuous variables shown as median [IQR] and tested by ranks"}},
+      RunDescribe};
 }
 
 }  // namespace cohortdb::analysis

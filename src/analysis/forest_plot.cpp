@@ -24,8 +24,9 @@ std::string Number(double v) {
 std::vector<double> Ticks(double lo, double hi, bool log_scale) {
   std::vector<double> ticks;
   if (log_scale) {
-    static const double kCandidates[] = {0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.25, 0.5, 0.75, 1, 1.25,
-                                         1.5,   2,     3,     4,    5,    10,   20,  50,  100, 200,  500, 1000};
+    static const double kCandidates[] = {0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.25,
+                                         0.5,   0.75,  1,     1.25, 1.5,  2,    3,   4,   5,
+                                         10,    20,    50,    100,  200,  500,  1000};
     for (double c : kCandidates) {
       if (c >= lo * 0.999 && c <= hi * 1.001) ticks.push_back(c);
     }
@@ -58,11 +59,20 @@ std::string XmlEscape(const std::string& text) {
   std::string out;
   for (char c : text) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -118,14 +128,17 @@ std::string RenderForestPlotSvg(const ForestPlot& plot) {
   // reference line
   const double ref_x = x_of(plot.reference);
   svg += fmt::format(
-      "<line x1=\"{0:.1f}\" y1=\"{1}\" x2=\"{0:.1f}\" y2=\"{2}\" stroke=\"#888\" stroke-dasharray=\"4,4\"/>\n", ref_x,
-      kTop - 4, plot_bottom);
+      "<line x1=\"{0:.1f}\" y1=\"{1}\" x2=\"{0:.1f}\" y2=\"{2}\" stroke=\"#888\" "
+      "stroke-dasharray=\"4,4\"/>\n",
+      ref_x, kTop - 4, plot_bottom);
   double y = kTop;
-  const bool indent = std::any_of(plot.rows.begin(), plot.rows.end(), [](const ForestRow& r) { return r.header; });
+  const bool indent =
+      std::any_of(plot.rows.begin(), plot.rows.end(), [](const ForestRow& r) { return r.header; });
   for (const ForestRow& r : plot.rows) {
     const double cy = y + kRowHeight / 2;
     if (r.header) {
-      svg += fmt::format("<text x=\"20\" y=\"{:.1f}\" font-weight=\"bold\">{}</text>\n", cy + 5, XmlEscape(r.label));
+      svg += fmt::format("<text x=\"20\" y=\"{:.1f}\" font-weight=\"bold\">{}</text>\n", cy + 5,
+                         XmlEscape(r.label));
       y += kRowHeight;
       continue;
     }
@@ -142,13 +155,15 @@ std::string RenderForestPlotSvg(const ForestPlot& plot) {
           "<polygon points=\"{:.1f},{:.1f} {:.1f},{:.1f} {:.1f},{:.1f} {:.1f},{:.1f}\" fill=\"#1f4e79\"/>\n",
           x_of(r.low), cy, x_of(r.estimate), cy - 8, x_of(r.high), cy, x_of(r.estimate), cy + 8);
     } else {
-      svg += fmt::format("<line x1=\"{:.1f}\" y1=\"{:.1f}\" x2=\"{:.1f}\" y2=\"{:.1f}\" stroke=\"black\" "
-                         "stroke-width=\"1.5\"/>\n",
-                         x_of(r.low), cy, x_of(r.high), cy);
+      svg += fmt::format(
+          "<line x1=\"{:.1f}\" y1=\"{:.1f}\" x2=\"{:.1f}\" y2=\"{:.1f}\" stroke=\"black\" "
+          "stroke-width=\"1.5\"/>\n",
+          x_of(r.low), cy, x_of(r.high), cy);
       double size = 8;
       if (max_weight > 0 && std::isfinite(r.weight)) size = 4 + 10 * std::sqrt(r.weight / max_weight);
-      svg += fmt::format("<rect x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.1f}\" height=\"{:.1f}\" fill=\"#1f4e79\"/>\n",
-                         x_of(r.estimate) - size / 2, cy - size / 2, size, size);
+      svg += fmt::format(
+          "<rect x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.1f}\" height=\"{:.1f}\" fill=\"#1f4e79\"/>\n",
+          x_of(r.estimate) - size / 2, cy - size / 2, size, size);
     }
     svg += fmt::format("<text x=\"{}\" y=\"{:.1f}\"{}>{} [{}, {}]</text>\n", kTextColumn, cy + 5,
                        r.summary ? " font-weight=\"bold\"" : "", Number(r.estimate), Number(r.low),
@@ -158,15 +173,16 @@ std::string RenderForestPlotSvg(const ForestPlot& plot) {
   if (plot.prediction) {
     const double cy = y + kRowHeight / 2;
     svg += fmt::format("<text x=\"20\" y=\"{:.1f}\" fill=\"#555\">Prediction interval</text>\n", cy + 5);
-    svg += fmt::format("<line x1=\"{:.1f}\" y1=\"{:.1f}\" x2=\"{:.1f}\" y2=\"{:.1f}\" stroke=\"#b22222\" "
-                       "stroke-width=\"3\"/>\n",
-                       x_of(plot.prediction->first), cy, x_of(plot.prediction->second), cy);
+    svg += fmt::format(
+        "<line x1=\"{:.1f}\" y1=\"{:.1f}\" x2=\"{:.1f}\" y2=\"{:.1f}\" stroke=\"#b22222\" "
+        "stroke-width=\"3\"/>\n",
+        x_of(plot.prediction->first), cy, x_of(plot.prediction->second), cy);
     svg += fmt::format("<text x=\"{}\" y=\"{:.1f}\" fill=\"#555\">[{}, {}]</text>\n", kTextColumn, cy + 5,
                        Number(plot.prediction->first), Number(plot.prediction->second));
   }
   // axis
-  svg += fmt::format("<line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"black\"/>\n", kLabelWidth, plot_bottom,
-                     kLabelWidth + kPlotWidth, plot_bottom);
+  svg += fmt::format("<line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"black\"/>\n", kLabelWidth,
+                     plot_bottom, kLabelWidth + kPlotWidth, plot_bottom);
   const double tick_lo = plot.log_scale ? std::exp(tlo) : tlo;
   const double tick_hi = plot.log_scale ? std::exp(thi) : thi;
   double last_x = -1e9;
@@ -186,8 +202,9 @@ std::string RenderForestPlotSvg(const ForestPlot& plot) {
     svg += fmt::format("<text x=\"{:.1f}\" y=\"{}\" text-anchor=\"middle\" font-size=\"12\">{}</text>\n", tx,
                        plot_bottom + 22, TickLabel(t));
   }
-  svg += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text>\n", kLabelWidth + kPlotWidth / 2,
-                     plot_bottom + 48, XmlEscape(plot.x_label + (plot.log_scale ? " (log scale)" : "")));
+  svg +=
+      fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text>\n", kLabelWidth + kPlotWidth / 2,
+                  plot_bottom + 48, XmlEscape(plot.x_label + (plot.log_scale ? " (log scale)" : "")));
   if (!plot.footnote.empty()) {
     svg += fmt::format("<text x=\"20\" y=\"{}\" font-size=\"12\" fill=\"#555\">{}</text>\n", plot_bottom + 75,
                        XmlEscape(plot.footnote));

@@ -19,9 +19,9 @@ struct ForestRow {
   double low = std::numeric_limits<double>::quiet_NaN();
   double high = std::numeric_limits<double>::quiet_NaN();
   double weight = std::numeric_limits<double>::quiet_NaN();  // square size (relative); NaN: fixed size
-  bool summary = false;  // drawn as a diamond
-  bool header = false;   // a group heading (label only, bold)
-  std::string note;      // shown instead of numbers when the row is not estimable
+  bool summary = false;                                      // drawn as a diamond
+  bool header = false;                                       // a group heading (label only, bold)
+  std::string note;  // shown instead of numbers when the row is not estimable
 };
 
 struct ForestPlot {

@@ -116,7 +116,8 @@ Frame Frame::FromQuery(const QueryResult& result) {
         if (std::holds_alternative<std::monostate>(v)) {
           column.labels.emplace_back();
         } else {
-          std::string label = std::holds_alternative<std::string>(v) ? std::get<std::string>(v) : FormatSqlValue(v);
+          std::string label =
+              std::holds_alternative<std::string>(v) ? std::get<std::string>(v) : FormatSqlValue(v);
           levels.insert(label);
           column.labels.emplace_back(std::move(label));
         }
@@ -153,7 +154,8 @@ const Column& Frame::Get(const std::string& name, const std::string& option) {
     if (const auto threshold = ParseThreshold(name)) {
       const Column& source = static_cast<const Frame&>(*this).Get(threshold->variable, option);
       if (!source.numeric) {
-        throw InputError(fmt::format("--{}: '{}' compares a categorical variable with a number", option, name));
+        throw InputError(
+            fmt::format("--{}: '{}' compares a categorical variable with a number", option, name));
       }
       ApplyDerive(*this, "derived_threshold=" + name);
       columns_.back().name = name;
@@ -166,7 +168,8 @@ const Column& Frame::Get(const std::string& name, const std::string& option) {
 void Frame::Require(const std::string& name, const std::string& option) { Get(name, option); }
 
 void Frame::Add(Column column) {
-  if (Has(column.name)) throw InputError(fmt::format("derived variable '{}' already exists in the frame", column.name));
+  if (Has(column.name))
+    throw InputError(fmt::format("derived variable '{}' already exists in the frame", column.name));
   columns_.push_back(std::move(column));
 }
 
@@ -212,14 +215,16 @@ void Frame::StandardiseDeferred() {
         ++n;
       }
     }
-    if (n < 2) throw NumericalError(fmt::format("z({}): fewer than two values in the analysis sample", c.name));
+    if (n < 2)
+      throw NumericalError(fmt::format("z({}): fewer than two values in the analysis sample", c.name));
     const double mean = sum / static_cast<double>(n);
     double ss = 0;
     for (double v : c.values) {
       if (!std::isnan(v)) ss += (v - mean) * (v - mean);
     }
     const double sd = std::sqrt(ss / static_cast<double>(n - 1));
-    if (!(sd > 0)) throw NumericalError(fmt::format("z: variable '{}' is constant in the analysis sample", c.name));
+    if (!(sd > 0))
+      throw NumericalError(fmt::format("z: variable '{}' is constant in the analysis sample", c.name));
     for (double& v : c.values) v = (v - mean) / sd;
     c.deferred_z = false;
   }
@@ -284,7 +289,8 @@ void ApplyDerive(Frame& frame, const std::string& text) {
     const std::string to = m[1].str() + "_" + m[3].str();
     const Column& a = frame.Get(from, "derive");
     const Column& b = frame.Get(to, "derive");
-    if (!a.numeric || !b.numeric) throw InputError(fmt::format("--derive {}: change() needs numeric columns", spec.name));
+    if (!a.numeric || !b.numeric)
+      throw InputError(fmt::format("--derive {}: change() needs numeric columns", spec.name));
     out.values.resize(frame.rows());
     for (std::size_t i = 0; i < frame.rows(); ++i) out.values[i] = b.values[i] - a.values[i];
   } else if (std::regex_match(spec.body, m, kZ)) {
@@ -294,7 +300,8 @@ void ApplyDerive(Frame& frame, const std::string& text) {
     out.deferred_z = true;
   } else if (const auto threshold = ParseThreshold(spec.body)) {
     const Column& a = frame.Get(threshold->variable, "derive");
-    if (!a.numeric) throw InputError(fmt::format("--derive {}: a threshold needs a numeric column", spec.name));
+    if (!a.numeric)
+      throw InputError(fmt::format("--derive {}: a threshold needs a numeric column", spec.name));
     out.values.resize(frame.rows());
     const double t = threshold->value;
     const std::string& op = threshold->op;
@@ -305,24 +312,32 @@ void ApplyDerive(Frame& frame, const std::string& text) {
         continue;
       }
       bool r = false;
-      if (op == ">=") r = v >= t;
-      else if (op == ">") r = v > t;
-      else if (op == "<=") r = v <= t;
-      else if (op == "<") r = v < t;
-      else if (op == "==") r = v == t;
-      else r = v != t;
+      if (op == ">=")
+        r = v >= t;
+      else if (op == ">")
+        r = v > t;
+      else if (op == "<=")
+        r = v <= t;
+      else if (op == "<")
+        r = v < t;
+      else if (op == "==")
+        r = v == t;
+      else
+        r = v != t;
       out.values[i] = r ? 1.0 : 0.0;
     }
   } else {
-    throw InputError(fmt::format(
-        "--derive {}: expected change(VAR, FROM, TO), z(VAR) or VAR>=VALUE, found '{}'", spec.name, spec.body));
+    throw InputError(
+        fmt::format("--derive {}: expected change(VAR, FROM, TO), z(VAR) or VAR>=VALUE, found '{}'",
+                    spec.name, spec.body));
   }
   frame.Add(std::move(out));
 }
 
 void ApplyCut(Frame& frame, const std::string& text) {
   const auto eq = text.find('=');
-  if (eq == std::string::npos) throw InputError(fmt::format("--cut: expected VAR=CUT1,CUT2,..., found '{}'", text));
+  if (eq == std::string::npos)
+    throw InputError(fmt::format("--cut: expected VAR=CUT1,CUT2,..., found '{}'", text));
   const std::string var = Trim(text.substr(0, eq));
   std::vector<double> cuts;
   for (const std::string& piece : SplitList(text.substr(eq + 1))) {
@@ -335,7 +350,8 @@ void ApplyCut(Frame& frame, const std::string& text) {
     }
   }
   if (cuts.empty()) throw InputError(fmt::format("--cut {}: no cut points given", var));
-  if (!std::is_sorted(cuts.begin(), cuts.end()) || std::adjacent_find(cuts.begin(), cuts.end()) != cuts.end()) {
+  if (!std::is_sorted(cuts.begin(), cuts.end()) ||
+      std::adjacent_find(cuts.begin(), cuts.end()) != cuts.end()) {
     throw InputError(fmt::format("--cut {}: cut points must increase", var));
   }
   const Column& source = frame.Get(var, "cut");
@@ -358,7 +374,8 @@ void ApplyCut(Frame& frame, const std::string& text) {
     } else if (v > cuts.back()) {
       out.labels.emplace_back(out.levels.back());
     } else {
-      std::size_t k = 0;  // cuts[k] <= v <= cuts[k+1]; a value equal to an inner cut goes to the lower interval
+      std::size_t k =
+          0;  // cuts[k] <= v <= cuts[k+1]; a value equal to an inner cut goes to the lower interval
       while (k + 2 < cuts.size() && v > cuts[k + 1]) ++k;
       out.labels.emplace_back(out.levels[k + 1]);
     }
@@ -372,10 +389,12 @@ Frame LoadFrame(Store& store, const Options& options) {
   if (!source.study.empty()) {
     for (const LevelLabels& labels : LoadLevelLabels(store, source.study)) {
       std::map<std::string, std::string> by_level;
-      for (const auto& [level, label] : labels.levels) by_level[NumberLabel(static_cast<double>(level))] = label;
+      for (const auto& [level, label] : labels.levels)
+        by_level[NumberLabel(static_cast<double>(level))] = label;
       std::vector<Column> relabel;
       for (const Column& c : frame.columns()) {
-        const bool match = std::find(labels.columns.begin(), labels.columns.end(), c.name) != labels.columns.end();
+        const bool match =
+            std::find(labels.columns.begin(), labels.columns.end(), c.name) != labels.columns.end();
         if (!match || !c.numeric) continue;
         Column relabelled;
         relabelled.name = c.name;

@@ -40,10 +40,10 @@ class Options;
 struct Column {
   std::string name;
   bool numeric = true;
-  std::vector<double> values;                     // numeric columns
-  std::vector<std::optional<std::string>> labels; // categorical columns
-  std::vector<std::string> levels;                // categorical: level order, first = reference
-  bool deferred_z = false;                        // z(): standardised on the analysis sample
+  std::vector<double> values;                      // numeric columns
+  std::vector<std::optional<std::string>> labels;  // categorical columns
+  std::vector<std::string> levels;                 // categorical: level order, first = reference
+  bool deferred_z = false;                         // z(): standardised on the analysis sample
 
   bool Missing(std::size_t row) const;
   std::size_t size() const { return numeric ? values.size() : labels.size(); }

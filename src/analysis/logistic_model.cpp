@@ -102,8 +102,9 @@ Fitted FitModel(Frame& frame, const Design& design, const ModelSettings& s, bool
     out.rank = design.names.size() - fit.aliased.size();
     out.n = static_cast<std::size_t>(fit.n);
     out.messages = fit.messages;
-    out.summary["model"] = s.agq > 1 ? fmt::format("mixed logistic (adaptive Gauss-Hermite, {} points)", s.agq)
-                                     : "mixed logistic (Laplace)";
+    out.summary["model"] = s.agq > 1
+                               ? fmt::format("mixed logistic (adaptive Gauss-Hermite, {} points)", s.agq)
+                               : "mixed logistic (Laplace)";
     out.summary["nobs"] = fit.n;
     out.summary["groups"] = fit.groups;
     out.summary["random"] = s.random;
@@ -128,10 +129,13 @@ AnalysisResultSet RunLogistic(Store& store, const AnalysisRequest& request) {
   s.predictors = options.List("predictors");
   s.random = options.StringOr("random", "");
   s.agq = static_cast<int>(options.Integer("agq").value_or(1));
-  if (s.agq < 1 || s.agq > 25) throw InputError(fmt::format("--agq: expected 1 to 25 points, found {}", s.agq));
-  if (s.agq > 1 && s.random.empty()) throw InputError("--agq needs --random (adaptive quadrature is for mixed models)");
+  if (s.agq < 1 || s.agq > 25)
+    throw InputError(fmt::format("--agq: expected 1 to 25 points, found {}", s.agq));
+  if (s.agq > 1 && s.random.empty())
+    throw InputError("--agq needs --random (adaptive quadrature is for mixed models)");
   s.per_sd = options.Number("per-sd");
-  if (s.per_sd && !(*s.per_sd > 0)) throw InputError(fmt::format("--per-sd: expected a positive number, found {}", *s.per_sd));
+  if (s.per_sd && !(*s.per_sd > 0))
+    throw InputError(fmt::format("--per-sd: expected a positive number, found {}", *s.per_sd));
   const std::string by = ByOption(options);
   std::vector<std::string> needed = {s.outcome};
   AppendUnique(needed, s.predictors);
@@ -236,7 +240,8 @@ AnalysisResultSet RunLogistic(Store& store, const AnalysisRequest& request) {
   }
   if (options.Flag("plot")) {
     ForestPlot plot;
-    plot.title = fmt::format("Odds ratios for {}{}", s.outcome, s.random.empty() ? "" : " (random intercept: " + s.random + ")");
+    plot.title = fmt::format("Odds ratios for {}{}", s.outcome,
+                             s.random.empty() ? "" : " (random intercept: " + s.random + ")");
     plot.x_label = "Odds ratio (95% CI)";
     plot.log_scale = true;
     plot.reference = 1;
@@ -270,18 +275,23 @@ AnalysisResultSet RunLogistic(Store& store, const AnalysisRequest& request) {
 }  // namespace
 
 AnalysisSpec LogisticAnalysis() {
-  return {"logistic",
-          "Logistic regression (glm) or mixed logistic with a random intercept (glmer), odds ratios",
-          "cohortdb logistic nako.cohortdb --study nako --outcome cbp --predictors lmm,intermat,age_years,sex "
-          "--per-sd 2 --per-sd-vars lmm,intermat --random site --plot or.svg",
-          {{"outcome", OptionType::kString, "Binary outcome (0/1 or two levels; a threshold like pain_nrs>=4)", true},
-           {"predictors", OptionType::kStringList, "Predictors; categorical ones become dummies (first level = reference)",
-            true},
-           {"per-sd", OptionType::kNumber, "Report odds ratios per K standard deviations (K = 2: per 2-unit z-score)"},
-           {"per-sd-vars", OptionType::kStringList, "Predictors --per-sd applies to (default: numeric, non-0/1 ones)"},
-           {"random", OptionType::kString, "Grouping variable of a random intercept (mixed logistic model)"},
-           {"agq", OptionType::kInteger, "Adaptive Gauss-Hermite points for the mixed model (1 = Laplace, default)"}},
-          RunLogistic};
+  return {
+      "logistic",
+      "Logistic regression (glm) or mixed logistic with a random intercept (glmer), odds ratios",
+      "cohortdb logistic nako.cohortdb --study nako --outcome cbp --predictors lmm,intermat,age_years,sex "
+      "--per-sd 2 --per-sd-vars lmm,intermat --random site --plot or.svg",
+      {{"outcome", OptionType::kString, "Binary outcome (0/1 or two levels; a threshold like pain_nrs>=4)",
+        true},
+       {"predictors", OptionType::kStringList,
+        "Predictors; categorical ones become dummies (first level = reference)", true},
+       {"per-sd", OptionType::kNumber,
+        "Report odds ratios per K standard deviations (K = 2: per 2-unit z-score)"},
+       {"per-sd-vars", OptionType::kStringList,
+        "Predictors --per-sd applies to (default: numeric, non-0/1 ones)"},
+       {"random", OptionType::kString, "Grouping variable of a random intercept (mixed logistic model)"},
+       {"agq", OptionType::kInteger,
+        "Adaptive Gauss-Hermite points for the mixed model (1 = Laplace, default)"}},
+      RunLogistic};
 }
 
 }  // namespace cohortdb::analysis

@@ -19,8 +19,8 @@ std::vector<double> TreatmentValues(Frame& frame, const std::string& name, std::
   const Column& c = frame.Get(name, "treatment");
   if (c.numeric) return c.values;
   if (c.levels.size() != 2) {
-    throw InputError(fmt::format("--treatment: '{}' must be numeric or have two levels, found {}", name,
-                                 c.levels.size()));
+    throw InputError(
+        fmt::format("--treatment: '{}' must be numeric or have two levels, found {}", name, c.levels.size()));
   }
   if (coding) *coding = fmt::format("{} = 0, {} = 1", c.levels[0], c.levels[1]);
   std::vector<double> out;
@@ -116,13 +116,15 @@ AnalysisResultSet RunMediate(Store& store, const AnalysisRequest& request) {
 AnalysisSpec MediateAnalysis() {
   return {"mediate",
           "Mediation with linear paths: indirect, direct and total effects, Sobel test, bootstrap CI",
-          "cohortdb mediate trial.cohortdb --study trial --treatment arm --mediator il6_change --outcome pain_change "
+          "cohortdb mediate trial.cohortdb --study trial --treatment arm --mediator il6_change --outcome "
+          "pain_change "
           "--boot 2000 --seed 42",
           {{"treatment", OptionType::kString, "Treatment (0/1 or two levels; second level = 1)", true},
            {"mediator", OptionType::kString, "Mediator (continuous)", true},
            {"outcome", OptionType::kString, "Outcome (continuous)", true},
            {"covariates", OptionType::kStringList, "Covariates in both paths"},
-           {"boot", OptionType::kInteger, "Bootstrap draws for the CI of the indirect effect (default 1000; 0: none)"},
+           {"boot", OptionType::kInteger,
+            "Bootstrap draws for the CI of the indirect effect (default 1000; 0: none)"},
            {"seed", OptionType::kInteger, "Seed of the bootstrap (default 1)"}},
           RunMediate};
 }

@@ -33,7 +33,8 @@ struct Trial {
 
 std::optional<double> Attribute(const Trial& t, const std::string& name) {
   if (name == "duration_weeks") return t.arms.duration_weeks;
-  if (name == "year") return t.arms.year ? std::optional<double>(static_cast<double>(*t.arms.year)) : std::nullopt;
+  if (name == "year")
+    return t.arms.year ? std::optional<double>(static_cast<double>(*t.arms.year)) : std::nullopt;
   if (t.attributes.is_object() && t.attributes.contains(name) && t.attributes[name].is_number()) {
     return t.attributes[name].get<double>();
   }
@@ -58,7 +59,8 @@ stats::EffectSize Effect(const MetaTrialArms& t, const std::string& measure) {
   const auto& a = *t.treatment;
   const auto& b = *t.control;
   if (measure == "OR") {
-    if (!a.events || !b.events) throw InputError(fmt::format("meta: trial '{}' has no event counts for OR", t.label));
+    if (!a.events || !b.events)
+      throw InputError(fmt::format("meta: trial '{}' has no event counts for OR", t.label));
     return stats::LogOddsRatio(static_cast<double>(*a.events), static_cast<double>(a.n - *a.events),
                                static_cast<double>(*b.events), static_cast<double>(b.n - *b.events));
   }
@@ -141,16 +143,22 @@ void Pool(const std::vector<const Trial*>& trials, const std::string& stratum, c
     f.summary = true;
     if (stratum.empty()) {
       plot->rows.push_back(f);
-      if (method_name != "FE" && std::isfinite(pooled.pi_low)) plot->prediction = {pooled.pi_low, pooled.pi_high};
+      if (method_name != "FE" && std::isfinite(pooled.pi_low))
+        plot->prediction = {pooled.pi_low, pooled.pi_high};
       const std::string q_p = FormatPValue(pooled.q_p_value);
-      plot->footnote = fmt::format("k = {}; tau^2 = {:.4f}; I^2 = {:.1f}%; Q = {:.2f} (df = {}, p {}{})", pooled.k,
-                                   pooled.tau2, pooled.i2, pooled.q, pooled.q_df, q_p[0] == '<' ? "" : "= ", q_p);
+      plot->footnote =
+          fmt::format("k = {}; tau^2 = {:.4f}; I^2 = {:.1f}%; Q = {:.2f} (df = {}, p {}{})", pooled.k,
+                      pooled.tau2, pooled.i2, pooled.q, pooled.q_df, q_p[0] == '<' ? "" : "= ", q_p);
     } else {
       plot->rows.push_back(f);
     }
   }
-  nlohmann::ordered_json summary = {{"k", pooled.k},        {"tau2", pooled.tau2}, {"i2", pooled.i2},
-                                    {"h2", pooled.h2},      {"q", pooled.q},       {"q_df", pooled.q_df},
+  nlohmann::ordered_json summary = {{"k", pooled.k},
+                                    {"tau2", pooled.tau2},
+                                    {"i2", pooled.i2},
+                                    {"h2", pooled.h2},
+                                    {"q", pooled.q},
+                                    {"q_df", pooled.q_df},
                                     {"q_p_value", pooled.q_p_value}};
   result.rows.push_back(std::move(row));
   if (!mods.empty()) {
@@ -183,11 +191,16 @@ void Pool(const std::vector<const Trial*>& trials, const std::string& stratum, c
       cr.n = static_cast<std::int64_t>(reg.k);
       result.rows.push_back(std::move(cr));
     }
-    summary["meta_regression"] = {{"k", reg.k},          {"dropped_missing_moderator", dropped},
-                                  {"tau2", reg.tau2},    {"i2", reg.i2},
-                                  {"qe", reg.q},         {"qe_df", reg.q_df},
-                                  {"qe_p_value", reg.q_p_value}, {"qm", reg.qm},
-                                  {"qm_df", reg.qm_df},  {"qm_p_value", reg.qm_p_value}};
+    summary["meta_regression"] = {{"k", reg.k},
+                                  {"dropped_missing_moderator", dropped},
+                                  {"tau2", reg.tau2},
+                                  {"i2", reg.i2},
+                                  {"qe", reg.q},
+                                  {"qe_df", reg.q_df},
+                                  {"qe_p_value", reg.q_p_value},
+                                  {"qm", reg.qm},
+                                  {"qm_df", reg.qm_df},
+                                  {"qm_p_value", reg.qm_p_value}};
   }
   if (stratum.empty()) {
     for (const auto& [k, v] : summary.items()) result.summary[k] = v;
@@ -206,10 +219,14 @@ AnalysisResultSet RunMeta(Store& store, const AnalysisRequest& request) {
     throw InputError(fmt::format("--measure: expected SMD, MD or OR, found '{}'", measure));
   }
   stats::MetaOptions mo;
-  if (method == "REML") mo.method = stats::TauSquaredMethod::kReml;
-  else if (method == "DL") mo.method = stats::TauSquaredMethod::kDerSimonianLaird;
-  else if (method == "FE") mo.method = stats::TauSquaredMethod::kFixedEffect;
-  else throw InputError(fmt::format("--method: expected REML, DL or FE, found '{}'", method));
+  if (method == "REML")
+    mo.method = stats::TauSquaredMethod::kReml;
+  else if (method == "DL")
+    mo.method = stats::TauSquaredMethod::kDerSimonianLaird;
+  else if (method == "FE")
+    mo.method = stats::TauSquaredMethod::kFixedEffect;
+  else
+    throw InputError(fmt::format("--method: expected REML, DL or FE, found '{}'", method));
   const auto mods = options.List("mods");
   const std::string by = ByOption(options);
   std::vector<Trial> trials;
@@ -257,8 +274,9 @@ AnalysisResultSet RunMeta(Store& store, const AnalysisRequest& request) {
     plot.label_header = "Study";
     plot.log_scale = measure == "OR";
     plot.reference = measure == "OR" ? 1 : 0;
-    plot.x_label = measure == "SMD" ? "Standardised mean difference (Hedges' g)"
-                   : measure == "MD" ? "Mean difference" : "Odds ratio";
+    plot.x_label = measure == "SMD"  ? "Standardised mean difference (Hedges' g)"
+                   : measure == "MD" ? "Mean difference"
+                                     : "Odds ratio";
     if (plot.log_scale) {
       auto exp_row = [](ForestRow& f) {
         f.estimate = std::exp(f.estimate);
@@ -266,7 +284,8 @@ AnalysisResultSet RunMeta(Store& store, const AnalysisRequest& request) {
         f.high = std::exp(f.high);
       };
       for (ForestRow& f : plot.rows) exp_row(f);
-      if (plot.prediction) plot.prediction = std::make_pair(std::exp(plot.prediction->first), std::exp(plot.prediction->second));
+      if (plot.prediction)
+        plot.prediction = std::make_pair(std::exp(plot.prediction->first), std::exp(plot.prediction->second));
     }
     result.plot_svg = RenderForestPlotSvg(plot);
   }
@@ -276,15 +295,18 @@ AnalysisResultSet RunMeta(Store& store, const AnalysisRequest& request) {
 }  // namespace
 
 AnalysisSpec MetaAnalysis() {
-  return {"meta",
-          "Meta-analysis of trial summaries: SMD/MD/OR, FE/DL/REML pooling, meta-regression",
-          "cohortdb meta trials.cohortdb --study meta --outcome pain --measure SMD --method REML --mods duration_weeks "
-          "--plot forest.svg",
-          {{"outcome", OptionType::kString, "Outcome of the trial summaries (meta_arm_summary.outcome)", true},
-           {"measure", OptionType::kString, "SMD (Hedges' g, default) | MD | OR"},
-           {"method", OptionType::kString, "REML (default) | DL | FE"},
-           {"mods", OptionType::kStringList, "Moderators for meta-regression: duration_weeks, year or an attribute"}},
-          RunMeta};
+  return {
+      "meta",
+      "Meta-analysis of trial summaries: SMD/MD/OR, FE/DL/REML pooling, meta-regression",
+      "cohortdb meta trials.cohortdb --study meta --outcome pain --measure SMD --method REML --mods "
+      "duration_weeks "
+      "--plot forest.svg",
+      {{"outcome", OptionType::kString, "Outcome of the trial summaries (meta_arm_summary.outcome)", true},
+       {"measure", OptionType::kString, "SMD (Hedges' g, default) | MD | OR"},
+       {"method", OptionType::kString, "REML (default) | DL | FE"},
+       {"mods", OptionType::kStringList,
+        "Moderators for meta-regression: duration_weeks, year or an attribute"}},
+      RunMeta};
 }
 
 }  // namespace cohortdb::analysis

@@ -61,9 +61,11 @@ std::vector<std::string> Options::List(const std::string& name) const {
   if (!Has(name)) return out;
   const auto& v = options_.at(name);
   if (v.is_string()) return SplitList(v.get<std::string>());
-  if (!v.is_array()) throw InputError(fmt::format("--{}: expected a list of names, found {}", name, v.dump()));
+  if (!v.is_array())
+    throw InputError(fmt::format("--{}: expected a list of names, found {}", name, v.dump()));
   for (const auto& item : v) {
-    if (!item.is_string()) throw InputError(fmt::format("--{}: expected a list of names, found {}", name, v.dump()));
+    if (!item.is_string())
+      throw InputError(fmt::format("--{}: expected a list of names, found {}", name, v.dump()));
     for (auto& piece : SplitList(item.get<std::string>())) out.push_back(std::move(piece));
   }
   return out;
@@ -76,7 +78,8 @@ std::vector<std::string> Options::Items(const std::string& name) const {
   if (v.is_string()) return {v.get<std::string>()};
   if (!v.is_array()) throw InputError(fmt::format("--{}: expected a list, found {}", name, v.dump()));
   for (const auto& item : v) {
-    if (!item.is_string()) throw InputError(fmt::format("--{}: expected a list of texts, found {}", name, v.dump()));
+    if (!item.is_string())
+      throw InputError(fmt::format("--{}: expected a list of texts, found {}", name, v.dump()));
     out.push_back(item.get<std::string>());
   }
   return out;

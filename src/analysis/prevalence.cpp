@@ -53,7 +53,8 @@ AnalysisResultSet RunPrevalence(Store& store, const AnalysisRequest& request) {
       row.extra["percent"] = row.estimate;
       const auto small_cases = static_cast<std::int64_t>(cases[l]);
       const auto small_rest = static_cast<std::int64_t>(totals[l] - cases[l]);
-      const auto smallest = (small_cases > 0 && (small_rest <= 0 || small_cases < small_rest)) ? small_cases : small_rest;
+      const auto smallest =
+          (small_cases > 0 && (small_rest <= 0 || small_cases < small_rest)) ? small_cases : small_rest;
       if (SuppressSmallCount(smallest, min_cell, row.extra, row.n, row.estimate, {"cases", "percent", "n"})) {
         ++suppressed;
       }
@@ -114,8 +115,10 @@ AnalysisResultSet RunPrevalence(Store& store, const AnalysisRequest& request) {
 AnalysisSpec PrevalenceAnalysis() {
   return {"prevalence",
           "Prevalence of a binary outcome by category, chi-square and trend tests",
-          "cohortdb prevalence nako.cohortdb --study nako --outcome cbp --cut pa_met=500,5000 --category pa_met_cat",
-          {{"outcome", OptionType::kString, "Binary outcome (0/1 or two levels; a threshold like pain_nrs>=4)", true},
+          "cohortdb prevalence nako.cohortdb --study nako --outcome cbp --cut pa_met=500,5000 --category "
+          "pa_met_cat",
+          {{"outcome", OptionType::kString,
+            "Binary outcome (0/1 or two levels; a threshold like pain_nrs>=4)", true},
            {"category", OptionType::kString, "Categories (rows), in level order for the trend test", true}},
           RunPrevalence};
 }

@@ -45,7 +45,8 @@ AnalysisResultSet RunRegress(Store& store, const AnalysisRequest& request) {
   Sample sample = CompleteCases(frame, needed);
   AnalysisResultSet result = NewResultSet(request);
   RecordSample(result, sample);
-  if (sample.used < 2) throw NumericalError(fmt::format("regress: {} complete rows, at least 2 needed", sample.used));
+  if (sample.used < 2)
+    throw NumericalError(fmt::format("regress: {} complete rows, at least 2 needed", sample.used));
   for (Stratum& s : Strata(sample.frame, by)) {
     const auto preds = s.label.empty() ? predictors : WithoutVariable(predictors, by);
     const Design design = BuildDesign(s.frame, preds);
@@ -153,8 +154,8 @@ AnalysisSpec RegressAnalysis() {
           "cohortdb regress trial.cohortdb --study trial --outcome pain_change --predictors arm,il6_change "
           "--standardize",
           {{"outcome", OptionType::kString, "Continuous outcome", true},
-           {"predictors", OptionType::kStringList, "Predictors; categorical ones become dummies (first level = reference)",
-            true},
+           {"predictors", OptionType::kStringList,
+            "Predictors; categorical ones become dummies (first level = reference)", true},
            {"standardize", OptionType::kFlag, "Add standardised betas (beta * sd(x) / sd(y))"}},
           RunRegress};
 }

@@ -10,7 +10,9 @@
 namespace cohortdb::analysis {
 namespace {
 
-bool IsSuppressed(const ResultRow& r) { return r.extra.contains("suppressed") && r.extra["suppressed"] == true; }
+bool IsSuppressed(const ResultRow& r) {
+  return r.extra.contains("suppressed") && r.extra["suppressed"] == true;
+}
 
 double ExtraNumber(const ResultRow& r, const char* key) {
   if (r.extra.contains(key) && r.extra[key].is_number()) return r.extra[key].get<double>();
@@ -33,8 +35,8 @@ std::string Ci(double low, double high, int digits) {
 std::string EstimateCi(double est, double low, double high, int digits, bool ratio = false) {
   if (std::isnan(est)) return "NA";
   if (std::isnan(low)) return FormatNumber(est, digits);
-  return fmt::format("{} ({}{}{})", FormatNumber(est, digits), FormatNumber(low, digits), ratio ? "-" : " to ",
-                     FormatNumber(high, digits));
+  return fmt::format("{} ({}{}{})", FormatNumber(est, digits), FormatNumber(low, digits),
+                     ratio ? "-" : " to ", FormatNumber(high, digits));
 }
 
 // A p-value cell: empty when there is no test.
@@ -53,7 +55,8 @@ std::string SuppressedText(const AnalysisResultSet& result) {
 std::vector<std::string> Strata(const AnalysisResultSet& result, const std::string& section) {
   std::vector<std::string> out;
   for (const ResultRow& r : result.rows) {
-    if (r.section == section && std::find(out.begin(), out.end(), r.stratum) == out.end()) out.push_back(r.stratum);
+    if (r.section == section && std::find(out.begin(), out.end(), r.stratum) == out.end())
+      out.push_back(r.stratum);
   }
   return out;
 }
@@ -107,7 +110,8 @@ void Table1(const AnalysisResultSet& result, std::vector<ReportTable>& out) {
           const ResultRow& t = *tests[variable];
           head[groups.size() + 1] = FormatPValue(t.p_value);
           head[groups.size() + 2] = ExtraText(t, "test");
-          head[groups.size() + 3] = std::isnan(ExtraNumber(t, "smd")) ? "" : FormatNumber(ExtraNumber(t, "smd"), 3);
+          head[groups.size() + 3] =
+              std::isnan(ExtraNumber(t, "smd")) ? "" : FormatNumber(ExtraNumber(t, "smd"), 3);
         }
         rows.push_back(head);
       }
@@ -124,7 +128,8 @@ void Table1(const AnalysisResultSet& result, std::vector<ReportTable>& out) {
             const ResultRow& t = *tests[r.term];
             row[groups.size() + 1] = FormatPValue(t.p_value);
             row[groups.size() + 2] = ExtraText(t, "test");
-            row[groups.size() + 3] = std::isnan(ExtraNumber(t, "smd")) ? "" : FormatNumber(ExtraNumber(t, "smd"), 3);
+            row[groups.size() + 3] =
+                std::isnan(ExtraNumber(t, "smd")) ? "" : FormatNumber(ExtraNumber(t, "smd"), 3);
           }
         }
         row_of[key] = rows.size();
@@ -140,10 +145,11 @@ void Table1(const AnalysisResultSet& result, std::vector<ReportTable>& out) {
       } else if (summary == "n (%)") {
         cell = fmt::format("{} ({})", r.n.value_or(0), FormatNumber(r.estimate, 1));
       } else if (summary == "median [IQR]") {
-        cell = fmt::format("{} [{}, {}]", FormatNumber(ExtraNumber(r, "median"), 2), FormatNumber(ExtraNumber(r, "q1"), 2),
-                           FormatNumber(ExtraNumber(r, "q3"), 2));
+        cell = fmt::format("{} [{}, {}]", FormatNumber(ExtraNumber(r, "median"), 2),
+                           FormatNumber(ExtraNumber(r, "q1"), 2), FormatNumber(ExtraNumber(r, "q3"), 2));
       } else {
-        cell = fmt::format("{} ({})", FormatNumber(ExtraNumber(r, "mean"), 2), FormatNumber(ExtraNumber(r, "sd"), 2));
+        cell = fmt::format("{} ({})", FormatNumber(ExtraNumber(r, "mean"), 2),
+                           FormatNumber(ExtraNumber(r, "sd"), 2));
       }
       const double missing = ExtraNumber(r, "missing");
       if (summary != "n (%)" && missing > 0) cell += fmt::format("; {} missing", missing);
@@ -227,20 +233,28 @@ std::vector<ReportTable> PaperTables(const AnalysisResultSet& result) {
   bool has_or = false;
   for (const ResultRow& r : result.rows) has_or = has_or || r.section == "odds_ratios";
   Table1(result, out);
-  SectionTable(result, "correlations", "Correlations", {"x", "y", "n", "r (95% CI)", "p", "p adjusted"}, out,
-               [&](const ResultRow& r) -> Row {
-                 return {ExtraText(r, "x"), ExtraText(r, "y"), N(r), EstimateCi(r.estimate, r.conf_low, r.conf_high, 3),
-                         FormatPValue(r.p_value),
-                         r.extra.contains("p_adjusted") ? FormatPValue(ExtraNumber(r, "p_adjusted")) : std::string()};
-               });
+  SectionTable(
+      result, "correlations", "Correlations", {"x", "y", "n", "r (95% CI)", "p", "p adjusted"}, out,
+      [&](const ResultRow& r) -> Row {
+        return {ExtraText(r, "x"),
+                ExtraText(r, "y"),
+                N(r),
+                EstimateCi(r.estimate, r.conf_low, r.conf_high, 3),
+                FormatPValue(r.p_value),
+                r.extra.contains("p_adjusted") ? FormatPValue(ExtraNumber(r, "p_adjusted")) : std::string()};
+      });
   if (!has_or) {
     bool std_beta = false;
     for (const ResultRow& r : result.rows) std_beta = std_beta || r.extra.contains("std_beta");
     std::vector<std::string> cols = {"Term", "Estimate", "95% CI", "SE", "t", "p"};
     if (std_beta) cols.push_back("Std. beta");
     SectionTable(result, "coefficients", "Coefficients", cols, out, [&](const ResultRow& r) -> Row {
-      Row row = {r.term, FormatNumber(r.estimate, 3), Ci(r.conf_low, r.conf_high, 3), FormatNumber(r.std_error, 3),
-                 FormatNumber(r.statistic, 2), FormatPValue(r.p_value)};
+      Row row = {r.term,
+                 FormatNumber(r.estimate, 3),
+                 Ci(r.conf_low, r.conf_high, 3),
+                 FormatNumber(r.std_error, 3),
+                 FormatNumber(r.statistic, 2),
+                 FormatPValue(r.p_value)};
       if (std_beta) {
         std::string beta;
         if (r.term != "(Intercept)") beta = FormatNumber(ExtraNumber(r, "std_beta"), 3);
@@ -249,30 +263,38 @@ std::vector<ReportTable> PaperTables(const AnalysisResultSet& result) {
       return row;
     });
   }
-  SectionTable(result, "odds_ratios", "Odds ratios", {"Term", "OR (95% CI)", "p"}, out, [&](const ResultRow& r) -> Row {
-    std::string term = r.term;
-    if (r.extra.contains("per_sd")) term += fmt::format(" (per {} SD)", ExtraNumber(r, "per_sd"));
-    std::string or_text = EstimateCi(r.estimate, r.conf_low, r.conf_high, 2, true);
-    if (r.extra.contains("note")) or_text = "not estimable: " + ExtraText(r, "note");
-    return {term, or_text, FormatPValue(r.p_value)};
-  });
+  SectionTable(result, "odds_ratios", "Odds ratios", {"Term", "OR (95% CI)", "p"}, out,
+               [&](const ResultRow& r) -> Row {
+                 std::string term = r.term;
+                 if (r.extra.contains("per_sd"))
+                   term += fmt::format(" (per {} SD)", ExtraNumber(r, "per_sd"));
+                 std::string or_text = EstimateCi(r.estimate, r.conf_low, r.conf_high, 2, true);
+                 if (r.extra.contains("note")) or_text = "not estimable: " + ExtraText(r, "note");
+                 return {term, or_text, FormatPValue(r.p_value)};
+               });
   if (result.command != "describe") {
-    SectionTable(result, "tests", "Tests", {"Variable", "Test", "Difference (95% CI)", "Statistic", "df", "n", "p"},
-                 out, [&](const ResultRow& r) -> Row {
-                   std::string n = N(r);
-                   if (IsSuppressed(r)) n = SuppressedText(result);
-                   return {r.term, ExtraText(r, "test"),
-                           std::isnan(r.estimate) ? std::string() : EstimateCi(r.estimate, r.conf_low, r.conf_high, 2),
-                           FormatNumber(r.statistic, 2), Df(ExtraNumber(r, "df")), n, P(r.p_value)};
-                 });
+    SectionTable(
+        result, "tests", "Tests", {"Variable", "Test", "Difference (95% CI)", "Statistic", "df", "n", "p"},
+        out, [&](const ResultRow& r) -> Row {
+          std::string n = N(r);
+          if (IsSuppressed(r)) n = SuppressedText(result);
+          return {r.term,
+                  ExtraText(r, "test"),
+                  std::isnan(r.estimate) ? std::string() : EstimateCi(r.estimate, r.conf_low, r.conf_high, 2),
+                  FormatNumber(r.statistic, 2),
+                  Df(ExtraNumber(r, "df")),
+                  n,
+                  P(r.p_value)};
+        });
   }
-  SectionTable(result, "prevalence", "Prevalence", {"Category", "n", "Cases", "%"}, out, [&](const ResultRow& r) -> Row {
-    if (IsSuppressed(r)) {
-      const std::string s = SuppressedText(result);
-      return {ExtraText(r, "level"), s, s, s};
-    }
-    return {ExtraText(r, "level"), N(r), ExtraText(r, "cases"), FormatNumber(r.estimate, 1)};
-  });
+  SectionTable(result, "prevalence", "Prevalence", {"Category", "n", "Cases", "%"}, out,
+               [&](const ResultRow& r) -> Row {
+                 if (IsSuppressed(r)) {
+                   const std::string s = SuppressedText(result);
+                   return {ExtraText(r, "level"), s, s, s};
+                 }
+                 return {ExtraText(r, "level"), N(r), ExtraText(r, "cases"), FormatNumber(r.estimate, 1)};
+               });
   SectionTable(result, "mediation", "Mediation", {"Effect", "Estimate", "95% CI", "p"}, out,
                [&](const ResultRow& r) -> Row {
                  return {r.term, FormatNumber(r.estimate, 3), Ci(r.conf_low, r.conf_high, 3), P(r.p_value)};
@@ -282,12 +304,14 @@ std::vector<ReportTable> PaperTables(const AnalysisResultSet& result) {
     return ratio ? EstimateCi(std::exp(r.estimate), std::exp(r.conf_low), std::exp(r.conf_high), 2, true)
                  : EstimateCi(r.estimate, r.conf_low, r.conf_high, 2);
   };
-  SectionTable(result, "studies", "Studies", {"Study", "n", ratio ? "OR (95% CI)" : "Effect (95% CI)", "Weight %"},
-               out, [&](const ResultRow& r) -> Row {
+  SectionTable(result, "studies", "Studies",
+               {"Study", "n", ratio ? "OR (95% CI)" : "Effect (95% CI)", "Weight %"}, out,
+               [&](const ResultRow& r) -> Row {
                  return {r.term, N(r), effect(r), FormatNumber(ExtraNumber(r, "weight_percent"), 1)};
                });
-  SectionTable(result, "pooled", "Pooled", {"Model", "k", ratio ? "OR (95% CI)" : "Effect (95% CI)", "p", "tau^2",
-                                            "I^2 %", "Q p", "Prediction interval"},
+  SectionTable(result, "pooled", "Pooled",
+               {"Model", "k", ratio ? "OR (95% CI)" : "Effect (95% CI)", "p", "tau^2", "I^2 %", "Q p",
+                "Prediction interval"},
                out, [&](const ResultRow& r) -> Row {
                  const double lo = ExtraNumber(r, "pi_low"), hi = ExtraNumber(r, "pi_high");
                  return {r.term,
@@ -299,10 +323,14 @@ std::vector<ReportTable> PaperTables(const AnalysisResultSet& result) {
                          FormatPValue(ExtraNumber(r, "q_p_value")),
                          ratio ? Ci(std::exp(lo), std::exp(hi), 2) : Ci(lo, hi, 2)};
                });
-  SectionTable(result, "meta_regression", "Meta-regression", {"Term", "Estimate", "95% CI", "SE", "z", "p"}, out,
-               [&](const ResultRow& r) -> Row {
-                 return {r.term, FormatNumber(r.estimate, 4), Ci(r.conf_low, r.conf_high, 4),
-                         FormatNumber(r.std_error, 4), FormatNumber(r.statistic, 2), FormatPValue(r.p_value)};
+  SectionTable(result, "meta_regression", "Meta-regression", {"Term", "Estimate", "95% CI", "SE", "z", "p"},
+               out, [&](const ResultRow& r) -> Row {
+                 return {r.term,
+                         FormatNumber(r.estimate, 4),
+                         Ci(r.conf_low, r.conf_high, 4),
+                         FormatNumber(r.std_error, 4),
+                         FormatNumber(r.statistic, 2),
+                         FormatPValue(r.p_value)};
                });
   SectionTable(result, "interaction", "Interaction test", {"Test", "Kind", "Statistic", "df", "p"}, out,
                [&](const ResultRow& r) -> Row {
@@ -314,8 +342,8 @@ std::vector<ReportTable> PaperTables(const AnalysisResultSet& result) {
 
 QueryResult TidyTable(const AnalysisResultSet& result) {
   QueryResult t;
-  t.columns = {"section", "stratum", "term", "estimate", "std_error", "statistic", "p_value", "conf_low",
-               "conf_high", "n"};
+  t.columns = {"section",   "stratum", "term",     "estimate",  "std_error",
+               "statistic", "p_value", "conf_low", "conf_high", "n"};
   std::vector<std::string> extra_keys;
   for (const ResultRow& r : result.rows) {
     for (const auto& [k, v] : r.extra.items()) {
@@ -328,8 +356,8 @@ QueryResult TidyTable(const AnalysisResultSet& result) {
     return v;
   };
   for (const ResultRow& r : result.rows) {
-    Row row = {r.section, r.stratum, r.term, real(r.estimate), real(r.std_error), real(r.statistic),
-               real(r.p_value), real(r.conf_low), real(r.conf_high)};
+    Row row = {r.section,         r.stratum,       r.term,           real(r.estimate), real(r.std_error),
+               real(r.statistic), real(r.p_value), real(r.conf_low), real(r.conf_high)};
     row.push_back(r.n ? SqlValue(*r.n) : SqlValue(std::monostate{}));
     for (const auto& k : extra_keys) {
       if (!r.extra.contains(k) || r.extra[k].is_null()) {
@@ -337,10 +365,14 @@ QueryResult TidyTable(const AnalysisResultSet& result) {
         continue;
       }
       const auto& v = r.extra[k];
-      if (v.is_number_integer()) row.emplace_back(v.get<std::int64_t>());
-      else if (v.is_number()) row.push_back(real(v.get<double>()));
-      else if (v.is_string()) row.emplace_back(v.get<std::string>());
-      else row.emplace_back(v.dump());
+      if (v.is_number_integer())
+        row.emplace_back(v.get<std::int64_t>());
+      else if (v.is_number())
+        row.push_back(real(v.get<double>()));
+      else if (v.is_string())
+        row.emplace_back(v.get<std::string>());
+      else
+        row.emplace_back(v.dump());
     }
     t.rows.push_back(std::move(row));
   }
@@ -357,7 +389,8 @@ nlohmann::ordered_json ResultJson(const AnalysisResultSet& result) {
   j["parameters"] = result.parameters;
   j["rows_used"] = result.rows_used;
   j["rows_excluded"] = result.rows_excluded;
-  j["min_cell"] = result.min_cell ? nlohmann::ordered_json(*result.min_cell) : nlohmann::ordered_json(nullptr);
+  j["min_cell"] =
+      result.min_cell ? nlohmann::ordered_json(*result.min_cell) : nlohmann::ordered_json(nullptr);
   j["summary"] = result.summary;
   j["diagnostics"] = result.diagnostics;
   j["rows"] = nlohmann::ordered_json::array();
@@ -399,14 +432,16 @@ void WriteReport(std::ostream& out, const AnalysisResultSet& result, OutputForma
   std::string used = fmt::format("{} rows used, {} excluded", result.rows_used, result.rows_excluded);
   if (result.diagnostics.contains("excluded_because") && !result.diagnostics["excluded_because"].empty()) {
     std::vector<std::string> parts;
-    for (const auto& [k, v] : result.diagnostics["excluded_because"].items()) parts.push_back(fmt::format("{}: {}", k, v.dump()));
+    for (const auto& [k, v] : result.diagnostics["excluded_because"].items())
+      parts.push_back(fmt::format("{}: {}", k, v.dump()));
     used += fmt::format(" ({})", fmt::join(parts, ", "));
   }
   if (result.min_cell) used += fmt::format("; counts below {} suppressed", *result.min_cell);
   out << (markdown ? "- " : "") << used << '\n';
   for (const auto& [k, v] : result.summary.items()) {
     if (k == "strata") {
-      for (const auto& [label, s] : v.items()) out << (markdown ? "- " : "") << label << ": " << SummaryText(s) << '\n';
+      for (const auto& [label, s] : v.items())
+        out << (markdown ? "- " : "") << label << ": " << SummaryText(s) << '\n';
       continue;
     }
     out << (markdown ? "- " : "") << k << ": " << SummaryText(v) << '\n';

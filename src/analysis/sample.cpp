@@ -136,8 +136,8 @@ Eigen::VectorXd BinaryOutcome(Frame& frame, const std::string& name, std::string
       const double v = c.values[static_cast<std::size_t>(i)];
       if (!std::isnan(v) && v != 0 && v != 1) {
         throw InputError(fmt::format(
-            "--outcome: '{}' must be 0/1 (or a two-level category) for a binary outcome, found the value {}", name,
-            v));
+            "--outcome: '{}' must be 0/1 (or a two-level category) for a binary outcome, found the value {}",
+            name, v));
       }
       y(i) = v;
     }

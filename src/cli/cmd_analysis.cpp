@@ -64,7 +64,8 @@ std::function<int()> SetupAnalysis(CLI::App& app) {
           added = app.add_option(flag, o->strings[name], option.help);
           break;
         case analysis::OptionType::kStringList:
-          added = app.add_option(flag, o->lists[name], std::string(option.help) + " (repeatable or comma-separated)");
+          added = app.add_option(flag, o->lists[name],
+                                 std::string(option.help) + " (repeatable or comma-separated)");
           break;
         case analysis::OptionType::kInteger:
           added = app.add_option(flag, o->integers[name], option.help);
@@ -95,11 +96,21 @@ std::function<int()> SetupAnalysis(CLI::App& app) {
         continue;
       }
       switch (option.type) {
-        case analysis::OptionType::kString: request.options[name] = o->strings[name]; break;
-        case analysis::OptionType::kStringList: request.options[name] = o->lists[name]; break;
-        case analysis::OptionType::kInteger: request.options[name] = o->integers[name]; break;
-        case analysis::OptionType::kNumber: request.options[name] = o->numbers[name]; break;
-        case analysis::OptionType::kFlag: request.options[name] = o->flags[name]; break;
+        case analysis::OptionType::kString:
+          request.options[name] = o->strings[name];
+          break;
+        case analysis::OptionType::kStringList:
+          request.options[name] = o->lists[name];
+          break;
+        case analysis::OptionType::kInteger:
+          request.options[name] = o->integers[name];
+          break;
+        case analysis::OptionType::kNumber:
+          request.options[name] = o->numbers[name];
+          break;
+        case analysis::OptionType::kFlag:
+          request.options[name] = o->flags[name];
+          break;
       }
     }
     Store store = Store::Open(o->store, o->no_record ? OpenMode::kReadOnly : OpenMode::kReadWrite);

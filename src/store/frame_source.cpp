@@ -19,7 +19,8 @@ bool IsIdentifier(const std::string& text) {
 }
 
 std::string TrimStatement(std::string sql) {
-  while (!sql.empty() && (std::isspace(static_cast<unsigned char>(sql.back())) || sql.back() == ';')) sql.pop_back();
+  while (!sql.empty() && (std::isspace(static_cast<unsigned char>(sql.back())) || sql.back() == ';'))
+    sql.pop_back();
   std::size_t start = 0;
   while (start < sql.size() && std::isspace(static_cast<unsigned char>(sql[start]))) ++start;
   return sql.substr(start);
@@ -32,7 +33,8 @@ std::int64_t RequireStudy(Store& store, const std::string& study) {
     for (const auto& row : store.Query("SELECT code FROM study ORDER BY code").rows) {
       known += (known.empty() ? "" : ", ") + std::get<std::string>(row[0]);
     }
-    throw InputError(fmt::format("unknown study '{}' (the store has: {})", study, known.empty() ? "none" : known));
+    throw InputError(
+        fmt::format("unknown study '{}' (the store has: {})", study, known.empty() ? "none" : known));
   }
   return *id;
 }
@@ -53,7 +55,8 @@ std::optional<std::int64_t> OptionalInt(const SqlValue& v) {
 
 std::string FrameSelectSql(Store& store, const FrameSource& source) {
   if (source.frame.empty()) {
-    if (source.study.empty()) throw InputError("no frame: give --study (its pivot is the default frame) or --frame");
+    if (source.study.empty())
+      throw InputError("no frame: give --study (its pivot is the default frame) or --frame");
     RequireStudy(store, source.study);
     return WideSelectSql(store, source.study, false, source.censor_rule);
   }
@@ -63,9 +66,11 @@ std::string FrameSelectSql(Store& store, const FrameSource& source) {
       store.Query("SELECT 1 FROM sqlite_schema WHERE type IN ('view', 'table') AND name = ?1", {frame});
   if (found.rows.empty()) {
     std::string views;
-    for (const auto& row : store.Query("SELECT name FROM sqlite_schema WHERE type = 'view' AND name LIKE 'wide\\_%' "
-                                       "ESCAPE '\\' ORDER BY name")
-                               .rows) {
+    for (const auto& row :
+         store
+             .Query("SELECT name FROM sqlite_schema WHERE type = 'view' AND name LIKE 'wide\\_%' "
+                    "ESCAPE '\\' ORDER BY name")
+             .rows) {
       views += (views.empty() ? "" : ", ") + std::get<std::string>(row[0]);
     }
     throw InputError(fmt::format("--frame: no view or table named '{}' (pivot views: {})", frame,
@@ -108,10 +113,12 @@ std::vector<LevelLabels> LoadLevelLabels(Store& store, const std::string& study)
   return out;
 }
 
-std::vector<MetaTrialArms> LoadMetaTrials(Store& store, const std::string& study, const std::string& outcome) {
+std::vector<MetaTrialArms> LoadMetaTrials(Store& store, const std::string& study,
+                                          const std::string& outcome) {
   const std::int64_t study_id = RequireStudy(store, study);
   const auto rows = store.Query(
-      "SELECT t.trial_id, t.label, t.year, t.duration_weeks, t.attributes, a.arm, a.n, a.mean, a.sd, a.events "
+      "SELECT t.trial_id, t.label, t.year, t.duration_weeks, t.attributes, a.arm, a.n, a.mean, a.sd, "
+      "a.events "
       "FROM meta_trial t JOIN meta_arm_summary a ON a.trial_id = t.trial_id "
       "WHERE t.study_id = ?1 AND a.outcome = ?2 ORDER BY t.year, t.label, t.trial_id, a.arm",
       {study_id, outcome});
@@ -141,14 +148,15 @@ std::vector<MetaTrialArms> LoadMetaTrials(Store& store, const std::string& study
   }
   if (trials.empty()) {
     std::string known;
-    for (const auto& row : store.Query("SELECT DISTINCT a.outcome FROM meta_arm_summary a JOIN meta_trial t "
-                                       "ON t.trial_id = a.trial_id WHERE t.study_id = ?1 ORDER BY 1",
-                                       {study_id})
+    for (const auto& row : store
+                               .Query("SELECT DISTINCT a.outcome FROM meta_arm_summary a JOIN meta_trial t "
+                                      "ON t.trial_id = a.trial_id WHERE t.study_id = ?1 ORDER BY 1",
+                                      {study_id})
                                .rows) {
       known += (known.empty() ? "" : ", ") + std::get<std::string>(row[0]);
     }
-    throw InputError(fmt::format("meta: study '{}' has no trial summaries for outcome '{}' (outcomes: {})", study,
-                                 outcome, known.empty() ? "none" : known));
+    throw InputError(fmt::format("meta: study '{}' has no trial summaries for outcome '{}' (outcomes: {})",
+                                 study, outcome, known.empty() ? "none" : known));
   }
   return trials;
 }

@@ -50,8 +50,8 @@ class TempDir {
 Run Cohortdb(const TempDir& dir, const std::string& args) {
   const auto out = dir.path() / "stdout.txt";
   const auto err = dir.path() / "stderr.txt";
-  const std::string command =
-      std::string("\"") + COHORTDB_BINARY + "\" " + args + " >\"" + out.string() + "\" 2>\"" + err.string() + "\"";
+  const std::string command = std::string("\"") + COHORTDB_BINARY + "\" " + args + " >\"" + out.string() +
+                              "\" 2>\"" + err.string() + "\"";
   const int status = std::system(command.c_str());
   Run run;
   run.code = WEXITSTATUS(status);
@@ -66,10 +66,11 @@ TEST_CASE("cli: regress prints a paper table and records the run", "[analysis][c
   TempDir dir;
   const std::string store = (dir.path() / "trial.cohortdb").string();
   TrialStore(store);
-  const Run run = Cohortdb(dir, "regress " + store +
-                                    " --study trial --derive \"pain_change=change(pain_nrs, baseline, week12)\""
-                                    " --derive \"il6_change=change(il6, baseline, week12)\""
-                                    " --outcome pain_change --predictors arm,il6_change --standardize");
+  const Run run =
+      Cohortdb(dir, "regress " + store +
+                        " --study trial --derive \"pain_change=change(pain_nrs, baseline, week12)\""
+                        " --derive \"il6_change=change(il6, baseline, week12)\""
+                        " --outcome pain_change --predictors arm,il6_change --standardize");
   INFO(run.err);
   REQUIRE(run.code == 0);
   CHECK_THAT(run.out, Contains("armintervention"));
@@ -113,7 +114,8 @@ TEST_CASE("cli: json and markdown formats; errors exit with the input-error code
   REQUIRE(json.code == 0);
   const auto parsed = nlohmann::json::parse(json.out);
   CHECK(parsed["command"] == "meta");
-  const Run markdown = Cohortdb(dir, "meta " + store + " --study meta --outcome pain --format markdown --no-record");
+  const Run markdown =
+      Cohortdb(dir, "meta " + store + " --study meta --outcome pain --format markdown --no-record");
   REQUIRE(markdown.code == 0);
   CHECK_THAT(markdown.out, Contains("### Pooled"));
   const Run bad = Cohortdb(dir, "meta " + store + " --study meta --outcome pian --no-record");

@@ -25,8 +25,8 @@ TEST_CASE("logistic: glm with a categorical covariate and odds ratios per 2 SD",
   // tests/reference/analysis_reference.R: cohort.logistic.*
   CHECK(result.rows_used == 376);
   CHECK(result.rows_excluded == 24);
-  const double estimates[] = {0.300906855100088, -0.0754924153102904, 0.07256513239333, -0.00325889380454495,
-                              0.277811116726292, 0.460802295909572};
+  const double estimates[] = {0.300906855100088,    -0.0754924153102904, 0.07256513239333,
+                              -0.00325889380454495, 0.277811116726292,   0.460802295909572};
   const char* terms[] = {"(Intercept)", "lmm", "intermat", "age_years", "sexmale", "diabetes"};
   for (int i = 0; i < 6; ++i) {
     INFO(terms[i]);
@@ -41,7 +41,8 @@ TEST_CASE("logistic: glm with a categorical covariate and odds ratios per 2 SD",
   CHECK(lmm.extra["per_sd"].get<double>() == 2);
   CHECK_THAT(FindRow(result, "odds_ratios", "intermat").estimate, WithinRel(1.51672422929685, 1e-6));
   // a per-unit odds ratio where --per-sd does not apply
-  CHECK_THAT(FindRow(result, "odds_ratios", "diabetes").estimate, WithinRel(std::exp(0.460802295909572), 1e-6));
+  CHECK_THAT(FindRow(result, "odds_ratios", "diabetes").estimate,
+             WithinRel(std::exp(0.460802295909572), 1e-6));
 }
 
 TEST_CASE("logistic --random site: mixed logistic, Laplace and adaptive quadrature, as glmer",
@@ -80,7 +81,8 @@ TEST_CASE("logistic --random site: mixed logistic, Laplace and adaptive quadratu
   CHECK_THAT(agq.summary["random_intercept_sd"].get<double>(), WithinRel(0.417088055076777, 1e-3));
 }
 
-TEST_CASE("logistic --by: per stratum and the likelihood-ratio test of the interaction", "[analysis][logistic][by]") {
+TEST_CASE("logistic --by: per stratum and the likelihood-ratio test of the interaction",
+          "[analysis][logistic][by]") {
   auto store = CohortStore();
   const auto result = RunAnalysis(store, Request("logistic", {{"study", "cohort"},
                                                               {"outcome", "cbp"},
@@ -89,7 +91,8 @@ TEST_CASE("logistic --by: per stratum and the likelihood-ratio test of the inter
   // tests/reference/analysis_reference.R: cohort.by_oa.*
   CHECK_THAT(FindRow(result, "coefficients", "(Intercept)", "osteoarthritis=1").estimate,
              WithinRel(0.786178242307294, 1e-6));
-  CHECK_THAT(FindRow(result, "coefficients", "lmm", "osteoarthritis=1").estimate, WithinRel(-0.097626238048519, 1e-6));
+  CHECK_THAT(FindRow(result, "coefficients", "lmm", "osteoarthritis=1").estimate,
+             WithinRel(-0.097626238048519, 1e-6));
   CHECK_NOTHROW(FindRow(result, "odds_ratios", "lmm", "osteoarthritis=0"));
   CHECK_NOTHROW(FindRow(result, "odds_ratios", "lmm", ""));
   const auto& lr = FindRow(result, "interaction", "predictors x osteoarthritis");
@@ -100,8 +103,9 @@ TEST_CASE("logistic --by: per stratum and the likelihood-ratio test of the inter
 
 TEST_CASE("derived threshold outcome pain_nrs>=4, inline and with --derive", "[analysis][derive]") {
   auto store = CohortStore();
-  const auto inline_result = RunAnalysis(
-      store, Request("logistic", {{"study", "cohort"}, {"outcome", "pain_nrs>=4"}, {"predictors", {"lmm", "age_years"}}}));
+  const auto inline_result = RunAnalysis(store, Request("logistic", {{"study", "cohort"},
+                                                                     {"outcome", "pain_nrs>=4"},
+                                                                     {"predictors", {"lmm", "age_years"}}}));
   // tests/reference/analysis_reference.R: cohort.threshold.*
   CHECK(inline_result.rows_used == 387);
   CHECK_THAT(FindRow(inline_result, "coefficients", "lmm").estimate, WithinRel(-0.0189517056519398, 1e-6));
@@ -149,7 +153,8 @@ TEST_CASE("prevalence by cut categories with chi-square and trend tests", "[anal
   CHECK_THAT(trend.p_value, WithinRel(0.595547731022322, 1e-8));
 }
 
-TEST_CASE("--min-cell suppresses small counts and their percentages, and is recorded", "[analysis][min-cell]") {
+TEST_CASE("--min-cell suppresses small counts and their percentages, and is recorded",
+          "[analysis][min-cell]") {
   auto store = CohortStore();
   const auto result = RunAnalysis(store, Request("prevalence", {{"study", "cohort"},
                                                                 {"cut", {"pa_met=500,5000"}},

@@ -16,8 +16,8 @@ using namespace cohortdb::testing;
 
 TEST_CASE("meta: SMD pooled by REML with prediction interval, as rma", "[analysis][meta]") {
   auto store = MetaStore();
-  const auto result =
-      RunAnalysis(store, Request("meta", {{"study", "meta"}, {"outcome", "pain"}, {"measure", "SMD"}, {"plot", true}}));
+  const auto result = RunAnalysis(
+      store, Request("meta", {{"study", "meta"}, {"outcome", "pain"}, {"measure", "SMD"}, {"plot", true}}));
   // tests/reference/analysis_reference.R: meta.smd.reml, meta.smd.yi1
   const auto& pooled = FindRow(result, "pooled", "pooled (REML)");
   CHECK_THAT(pooled.estimate, WithinRel(-0.481950499268047, 1e-6));
@@ -38,18 +38,25 @@ TEST_CASE("meta: SMD pooled by REML with prediction interval, as rma", "[analysi
 
 TEST_CASE("meta: DL and FE pooling, meta-regression on duration, subgroups with --by", "[analysis][meta]") {
   auto store = MetaStore();
-  const auto dl = RunAnalysis(store, Request("meta", {{"study", "meta"}, {"outcome", "pain"}, {"method", "DL"}}));
+  const auto dl =
+      RunAnalysis(store, Request("meta", {{"study", "meta"}, {"outcome", "pain"}, {"method", "DL"}}));
   // tests/reference/analysis_reference.R: meta.smd.dl, meta.smd.fe, meta.smd.mods, meta.smd.primary
   CHECK_THAT(FindRow(dl, "pooled", "pooled (DL)").estimate, WithinRel(-0.482438217130355, 1e-8));
-  CHECK_THAT(FindRow(dl, "pooled", "pooled (DL)").extra["tau2"].get<double>(), WithinRel(0.113024464818264, 1e-8));
-  const auto fe = RunAnalysis(store, Request("meta", {{"study", "meta"}, {"outcome", "pain"}, {"method", "FE"}}));
+  CHECK_THAT(FindRow(dl, "pooled", "pooled (DL)").extra["tau2"].get<double>(),
+             WithinRel(0.113024464818264, 1e-8));
+  const auto fe =
+      RunAnalysis(store, Request("meta", {{"study", "meta"}, {"outcome", "pain"}, {"method", "FE"}}));
   CHECK_THAT(FindRow(fe, "pooled", "pooled (FE)").estimate, WithinRel(-0.434791482927068, 1e-8));
   CHECK_THAT(FindRow(fe, "pooled", "pooled (FE)").std_error, WithinRel(0.0613612268595374, 1e-8));
   const auto mods = RunAnalysis(
-      store, Request("meta", {{"study", "meta"}, {"outcome", "pain"}, {"mods", {"duration_weeks"}}, {"by", "setting"}}));
+      store,
+      Request("meta",
+              {{"study", "meta"}, {"outcome", "pain"}, {"mods", {"duration_weeks"}}, {"by", "setting"}}));
   CHECK_THAT(FindRow(mods, "meta_regression", "intercept").estimate, WithinRel(-0.399236804179157, 1e-5));
-  CHECK_THAT(FindRow(mods, "meta_regression", "duration_weeks").estimate, WithinRel(-0.00556942173151311, 1e-4));
-  CHECK_THAT(FindRow(mods, "meta_regression", "duration_weeks").std_error, WithinRel(0.0169812426541966, 1e-4));
+  CHECK_THAT(FindRow(mods, "meta_regression", "duration_weeks").estimate,
+             WithinRel(-0.00556942173151311, 1e-4));
+  CHECK_THAT(FindRow(mods, "meta_regression", "duration_weeks").std_error,
+             WithinRel(0.0169812426541966, 1e-4));
   CHECK_THAT(mods.summary["meta_regression"]["tau2"].get<double>(), WithinRel(0.12057979845175, 1e-4));
   const auto& primary = FindRow(mods, "pooled", "pooled (REML)", "setting=primary");
   CHECK_THAT(primary.estimate, WithinRel(-0.315668876489879, 1e-5));
@@ -69,6 +76,7 @@ TEST_CASE("meta: odds ratios from event counts with a zero cell", "[analysis][me
 
 TEST_CASE("meta: an outcome no trial reports names the outcomes there are", "[analysis][meta]") {
   auto store = MetaStore();
-  REQUIRE_THROWS_WITH(RunAnalysis(store, Request("meta", {{"study", "meta"}, {"outcome", "pian"}})),
-                      "meta: study 'meta' has no trial summaries for outcome 'pian' (outcomes: pain, responder)");
+  REQUIRE_THROWS_WITH(
+      RunAnalysis(store, Request("meta", {{"study", "meta"}, {"outcome", "pian"}})),
+      "meta: study 'meta' has no trial summaries for outcome 'pian' (outcomes: pain, responder)");
 }

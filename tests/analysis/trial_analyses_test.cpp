@@ -15,10 +15,11 @@ using namespace cohortdb::testing;
 namespace {
 
 nlohmann::ordered_json TrialOptions(nlohmann::ordered_json extra) {
-  nlohmann::ordered_json o = {{"study", "trial"},
-                              {"derive",
-                               {"il6_change=change(il6, baseline, week12)", "crp_change=change(crp, baseline, week12)",
-                                "pain_change=change(pain_nrs, baseline, week12)"}}};
+  nlohmann::ordered_json o = {
+      {"study", "trial"},
+      {"derive",
+       {"il6_change=change(il6, baseline, week12)", "crp_change=change(crp, baseline, week12)",
+        "pain_change=change(pain_nrs, baseline, week12)"}}};
   for (auto& [k, v] : extra.items()) o[k] = v;
   return o;
 }
@@ -28,8 +29,9 @@ nlohmann::ordered_json TrialOptions(nlohmann::ordered_json extra) {
 TEST_CASE("correlate: Pearson of change scores with Holm adjustment, as cor.test", "[analysis][correlate]") {
   auto store = TrialStore();
   const auto result = RunAnalysis(
-      store, Request("correlate", TrialOptions({{"x", {"il6_change", "crp_change"}}, {"y", {"pain_change"}},
-                                                {"adjust", "holm"}})));
+      store, Request("correlate",
+                     TrialOptions(
+                         {{"x", {"il6_change", "crp_change"}}, {"y", {"pain_change"}}, {"adjust", "holm"}})));
   // tests/reference/analysis_reference.R: trial.correlate.*
   CHECK(result.rows_used == 37);
   CHECK(result.rows_excluded == 3);
@@ -49,21 +51,24 @@ TEST_CASE("correlate: Pearson of change scores with Holm adjustment, as cor.test
 TEST_CASE("correlate --by sex: overall and within each sex", "[analysis][correlate][by]") {
   auto store = TrialStore();
   const auto result = RunAnalysis(
-      store, Request("correlate", TrialOptions({{"x", {"il6_change", "crp_change"}}, {"y", {"pain_change"}},
-                                                {"by", "sex"}})));
+      store,
+      Request("correlate",
+              TrialOptions({{"x", {"il6_change", "crp_change"}}, {"y", {"pain_change"}}, {"by", "sex"}})));
   // tests/reference/analysis_reference.R: trial.correlate_by.female, trial.correlate.il6.r
   const auto& female = FindRow(result, "correlations", "il6_change ~ pain_change", "sex=female");
   CHECK(*female.n == 23);
   CHECK_THAT(female.estimate, WithinRel(0.441542669108216, 1e-10));
-  CHECK_THAT(FindRow(result, "correlations", "il6_change ~ pain_change").estimate, WithinRel(0.4849278695935, 1e-10));
+  CHECK_THAT(FindRow(result, "correlations", "il6_change ~ pain_change").estimate,
+             WithinRel(0.4849278695935, 1e-10));
   CHECK_NOTHROW(FindRow(result, "correlations", "crp_change ~ pain_change", "sex=male"));
 }
 
 TEST_CASE("correlate: Spearman", "[analysis][correlate]") {
   auto store = TrialStore();
-  const auto result = RunAnalysis(
-      store, Request("correlate", TrialOptions({{"x", {"il6_change", "crp_change"}}, {"y", {"pain_change"}},
-                                                {"method", "spearman"}})));
+  const auto result =
+      RunAnalysis(store, Request("correlate", TrialOptions({{"x", {"il6_change", "crp_change"}},
+                                                            {"y", {"pain_change"}},
+                                                            {"method", "spearman"}})));
   const auto& il6 = FindRow(result, "correlations", "il6_change ~ pain_change");
   CHECK_THAT(il6.estimate, WithinRel(0.495835278657743, 1e-10));
   CHECK_THAT(il6.p_value, WithinRel(0.00180388016320422, 1e-8));
@@ -87,9 +92,10 @@ TEST_CASE("censored values: exclude drops the rows, half substitutes limit/2", "
 
 TEST_CASE("regress: OLS with a categorical predictor and standardised betas, as lm", "[analysis][regress]") {
   auto store = TrialStore();
-  const auto result = RunAnalysis(
-      store, Request("regress", TrialOptions({{"outcome", "pain_change"}, {"predictors", {"arm", "il6_change"}},
-                                              {"standardize", true}})));
+  const auto result =
+      RunAnalysis(store, Request("regress", TrialOptions({{"outcome", "pain_change"},
+                                                          {"predictors", {"arm", "il6_change"}},
+                                                          {"standardize", true}})));
   // tests/reference/analysis_reference.R: trial.regress.*
   CHECK(result.rows_used == 37);
   const auto& intercept = FindRow(result, "coefficients", "(Intercept)");
@@ -106,18 +112,22 @@ TEST_CASE("regress: OLS with a categorical predictor and standardised betas, as 
   CHECK_THAT(result.summary["r_squared"].get<double>(), WithinRel(0.334736430816626, 1e-9));
 }
 
-TEST_CASE("regress --by: per stratum, overall and the nested F test of the interaction", "[analysis][regress][by]") {
+TEST_CASE("regress --by: per stratum, overall and the nested F test of the interaction",
+          "[analysis][regress][by]") {
   auto store = TrialStore();
-  const auto result = RunAnalysis(
-      store, Request("regress", TrialOptions({{"outcome", "pain_change"}, {"predictors", {"arm", "il6_change"}},
-                                              {"by", "sex"}})));
+  const auto result =
+      RunAnalysis(store, Request("regress", TrialOptions({{"outcome", "pain_change"},
+                                                          {"predictors", {"arm", "il6_change"}},
+                                                          {"by", "sex"}})));
   // tests/reference/analysis_reference.R: trial.regress_by.*
-  CHECK_THAT(FindRow(result, "coefficients", "armintervention").estimate, WithinRel(-0.801269130658629, 1e-9));
+  CHECK_THAT(FindRow(result, "coefficients", "armintervention").estimate,
+             WithinRel(-0.801269130658629, 1e-9));
   CHECK_THAT(FindRow(result, "coefficients", "(Intercept)", "sex=female").estimate,
              WithinRel(-0.514572303679734, 1e-9));
   CHECK_THAT(FindRow(result, "coefficients", "armintervention", "sex=female").estimate,
              WithinRel(-1.05222810675653, 1e-9));
-  CHECK_THAT(FindRow(result, "coefficients", "il6_change", "sex=female").estimate, WithinRel(0.258939349206696, 1e-9));
+  CHECK_THAT(FindRow(result, "coefficients", "il6_change", "sex=female").estimate,
+             WithinRel(0.258939349206696, 1e-9));
   CHECK_NOTHROW(FindRow(result, "coefficients", "il6_change", "sex=male"));
   const auto& f = FindRow(result, "interaction", "predictors x sex");
   CHECK_THAT(f.statistic, WithinRel(0.592874625718602, 1e-8));
@@ -125,7 +135,8 @@ TEST_CASE("regress --by: per stratum, overall and the nested F test of the inter
   CHECK(f.extra["df"].get<double>() == 2);
 }
 
-TEST_CASE("compare: Student, Welch and Wilcoxon between the arms, as t.test and wilcox.test", "[analysis][compare]") {
+TEST_CASE("compare: Student, Welch and Wilcoxon between the arms, as t.test and wilcox.test",
+          "[analysis][compare]") {
   auto store = TrialStore();
   const auto result =
       RunAnalysis(store, Request("compare", TrialOptions({{"vars", {"pain_change"}}, {"group", "arm"}})));
@@ -144,14 +155,17 @@ TEST_CASE("compare: Student, Welch and Wilcoxon between the arms, as t.test and 
   CHECK_THAT(wilcoxon.p_value, WithinRel(0.000415632639781798, 1e-8));
 }
 
-TEST_CASE("mediate: paths, indirect effect with Sobel SE; the bootstrap repeats with its seed", "[analysis][mediate]") {
+TEST_CASE("mediate: paths, indirect effect with Sobel SE; the bootstrap repeats with its seed",
+          "[analysis][mediate]") {
   auto store = TrialStore();
   auto options = TrialOptions(
       {{"treatment", "arm"}, {"mediator", "il6_change"}, {"outcome", "pain_change"}, {"boot", 0}});
   const auto result = RunAnalysis(store, Request("mediate", options));
   // tests/reference/analysis_reference.R: trial.mediate.*
-  CHECK_THAT(FindRow(result, "mediation", "a: arm -> il6_change").estimate, WithinRel(-0.719005847953217, 1e-9));
-  CHECK_THAT(FindRow(result, "mediation", "a: arm -> il6_change").std_error, WithinRel(0.213149486490906, 1e-9));
+  CHECK_THAT(FindRow(result, "mediation", "a: arm -> il6_change").estimate,
+             WithinRel(-0.719005847953217, 1e-9));
+  CHECK_THAT(FindRow(result, "mediation", "a: arm -> il6_change").std_error,
+             WithinRel(0.213149486490906, 1e-9));
   CHECK_THAT(FindRow(result, "mediation", "b: il6_change -> pain_change").estimate,
              WithinRel(0.463464649510976, 1e-9));
   CHECK_THAT(FindRow(result, "mediation", "direct effect").estimate, WithinRel(-0.801269130658629, 1e-9));
@@ -194,17 +208,21 @@ TEST_CASE("describe: Table 1 by arm with t and chi-square tests and SMD", "[anal
 TEST_CASE("describe, compare and mediate accept --by (overall first, then each stratum)", "[analysis][by]") {
   auto store = TrialStore();
   const auto table1 = RunAnalysis(
-      store, Request("describe", {{"study", "trial"}, {"vars", {"age_years"}}, {"group", "arm"}, {"by", "sex"}}));
+      store,
+      Request("describe", {{"study", "trial"}, {"vars", {"age_years"}}, {"group", "arm"}, {"by", "sex"}}));
   CHECK(*FindRow(table1, "table1", "n", "", "control").n == 20);
   CHECK(*FindRow(table1, "table1", "n", "sex=female", "control").n == 11);  // table(sex, arm)
   CHECK(*FindRow(table1, "table1", "n", "sex=male", "intervention").n == 8);
-  const auto compared =
-      RunAnalysis(store, Request("compare", TrialOptions({{"vars", {"pain_change"}}, {"group", "arm"},
-                                                          {"test", {"welch"}}, {"by", "sex"}})));
+  const auto compared = RunAnalysis(
+      store, Request("compare",
+                     TrialOptions(
+                         {{"vars", {"pain_change"}}, {"group", "arm"}, {"test", {"welch"}}, {"by", "sex"}})));
   CHECK(compared.rows.size() == 3);
   CHECK(compared.rows[2].stratum == "sex=male");
-  const auto mediated = RunAnalysis(
-      store, Request("mediate", TrialOptions({{"treatment", "arm"}, {"mediator", "il6_change"},
-                                              {"outcome", "pain_change"}, {"boot", 0}, {"by", "sex"}})));
+  const auto mediated = RunAnalysis(store, Request("mediate", TrialOptions({{"treatment", "arm"},
+                                                                            {"mediator", "il6_change"},
+                                                                            {"outcome", "pain_change"},
+                                                                            {"boot", 0},
+                                                                            {"by", "sex"}})));
   CHECK_NOTHROW(FindRow(mediated, "mediation", "indirect effect (a*b)", "sex=female"));
 }
