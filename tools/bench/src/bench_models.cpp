@@ -6,16 +6,16 @@
 //   bench_models generate <n> <out.csv>
 //   bench_models fit <n> glm|glmm <out.txt>
 //
-// Output of `fit`: "seconds <wall>", "cpu_seconds <cpu>", "converged", "iterations", then one line per term "<name> <estimate> <se>",
-// and for glmm "site_sd <sd>".
+// Output of `fit`: "seconds <wall>", "cpu_seconds <cpu>", "converged", "iterations", then one line per term
+// "<name> <estimate> <se>", and for glmm "site_sd <sd>".
 
 #include <chrono>
 #include <cmath>
 #include <cstdint>
-#include <ctime>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <numbers>
 #include <string>
 #include <vector>
@@ -28,9 +28,9 @@
 namespace {
 
 constexpr int kSites = 18;
-const std::vector<std::string> kNames{"(Intercept)", "age",     "sex",      "diabetes", "dyslipidemia",
-                                      "osteoporosis", "osteoarthritis", "act_low", "act_high", "lmm_z",
-                                      "intermat_z",  "bmi"};
+const std::vector<std::string> kNames{
+    "(Intercept)",    "age",     "sex",      "diabetes", "dyslipidemia", "osteoporosis",
+    "osteoarthritis", "act_low", "act_high", "lmm_z",    "intermat_z",   "bmi"};
 
 // splitmix64: small, fast, deterministic across platforms.
 class Rng {
@@ -77,7 +77,8 @@ Cohort Generate(Eigen::Index n) {
   for (Eigen::Index i = 0; i < n; ++i) {
     double r = rng.Uniform() * total;
     int s = 0;
-    while (s < kSites - 1 && r >= site_weight[static_cast<size_t>(s)]) r -= site_weight[static_cast<size_t>(s++)];
+    while (s < kSites - 1 && r >= site_weight[static_cast<size_t>(s)])
+      r -= site_weight[static_cast<size_t>(s++)];
     const double age = std::round(20.0 + 52.0 * rng.Uniform());
     const double sex = rng.Bernoulli(0.5);
     const double diabetes = rng.Bernoulli(0.02 + 0.002 * (age - 20.0));
@@ -85,15 +86,16 @@ Cohort Generate(Eigen::Index n) {
     const double osteoporosis = rng.Bernoulli(sex > 0 ? 0.06 : 0.02);
     const double osteoarthritis = rng.Bernoulli(0.05 + 0.004 * (age - 20.0));
     const double activity = rng.Uniform();
-    const double act_low = activity < 0.2, act_high = activity > 0.8;
+    const double act_low = activity<0.2, act_high = activity> 0.8;
     const double lmm_z = rng.Normal();
     const double intermat_z = -0.4 * lmm_z + std::sqrt(1.0 - 0.16) * rng.Normal();
     const double bmi = 27.0 + 4.0 * rng.Normal();
-    const double eta = -2.6 + 0.008 * age + 0.25 * sex + 0.2 * diabetes + 0.15 * dyslipidemia + 0.3 * osteoporosis +
-                       0.45 * osteoarthritis + 0.2 * act_low + 0.1 * act_high - 0.07 * lmm_z + 0.1 * intermat_z +
-                       0.015 * (bmi - 27.0) + site_effect[static_cast<size_t>(s)];
-    c.x.row(i) << 1.0, age, sex, diabetes, dyslipidemia, osteoporosis, osteoarthritis, act_low, act_high, lmm_z,
-        intermat_z, bmi;
+    const double eta = -2.6 + 0.008 * age + 0.25 * sex + 0.2 * diabetes + 0.15 * dyslipidemia +
+                       0.3 * osteoporosis + 0.45 * osteoarthritis + 0.2 * act_low + 0.1 * act_high -
+                       0.07 * lmm_z + 0.1 * intermat_z + 0.015 * (bmi - 27.0) +
+                       site_effect[static_cast<size_t>(s)];
+    c.x.row(i) << 1.0, age, sex, diabetes, dyslipidemia, osteoporosis, osteoarthritis, act_low, act_high,
+        lmm_z, intermat_z, bmi;
     c.y(i) = rng.Bernoulli(1.0 / (1.0 + std::exp(-eta)));
     c.site[static_cast<size_t>(i)] = s;
   }
