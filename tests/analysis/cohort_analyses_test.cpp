@@ -153,7 +153,7 @@ TEST_CASE("prevalence by cut categories with chi-square and trend tests", "[anal
   CHECK_THAT(trend.p_value, WithinRel(0.595547731022322, 1e-8));
 }
 
-TEST_CASE("--min-cell suppresses small counts and their percentages, and is recorded",
+TEST_CASE("min-cell: suppresses small counts and their percentages, and is recorded",
           "[analysis][min-cell]") {
   auto store = CohortStore();
   const auto result = RunAnalysis(store, Request("prevalence", {{"study", "cohort"},
