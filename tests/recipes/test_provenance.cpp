@@ -228,3 +228,27 @@ TEST_CASE("recipe versions: new body new version, same body none, rm hides", "[r
 }
 
 }  // namespace cohortdb
+
+namespace cohortdb {
+
+TEST_CASE("diff with a relative tolerance ignores rounding-level changes", "[recipes][diff]") {
+  StoredRun a;
+  a.info.command = "regress";
+  a.rows = {Row("coefficients", "arm", -0.512, 0.006, 41)};
+  StoredRun b = a;
+  b.rows[0].estimate = -0.512 * (1 + 1e-12);
+  CHECK(DiffRuns(a, b).rows.size() == 1);
+  CHECK(DiffRuns(a, b, 1e-9).Identical());
+  b.rows[0].estimate = -0.5;
+  CHECK(DiffRuns(a, b, 1e-9).rows.size() == 1);
+  // NULL on one side and a value on the other always differ.
+  b = a;
+  b.rows[0].p_value = kNaN;
+  const RunDiff diff = DiffRuns(a, b, 0.5);
+  REQUIRE(diff.rows.size() == 1);
+  CHECK(diff.rows[0].values[0].field == "p_value");
+  CHECK_FALSE(diff.rows[0].values[0].new_value);
+  CHECK_FALSE(diff.rows[0].values[0].delta());
+}
+
+}  // namespace cohortdb
