@@ -143,12 +143,12 @@ void CsvReader::ThrowParseError() {
       name_, line_));
 }
 
-void CsvReader::ParseSegment(const char* data, std::size_t size) {
+void CsvReader::ParseSegment(const char* data, std::size_t size, bool ends_with_lone_cr) {
   std::size_t used = csv_parse(&parser_->p, data, size, CsvFieldCallback, CsvRecordCallback, this);
   if (used != size) ThrowParseError();
   // pstate 0 is libcsv's ROW_NOT_BEGUN: the parser sits between records, so
   // whatever comes after this segment's line end starts a new record.
-  bool ends_line = size > 0 && data[size - 1] == '\n';
+  bool ends_line = ends_with_lone_cr || (size > 0 && data[size - 1] == '\n');
   if (parser_->p.pstate == 0) record_start_ = line_ + 1;
   if (ends_line) ++line_;
 }
@@ -180,9 +180,20 @@ bool CsvReader::FillRecords() {
       }
     }
     while (p < end) {
+      // A segment ends after a line end: LF, CRLF, or a lone CR (old Mac
+      // files). A CR that is the last byte of the chunk is taken as the start
+      // of a CRLF.
       const char* nl = static_cast<const char*>(std::memchr(p, '\n', static_cast<std::size_t>(end - p)));
-      const char* seg_end = nl == nullptr ? end : nl + 1;
-      ParseSegment(p, static_cast<std::size_t>(seg_end - p));
+      const char* limit = nl == nullptr ? end : nl;
+      const char* cr = static_cast<const char*>(std::memchr(p, '\r', static_cast<std::size_t>(limit - p)));
+      if (cr != nullptr && cr + 1 == limit && limit != end) {
+        cr = nullptr;  // the CR of a CRLF
+      }
+      const char* seg_end;
+      bool lone_cr = cr != nullptr && cr + 1 < end;
+      if (lone_cr) seg_end = cr + 1;
+      else seg_end = nl == nullptr ? end : nl + 1;
+      ParseSegment(p, static_cast<std::size_t>(seg_end - p), lone_cr);
       p = seg_end;
     }
     if (got < chunk_.size()) {

@@ -74,7 +74,7 @@ class CsvReader {
 
  private:
   bool FillRecords();
-  void ParseSegment(const char* data, std::size_t size);
+  void ParseSegment(const char* data, std::size_t size, bool ends_with_lone_cr);
   [[noreturn]] void ThrowParseError();
 
   std::string name_;

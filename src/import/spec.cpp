@@ -47,8 +47,8 @@ class SpecReader {
   void CheckKeys(const toml::table& table, std::initializer_list<const char*> allowed,
                  const std::string& section) const {
     for (const auto& [key, node] : table) {
-      bool ok = std::any_of(allowed.begin(), allowed.end(),
-                            [&](const char* a) { return key.str() == a; });
+      const std::string_view name = key.str();
+      bool ok = std::any_of(allowed.begin(), allowed.end(), [&](const char* a) { return name == a; });
       if (!ok) {
         std::string list;
         for (const char* a : allowed) list += fmt::format("{}{}", list.empty() ? "" : ", ", a);

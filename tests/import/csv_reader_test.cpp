@@ -58,6 +58,15 @@ TEST_CASE("csv: BOM, CRLF, blank lines and a missing final newline", "[import][c
   CHECK(rows[2].fields == std::vector<std::string>{"2", "b"});
 }
 
+TEST_CASE("csv: lone CR line ends (old Mac files) count as lines", "[import][csv]") {
+  auto rows = ReadAll("a,b\r1,2\r3,4\r\n5,6\n");
+  REQUIRE(rows.size() == 4);
+  CHECK(rows[1].line == 2);
+  CHECK(rows[2].line == 3);
+  CHECK(rows[3].line == 4);
+  CHECK(rows[3].fields == std::vector<std::string>{"5", "6"});
+}
+
 TEST_CASE("csv: tab-separated values", "[import][csv]") {
   auto rows = ReadAll("a\tb\n\"1\t2\"\t3\n", '\t');
   REQUIRE(rows.size() == 2);
