@@ -93,7 +93,7 @@ TEST_CASE("a query running past the time limit is stopped", "[store][guard]") {
                       "query stopped: it ran longer than the time limit of 100 ms");
 }
 
-TEST_CASE("--write runs all statements in one transaction", "[store][guard]") {
+TEST_CASE("writes allowed by --write run in one transaction", "[store][guard]") {
   TempDir dir;
   const std::string path = MakeStore(dir);
   Store store = Store::Open(path, OpenMode::kReadWrite);
