@@ -293,8 +293,8 @@ DictionaryReport ImportDictionary(Store& store, const std::string& study, const 
     throw InputError(message);
   }
   writer.FinishBatch(batch, rows, rows - report.skipped_fields, 0, false, NowIso());
-  transaction.Commit();
   store.RefreshPivots(study);
+  transaction.Commit();
   return report;
 }
 

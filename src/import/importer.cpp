@@ -54,9 +54,11 @@ ImportReport RunImport(Store& store, const ImportOptions& options) {
       throw InputError(message);
     }
     if (options.dry_run) return report;  // the transaction rolls back
+    // The pivot views follow the catalog; refreshed inside the transaction so
+    // a failure leaves the store as it was.
+    if (loaded_any && spec.shape != FileShape::kTrialSummary) store.RefreshPivots(spec.study);
     transaction.Commit();
   }
-  if (loaded_any && spec.shape != FileShape::kTrialSummary) store.RefreshPivots(spec.study);
   return report;
 }
 

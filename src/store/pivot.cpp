@@ -45,8 +45,9 @@ std::string Cell(const PivotVariable& v, std::string_view visit_expr, CensorRule
       ValueExpression(v.text, rule), v.table, v.variable_id, visit_expr);
 }
 
+// Column names are quoted: a variable code may be an SQL keyword ("group").
 std::string ColumnName(const std::string& code) {
-  return ParticipantColumns().count(code) ? code + "_value" : code;
+  return fmt::format("\"{}\"", ParticipantColumns().count(code) ? code + "_value" : code);
 }
 
 }  // namespace
@@ -79,7 +80,6 @@ PivotDefinition LoadPivotDefinition(Store& store, const std::string& study_code)
        store.Query("SELECT visit_id, code FROM visit WHERE study_id = ? ORDER BY visit_order", {pivot.study_id}).rows) {
     pivot.visits.emplace_back(std::get<std::int64_t>(row[0]), std::get<std::string>(row[1]));
   }
-  std::map<std::int64_t, std::size_t> index;
   for (const auto& row : store
                              .Query("SELECT variable_id, code, record_kind, value_type FROM variable "
                                     "WHERE study_id = ? ORDER BY variable_id",
@@ -90,21 +90,20 @@ PivotDefinition LoadPivotDefinition(Store& store, const std::string& study_code)
     v.code = std::get<std::string>(row[1]);
     v.table = std::get<std::string>(row[2]);
     v.text = std::get<std::string>(row[3]) == "text";
-    index[v.variable_id] = pivot.variables.size();
     pivot.variables.push_back(std::move(v));
   }
-  for (const char* table : {"biomarker", "mri_metric", "outcome", "covariate"}) {
-    const auto pairs = store.Query(
-        fmt::format("SELECT DISTINCT r.variable_id, r.visit_id FROM {} r JOIN variable v USING (variable_id) "
-                    "WHERE v.study_id = ? AND r.superseded_by IS NULL ORDER BY 1, 2",
-                    table),
-        {pivot.study_id});
-    for (const auto& row : pairs.rows) {
-      auto it = index.find(std::get<std::int64_t>(row[0]));
-      if (it == index.end()) continue;
-      std::optional<std::int64_t> visit;
-      if (const auto* id = std::get_if<std::int64_t>(&row[1])) visit = *id;
-      pivot.variables[it->second].visits_with_data.push_back(visit);
+  // Which (variable, visit) pairs hold data: one index probe per pair (the
+  // <table>_variable index), so the cost does not grow with the record count.
+  std::vector<std::optional<std::int64_t>> visit_options = {std::nullopt};
+  for (const auto& [id, code] : pivot.visits) visit_options.emplace_back(id);
+  for (PivotVariable& v : pivot.variables) {
+    const std::string probe =
+        fmt::format("SELECT EXISTS (SELECT 1 FROM {} WHERE variable_id = ?1 AND visit_id IS ?2)", v.table);
+    for (const auto& visit : visit_options) {
+      const SqlValue bound = visit ? SqlValue(*visit) : SqlValue(std::monostate{});
+      if (std::get<std::int64_t>(store.Query(probe, {v.variable_id, bound}).rows[0][0]) != 0) {
+        v.visits_with_data.push_back(visit);
+      }
     }
   }
   return pivot;
@@ -140,7 +139,7 @@ std::string WideSelectSql(const PivotDefinition& pivot, bool per_visit, CensorRu
     if (has_participant_level || visits.empty()) sql += fmt::format(",\n  {} AS {}", Cell(v, "0", rule), name);
     for (const auto& [id, code] : pivot.visits) {
       if (std::find(visits.begin(), visits.end(), id) == visits.end()) continue;
-      sql += fmt::format(",\n  {} AS {}_{}", Cell(v, std::to_string(id), rule), v.code, code);
+      sql += fmt::format(",\n  {} AS \"{}_{}\"", Cell(v, std::to_string(id), rule), v.code, code);
     }
   }
   sql += "\nFROM participant p LEFT JOIN site s ON s.site_id = p.site_id";

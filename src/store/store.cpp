@@ -303,11 +303,15 @@ void Store::Transaction::Commit() {
 
 void Store::RefreshPivots(const std::string& study_code) {
   const PivotDefinition pivot = LoadPivotDefinition(*this, study_code);
-  Transaction transaction(*this);
+  // Joins the caller's transaction when there is one (an import refreshes
+  // the views before it commits), else runs in its own.
+  const bool own_transaction = sqlite3_get_autocommit(impl_->db.getHandle()) != 0;
+  std::optional<Transaction> transaction;
+  if (own_transaction) transaction.emplace(*this);
   Exec(fmt::format("DROP VIEW IF EXISTS wide_{0}; DROP VIEW IF EXISTS wide_{0}_visit;", study_code));
   Exec(fmt::format("CREATE VIEW wide_{} AS\n{}", study_code, WideSelectSql(pivot, false, CensorRule::kExclude)));
   Exec(fmt::format("CREATE VIEW wide_{}_visit AS\n{}", study_code, WideSelectSql(pivot, true, CensorRule::kExclude)));
-  transaction.Commit();
+  if (transaction) transaction->Commit();
 }
 
 std::string Store::DataFingerprint() {

@@ -121,7 +121,8 @@ class Store {
   // Regenerates the pivot views of one study from its variable catalog:
   //   wide_<study>        one row per participant;
   //   wide_<study>_visit  one row per participant and visit.
-  // Call after the catalog or the visits of a study change.
+  // Call after the catalog or the visits of a study change. Inside an open
+  // transaction the views change with it (and roll back with it).
   void RefreshPivots(const std::string& study_code);
 
   // A fingerprint of the store's data: SHA-256 over every import batch's

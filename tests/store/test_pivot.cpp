@@ -93,6 +93,27 @@ TEST_CASE("a superseded record leaves the pivot", "[store][pivot]") {
         2.25);
 }
 
+TEST_CASE("a variable named like an SQL keyword gets a usable pivot column", "[store][pivot]") {
+  Store store = MakeTrial();
+  store.Exec("INSERT INTO variable (study_id, code, record_kind, value_type) VALUES (1, 'group', 'covariate', 'integer');"
+             "INSERT INTO covariate (participant_id, variable_id, value, source_value, batch_id) VALUES (2, 5, 7, '7', 1);");
+  store.RefreshPivots("trial");
+  CHECK(std::get<double>(store.Query("SELECT \"group\" FROM wide_trial WHERE external_id = 'P02'").rows[0][0]) == 7.0);
+  CHECK(std::get<double>(store.Query("SELECT \"group\" FROM wide_trial_visit WHERE external_id = 'P02'").rows[0][0]) ==
+        7.0);
+}
+
+TEST_CASE("pivots refreshed inside a transaction roll back with it", "[store][pivot]") {
+  Store store = MakeTrial();
+  {
+    Store::Transaction transaction(store);
+    store.Exec("INSERT INTO variable (study_id, code, record_kind, value_type) VALUES (1, 'crp', 'biomarker', 'real')");
+    store.RefreshPivots("trial");
+    CHECK(store.Query("SELECT crp FROM wide_trial").rows.size() == 2);
+  }  // rolled back
+  CHECK_THROWS_WITH(store.Query("SELECT crp FROM wide_trial"), Catch::Contains("no such column: crp"));
+}
+
 TEST_CASE("an unknown study is an input error", "[store][pivot]") {
   Store store = Store::Create(":memory:");
   REQUIRE_THROWS_WITH(store.RefreshPivots("nope"), "unknown study 'nope'");
