@@ -95,15 +95,7 @@ struct IrlsWork {
 
 }  // namespace
 
-const TermEstimate& LogisticFit::Term(std::string_view term) const {
-  std::vector<std::string> known;
-  for (const TermEstimate& row : terms) {
-    if (row.term == term) return row;
-    known.push_back(row.term);
-  }
-  throw InputError("logistic fit: no term '" + std::string(term) + "'; terms are " +
-                   detail::JoinNames(known));
-}
+const TermEstimate& LogisticFit::Term(std::string_view term) const { return FindTerm(terms, term, "logistic fit"); }
 
 LogisticFit FitLogistic(const Eigen::MatrixXd& x, const std::vector<std::string>& names,
                         const Eigen::VectorXd& y, const LogisticOptions& options) {

@@ -288,15 +288,7 @@ class MarginalLikelihood {
 
 }  // namespace
 
-const TermEstimate& MixedLogisticFit::Term(std::string_view term) const {
-  std::vector<std::string> known;
-  for (const TermEstimate& row : terms) {
-    if (row.term == term) return row;
-    known.push_back(row.term);
-  }
-  throw InputError("mixed logistic fit: no term '" + std::string(term) + "'; terms are " +
-                   detail::JoinNames(known));
-}
+const TermEstimate& MixedLogisticFit::Term(std::string_view term) const { return FindTerm(terms, term, "mixed logistic fit"); }
 
 MixedLogisticFit FitMixedLogistic(const Eigen::MatrixXd& x, const std::vector<std::string>& names,
                                   const Eigen::VectorXd& y, const std::vector<int>& group,

@@ -4,6 +4,7 @@
 
 #include <limits>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace cohortdb::stats {
@@ -21,5 +22,9 @@ struct TermEstimate {
   double conf_low = kNaN;
   double conf_high = kNaN;
 };
+
+// The row of "term" in "terms"; throws InputError naming "model" and the
+// terms there are when it is missing.
+const TermEstimate& FindTerm(const std::vector<TermEstimate>& terms, std::string_view term, std::string_view model);
 
 }  // namespace cohortdb::stats
