@@ -151,7 +151,8 @@ AnalysisResultSet RunRegress(Store& store, const AnalysisRequest& request) {
 AnalysisSpec RegressAnalysis() {
   return {"regress",
           "Linear regression (OLS) with optional standardised betas",
-          "cohortdb regress trial.cohortdb --study trial --outcome pain_change --predictors arm,il6_change "
+          "cohortdb regress demo.cohortdb --study trial --derive \"pain_change=change(pain_nrs, baseline, week12)\" "
+          "--derive \"il6_change=change(il6, baseline, week12)\" --outcome pain_change --predictors arm,il6_change "
           "--standardize",
           {{"outcome", OptionType::kString, "Continuous outcome", true},
            {"predictors", OptionType::kStringList,

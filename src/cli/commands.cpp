@@ -16,7 +16,7 @@ const std::vector<Command>& Commands() {
       {"import", "Load study exports (REDCap, long, wide, trial summaries) described by a TOML spec, all or nothing",
        "cohortdb import study.cohortdb --spec examples/cohort/cohort.toml examples/cohort/cohort_redcap.csv", SetupImport},
       {"import-dictionary", "Turn a REDCap data dictionary into catalog variables of a study",
-       "cohortdb import-dictionary study.cohortdb --study nako examples/cohort/cohort_dictionary.csv",
+       "cohortdb import-dictionary study.cohortdb --study cohort examples/cohort/cohort_dictionary.csv",
        SetupImportDictionary},
       AnalysisCommand("describe"), AnalysisCommand("correlate"), AnalysisCommand("compare"),
       AnalysisCommand("regress"), AnalysisCommand("logistic"), AnalysisCommand("prevalence"),
