@@ -55,25 +55,6 @@ double Rounded(double value) {
   return std::round(value * scale) / scale;
 }
 
-Json RowJson(const ResultRow& row) {
-  auto real = [](double v) { return std::isnan(v) ? Json() : Json(v); };
-  Json out = Json::object();
-  out["section"] = row.section;
-  out["stratum"] = row.stratum;
-  out["term"] = row.term;
-  out["estimate"] = real(row.estimate);
-  out["std_error"] = real(row.std_error);
-  out["statistic"] = real(row.statistic);
-  out["p_value"] = real(row.p_value);
-  out["conf_low"] = real(row.conf_low);
-  out["conf_high"] = real(row.conf_high);
-  out["n"] = row.n ? Json(*row.n) : Json();
-  if (row.extra.is_object()) {
-    for (const auto& [key, value] : row.extra.items()) out[key] = value;
-  }
-  return out;
-}
-
 void WriteText(const std::filesystem::path& path, const std::string& text) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out << text;
@@ -145,20 +126,7 @@ QueryResult ReadableTable(const std::vector<ResultRow>& rows) {
   return table;
 }
 
-Json ResultJson(const AnalysisResultSet& result) {
-  Json out = Json::object();
-  out["command"] = result.command;
-  out["parameters"] = result.parameters;
-  out["rows_used"] = result.rows_used;
-  out["rows_excluded"] = result.rows_excluded;
-  out["min_cell"] = result.min_cell ? Json(*result.min_cell) : Json();
-  out["summary"] = result.summary;
-  out["diagnostics"] = result.diagnostics;
-  Json rows = Json::array();
-  for (const ResultRow& row : result.rows) rows.push_back(RowJson(row));
-  out["rows"] = std::move(rows);
-  return out;
-}
+Json ResultJson(const AnalysisResultSet& result) { return analysis::ResultJson(result); }
 
 AnalysisResultSet ResultOf(const StoredRun& run) {
   AnalysisResultSet result;

@@ -507,23 +507,7 @@ MixedLogisticFit FitMixedLogistic(const Eigen::MatrixXd& x, const std::vector<st
     fit.messages.push_back(fit.singular_message);
   }
 
-  const boost::math::normal normal;
-  const double zq = boost::math::quantile(normal, 0.5 + options.confidence / 2.0);
-  fit.covariance = MatrixXd::Constant(x.cols(), x.cols(), kNaN);
-  fit.terms.resize(static_cast<size_t>(x.cols()));
-  for (Index j = 0; j < x.cols(); ++j) fit.terms[static_cast<size_t>(j)].term = names[static_cast<size_t>(j)];
-  const auto& kept = design.kept();
-  for (Index a = 0; a < q; ++a) {
-    const Index ja = kept[static_cast<size_t>(a)];
-    for (Index b = 0; b < q; ++b) fit.covariance(ja, kept[static_cast<size_t>(b)]) = cov_user(a, b);
-    TermEstimate& row = fit.terms[static_cast<size_t>(ja)];
-    row.estimate = beta_user(a);
-    row.std_error = std::sqrt(cov_user(a, a));
-    row.statistic = row.estimate / row.std_error;
-    row.p_value = 2.0 * boost::math::cdf(boost::math::complement(normal, std::abs(row.statistic)));
-    row.conf_low = row.estimate - zq * row.std_error;
-    row.conf_high = row.estimate + zq * row.std_error;
-  }
+  detail::FillWaldTerms(names, design.kept(), beta_user, cov_user, options.confidence, fit.terms, fit.covariance);
   return fit;
 }
 

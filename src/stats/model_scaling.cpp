@@ -5,6 +5,8 @@
 #include <limits>
 #include <string>
 
+#include <boost/math/distributions/normal.hpp>
+
 #include "common/error.h"
 
 namespace cohortdb::stats::detail {
@@ -150,6 +152,29 @@ double ColumnSd(const Eigen::MatrixXd& x, Eigen::Index column) {
   if (n < 2) return std::numeric_limits<double>::quiet_NaN();
   const double mean = x.col(column).mean();
   return std::sqrt((x.col(column).array() - mean).square().sum() / static_cast<double>(n - 1));
+}
+
+void FillWaldTerms(const std::vector<std::string>& names, const std::vector<Eigen::Index>& kept,
+                   const Eigen::VectorXd& beta, const Eigen::MatrixXd& cov, double confidence,
+                   std::vector<TermEstimate>& terms, Eigen::MatrixXd& covariance) {
+  const auto columns = static_cast<Eigen::Index>(names.size());
+  const boost::math::normal normal;
+  const double zq = boost::math::quantile(normal, 0.5 + confidence / 2.0);
+  covariance = Eigen::MatrixXd::Constant(columns, columns, kNaN);
+  terms.assign(names.size(), TermEstimate{});
+  for (std::size_t j = 0; j < names.size(); ++j) terms[j].term = names[j];
+  const auto q = static_cast<Eigen::Index>(kept.size());
+  for (Eigen::Index a = 0; a < q; ++a) {
+    const Eigen::Index ja = kept[static_cast<std::size_t>(a)];
+    for (Eigen::Index b = 0; b < q; ++b) covariance(ja, kept[static_cast<std::size_t>(b)]) = cov(a, b);
+    TermEstimate& row = terms[static_cast<std::size_t>(ja)];
+    row.estimate = beta(a);
+    row.std_error = std::sqrt(cov(a, a));
+    row.statistic = row.estimate / row.std_error;
+    row.p_value = 2.0 * boost::math::cdf(boost::math::complement(normal, std::abs(row.statistic)));
+    row.conf_low = row.estimate - zq * row.std_error;
+    row.conf_high = row.estimate + zq * row.std_error;
+  }
 }
 
 }  // namespace cohortdb::stats::detail

@@ -15,6 +15,8 @@
 
 #include <Eigen/Dense>
 
+#include "stats/tidy.h"
+
 namespace cohortdb::stats::detail {
 
 class ScaledDesign {
@@ -62,6 +64,14 @@ std::string JoinNames(const std::vector<std::string>& names);
 // y value other than 0/1 (naming the row), a single outcome value.
 void CheckBinaryModelInputs(const char* caller, const Eigen::MatrixXd& x,
                             const std::vector<std::string>& names, const Eigen::VectorXd& y);
+
+// Wald rows for a fit on the user's scale: every column of "names" gets a
+// TermEstimate (NaN for aliased columns), the kept columns their estimate
+// from "beta", SE from "cov", z, two-sided normal p and a "confidence" CI;
+// "covariance" becomes cols x cols with NaN rows and columns for aliased ones.
+void FillWaldTerms(const std::vector<std::string>& names, const std::vector<Eigen::Index>& kept,
+                   const Eigen::VectorXd& beta, const Eigen::MatrixXd& cov, double confidence,
+                   std::vector<TermEstimate>& terms, Eigen::MatrixXd& covariance);
 
 // Sample SD (n - 1 denominator) of a column; NaN for fewer than two rows.
 double ColumnSd(const Eigen::MatrixXd& x, Eigen::Index column);
