@@ -5,7 +5,6 @@
 #include <cmath>
 #include <string>
 
-#include <boost/math/distributions/normal.hpp>
 
 #include "common/error.h"
 #include "stats/model_scaling.h"

@@ -6,7 +6,6 @@
 #include <limits>
 #include <string>
 
-#include <boost/math/distributions/normal.hpp>
 
 #include "common/error.h"
 #include "stats/model_scaling.h"
