@@ -205,19 +205,7 @@ AnalysisResultSet RunLogistic(Store& store, const AnalysisRequest& request) {
     Frame& all = sample.frame;
     const Design base = BuildDesign(all, s.predictors);
     const Design full = WithInteractions(base, all, by);
-    Design main = full;
-    std::vector<Eigen::Index> keep;
-    for (std::size_t j = 0; j < full.names.size(); ++j) {
-      if (full.names[j].find(':') == std::string::npos) keep.push_back(static_cast<Eigen::Index>(j));
-    }
-    main.x.resize(full.x.rows(), static_cast<Eigen::Index>(keep.size()));
-    main.names.clear();
-    main.variables.clear();
-    for (std::size_t k = 0; k < keep.size(); ++k) {
-      main.x.col(static_cast<Eigen::Index>(k)) = full.x.col(keep[k]);
-      main.names.push_back(full.names[static_cast<std::size_t>(keep[k])]);
-      main.variables.push_back(full.variables[static_cast<std::size_t>(keep[k])]);
-    }
+    const Design main = MainEffectsOf(full);
     ResultRow row;
     row.section = "interaction";
     row.term = fmt::format("predictors x {}", by);

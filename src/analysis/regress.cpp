@@ -77,18 +77,7 @@ AnalysisResultSet RunRegress(Store& store, const AnalysisRequest& request) {
     Frame& all = sample.frame;
     const Design base = BuildDesign(all, predictors);
     const Design main = WithInteractions(base, all, by);
-    Design main_only = main;
-    // the main-effects model: base plus by dummies (columns without ':')
-    std::vector<Eigen::Index> keep;
-    for (std::size_t j = 0; j < main.names.size(); ++j) {
-      if (main.names[j].find(':') == std::string::npos) keep.push_back(static_cast<Eigen::Index>(j));
-    }
-    main_only.x.resize(main.x.rows(), static_cast<Eigen::Index>(keep.size()));
-    main_only.names.clear();
-    for (std::size_t k = 0; k < keep.size(); ++k) {
-      main_only.x.col(static_cast<Eigen::Index>(k)) = main.x.col(keep[k]);
-      main_only.names.push_back(main.names[static_cast<std::size_t>(keep[k])]);
-    }
+    const Design main_only = MainEffectsOf(main);
     const Eigen::VectorXd y = NumericVector(all, outcome, "outcome");
     const auto small = stats::FitOls(main_only.x, y, main_only.names);
     const auto large = stats::FitOls(main.x, y, main.names);

@@ -127,6 +127,22 @@ Design WithInteractions(const Design& base, Frame& frame, const std::string& by)
   return d;
 }
 
+Design MainEffectsOf(const Design& full) {
+  std::vector<Eigen::Index> keep;
+  for (std::size_t j = 0; j < full.names.size(); ++j) {
+    if (full.names[j].find(':') == std::string::npos) keep.push_back(static_cast<Eigen::Index>(j));
+  }
+  Design main;
+  main.x.resize(full.x.rows(), static_cast<Eigen::Index>(keep.size()));
+  for (std::size_t k = 0; k < keep.size(); ++k) {
+    const auto column = static_cast<std::size_t>(keep[k]);
+    main.x.col(static_cast<Eigen::Index>(k)) = full.x.col(keep[k]);
+    main.names.push_back(full.names[column]);
+    if (column < full.variables.size()) main.variables.push_back(full.variables[column]);
+  }
+  return main;
+}
+
 Eigen::VectorXd BinaryOutcome(Frame& frame, const std::string& name, std::string* event_label) {
   const Column& c = frame.Get(name, "outcome");
   const auto n = static_cast<Eigen::Index>(frame.rows());

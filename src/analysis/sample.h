@@ -55,6 +55,9 @@ Design BuildDesign(Frame& frame, const std::vector<std::string>& predictors, boo
 // "base" plus the product of every non-intercept column with every dummy of
 // "by" (named "term:bylevel", as R), for the interaction test of --by.
 Design WithInteractions(const Design& base, Frame& frame, const std::string& by);
+// The main-effects model nested in WithInteractions' result: its columns
+// without ':' (base plus the dummies of "by"), for the interaction test.
+Design MainEffectsOf(const Design& with_interactions);
 
 // A 0/1 outcome: a numeric column holding only 0 and 1, or a categorical one
 // with exactly two levels (the second level is 1, as R's glm treats factors).

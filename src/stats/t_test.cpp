@@ -41,6 +41,17 @@ void Finish(const char* function, double conf_level, TTestResult* r) {
   r->conf_high = (r->statistic + q) * r->std_error;
 }
 
+// Sizes, means and their difference: the start of both t tests.
+TTestResult Means(const std::vector<double>& a, const std::vector<double>& b) {
+  TTestResult r;
+  r.n_x = a.size();
+  r.n_y = b.size();
+  r.mean_x = Mean(a);
+  r.mean_y = Mean(b);
+  r.estimate = r.mean_x - r.mean_y;
+  return r;
+}
+
 }  // namespace
 
 TTestResult StudentTTest(const std::vector<double>& x, const std::vector<double>& y, double conf_level) {
@@ -53,12 +64,7 @@ TTestResult StudentTTest(const std::vector<double>& x, const std::vector<double>
     throw NumericalError("StudentTTest: arguments x and y have " + std::to_string(a.size() + b.size()) +
                          " non-missing values together, at least 3 needed");
   }
-  TTestResult r;
-  r.n_x = a.size();
-  r.n_y = b.size();
-  r.mean_x = Mean(a);
-  r.mean_y = Mean(b);
-  r.estimate = r.mean_x - r.mean_y;
+  TTestResult r = Means(a, b);
   const double nx = static_cast<double>(r.n_x);
   const double ny = static_cast<double>(r.n_y);
   r.df = nx + ny - 2;
@@ -77,12 +83,7 @@ TTestResult WelchTTest(const std::vector<double>& x, const std::vector<double>& 
   const std::vector<double> b = DropMissing(y);
   CheckCount("WelchTTest", "x", a.size(), 2);
   CheckCount("WelchTTest", "y", b.size(), 2);
-  TTestResult r;
-  r.n_x = a.size();
-  r.n_y = b.size();
-  r.mean_x = Mean(a);
-  r.mean_y = Mean(b);
-  r.estimate = r.mean_x - r.mean_y;
+  TTestResult r = Means(a, b);
   const double nx = static_cast<double>(r.n_x);
   const double ny = static_cast<double>(r.n_y);
   const double se_x = std::sqrt(SampleVariance(a) / nx);
