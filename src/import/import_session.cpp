@@ -218,7 +218,7 @@ ResolvedVariable& ImportSession::ResolveVariable(const VariableSpec* vspec, cons
       for (const auto& l : cat.levels) rv->codes[l.source_code] = {l.level, l.label};
     }
   }
-  rv->has_current_records = writer_.HasCurrentRecords(rv->kind, cat.id);
+  rv->has_current_records = writer_.HasCurrentRecords(cat.id);
   ResolvedVariable& ref = *rv;
   by_code_[code] = rv.get();
   variables_.push_back(std::move(rv));
@@ -472,6 +472,12 @@ FileImportReport ImportSession::ImportFile(const std::string& path) {
     // A structural CSV error ends this file; report it with the others.
     ++error_count_;
     if (options_.quarantine || static_cast<int>(errors_.size()) < options_.max_errors) errors_.push_back(e.what());
+  }
+  for (const auto& variable : variables_) {
+    for (std::int64_t visit_key : variable->loaded_visits) {
+      writer_.AddCoverage(variable->catalog.id, visit_key == 0 ? std::nullopt : std::optional<std::int64_t>(visit_key));
+    }
+    variable->loaded_visits.clear();
   }
   if (batch_id_ != 0) {
     bool quarantined = options_.quarantine && error_count_ > errors_before;
@@ -949,6 +955,11 @@ void ImportSession::ImportRecords(CsvReader& reader, const std::vector<std::stri
       ++report.rows_rejected;
       if (ErrorLimitReached()) return;
       continue;
+    }
+    const std::int64_t coverage_key = visit_id.value_or(0);
+    for (const PendingRecord& p : pending) {
+      std::vector<std::int64_t>& loaded = p.variable->loaded_visits;
+      if (std::find(loaded.begin(), loaded.end(), coverage_key) == loaded.end()) loaded.push_back(coverage_key);
     }
     report.values += static_cast<std::int64_t>(inserted.size());
     ++report.rows_loaded;

@@ -39,6 +39,9 @@ struct ResolvedVariable {
   std::vector<std::string> missing;   // column-specific missing codes
   StringMap<std::pair<std::int64_t, std::string>> codes;  // source code -> (level, label)
   bool has_current_records = false;   // the store already holds current values of it
+  // Visits (0: none) this import has loaded values of it at, written to
+  // record_coverage when the file ends.
+  std::vector<std::int64_t> loaded_visits;
   // Cache: delivered unit -> (factor, offset), nullopt when no conversion exists.
   StringMap<std::optional<std::pair<double, double>>> unit_cache;
 };

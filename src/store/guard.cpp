@@ -144,6 +144,10 @@ int Authorize(void* user, int action, const char* arg1, const char* arg2, const 
     if (a1 == "schema_migration" || a1 == "sqlite_sequence") {
       return Deny(guard, fmt::format("changing {} is not allowed: it is managed by cohortdb", a1));
     }
+    if ((action == SQLITE_INSERT || action == SQLITE_UPDATE || action == SQLITE_DELETE) &&
+        (a1 == "biomarker" || a1 == "mri_metric" || a1 == "outcome" || a1 == "covariate")) {
+      guard.writes_records = true;
+    }
     return SQLITE_OK;
   }
   const char* verb = "a change";
@@ -212,6 +216,7 @@ GuardScope::GuardScope(Guard& guard, sqlite3* db, bool allow_writes, std::chrono
   guard.allow_writes = allow_writes;
   guard.refusal.clear();
   guard.timed_out = false;
+  guard.writes_records = false;
   guard.limit = time_limit;
   guard.deadline = std::chrono::steady_clock::now() + time_limit;
   sqlite3_set_authorizer(db, Authorize, &guard);

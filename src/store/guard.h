@@ -41,6 +41,9 @@ struct Guard {
   std::chrono::steady_clock::time_point deadline;
   std::chrono::milliseconds limit{0};
   bool timed_out = false;
+  // A statement that inserts, updates or deletes rows of a record table was
+  // allowed (record_coverage must then be recomputed).
+  bool writes_records = false;
 };
 
 // Installs the authorizer and progress handler on "db" for its lifetime.

@@ -109,6 +109,7 @@ struct ImportWriter::Impl {
   std::array<std::unique_ptr<RawStatement>, 4> supersede;
   std::unique_ptr<RawStatement> insert_participant;
   std::unique_ptr<RawStatement> insert_error;
+  std::unique_ptr<RawStatement> add_coverage;
 
   RawStatement& Lazy(std::unique_ptr<RawStatement>& st, const std::string& sql) {
     if (!st) st = std::make_unique<RawStatement>(db.getHandle(), sql);
@@ -335,17 +336,23 @@ void ImportWriter::DeleteRecord(RecordKind kind, std::int64_t record_id) {
   }
 }
 
-bool ImportWriter::HasCurrentRecords(RecordKind kind, std::int64_t variable_id) {
+bool ImportWriter::HasCurrentRecords(std::int64_t variable_id) {
   try {
-    SQLite::Statement st(impl_->db,
-                         fmt::format("SELECT EXISTS (SELECT 1 FROM {} WHERE variable_id = ?1 AND superseded_by IS NULL)",
-                                     RecordKindName(kind)));
+    SQLite::Statement st(impl_->db, "SELECT EXISTS (SELECT 1 FROM record_coverage WHERE variable_id = ?1)");
     st.bind(1, variable_id);
     st.executeStep();
     return st.getColumn(0).getInt() != 0;
   } catch (const SQLite::Exception& e) {
-    Rethrow("reading records", e);
+    Rethrow("reading record coverage", e);
   }
+}
+
+void ImportWriter::AddCoverage(std::int64_t variable_id, std::optional<std::int64_t> visit_id) {
+  RawStatement& st = impl_->Lazy(impl_->add_coverage,
+                                 "INSERT OR IGNORE INTO record_coverage (variable_id, visit_key) VALUES (?1, ?2)");
+  st.Int(1, variable_id);
+  st.Int(2, visit_id.value_or(0));
+  st.Run("recording record coverage");
 }
 
 void ImportWriter::InsertImportError(std::int64_t batch_id, std::int64_t line, std::optional<std::int64_t> column_index,

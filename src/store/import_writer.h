@@ -113,8 +113,12 @@ class ImportWriter {
   int SupersedeRecord(RecordKind kind, std::int64_t participant_id, std::optional<std::int64_t> visit_id,
                       std::int64_t variable_id, std::int64_t batch_id);
   void DeleteRecord(RecordKind kind, std::int64_t record_id);
-  // True if the table holds a current record of this variable.
-  bool HasCurrentRecords(RecordKind kind, std::int64_t variable_id);
+  // True if the store holds a current record of this variable (as
+  // record_coverage says, so no record table is scanned).
+  bool HasCurrentRecords(std::int64_t variable_id);
+  // Notes in record_coverage that this variable has current records at this
+  // visit (nullopt: without a visit). Idempotent.
+  void AddCoverage(std::int64_t variable_id, std::optional<std::int64_t> visit_id);
 
   void InsertImportError(std::int64_t batch_id, std::int64_t line, std::optional<std::int64_t> column_index,
                          std::string_view column_name, std::string_view message, std::string_view raw_row);

@@ -92,18 +92,22 @@ PivotDefinition LoadPivotDefinition(Store& store, const std::string& study_code)
     v.text = std::get<std::string>(row[3]) == "text";
     pivot.variables.push_back(std::move(v));
   }
-  // Which (variable, visit) pairs hold data: one index probe per pair (the
-  // <table>_variable index), so the cost does not grow with the record count.
-  std::vector<std::optional<std::int64_t>> visit_options = {std::nullopt};
-  for (const auto& [id, code] : pivot.visits) visit_options.emplace_back(id);
+  // Which (variable, visit) pairs hold data: record_coverage, which imports
+  // keep, so the cost does not grow with the record count.
+  std::map<std::int64_t, std::vector<std::int64_t>> covered;
+  for (const auto& row : store
+                             .Query("SELECT c.variable_id, c.visit_key FROM record_coverage c "
+                                    "JOIN variable v ON v.variable_id = c.variable_id WHERE v.study_id = ? "
+                                    "ORDER BY c.variable_id, c.visit_key",
+                                    {pivot.study_id})
+                             .rows) {
+    covered[std::get<std::int64_t>(row[0])].push_back(std::get<std::int64_t>(row[1]));
+  }
   for (PivotVariable& v : pivot.variables) {
-    const std::string probe =
-        fmt::format("SELECT EXISTS (SELECT 1 FROM {} WHERE variable_id = ?1 AND visit_id IS ?2)", v.table);
-    for (const auto& visit : visit_options) {
-      const SqlValue bound = visit ? SqlValue(*visit) : SqlValue(std::monostate{});
-      if (std::get<std::int64_t>(store.Query(probe, {v.variable_id, bound}).rows[0][0]) != 0) {
-        v.visits_with_data.push_back(visit);
-      }
+    const std::vector<std::int64_t>& keys = covered[v.variable_id];
+    if (std::find(keys.begin(), keys.end(), 0) != keys.end()) v.visits_with_data.push_back(std::nullopt);
+    for (const auto& [id, code] : pivot.visits) {
+      if (std::find(keys.begin(), keys.end(), id) != keys.end()) v.visits_with_data.push_back(id);
     }
   }
   return pivot;

@@ -284,7 +284,17 @@ ScriptResult Store::GuardedScript(std::string_view sql, bool allow_writes, std::
     }
     throw;
   }
-  if (transaction) Exec("RELEASE cohortdb_user_script");
+  if (transaction) {
+    if (impl_->guard.writes_records) {
+      try {
+        RecomputeCoverage();
+      } catch (...) {
+        sqlite3_exec(db, "ROLLBACK TO cohortdb_user_script; RELEASE cohortdb_user_script", nullptr, nullptr, nullptr);
+        throw;
+      }
+    }
+    Exec("RELEASE cohortdb_user_script");
+  }
   return script;
 }
 
@@ -325,6 +335,17 @@ void Store::RefreshPivots(const std::string& study_code) {
   Exec(fmt::format("CREATE VIEW wide_{} AS\n{}", study_code, WideSelectSql(pivot, false, CensorRule::kExclude)));
   Exec(fmt::format("CREATE VIEW wide_{}_visit AS\n{}", study_code, WideSelectSql(pivot, true, CensorRule::kExclude)));
   if (transaction) transaction->Commit();
+}
+
+void Store::RecomputeCoverage() {
+  std::string sql = "DELETE FROM record_coverage;";
+  for (const char* table : {"biomarker", "mri_metric", "outcome", "covariate"}) {
+    sql += fmt::format(
+        " INSERT OR IGNORE INTO record_coverage (variable_id, visit_key)"
+        " SELECT DISTINCT variable_id, ifnull(visit_id, 0) FROM {} WHERE superseded_by IS NULL;",
+        table);
+  }
+  Exec(sql);
 }
 
 std::string Store::DataFingerprint() {

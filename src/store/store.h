@@ -124,6 +124,10 @@ class Store {
   // Call after the catalog or the visits of a study change. Inside an open
   // transaction the views change with it (and roll back with it).
   void RefreshPivots(const std::string& study_code);
+  // Rebuilds record_coverage (which variable/visit pairs hold current
+  // records) from the record tables; GuardedScript calls it after a writable
+  // script changed a record table. One scan of each table's current index.
+  void RecomputeCoverage();
 
   // A fingerprint of the store's data: SHA-256 over every import batch's
   // identity (file and spec digests, counts). Equal fingerprints mean the

@@ -88,6 +88,7 @@ inline Store TrialStore(const std::string& path = ":memory:") {
     }
   }
   store.Exec("COMMIT");
+  store.RecomputeCoverage();
   store.RefreshPivots("trial");
   return store;
 }
@@ -120,6 +121,7 @@ inline Store CohortStore(const std::string& path = ":memory:") {
       AddRecord(store, tables[v], id, "NULL", v + 1, r[4 + static_cast<std::size_t>(v)]);
   }
   store.Exec("COMMIT");
+  store.RecomputeCoverage();
   store.RefreshPivots("cohort");
   return store;
 }

@@ -243,6 +243,7 @@ TEST_CASE("categorical catalog variables appear with their labels in catalog ord
       "(9, 2, 'former', '2'), (9, 3, 'current', '3');"
       "INSERT INTO covariate (participant_id, visit_id, variable_id, value, source_value, batch_id) "
       "SELECT participant_id, 1, 9, 1 + participant_id % 3, 'x', 1 FROM participant;");
+  store.RecomputeCoverage();
   store.RefreshPivots("trial");
   const auto result = RunAnalysis(
       store, Request("describe", {{"study", "trial"}, {"vars", {"smoking_baseline"}}, {"group", "arm"}}));

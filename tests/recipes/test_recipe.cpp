@@ -52,6 +52,7 @@ void AddTrial(Store& store) {
           {p[0], static_cast<std::int64_t>(visit), visit == 1 ? il6_0 : il6_1});
     }
   }
+  store.RecomputeCoverage();
   store.RefreshPivots("trial");
 }
 

@@ -116,6 +116,32 @@ TEST_CASE("writes allowed by --write run in one transaction", "[store][guard]") 
                       "refused: transaction control is not allowed: cohortdb runs the whole text in one transaction");
 }
 
+TEST_CASE("a --write script that changes records recomputes record_coverage", "[store][guard]") {
+  TempDir dir;
+  const std::string path = MakeStore(dir);
+  Store store = Store::Open(path, OpenMode::kReadWrite);
+  store.Exec(
+      "INSERT INTO variable (study_id, code, record_kind, value_type) VALUES (1, 'bmi', 'covariate', 'real');"
+      "INSERT INTO visit (study_id, code, visit_order) VALUES (1, 'baseline', 1);"
+      "INSERT INTO import_batch (file_name, file_sha256, spec_sha256, started_at, tool_version)"
+      "  VALUES ('f', printf('%064d', 1), printf('%064d', 2), 'now', 'test');");
+  const auto coverage = [&] {
+    return store.Query("SELECT variable_id, visit_key FROM record_coverage ORDER BY visit_key").rows;
+  };
+  store.GuardedScript("INSERT INTO covariate (participant_id, visit_id, variable_id, value, source_value, batch_id) "
+                      "VALUES (1, 1, 1, 24, '24', 1), (2, NULL, 1, 22, '22', 1)",
+                      true);
+  REQUIRE(coverage().size() == 2);
+  CHECK(std::get<std::int64_t>(coverage()[0][1]) == 0);
+  CHECK(std::get<std::int64_t>(coverage()[1][1]) == 1);
+  store.GuardedScript("DELETE FROM covariate WHERE visit_id IS NULL", true);
+  REQUIRE(coverage().size() == 1);
+  CHECK(std::get<std::int64_t>(coverage()[0][1]) == 1);
+  // A superseded record no longer counts.
+  store.GuardedScript("UPDATE covariate SET superseded_by = 1", true);
+  CHECK(coverage().empty());
+}
+
 TEST_CASE("a read-only store refuses --write", "[store][guard]") {
   TempDir dir;
   const std::string path = MakeStore(dir);

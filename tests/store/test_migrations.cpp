@@ -69,6 +69,54 @@ TEST_CASE("an older store is refused for writing and upgraded by migrate", "[sto
   CHECK(Store::Migrate(path).empty());  // nothing left to do
 }
 
+TEST_CASE("migration 0004 rebuilds the record tables keeping every row and fills record_coverage",
+          "[store][migrations]") {
+  TempDir dir;
+  const std::string path = dir.File("v3.cohortdb");
+  Store::Migrate(path, 3);
+  {
+    SQLite::Database db(path, SQLite::OPEN_READWRITE);
+    db.exec(
+        "INSERT INTO study (code) VALUES ('s');"
+        "INSERT INTO visit (study_id, code, visit_order) VALUES (1, 'v1', 1);"
+        "INSERT INTO variable (study_id, code, record_kind, value_type) VALUES (1, 'crp', 'biomarker', 'real'),"
+        "  (1, 'bmi', 'covariate', 'real');"
+        "INSERT INTO import_batch (file_name, file_sha256, spec_sha256, started_at, tool_version)"
+        "  VALUES ('f', printf('%064d', 1), printf('%064d', 2), 'now', 'test');"
+        "INSERT INTO participant (study_id, external_id) VALUES (1, 'P1');"
+        "INSERT INTO biomarker (record_id, participant_id, visit_id, variable_id, value, source_value, batch_id,"
+        "  superseded_by) VALUES (7, 1, 1, 1, 2.5, '2.5', 1, 1);"
+        "INSERT INTO biomarker (record_id, participant_id, visit_id, variable_id, source_value, censoring,"
+        "  detection_limit, assay, batch_id) VALUES (9, 1, 1, 1, '<0.15', 'left', 0.15, 'elisa', 1);"
+        "INSERT INTO covariate (record_id, participant_id, variable_id, value, source_value, batch_id)"
+        "  VALUES (3, 1, 2, 24, '24', 1);");
+  }
+  CHECK(Store::Migrate(path) == std::vector<std::string>{"0004_lean_record_tables.sql"});
+  Store store = Store::Open(path);
+  const auto rows = store.Query(
+      "SELECT record_id, value, censoring, detection_limit, assay, superseded_by FROM biomarker ORDER BY record_id");
+  REQUIRE(rows.rows.size() == 2);
+  CHECK(std::get<std::int64_t>(rows.rows[0][0]) == 7);
+  CHECK(std::get<double>(rows.rows[0][1]) == 2.5);
+  CHECK(std::get<std::int64_t>(rows.rows[0][5]) == 1);
+  CHECK(std::get<std::int64_t>(rows.rows[1][0]) == 9);
+  CHECK(std::get<std::string>(rows.rows[1][2]) == "left");
+  CHECK(std::get<std::string>(rows.rows[1][4]) == "elisa");
+  CHECK(std::get<std::int64_t>(store.Query("SELECT record_id FROM covariate").rows[0][0]) == 3);
+  // Only current records count; the covariate has no visit (key 0).
+  const auto coverage = store.Query("SELECT variable_id, visit_key FROM record_coverage ORDER BY variable_id");
+  REQUIRE(coverage.rows.size() == 2);
+  CHECK(std::get<std::int64_t>(coverage.rows[0][1]) == 1);
+  CHECK(std::get<std::int64_t>(coverage.rows[1][1]) == 0);
+  // The checks still hold, the current-value index still refuses duplicates.
+  CHECK_THROWS_WITH(store.Exec("UPDATE biomarker SET censoring = 'middle' WHERE record_id = 9"),
+                    Catch::Contains("CHECK constraint failed"));
+  CHECK_THROWS_WITH(store.Exec("INSERT INTO biomarker (participant_id, visit_id, variable_id, value, source_value,"
+                               " batch_id) VALUES (1, 1, 1, 3, '3', 1)"),
+                    Catch::Contains("UNIQUE constraint failed"));
+  CHECK(store.Query("SELECT name FROM sqlite_schema WHERE name LIKE '%_variable' AND type = 'index'").rows.empty());
+}
+
 TEST_CASE("an edited migration is detected and the store refused", "[store][migrations]") {
   TempDir dir;
   const std::string path = dir.File("tampered.cohortdb");

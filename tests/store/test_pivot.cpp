@@ -31,6 +31,7 @@ Store MakeTrial() {
     INSERT INTO covariate (participant_id, visit_id, variable_id, value, source_value, batch_id) VALUES
       (1, NULL, 3, 24.5, '24.5', 1), (2, NULL, 4, 2, '2', 1);
   )sql");
+  store.RecomputeCoverage();
   store.RefreshPivots("trial");
   return store;
 }
@@ -97,6 +98,7 @@ TEST_CASE("a variable named like an SQL keyword gets a usable pivot column", "[s
   Store store = MakeTrial();
   store.Exec("INSERT INTO variable (study_id, code, record_kind, value_type) VALUES (1, 'group', 'covariate', 'integer');"
              "INSERT INTO covariate (participant_id, variable_id, value, source_value, batch_id) VALUES (2, 5, 7, '7', 1);");
+  store.RecomputeCoverage();
   store.RefreshPivots("trial");
   CHECK(std::get<double>(store.Query("SELECT \"group\" FROM wide_trial WHERE external_id = 'P02'").rows[0][0]) == 7.0);
   CHECK(std::get<double>(store.Query("SELECT \"group\" FROM wide_trial_visit WHERE external_id = 'P02'").rows[0][0]) ==
