@@ -221,6 +221,7 @@ ResolvedVariable& ImportSession::ResolveVariable(const VariableSpec* vspec, cons
   rv->has_current_records = writer_.HasCurrentRecords(cat.id);
   ResolvedVariable& ref = *rv;
   by_code_[code] = rv.get();
+  rv->index = variables_.size();
   variables_.push_back(std::move(rv));
   return ref;
 }
@@ -345,6 +346,26 @@ std::optional<std::string> ImportSession::Convert(ResolvedVariable& v, std::stri
   }
   out.value = x;
   return std::nullopt;
+}
+
+bool ImportSession::Seen(const ParticipantState& participant, std::int64_t visit_key,
+                         const ResolvedVariable& variable) const {
+  const std::size_t word = variable.index / 64;
+  const std::uint64_t bit = std::uint64_t{1} << (variable.index % 64);
+  if (word == 0 && participant.seen_visit == visit_key) return (participant.seen_mask & bit) != 0;
+  auto it = seen_overflow_.find(SeenKey{participant.id, visit_key, word});
+  return it != seen_overflow_.end() && (it->second & bit) != 0;
+}
+
+void ImportSession::MarkSeen(ParticipantState& participant, std::int64_t visit_key, const ResolvedVariable& variable) {
+  const std::size_t word = variable.index / 64;
+  const std::uint64_t bit = std::uint64_t{1} << (variable.index % 64);
+  if (word == 0 && (participant.seen_visit == visit_key || participant.seen_visit == -1)) {
+    participant.seen_visit = visit_key;
+    participant.seen_mask |= bit;
+    return;
+  }
+  seen_overflow_[SeenKey{participant.id, visit_key, word}] |= bit;
 }
 
 void ImportSession::AddError(std::int64_t line, std::size_t column, const std::string& message) {
@@ -473,6 +494,7 @@ FileImportReport ImportSession::ImportFile(const std::string& path) {
     ++error_count_;
     if (options_.quarantine || static_cast<int>(errors_.size()) < options_.max_errors) errors_.push_back(e.what());
   }
+  writer_.FlushRecords();
   for (const auto& variable : variables_) {
     for (std::int64_t visit_key : variable->loaded_visits) {
       writer_.AddCoverage(variable->catalog.id, visit_key == 0 ? std::nullopt : std::optional<std::int64_t>(visit_key));
@@ -878,9 +900,13 @@ void ImportSession::ImportRecords(CsvReader& reader, const std::vector<std::stri
       add_meta("redcap_repeat_instrument", Trim(r[plan.repeat_instrument]));
       if (plan.repeat_instance != ColumnPlan::kNone) add_meta("redcap_repeat_instance", Trim(r[plan.repeat_instance]));
     }
-    // Records.
+    // Records. A key this session has not loaded is free unless the store
+    // held values of the variable before (then, without --replace, the
+    // insert itself must find out); free keys go to the writer's queue.
     inserted.clear();
     inserted_kinds.clear();
+    ImportWriter::QueueMark queue_mark = writer_.MarkQueue();
+    const std::int64_t visit_slot = visit_id.value_or(0);
     std::size_t failed_column = 0;
     std::string failure;
     for (const PendingRecord& p : pending) {
@@ -914,36 +940,56 @@ void ImportSession::ImportRecords(CsvReader& reader, const std::vector<std::stri
       row.field1 = fields[0];
       row.field2 = fields[1];
       if (!record_meta.empty()) row.metadata_json = record_meta;
-      if (options_.replace && p.variable->has_current_records) {
-        report.superseded += writer_.SupersedeRecord(row.kind, row.participant_id, row.visit_id, row.variable_id, batch_id_);
-      }
-      InsertOutcome outcome = writer_.InsertRecord(row);
-      if (!outcome.inserted) {
-        std::size_t col = 0;
-        if (is_long) {
-          col = plan.variable + 1;
-        } else {
-          for (const auto& [c, rv] : plan.values) {
-            if (rv == p.variable) col = c + 1;
-          }
+      std::int64_t holder_batch = 0;
+      if (Seen(*participant, visit_slot, *p.variable)) {
+        // Ask the store who holds the key; this row's queued records stay
+        // queued so a rejection can still drop them.
+        queue_mark = writer_.WriteQueuedBefore(queue_mark);
+        holder_batch = writer_.CurrentRecordBatch(row.kind, row.participant_id, row.visit_id, row.variable_id);
+        if (options_.replace && holder_batch != batch_id_) {
+          // An earlier file of this command loaded it: --replace supersedes.
+          report.superseded += writer_.SupersedeRecord(row.kind, row.participant_id, row.visit_id, row.variable_id, batch_id_);
+          writer_.QueueRecord(row);
+          continue;
         }
-        failed_column = col;
-        std::string visit_text = visit_id ? fmt::format("visit {}", Quoted(visit_key.empty() ? spec_.fixed_visit : visit_key))
-                                          : std::string("no visit");
-        failure = outcome.existing_batch_id == batch_id_
-                      ? fmt::format("expected one value per participant, visit and variable, found a second value for "
-                                    "participant {}, {}, variable '{}' in this file",
-                                    Quoted(external_id), visit_text, p.variable->catalog.code)
-                      : fmt::format("expected a new value, found participant {}, {}, variable '{}' already loaded by "
-                                    "batch {} (use --replace to supersede it)",
-                                    Quoted(external_id), visit_text, p.variable->catalog.code, outcome.existing_batch_id);
-        break;
+      } else if (p.variable->has_current_records && !options_.replace) {
+        InsertOutcome outcome = writer_.InsertRecord(row);
+        if (outcome.inserted) {
+          inserted.push_back(outcome.record_id);
+          inserted_kinds.push_back(row.kind);
+          continue;
+        }
+        holder_batch = outcome.existing_batch_id;
+      } else {
+        if (options_.replace && p.variable->has_current_records) {
+          report.superseded += writer_.SupersedeRecord(row.kind, row.participant_id, row.visit_id, row.variable_id, batch_id_);
+        }
+        writer_.QueueRecord(row);
+        continue;
       }
-      inserted.push_back(outcome.record_id);
-      inserted_kinds.push_back(row.kind);
+      std::size_t col = 0;
+      if (is_long) {
+        col = plan.variable + 1;
+      } else {
+        for (const auto& [c, rv] : plan.values) {
+          if (rv == p.variable) col = c + 1;
+        }
+      }
+      failed_column = col;
+      std::string visit_text = visit_id ? fmt::format("visit {}", Quoted(visit_key.empty() ? spec_.fixed_visit : visit_key))
+                                        : std::string("no visit");
+      failure = holder_batch == batch_id_
+                    ? fmt::format("expected one value per participant, visit and variable, found a second value for "
+                                  "participant {}, {}, variable '{}' in this file",
+                                  Quoted(external_id), visit_text, p.variable->catalog.code)
+                    : fmt::format("expected a new value, found participant {}, {}, variable '{}' already loaded by "
+                                  "batch {} (use --replace to supersede it)",
+                                  Quoted(external_id), visit_text, p.variable->catalog.code, holder_batch);
+      break;
     }
     if (!failure.empty()) {
       // Undo this row so a quarantined import keeps only whole rows.
+      writer_.DropQueuedAfter(queue_mark);
       for (std::size_t k = 0; k < inserted.size(); ++k) writer_.DeleteRecord(inserted_kinds[k], inserted[k]);
       if (created) {
         writer_.DeleteParticipant(participant->id);
@@ -956,12 +1002,13 @@ void ImportSession::ImportRecords(CsvReader& reader, const std::vector<std::stri
       if (ErrorLimitReached()) return;
       continue;
     }
-    const std::int64_t coverage_key = visit_id.value_or(0);
     for (const PendingRecord& p : pending) {
+      MarkSeen(*participant, visit_slot, *p.variable);
       std::vector<std::int64_t>& loaded = p.variable->loaded_visits;
-      if (std::find(loaded.begin(), loaded.end(), coverage_key) == loaded.end()) loaded.push_back(coverage_key);
+      if (std::find(loaded.begin(), loaded.end(), visit_slot) == loaded.end()) loaded.push_back(visit_slot);
     }
-    report.values += static_cast<std::int64_t>(inserted.size());
+    writer_.WriteFullChunks();
+    report.values += static_cast<std::int64_t>(pending.size());
     ++report.rows_loaded;
   }
 }

@@ -3,7 +3,9 @@
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <array>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -89,6 +91,71 @@ std::string InsertSql(RecordKind kind) {
       kKindNames[static_cast<int>(kind)], extra, params);
 }
 
+// The INSERT of "rows" records of this kind with positional parameters, one
+// group of RecordColumnCount(kind) per record, in the order QueuedRecord binds.
+std::string MultiInsertSql(RecordKind kind, std::size_t rows) {
+  const char* extra = "";
+  std::string group = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?";
+  switch (kind) {
+    case RecordKind::kBiomarker: extra = ", assay, lab"; group += ", ?, ?"; break;
+    case RecordKind::kMriMetric: extra = ", model_name, model_version"; group += ", ?, ?"; break;
+    case RecordKind::kOutcome: extra = ", instrument"; group += ", ?"; break;
+    case RecordKind::kCovariate: break;
+  }
+  group += ")";
+  std::string sql = fmt::format(
+      "INSERT INTO {} (participant_id, visit_id, variable_id, value, value_text, source_value, source_unit, "
+      "censoring, detection_limit, metadata, batch_id{}) VALUES ",
+      kKindNames[static_cast<int>(kind)], extra);
+  for (std::size_t i = 0; i < rows; ++i) {
+    if (i > 0) sql += ", ";
+    sql += group;
+  }
+  return sql;
+}
+
+int ExtraColumns(RecordKind kind) {
+  switch (kind) {
+    case RecordKind::kBiomarker:
+    case RecordKind::kMriMetric: return 2;
+    case RecordKind::kOutcome: return 1;
+    case RecordKind::kCovariate: return 0;
+  }
+  return 0;
+}
+
+// A queued record: numbers inline, texts as (offset, length) into the
+// queue's arena; length -1 is NULL.
+struct TextRef {
+  std::uint32_t offset = 0;
+  std::int32_t length = -1;
+};
+
+struct QueuedRecord {
+  std::int64_t participant_id = 0;
+  std::int64_t variable_id = 0;
+  std::int64_t batch_id = 0;
+  std::optional<std::int64_t> visit_id;
+  std::optional<double> value;
+  std::optional<double> detection_limit;
+  const char* censoring = "none";
+  TextRef value_text, source_value, source_unit, field1, field2, metadata;
+};
+
+struct RecordQueue {
+  std::vector<QueuedRecord> records;
+  std::string arena;
+
+  TextRef Keep(std::optional<std::string_view> text) {
+    TextRef ref;
+    if (!text) return ref;
+    ref.offset = static_cast<std::uint32_t>(arena.size());
+    ref.length = static_cast<std::int32_t>(text->size());
+    arena.append(*text);
+    return ref;
+  }
+};
+
 }  // namespace
 
 const char* RecordKindName(RecordKind kind) { return kKindNames[static_cast<int>(kind)]; }
@@ -110,6 +177,13 @@ struct ImportWriter::Impl {
   std::unique_ptr<RawStatement> insert_participant;
   std::unique_ptr<RawStatement> insert_error;
   std::unique_ptr<RawStatement> add_coverage;
+  std::array<std::unique_ptr<RawStatement>, 4> insert_chunk;
+  std::array<RecordQueue, 4> queues;
+  // Writes records [begin, begin + count) of a kind's queue: one multi-row
+  // INSERT for a full chunk, else one statement per record.
+  void WriteQueued(RecordKind kind, std::size_t begin, std::size_t count);
+  // Writes the first "n" queued records of a kind and keeps the rest queued.
+  void WriteFirst(RecordKind kind, std::size_t n);
 
   RawStatement& Lazy(std::unique_ptr<RawStatement>& st, const std::string& sql) {
     if (!st) st = std::make_unique<RawStatement>(db.getHandle(), sql);
@@ -129,6 +203,54 @@ struct ImportWriter::Impl {
                             RecordKindName(kind)));
   }
 };
+
+void ImportWriter::Impl::WriteQueued(RecordKind kind, std::size_t begin, std::size_t count) {
+  const int k = static_cast<int>(kind);
+  RecordQueue& queue = queues[k];
+  const bool chunk = count == kRecordChunk;
+  RawStatement& st = chunk ? Lazy(insert_chunk[k], MultiInsertSql(kind, kRecordChunk)) : Insert(kind);
+  const int extra = ExtraColumns(kind);
+  const auto text = [&](TextRef ref) -> std::optional<std::string_view> {
+    if (ref.length < 0) return std::nullopt;
+    return std::string_view(queue.arena.data() + ref.offset, static_cast<std::size_t>(ref.length));
+  };
+  for (std::size_t i = begin; i < begin + count; ++i) {
+    const QueuedRecord& r = queue.records[i];
+    if (!chunk) {
+      // The one-row statement uses numbered parameters (see InsertSql).
+      st.Int(1, r.participant_id);
+      st.Int(2, r.visit_id);
+      st.Int(3, r.variable_id);
+      st.Real(4, r.value);
+      st.Text(5, text(r.value_text));
+      st.Text(6, text(r.source_value));
+      st.Text(7, text(r.source_unit));
+      st.Text(8, std::string_view(r.censoring));
+      st.Real(9, r.detection_limit);
+      st.Text(10, text(r.metadata));
+      if (extra >= 1) st.Text(11, text(r.field1));
+      if (extra >= 2) st.Text(12, text(r.field2));
+      st.Int(13, r.batch_id);
+      st.Run("inserting a record");
+      continue;
+    }
+    int p = static_cast<int>(i - begin) * (11 + extra);
+    st.Int(++p, r.participant_id);
+    st.Int(++p, r.visit_id);
+    st.Int(++p, r.variable_id);
+    st.Real(++p, r.value);
+    st.Text(++p, text(r.value_text));
+    st.Text(++p, text(r.source_value));
+    st.Text(++p, text(r.source_unit));
+    st.Text(++p, std::string_view(r.censoring));
+    st.Real(++p, r.detection_limit);
+    st.Text(++p, text(r.metadata));
+    st.Int(++p, r.batch_id);
+    if (extra >= 1) st.Text(++p, text(r.field1));
+    if (extra >= 2) st.Text(++p, text(r.field2));
+  }
+  if (chunk) st.Run("inserting records");
+}
 
 ImportWriter::ImportWriter(Store& store) : impl_(std::make_unique<Impl>(store)) {}
 ImportWriter::~ImportWriter() = default;
@@ -304,15 +426,106 @@ InsertOutcome ImportWriter::InsertRecord(const RecordRow& r) {
   int extended = sqlite3_extended_errcode(impl_->db.getHandle());
   std::string message = sqlite3_errmsg(impl_->db.getHandle());
   if (extended == SQLITE_CONSTRAINT_UNIQUE) {
-    RawStatement& find = impl_->FindCurrent(r.kind);
-    find.Int(1, r.participant_id);
-    find.Int(2, r.variable_id);
-    find.Int(3, r.visit_id.value_or(0));
-    if (find.Step() == SQLITE_ROW) out.existing_batch_id = sqlite3_column_int64(find.get(), 0);
-    find.Reset();
+    out.existing_batch_id = CurrentRecordBatch(r.kind, r.participant_id, r.visit_id, r.variable_id);
     return out;
   }
   throw StoreError(fmt::format("inserting into {}: {}", RecordKindName(r.kind), message));
+}
+
+std::int64_t ImportWriter::CurrentRecordBatch(RecordKind kind, std::int64_t participant_id,
+                                              std::optional<std::int64_t> visit_id, std::int64_t variable_id) {
+  RawStatement& find = impl_->FindCurrent(kind);
+  find.Int(1, participant_id);
+  find.Int(2, variable_id);
+  find.Int(3, visit_id.value_or(0));
+  std::int64_t batch = 0;
+  if (find.Step() == SQLITE_ROW) batch = sqlite3_column_int64(find.get(), 0);
+  find.Reset();
+  return batch;
+}
+
+void ImportWriter::QueueRecord(const RecordRow& row) {
+  RecordQueue& queue = impl_->queues[static_cast<int>(row.kind)];
+  QueuedRecord q;
+  q.participant_id = row.participant_id;
+  q.variable_id = row.variable_id;
+  q.batch_id = row.batch_id;
+  q.visit_id = row.visit_id;
+  q.value = row.value;
+  q.detection_limit = row.detection_limit;
+  q.censoring = row.censoring;
+  q.value_text = queue.Keep(row.value_text);
+  q.source_value = queue.Keep(row.source_value);
+  q.source_unit = queue.Keep(row.source_unit);
+  q.field1 = queue.Keep(row.field1);
+  q.field2 = queue.Keep(row.field2);
+  q.metadata = queue.Keep(row.metadata_json);
+  queue.records.push_back(q);
+}
+
+ImportWriter::QueueMark ImportWriter::MarkQueue() const {
+  QueueMark mark;
+  for (std::size_t k = 0; k < 4; ++k) mark.sizes[k] = impl_->queues[k].records.size();
+  return mark;
+}
+
+void ImportWriter::DropQueuedAfter(const QueueMark& mark) {
+  for (std::size_t k = 0; k < 4; ++k) {
+    RecordQueue& queue = impl_->queues[k];
+    if (mark.sizes[k] >= queue.records.size()) continue;
+    // Texts are appended in record order: the arena ends where the first
+    // dropped record's texts began.
+    std::uint32_t end = static_cast<std::uint32_t>(queue.arena.size());
+    const QueuedRecord& first = queue.records[mark.sizes[k]];
+    for (const TextRef* ref : {&first.value_text, &first.source_value, &first.source_unit, &first.field1,
+                               &first.field2, &first.metadata}) {
+      if (ref->length >= 0) end = std::min(end, ref->offset);
+    }
+    queue.records.resize(mark.sizes[k]);
+    queue.arena.resize(end);
+  }
+}
+
+void ImportWriter::Impl::WriteFirst(RecordKind kind, std::size_t n) {
+  RecordQueue& queue = queues[static_cast<int>(kind)];
+  if (n == 0) return;
+  std::size_t begin = 0;
+  for (; begin + kRecordChunk <= n; begin += kRecordChunk) WriteQueued(kind, begin, kRecordChunk);
+  if (begin < n) WriteQueued(kind, begin, n - begin);
+  if (n == queue.records.size()) {
+    queue.records.clear();
+    queue.arena.clear();
+    return;
+  }
+  // Keep the rest, moving its texts to the front of a new arena.
+  RecordQueue kept;
+  for (auto it = queue.records.begin() + static_cast<std::ptrdiff_t>(n); it != queue.records.end(); ++it) {
+    QueuedRecord r = *it;
+    for (TextRef* ref : {&r.value_text, &r.source_value, &r.source_unit, &r.field1, &r.field2, &r.metadata}) {
+      if (ref->length < 0) continue;
+      const std::uint32_t offset = static_cast<std::uint32_t>(kept.arena.size());
+      kept.arena.append(queue.arena, ref->offset, static_cast<std::size_t>(ref->length));
+      ref->offset = offset;
+    }
+    kept.records.push_back(r);
+  }
+  queue.records.swap(kept.records);
+  queue.arena.swap(kept.arena);
+}
+
+void ImportWriter::WriteFullChunks() {
+  for (std::size_t k = 0; k < 4; ++k) {
+    impl_->WriteFirst(static_cast<RecordKind>(k), impl_->queues[k].records.size() / kRecordChunk * kRecordChunk);
+  }
+}
+
+ImportWriter::QueueMark ImportWriter::WriteQueuedBefore(const QueueMark& mark) {
+  for (std::size_t k = 0; k < 4; ++k) impl_->WriteFirst(static_cast<RecordKind>(k), mark.sizes[k]);
+  return QueueMark{};
+}
+
+void ImportWriter::FlushRecords() {
+  for (std::size_t k = 0; k < 4; ++k) impl_->WriteFirst(static_cast<RecordKind>(k), impl_->queues[k].records.size());
 }
 
 int ImportWriter::SupersedeRecord(RecordKind kind, std::int64_t participant_id, std::optional<std::int64_t> visit_id,

@@ -6,6 +6,8 @@
 // SQLite failures throw StoreError; a duplicate record is reported through
 // the return value, not thrown, so importers can name the input line.
 
+#include <array>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -108,6 +110,31 @@ class ImportWriter {
   // Inserts a record unless a current one exists for the same participant,
   // variable and visit (then returns inserted = false and the holder's batch).
   InsertOutcome InsertRecord(const RecordRow& row);
+  // The batch of the current record for this key, or 0 when there is none.
+  // Queued records are not seen: call FlushRecords first.
+  std::int64_t CurrentRecordBatch(RecordKind kind, std::int64_t participant_id, std::optional<std::int64_t> visit_id,
+                                  std::int64_t variable_id);
+
+  // Bulk path. QueueRecord copies a record whose key the caller knows to be
+  // free (no current record holds it) into a queue per record kind; the
+  // queues are written kRecordChunk rows per multi-row INSERT, which costs
+  // about half as much per row as one statement per row. A record that
+  // fails anyway (the caller was wrong) throws StoreError.
+  static constexpr std::size_t kRecordChunk = 64;
+  struct QueueMark {
+    std::array<std::size_t, 4> sizes{};
+  };
+  void QueueRecord(const RecordRow& row);
+  // A point to return to with DropQueuedAfter (a row that turned out bad).
+  QueueMark MarkQueue() const;
+  void DropQueuedAfter(const QueueMark& mark);
+  // Writes every full chunk, keeping the rest queued.
+  void WriteFullChunks();
+  // Writes the records queued before "mark", keeping the later ones; returns
+  // the mark of those kept (the start of the queue).
+  QueueMark WriteQueuedBefore(const QueueMark& mark);
+  // Writes everything queued.
+  void FlushRecords();
   // Marks the current record for this key superseded by "batch_id" unless it
   // belongs to that batch itself. Returns the number of rows marked (0 or 1).
   int SupersedeRecord(RecordKind kind, std::int64_t participant_id, std::optional<std::int64_t> visit_id,

@@ -212,6 +212,53 @@ TEST_CASE("import: --replace supersedes earlier values and records by which batc
         "7.5@1>2 6.0@2>-");
 }
 
+TEST_CASE("import: --replace across the files of one command supersedes the earlier file", "[import][e2e]") {
+  ScratchDir dir;
+  const std::string store = NewStore(dir);
+  const std::string first = dir / "first.csv";
+  const std::string second = dir / "second.csv";
+  std::ofstream(first) << "id,site,sex,age,pain,smoker,group\nP1,berlin,F,34,5,yes,a\nP2,berlin,M,51,7,no,b\n";
+  std::ofstream(second) << "id,site,sex,age,pain,smoker,group\nP2,berlin,M,51,6,no,b\n";
+  // Without --replace the second file's value collides with the first file's.
+  RunResult r = Cohortdb("import '" + store + "' --spec import/people.toml '" + first + "' '" + second + "'");
+  CHECK(r.exit_code == 3);
+  CHECK(r.err.find("second.csv:2:7: expected a new value, found participant 'P2', visit 'baseline', variable "
+                   "'arm_group' already loaded by batch 1 (use --replace to supersede it)") != std::string::npos);
+  CHECK(QueryOne(store, "SELECT count(*) FROM outcome") == "0");
+  r = Cohortdb("import '" + store + "' --spec import/people.toml '" + first + "' '" + second + "' --replace");
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.out.find("second.csv: 1 rows read, 1 loaded, 0 rejected; 3 values, 0 new participants, 3 superseded") !=
+        std::string::npos);
+  CHECK(QueryOne(store, "SELECT group_concat(value || '@' || batch_id || '>' || ifnull(superseded_by, '-'), ' ') "
+                        "FROM (SELECT * FROM record_all WHERE external_id = 'P2' AND variable = 'pain' "
+                        "ORDER BY batch_id)") == "7.0@1>2 6.0@2>-");
+}
+
+TEST_CASE("import: a row rejected after part of it was queued leaves none of its values", "[import][e2e]") {
+  ScratchDir dir;
+  const std::string store = NewStore(dir);
+  // 150 participants (more than one multi-row chunk of records), P100 without
+  // a group; then P100 again, now with a group: arm_group (the first value
+  // the row writes) is new and queued, the next one collides.
+  const std::string file = dir / "many.csv";
+  {
+    std::ofstream out(file);
+    out << "id,site,sex,age,pain,smoker,group\n";
+    for (int i = 1; i <= 150; ++i) out << "P" << i << ",berlin,F,40,3,no," << (i == 100 ? "" : "a") << "\n";
+    out << "P100,berlin,F,40,4,no,a\n";
+  }
+  RunResult r = Cohortdb("import '" + store + "' --spec import/people.toml '" + file + "' --quarantine");
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.out.find("151 rows read, 150 loaded, 1 rejected; 449 values, 150 new participants") != std::string::npos);
+  CHECK(QueryOne(store, "SELECT message FROM import_error") ==
+        "expected one value per participant, visit and variable, found a second value for participant 'P100', "
+        "visit 'baseline', variable 'pain' in this file");
+  CHECK(QueryOne(store, "SELECT count(*) FROM record_all WHERE external_id = 'P100'") == "2");
+  CHECK(QueryOne(store, "SELECT count(*) FROM record_all") == "449");
+}
+
 TEST_CASE("import: --quarantine loads good rows and keeps rejected ones in import_error", "[import][e2e]") {
   ScratchDir dir;
   const std::string store = NewStore(dir);
