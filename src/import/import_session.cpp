@@ -98,7 +98,7 @@ ImportSession::ImportSession(Store& store, ImportWriter& writer, const ImportSpe
   if (spec_.shape != FileShape::kTrialSummary) {
     ResolveCatalog();
     writer_.ForEachParticipant(study_id_, [&](std::string_view ext, std::int64_t id, const ParticipantAttributes& a) {
-      participants_.emplace(std::string(ext), ParticipantState{id, a});
+      participants_.Insert(ext, ParticipantState{id, a});
     });
   }
 }
@@ -834,10 +834,8 @@ void ImportSession::ImportRecords(CsvReader& reader, const std::vector<std::stri
     ParticipantState* participant = nullptr;
     bool created = false;
     if (!external_id.empty()) {
-      auto it = participants_.find(external_id);
-      if (it != participants_.end()) {
-        participant = &it->second;
-      } else if (!spec_.defines_participants) {
+      participant = participants_.Find(external_id);
+      if (participant == nullptr && !spec_.defines_participants) {
         row_errors.push_back({plan.participant + 1,
                               fmt::format("expected a participant of study '{}', found unknown participant {} (import the "
                                           "file that defines participants first, or set defines_participants = true)",
@@ -874,7 +872,7 @@ void ImportSession::ImportRecords(CsvReader& reader, const std::vector<std::stri
     }
     if (participant == nullptr) {
       std::int64_t id = writer_.InsertParticipant(study_id_, external_id, attrs, batch_id_);
-      participant = &participants_.emplace(std::string(external_id), ParticipantState{id, attrs}).first->second;
+      participant = &participants_.Insert(external_id, ParticipantState{id, attrs});
       created = true;
       ++report.participants_created;
     } else {
@@ -993,7 +991,7 @@ void ImportSession::ImportRecords(CsvReader& reader, const std::vector<std::stri
       for (std::size_t k = 0; k < inserted.size(); ++k) writer_.DeleteRecord(inserted_kinds[k], inserted[k]);
       if (created) {
         writer_.DeleteParticipant(participant->id);
-        participants_.erase(std::string(external_id));
+        participants_.Forget(external_id);
         --report.participants_created;
       }
       row_errors.push_back({failed_column, failure});

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "import/importer.h"
+#include "import/participant_table.h"
 #include "import/spec.h"
 #include "store/catalog.h"
 #include "store/import_writer.h"
@@ -141,7 +142,7 @@ class ImportSession {
   StringMap<std::int64_t> visits_;
   std::int64_t max_visit_order_ = 0;
   StringMap<std::int64_t> sites_;
-  StringMap<ParticipantState> participants_;
+  ParticipantTable<ParticipantState> participants_;
   std::unordered_map<SeenKey, std::uint64_t, SeenKeyHash> seen_overflow_;
   std::vector<std::string> errors_;
   std::int64_t error_count_ = 0;

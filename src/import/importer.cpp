@@ -29,9 +29,13 @@ ImportReport RunImport(Store& store, const ImportOptions& options) {
     }
   } fk_guard{store};
   {
-    Store::Transaction transaction(store);
+    // Tuned before the transaction begins: SQLite decides where a
+    // transaction keeps its statement journal (memory, with temp_store =
+    // MEMORY) when the transaction starts. On disk, the multi-row inserts
+    // made two million small writes to a temporary file.
     ImportWriter writer(store);
     writer.TuneForBulkLoad();
+    Store::Transaction transaction(store);
     ImportSession session(store, writer, spec, options);
     for (const std::string& file : options.files) {
       report.files.push_back(session.ImportFile(file));
