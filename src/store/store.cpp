@@ -21,6 +21,8 @@ namespace {
 
 // 'CoHD': marks a file as a cohortdb store in the SQLite header.
 constexpr int kApplicationId = 0x436F4844;
+// A migration holding this line runs with foreign keys off (see ApplyMigrations).
+constexpr std::string_view kForeignKeysOff = "-- cohortdb: foreign keys off";
 
 constexpr const char* kMigrationTable =
     "CREATE TABLE IF NOT EXISTS schema_migration (\n"
@@ -156,6 +158,20 @@ std::vector<std::string> ApplyMigrations(SQLite::Database& db, const std::string
   std::vector<std::string> applied;
   for (const auto& m : EmbeddedMigrations()) {
     if (m.version <= version || m.version > goal) continue;
+    // A migration that rebuilds a table other tables reference says so with
+    // kForeignKeysOff: it then runs with foreign keys off (a pragma that only
+    // works outside a transaction) and must leave PRAGMA foreign_key_check
+    // empty, as SQLite's procedure for rebuilding a table prescribes.
+    const bool foreign_keys_off = std::string_view(m.sql).find(kForeignKeysOff) != std::string_view::npos;
+    const bool foreign_keys_were_on = PragmaInt(db, "foreign_keys") != 0;
+    struct ForeignKeys {
+      SQLite::Database& db;
+      bool restore;
+      ~ForeignKeys() {
+        if (restore) sqlite3_exec(db.getHandle(), "PRAGMA foreign_keys = ON", nullptr, nullptr, nullptr);
+      }
+    } foreign_keys{db, foreign_keys_off && foreign_keys_were_on};
+    if (foreign_keys_off) db.exec("PRAGMA foreign_keys = OFF");
     SQLite::Transaction transaction(db, SQLite::TransactionBehavior::IMMEDIATE);
     if (fresh && applied.empty()) {
       db.exec(fmt::format("PRAGMA application_id = {}", kApplicationId));
@@ -165,6 +181,13 @@ std::vector<std::string> ApplyMigrations(SQLite::Database& db, const std::string
       db.exec(m.sql);
     } catch (const SQLite::Exception& e) {
       throw StoreError(fmt::format("{}: migration {} failed: {}", path, m.name, e.what()));
+    }
+    if (foreign_keys_off) {
+      SQLite::Statement check(db, "PRAGMA foreign_key_check");
+      if (check.executeStep()) {
+        throw StoreError(fmt::format("{}: migration {} failed: a row of {} refers to a missing row of {}", path,
+                                     m.name, check.getColumn(0).getString(), check.getColumn(2).getString()));
+      }
     }
     SQLite::Statement record(db, "INSERT INTO schema_migration (version, name, sha256) VALUES (?, ?, ?)");
     record.bind(1, m.version);

@@ -69,7 +69,7 @@ TEST_CASE("an older store is refused for writing and upgraded by migrate", "[sto
   CHECK(Store::Migrate(path).empty());  // nothing left to do
 }
 
-TEST_CASE("migration 0004 rebuilds the record tables keeping every row and fills record_coverage",
+TEST_CASE("migrations 0004 and 0005 rebuild the record and participant tables keeping every row",
           "[store][migrations]") {
   TempDir dir;
   const std::string path = dir.File("v3.cohortdb");
@@ -91,7 +91,8 @@ TEST_CASE("migration 0004 rebuilds the record tables keeping every row and fills
         "INSERT INTO covariate (record_id, participant_id, variable_id, value, source_value, batch_id)"
         "  VALUES (3, 1, 2, 24, '24', 1);");
   }
-  CHECK(Store::Migrate(path) == std::vector<std::string>{"0004_lean_record_tables.sql"});
+  CHECK(Store::Migrate(path) ==
+        std::vector<std::string>{"0004_lean_record_tables.sql", "0005_lean_participant.sql"});
   Store store = Store::Open(path);
   const auto rows = store.Query(
       "SELECT record_id, value, censoring, detection_limit, assay, superseded_by FROM biomarker ORDER BY record_id");
@@ -115,6 +116,36 @@ TEST_CASE("migration 0004 rebuilds the record tables keeping every row and fills
                                " batch_id) VALUES (1, 1, 1, 3, '3', 1)"),
                     Catch::Contains("UNIQUE constraint failed"));
   CHECK(store.Query("SELECT name FROM sqlite_schema WHERE name LIKE '%_variable' AND type = 'index'").rows.empty());
+  // 0005: the participant keeps its id, its records still join, the checks hold.
+  CHECK(std::get<std::int64_t>(
+            store.Query("SELECT count(*) FROM record_all WHERE external_id = 'P1' AND participant_id = 1").rows[0][0]) == 3);
+  CHECK(store.Query("PRAGMA foreign_key_check").rows.empty());
+  CHECK(std::get<std::int64_t>(store.Query("PRAGMA foreign_keys").rows[0][0]) == 1);
+  CHECK_THROWS_WITH(store.Exec("UPDATE participant SET sex = 'f' WHERE participant_id = 1"),
+                    Catch::Contains("CHECK constraint failed"));
+  store.Exec("UPDATE participant SET sex = 'female' WHERE participant_id = 1");
+  CHECK_THROWS_WITH(store.Exec("INSERT INTO participant (study_id, external_id) VALUES (1, 'P1')"),
+                    Catch::Contains("UNIQUE constraint failed"));
+}
+
+TEST_CASE("a migration run with foreign keys off refuses to commit a dangling reference", "[store][migrations]") {
+  TempDir dir;
+  const std::string path = dir.File("dangling.cohortdb");
+  Store::Migrate(path, 4);
+  {
+    // Foreign keys are off on a plain connection: a record of a participant
+    // that does not exist can be written.
+    SQLite::Database db(path, SQLite::OPEN_READWRITE);
+    db.exec(
+        "INSERT INTO study (code) VALUES ('s');"
+        "INSERT INTO variable (study_id, code, record_kind, value_type) VALUES (1, 'bmi', 'covariate', 'real');"
+        "INSERT INTO import_batch (file_name, file_sha256, spec_sha256, started_at, tool_version)"
+        "  VALUES ('f', printf('%064d', 1), printf('%064d', 2), 'now', 'test');"
+        "INSERT INTO covariate (participant_id, variable_id, value, source_value, batch_id) VALUES (99, 1, 24, '24', 1);");
+  }
+  REQUIRE_THROWS_WITH(Store::Migrate(path), path + ": migration 0005_lean_participant.sql failed: a row of covariate "
+                                                   "refers to a missing row of participant");
+  CHECK(Store::Inspect(path).store_version == 4);
 }
 
 TEST_CASE("an edited migration is detected and the store refused", "[store][migrations]") {
