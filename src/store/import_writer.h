@@ -120,7 +120,7 @@ class ImportWriter {
   // queues are written kRecordChunk rows per multi-row INSERT, which costs
   // about half as much per row as one statement per row. A record that
   // fails anyway (the caller was wrong) throws StoreError.
-  static constexpr std::size_t kRecordChunk = 64;
+  static constexpr std::size_t kRecordChunk = 256;
   struct QueueMark {
     std::array<std::size_t, 4> sizes{};
   };
