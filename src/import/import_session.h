@@ -93,7 +93,16 @@ class ImportSession {
     std::size_t column = 0;  // 1-based; 0 when the error is about the whole row
     std::string message;
   };
-  struct ColumnPlan;
+  // Where each role lives in the header (0-based indexes; kNone when absent).
+  struct ColumnPlan {
+    static constexpr std::size_t kNone = static_cast<std::size_t>(-1);
+    std::size_t participant = kNone, site = kNone, visit = kNone, sex = kNone, age = kNone, birth_year = kNone,
+                arm = kNone, repeat_instrument = kNone, repeat_instance = kNone;
+    std::size_t variable = kNone, value = kNone, unit = kNone;      // long files
+    std::vector<std::pair<std::size_t, ResolvedVariable*>> values;  // wide files
+    std::vector<std::pair<std::size_t, std::string>> extras;
+    std::string record_kind;
+  };
   struct PendingRecord {
     ResolvedVariable* variable = nullptr;
     ConvertedValue converted;
@@ -114,6 +123,24 @@ class ImportSession {
 
   void ReadFile(const std::string& path, const std::string& file_sha, FileImportReport& report);
   void ImportRecords(CsvReader& reader, const std::vector<std::string>& header, FileImportReport& report);
+  // The steps of one record-file row (import_records.cpp). The readers add
+  // what is wrong to "row_errors"; FindParticipant also checks the row's
+  // attributes against those loaded before; StoreParticipant creates or
+  // updates the participant of a valid row; WriteRecords writes or queues its
+  // values and returns what stopped it (the row is then undone).
+  std::optional<std::int64_t> ReadVisit(const CsvRecord& r, const ColumnPlan& plan, std::string& visit_key,
+                                        std::vector<RowError>& row_errors);
+  ParticipantAttributes ReadAttributes(const CsvRecord& r, const ColumnPlan& plan, std::vector<RowError>& row_errors);
+  void ReadValues(const CsvRecord& r, const ColumnPlan& plan, const std::vector<std::string>& header,
+                  std::vector<PendingRecord>& pending, std::vector<RowError>& row_errors);
+  ParticipantState* FindParticipant(const CsvRecord& r, const ColumnPlan& plan, std::string_view external_id,
+                                    const ParticipantAttributes& attrs, std::vector<RowError>& row_errors);
+  ParticipantState& StoreParticipant(ParticipantState* participant, std::string_view external_id,
+                                     const ParticipantAttributes& attrs, FileImportReport& report);
+  std::optional<RowError> WriteRecords(const CsvRecord& r, const ColumnPlan& plan, ParticipantState& participant,
+                                       std::string_view external_id, std::optional<std::int64_t> visit_id,
+                                       const std::string& visit_key, const std::vector<PendingRecord>& pending,
+                                       FileImportReport& report);
   void ImportTrialSummary(CsvReader& reader, const std::vector<std::string>& header, FileImportReport& report);
   ColumnPlan PlanColumns(const std::vector<std::string>& header);
 

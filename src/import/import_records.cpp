@@ -1,0 +1,448 @@
+// ImportSession, the rows of record files (REDCap, long, wide): each data row
+// is read (visit, participant attributes, values) and checked against what
+// the session knows; then its participant and records are written. A row with
+// any error writes nothing.
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "import/csv_reader.h"
+#include "import/import_session.h"
+#include "import/message_text.h"
+#include "import/value_parser.h"
+#include "store/catalog.h"
+
+namespace cohortdb {
+namespace {
+
+// Which record-table column an [extra] field feeds for a record kind: 1 or 2
+// (RecordRow::field1/field2), 0 for the metadata JSON.
+int ExtraSlot(RecordKind kind, const std::string& field) {
+  switch (kind) {
+    case RecordKind::kBiomarker: return field == "assay" ? 1 : field == "lab" ? 2 : 0;
+    case RecordKind::kMriMetric: return field == "model_name" ? 1 : field == "model_version" ? 2 : 0;
+    case RecordKind::kOutcome: return field == "instrument" ? 1 : 0;
+    case RecordKind::kCovariate: return 0;
+  }
+  return 0;
+}
+
+}  // namespace
+
+void ImportSession::ImportRecords(CsvReader& reader, const std::vector<std::string>& header,
+                                  FileImportReport& report) {
+  std::int64_t errors_before = error_count_;
+  ColumnPlan plan = PlanColumns(header);
+  batch_kind_ = spec_.defines_participants && plan.record_kind != "mixed" ? "mixed" : plan.record_kind;
+  if (error_count_ > errors_before) return;  // header problems: the rows cannot be read
+  std::vector<RowError> row_errors;
+  std::vector<PendingRecord> pending;
+  std::string visit_key;
+  for (const CsvRecord* rec = reader.Next(); rec != nullptr; rec = reader.Next()) {
+    ++report.rows_read;
+    if ((report.rows_read & 0x3FFF) == 0) Progress(reader, report.rows_read, false);
+    row_errors.clear();
+    pending.clear();
+    const CsvRecord& r = *rec;
+    if (r.size() != header.size()) {
+      row_errors.push_back({std::min(r.size(), header.size()) + 1,
+                            fmt::format("expected {} fields as in the header, found {}", header.size(), r.size())});
+    } else if (!r.problem().empty()) {
+      row_errors.push_back({r.problem_column(), r.problem()});
+    }
+    ParticipantState* participant = nullptr;
+    std::string_view external_id;
+    std::optional<std::int64_t> visit_id;
+    ParticipantAttributes attrs;
+    if (row_errors.empty()) {
+      external_id = Trim(r[plan.participant]);
+      if (external_id.empty()) {
+        row_errors.push_back({plan.participant + 1, fmt::format("expected a participant id in column {}, found an "
+                                                                 "empty field",
+                                                                 Quoted(header[plan.participant]))});
+      }
+      visit_id = ReadVisit(r, plan, visit_key, row_errors);
+      attrs = ReadAttributes(r, plan, row_errors);
+      ReadValues(r, plan, header, pending, row_errors);
+      // Looked up after validation so a rejected row creates nothing.
+      if (!external_id.empty()) participant = FindParticipant(r, plan, external_id, attrs, row_errors);
+    }
+    if (row_errors.empty()) {
+      const bool created = participant == nullptr;
+      ParticipantState& stored = StoreParticipant(participant, external_id, attrs, report);
+      const std::optional<RowError> failure =
+          WriteRecords(r, plan, stored, external_id, visit_id, visit_key, pending, report);
+      if (!failure) {
+        report.values += static_cast<std::int64_t>(pending.size());
+        ++report.rows_loaded;
+        continue;
+      }
+      if (created) {
+        writer_.DeleteParticipant(stored.id);
+        participants_.Forget(external_id);
+        --report.participants_created;
+      }
+      row_errors.push_back(*failure);
+    }
+    RejectRow(r, row_errors);
+    ++report.rows_rejected;
+    if (ErrorLimitReached()) return;
+  }
+}
+
+std::optional<std::int64_t> ImportSession::ReadVisit(const CsvRecord& r, const ColumnPlan& plan, std::string& visit_key,
+                                                     std::vector<RowError>& row_errors) {
+  std::optional<std::int64_t> visit_id;
+  visit_key.clear();
+  if (!spec_.fixed_visit.empty()) {
+    visit_id = VisitId(spec_.fixed_visit);
+    if (!visit_id) {
+      visit_id = CreateVisit(store_, study_id_, spec_.fixed_visit, "", ++max_visit_order_, std::nullopt);
+      visits_[spec_.fixed_visit] = *visit_id;
+    }
+  } else if (plan.visit != ColumnPlan::kNone) {
+    std::string_view source = Trim(r[plan.visit]);
+    visit_key.assign(source);
+    if (plan.repeat_instance != ColumnPlan::kNone && !Trim(r[plan.repeat_instance]).empty()) {
+      visit_key += "#";
+      visit_key += Trim(r[plan.repeat_instance]);
+    }
+    std::string code = visit_key;
+    bool known = true;
+    if (!spec_.visit_map.empty()) {
+      auto m = spec_.visit_map.find(visit_key);
+      if (m == spec_.visit_map.end()) {
+        known = false;
+        std::string keys;
+        for (const auto& [k, val] : spec_.visit_map) keys += (keys.empty() ? "" : ", ") + k;
+        row_errors.push_back({plan.visit + 1, fmt::format("expected a visit of the visit map ({}), found {}", keys,
+                                                          Quoted(visit_key))});
+      } else {
+        code = m->second;
+      }
+    }
+    if (known) {
+      visit_id = VisitId(code);
+      if (!visit_id) {
+        bool valid = !code.empty() && code[0] >= 'a' && code[0] <= 'z' &&
+                     code.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_") == std::string::npos &&
+                     code.size() <= 32;
+        if (!valid) {
+          row_errors.push_back({plan.visit + 1, fmt::format("expected a visit code of a-z, 0-9 and _ (or a [visit] map "
+                                                            "entry), found {}", Quoted(code))});
+        } else {
+          visit_id = CreateVisit(store_, study_id_, code, "", ++max_visit_order_, std::nullopt);
+          visits_[code] = *visit_id;
+        }
+      }
+    }
+  }
+  return visit_id;
+}
+
+ParticipantAttributes ImportSession::ReadAttributes(const CsvRecord& r, const ColumnPlan& plan,
+                                                    std::vector<RowError>& row_errors) {
+  ParticipantAttributes attrs;
+  if (plan.site != ColumnPlan::kNone) {
+    std::string_view s = Trim(r[plan.site]);
+    if (!s.empty()) attrs.site_id = SiteId(s);
+  }
+  if (plan.sex != ColumnPlan::kNone) {
+    std::string_view s = Trim(r[plan.sex]);
+    if (!s.empty()) {
+      auto m = spec_.sex_codes.find(std::string(s));
+      std::string sex = m != spec_.sex_codes.end() ? m->second : AsciiLower(s);
+      if (sex != "female" && sex != "male" && sex != "other" && sex != "unknown") {
+        row_errors.push_back({plan.sex + 1, fmt::format("expected a sex code of [participant] sex_codes or "
+                                                        "female/male/other/unknown, found {}", Quoted(s))});
+      } else {
+        attrs.sex = sex;
+      }
+    }
+  }
+  if (plan.age != ColumnPlan::kNone) {
+    std::string_view s = Trim(r[plan.age]);
+    if (!s.empty() && std::find(spec_.missing.begin(), spec_.missing.end(), s) == spec_.missing.end()) {
+      auto age = ParseNumber(s);
+      if (!age || *age < 0 || *age >= 130) {
+        row_errors.push_back({plan.age + 1, fmt::format("expected an age in years from 0 to 129, found {}", Quoted(s))});
+      } else {
+        attrs.age_years = *age;
+      }
+    }
+  }
+  if (plan.birth_year != ColumnPlan::kNone) {
+    std::string_view s = Trim(r[plan.birth_year]);
+    if (!s.empty()) {
+      auto y = ParseInteger(s);
+      if (!y || *y < 1880 || *y > 2100) {
+        row_errors.push_back({plan.birth_year + 1, fmt::format("expected a birth year from 1880 to 2100, found {}", Quoted(s))});
+      } else {
+        attrs.birth_year = *y;
+      }
+    }
+  }
+  if (plan.arm != ColumnPlan::kNone) {
+    std::string_view s = Trim(r[plan.arm]);
+    if (!s.empty()) {
+      if (!spec_.arm_codes.empty()) {
+        auto m = spec_.arm_codes.find(std::string(s));
+        if (m == spec_.arm_codes.end()) {
+          std::string keys;
+          for (const auto& [k, val] : spec_.arm_codes) keys += (keys.empty() ? "" : ", ") + k;
+          row_errors.push_back({plan.arm + 1, fmt::format("expected an arm code of [participant] arm_codes ({}), found {}",
+                                                          keys, Quoted(s))});
+        } else {
+          attrs.arm = m->second;
+        }
+      } else {
+        attrs.arm = std::string(s);
+      }
+    }
+  }
+  return attrs;
+}
+
+void ImportSession::ReadValues(const CsvRecord& r, const ColumnPlan& plan, const std::vector<std::string>& header,
+                               std::vector<PendingRecord>& pending, std::vector<RowError>& row_errors) {
+  if (spec_.shape == FileShape::kLong) {
+    std::string_view name = Trim(r[plan.variable]);
+    auto v = by_name_.find(name);
+    ResolvedVariable* rv = v != by_name_.end() ? v->second : nullptr;
+    if (rv == nullptr) {
+      auto c = by_code_.find(name);
+      if (c != by_code_.end()) rv = c->second;
+    }
+    if (rv == nullptr) {
+      std::string names;
+      std::vector<std::string> sorted;
+      for (const auto& [k, val] : by_name_) sorted.push_back(k);
+      std::sort(sorted.begin(), sorted.end());
+      for (const auto& k : sorted) names += (names.empty() ? "" : ", ") + k;
+      row_errors.push_back({plan.variable + 1, fmt::format("expected a variable named in the spec ({}), found {}",
+                                                           names, Quoted(name))});
+    } else if (!IsMissing(*rv, r[plan.value])) {
+      PendingRecord p;
+      p.variable = rv;
+      p.source_value = r[plan.value];
+      std::string_view unit = plan.unit != ColumnPlan::kNone ? r[plan.unit] : std::string_view();
+      if (!Trim(unit).empty()) p.source_unit = unit;
+      else if (!rv->source_unit.empty()) p.source_unit = rv->source_unit;
+      if (auto err = Convert(*rv, p.source_value, unit, p.converted)) {
+        row_errors.push_back({plan.value + 1, *err});
+      } else {
+        pending.push_back(p);
+      }
+    }
+  } else {
+    for (const auto& [col, rv] : plan.values) {
+      std::string_view cell = r[col];
+      if (IsMissing(*rv, cell)) continue;
+      PendingRecord p;
+      p.variable = rv;
+      p.source_value = cell;
+      if (!rv->source_unit.empty()) p.source_unit = rv->source_unit;
+      if (auto err = Convert(*rv, cell, {}, p.converted)) {
+        row_errors.push_back({col + 1, fmt::format("column {}: {}", Quoted(header[col]), *err)});
+      } else {
+        pending.push_back(p);
+      }
+    }
+  }
+}
+
+ImportSession::ParticipantState* ImportSession::FindParticipant(const CsvRecord& r, const ColumnPlan& plan,
+                                                               std::string_view external_id,
+                                                               const ParticipantAttributes& attrs,
+                                                               std::vector<RowError>& row_errors) {
+  ParticipantState* participant = nullptr;
+  if (!external_id.empty()) {
+    participant = participants_.Find(external_id);
+    if (participant == nullptr && !spec_.defines_participants) {
+      row_errors.push_back({plan.participant + 1,
+                            fmt::format("expected a participant of study '{}', found unknown participant {} (import the "
+                                        "file that defines participants first, or set defines_participants = true)",
+                                        spec_.study, Quoted(external_id))});
+    }
+    if (participant != nullptr) {
+      ParticipantAttributes& have = participant->attributes;
+      auto conflict = [&](std::size_t col, const char* what, const std::string& old_value, const std::string& new_value) {
+        row_errors.push_back({col + 1, fmt::format("expected {} {} for participant {} as loaded before, found {} "
+                                                   "(use --replace to overwrite)",
+                                                   what, Quoted(old_value), Quoted(external_id), Quoted(new_value))});
+      };
+      if (!options_.replace) {
+        if (!attrs.sex.empty() && !have.sex.empty() && attrs.sex != have.sex) conflict(plan.sex, "sex", have.sex, attrs.sex);
+        if (!attrs.arm.empty() && !have.arm.empty() && attrs.arm != have.arm) conflict(plan.arm, "arm", have.arm, attrs.arm);
+        if (attrs.age_years && have.age_years && *attrs.age_years != *have.age_years) {
+          conflict(plan.age, "age", FormatNumber(*have.age_years), FormatNumber(*attrs.age_years));
+        }
+        if (attrs.site_id && have.site_id && *attrs.site_id != *have.site_id) {
+          std::string old_site;
+          for (const auto& [code, id] : sites_) {
+            if (id == *have.site_id) old_site = code;
+          }
+          conflict(plan.site, "site", old_site, std::string(Trim(r[plan.site])));
+        }
+      }
+    }
+  }
+  return participant;
+}
+
+ImportSession::ParticipantState& ImportSession::StoreParticipant(ParticipantState* participant,
+                                                                std::string_view external_id,
+                                                                const ParticipantAttributes& attrs,
+                                                                FileImportReport& report) {
+  if (participant == nullptr) {
+    std::int64_t id = writer_.InsertParticipant(study_id_, external_id, attrs, batch_id_);
+    participant = &participants_.Insert(external_id, ParticipantState{id, attrs});
+    ++report.participants_created;
+  } else {
+    ParticipantAttributes& have = participant->attributes;
+    ParticipantAttributes update;
+    bool changed = false;
+    if (!attrs.sex.empty() && attrs.sex != have.sex) { update.sex = attrs.sex; have.sex = attrs.sex; changed = true; }
+    if (!attrs.arm.empty() && attrs.arm != have.arm) { update.arm = attrs.arm; have.arm = attrs.arm; changed = true; }
+    if (attrs.age_years && attrs.age_years != have.age_years) { update.age_years = attrs.age_years; have.age_years = attrs.age_years; changed = true; }
+    if (attrs.birth_year && attrs.birth_year != have.birth_year) { update.birth_year = attrs.birth_year; have.birth_year = attrs.birth_year; changed = true; }
+    if (attrs.site_id && attrs.site_id != have.site_id) { update.site_id = attrs.site_id; have.site_id = attrs.site_id; changed = true; }
+    if (changed) writer_.UpdateParticipant(participant->id, update);
+  }
+  return *participant;
+}
+
+std::optional<ImportSession::RowError> ImportSession::WriteRecords(
+    const CsvRecord& r, const ColumnPlan& plan, ParticipantState& participant, std::string_view external_id,
+    std::optional<std::int64_t> visit_id, const std::string& visit_key, const std::vector<PendingRecord>& pending,
+    FileImportReport& report) {
+  // Metadata and kind-specific fields shared by the row's records.
+  std::string metadata;
+  auto add_meta = [&](std::string_view key, std::string_view value) {
+    metadata += metadata.empty() ? "{" : ",";
+    metadata += JsonQuote(key);
+    metadata += ':';
+    metadata += JsonQuote(value);
+  };
+  if (plan.repeat_instrument != ColumnPlan::kNone && !Trim(r[plan.repeat_instrument]).empty()) {
+    add_meta("redcap_repeat_instrument", Trim(r[plan.repeat_instrument]));
+    if (plan.repeat_instance != ColumnPlan::kNone) add_meta("redcap_repeat_instance", Trim(r[plan.repeat_instance]));
+  }
+  // A key this session has not loaded is free unless the store held values
+  // of the variable before (then, without --replace, the insert itself must
+  // find out); free keys go to the writer's queue.
+  std::vector<std::int64_t> inserted;
+  std::vector<RecordKind> inserted_kinds;
+  std::optional<std::string_view> fields[2];
+  ImportWriter::QueueMark queue_mark = writer_.MarkQueue();
+  const std::int64_t visit_slot = visit_id.value_or(0);
+  for (const PendingRecord& p : pending) {
+    RecordRow row;
+    row.kind = p.variable->kind;
+    row.participant_id = participant.id;
+    row.visit_id = visit_id;
+    row.variable_id = p.variable->catalog.id;
+    row.value = p.converted.value;
+    row.value_text = p.converted.text;
+    row.source_value = p.source_value;
+    row.source_unit = p.source_unit;
+    row.censoring = p.converted.censoring;
+    row.detection_limit = p.converted.detection_limit;
+    row.batch_id = batch_id_;
+    std::string record_meta = metadata;
+    fields[0].reset();
+    fields[1].reset();
+    for (const auto& [col, field] : plan.extras) {
+      std::string_view value = Trim(r[col]);
+      if (value.empty()) continue;
+      int slot = ExtraSlot(row.kind, field);
+      if (slot > 0) {
+        fields[slot - 1] = value;
+      } else {
+        record_meta += record_meta.empty() ? "{" : ",";
+        record_meta += JsonQuote(field) + ":" + JsonQuote(value);
+      }
+    }
+    if (!record_meta.empty()) record_meta += "}";
+    row.field1 = fields[0];
+    row.field2 = fields[1];
+    if (!record_meta.empty()) row.metadata_json = record_meta;
+    std::int64_t holder_batch = 0;
+    if (Seen(participant, visit_slot, *p.variable)) {
+      // Ask the store who holds the key; this row's queued records stay
+      // queued so a rejection can still drop them.
+      queue_mark = writer_.WriteQueuedBefore(queue_mark);
+      holder_batch = writer_.CurrentRecordBatch(row.kind, row.participant_id, row.visit_id, row.variable_id);
+      if (options_.replace && holder_batch != batch_id_) {
+        // An earlier file of this command loaded it: --replace supersedes.
+        report.superseded += writer_.SupersedeRecord(row.kind, row.participant_id, row.visit_id, row.variable_id, batch_id_);
+        writer_.QueueRecord(row);
+        continue;
+      }
+    } else if (p.variable->has_current_records && !options_.replace) {
+      InsertOutcome outcome = writer_.InsertRecord(row);
+      if (outcome.inserted) {
+        inserted.push_back(outcome.record_id);
+        inserted_kinds.push_back(row.kind);
+        continue;
+      }
+      holder_batch = outcome.existing_batch_id;
+    } else {
+      if (options_.replace && p.variable->has_current_records) {
+        report.superseded += writer_.SupersedeRecord(row.kind, row.participant_id, row.visit_id, row.variable_id, batch_id_);
+      }
+      writer_.QueueRecord(row);
+      continue;
+    }
+    std::size_t col = 0;
+    if (spec_.shape == FileShape::kLong) {
+      col = plan.variable + 1;
+    } else {
+      for (const auto& [c, rv] : plan.values) {
+        if (rv == p.variable) col = c + 1;
+      }
+    }
+    std::string visit_text = visit_id ? fmt::format("visit {}", Quoted(visit_key.empty() ? spec_.fixed_visit : visit_key))
+                                      : std::string("no visit");
+    std::string failure = holder_batch == batch_id_
+                  ? fmt::format("expected one value per participant, visit and variable, found a second value for "
+                                "participant {}, {}, variable '{}' in this file",
+                                Quoted(external_id), visit_text, p.variable->catalog.code)
+                  : fmt::format("expected a new value, found participant {}, {}, variable '{}' already loaded by "
+                                "batch {} (use --replace to supersede it)",
+                                Quoted(external_id), visit_text, p.variable->catalog.code, holder_batch);
+    // Undo this row so a quarantined import keeps only whole rows.
+    writer_.DropQueuedAfter(queue_mark);
+    for (std::size_t k = 0; k < inserted.size(); ++k) writer_.DeleteRecord(inserted_kinds[k], inserted[k]);
+    return RowError{col, failure};
+  }
+  for (const PendingRecord& p : pending) {
+    MarkSeen(participant, visit_slot, *p.variable);
+    std::vector<std::int64_t>& loaded = p.variable->loaded_visits;
+    if (std::find(loaded.begin(), loaded.end(), visit_slot) == loaded.end()) loaded.push_back(visit_slot);
+  }
+  writer_.WriteFullChunks();
+  return std::nullopt;
+}
+
+bool ImportSession::Seen(const ParticipantState& participant, std::int64_t visit_key,
+                         const ResolvedVariable& variable) const {
+  const std::size_t word = variable.index / 64;
+  const std::uint64_t bit = std::uint64_t{1} << (variable.index % 64);
+  if (word == 0 && participant.seen_visit == visit_key) return (participant.seen_mask & bit) != 0;
+  auto it = seen_overflow_.find(SeenKey{participant.id, visit_key, word});
+  return it != seen_overflow_.end() && (it->second & bit) != 0;
+}
+
+void ImportSession::MarkSeen(ParticipantState& participant, std::int64_t visit_key, const ResolvedVariable& variable) {
+  const std::size_t word = variable.index / 64;
+  const std::uint64_t bit = std::uint64_t{1} << (variable.index % 64);
+  if (word == 0 && (participant.seen_visit == visit_key || participant.seen_visit == -1)) {
+    participant.seen_visit = visit_key;
+    participant.seen_mask |= bit;
+    return;
+  }
+  seen_overflow_[SeenKey{participant.id, visit_key, word}] |= bit;
+}
+
+}  // namespace cohortdb
