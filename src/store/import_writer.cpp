@@ -92,7 +92,7 @@ std::string InsertSql(RecordKind kind) {
 }
 
 // The INSERT of "rows" records of this kind with positional parameters, one
-// group of RecordColumnCount(kind) per record, in the order QueuedRecord binds.
+// group of 11 + ExtraColumns(kind) per record, in the order WriteQueued binds.
 std::string MultiInsertSql(RecordKind kind, std::size_t rows) {
   const char* extra = "";
   std::string group = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?";
@@ -178,6 +178,7 @@ struct ImportWriter::Impl {
   std::unique_ptr<RawStatement> insert_error;
   std::unique_ptr<RawStatement> add_coverage;
   std::array<std::unique_ptr<RawStatement>, 4> insert_chunk;
+  std::array<std::unique_ptr<RawStatement>, 4> insert_one;
   std::array<RecordQueue, 4> queues;
   // Writes records [begin, begin + count) of a kind's queue: one multi-row
   // INSERT for a full chunk, else one statement per record.
@@ -207,8 +208,10 @@ struct ImportWriter::Impl {
 void ImportWriter::Impl::WriteQueued(RecordKind kind, std::size_t begin, std::size_t count) {
   const int k = static_cast<int>(kind);
   RecordQueue& queue = queues[k];
+  // A full chunk goes in one statement; a remainder row by row.
   const bool chunk = count == kRecordChunk;
-  RawStatement& st = chunk ? Lazy(insert_chunk[k], MultiInsertSql(kind, kRecordChunk)) : Insert(kind);
+  RawStatement& st = chunk ? Lazy(insert_chunk[k], MultiInsertSql(kind, kRecordChunk))
+                           : Lazy(insert_one[k], MultiInsertSql(kind, 1));
   const int extra = ExtraColumns(kind);
   const auto text = [&](TextRef ref) -> std::optional<std::string_view> {
     if (ref.length < 0) return std::nullopt;
@@ -216,25 +219,7 @@ void ImportWriter::Impl::WriteQueued(RecordKind kind, std::size_t begin, std::si
   };
   for (std::size_t i = begin; i < begin + count; ++i) {
     const QueuedRecord& r = queue.records[i];
-    if (!chunk) {
-      // The one-row statement uses numbered parameters (see InsertSql).
-      st.Int(1, r.participant_id);
-      st.Int(2, r.visit_id);
-      st.Int(3, r.variable_id);
-      st.Real(4, r.value);
-      st.Text(5, text(r.value_text));
-      st.Text(6, text(r.source_value));
-      st.Text(7, text(r.source_unit));
-      st.Text(8, std::string_view(r.censoring));
-      st.Real(9, r.detection_limit);
-      st.Text(10, text(r.metadata));
-      if (extra >= 1) st.Text(11, text(r.field1));
-      if (extra >= 2) st.Text(12, text(r.field2));
-      st.Int(13, r.batch_id);
-      st.Run("inserting a record");
-      continue;
-    }
-    int p = static_cast<int>(i - begin) * (11 + extra);
+    int p = chunk ? static_cast<int>(i - begin) * (11 + extra) : 0;
     st.Int(++p, r.participant_id);
     st.Int(++p, r.visit_id);
     st.Int(++p, r.variable_id);
@@ -248,6 +233,7 @@ void ImportWriter::Impl::WriteQueued(RecordKind kind, std::size_t begin, std::si
     st.Int(++p, r.batch_id);
     if (extra >= 1) st.Text(++p, text(r.field1));
     if (extra >= 2) st.Text(++p, text(r.field2));
+    if (!chunk) st.Run("inserting a record");
   }
   if (chunk) st.Run("inserting records");
 }
