@@ -11,10 +11,13 @@ e <- s[s$arm == "exercise", ]
 c <- s[s$arm == "control", ][match(e$trial, s[s$arm == "control", ]$trial), ]
 es <- escalc(measure = "SMD", m1i = e$mean, sd1i = e$sd, n1i = e$n, m2i = c$mean, sd2i = c$sd, n2i = c$n)
 options(digits = 15)
-reml <- rma(yi, vi, data = es, method = "REML")
+# metafor stops its REML iterations when tau^2 changes by less than 1e-5;
+# the tight threshold gives the converged maximum, as in stats_meta.R.
+tight <- list(threshold = 1e-12, maxiter = 1000)
+reml <- rma(yi, vi, data = es, method = "REML", control = tight)
 cat(sprintf("REML: estimate = %.15g, se = %.15g, tau2 = %.15g, I2 = %.15g\n", coef(reml), reml$se, reml$tau2, reml$I2))
 fe <- rma(yi, vi, data = es, method = "FE")
 cat(sprintf("FE: estimate = %.15g, se = %.15g\n", coef(fe), fe$se))
-mr <- rma(yi, vi, mods = ~ e$weeks, data = es, method = "REML")
+mr <- rma(yi, vi, mods = ~ e$weeks, data = es, method = "REML", control = tight)
 cat(sprintf("meta-regression: intercept = %.15g, duration slope = %.15g, slope p = %.15g, tau2 = %.15g\n",
             coef(mr)[1], coef(mr)[2], mr$pval[2], mr$tau2))
