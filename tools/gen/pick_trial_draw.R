@@ -1,15 +1,18 @@
 # Picks the trial draw of tools/gen/gen_examples.cpp (kTrialDraw): the offset k
-# whose 41-participant sample (`gen_examples --seed 20240613+k` before the
-# offset existed, i.e. WriteTrial(seed + k)) comes closest to the paper's
-# change-score correlations and standardised treatment betas, among draws with
-# at least four TNF-alpha values below the detection limit.
+# (the trial is written from seed 20240613 + k) whose 41-participant sample
+# comes closest to the paper's change-score correlations and standardised
+# treatment betas, among draws with at least four TNF-alpha values below the
+# detection limit.
 #   c++ -std=c++20 -O2 -o /tmp/gen tools/gen/gen_examples.cpp
 #   Rscript tools/gen/pick_trial_draw.R /tmp/gen
-# (Run against a build whose main() calls WriteTrial(out / "trial", seed), or
-# subtract kTrialDraw from the seeds below.) Printed as it improves; the last
-# line is the choice.
+# Prints each draw that improves on the best so far; the last line is the
+# choice (k = 1760 when kTrialDraw was set).
 args <- commandArgs(trailingOnly = TRUE)
 gen <- if (length(args) > 0) args[1] else "/tmp/gen"
+# The generator adds kTrialDraw to --seed for the trial; undo it to try offset k.
+here <- dirname(normalizePath(sub("--file=", "", grep("--file=", commandArgs(FALSE), value = TRUE))))
+source_text <- readLines(file.path(here, "gen_examples.cpp"))
+current <- as.numeric(sub(".*kTrialDraw = ([0-9]+);.*", "\\1", grep("constexpr std::uint64_t kTrialDraw", source_text, value = TRUE)))
 paper <- c(r_il6 = 0.434, r_crp = 0.444, beta_pain = -0.512, beta_pcs = 0.492)
 
 draw_stats <- function(dir) {
@@ -44,7 +47,7 @@ draw_stats <- function(dir) {
 best <- Inf
 for (k in 0:4000) {
   dir <- tempfile()
-  system2(gen, c("--out", dir, "--seed", 20240613 + k, "--only", "trial"))
+  system2(gen, c("--out", dir, "--seed", format(20240613 + k - current, scientific = FALSE), "--only", "trial"))
   s <- draw_stats(file.path(dir, "trial"))
   unlink(dir, recursive = TRUE)
   if (s$censored < 4) next
