@@ -295,7 +295,8 @@ ImportSession::ParticipantState& ImportSession::StoreParticipant(ParticipantStat
                                                                 const ParticipantAttributes& attrs,
                                                                 FileImportReport& report) {
   if (participant == nullptr) {
-    std::int64_t id = writer_.InsertParticipant(study_id_, external_id, attrs, batch_id_);
+    const std::int64_t id = next_participant_id_++;
+    writer_.QueueParticipant(id, study_id_, external_id, attrs, batch_id_);
     participant = &participants_.Insert(external_id, ParticipantState{id, attrs});
     ++report.participants_created;
   } else {

@@ -66,6 +66,7 @@ ImportSession::ImportSession(Store& store, ImportWriter& writer, const ImportSpe
     writer_.ForEachParticipant(study_id_, [&](std::string_view ext, std::int64_t id, const ParticipantAttributes& a) {
       participants_.Insert(ext, ParticipantState{id, a});
     });
+    next_participant_id_ = writer_.NextParticipantId();
   }
 }
 

@@ -170,6 +170,7 @@ class ImportSession {
   std::int64_t max_visit_order_ = 0;
   StringMap<std::int64_t> sites_;
   ParticipantTable<ParticipantState> participants_;
+  std::int64_t next_participant_id_ = 0;  // ids of new participants (see ImportWriter::NextParticipantId)
   std::unordered_map<SeenKey, std::uint64_t, SeenKeyHash> seen_overflow_;
   std::vector<std::string> errors_;
   std::int64_t error_count_ = 0;

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <array>
+#include <iterator>
 #include <vector>
 
 #include <fmt/format.h>
@@ -142,6 +143,22 @@ struct QueuedRecord {
   TextRef value_text, source_value, source_unit, field1, field2, metadata;
 };
 
+struct QueuedParticipant {
+  std::int64_t participant_id = 0;
+  std::int64_t study_id = 0;
+  std::string external_id;
+  ParticipantAttributes attributes;
+  std::int64_t batch_id = 0;
+};
+
+std::string ParticipantInsertSql(std::size_t rows) {
+  std::string sql =
+      "INSERT INTO participant (participant_id, study_id, external_id, site_id, sex, age_years, birth_year, arm, "
+      "batch_id) VALUES ";
+  for (std::size_t i = 0; i < rows; ++i) sql += i == 0 ? "(?, ?, ?, ?, ?, ?, ?, ?, ?)" : ", (?, ?, ?, ?, ?, ?, ?, ?, ?)";
+  return sql;
+}
+
 struct RecordQueue {
   std::vector<QueuedRecord> records;
   std::string arena;
@@ -175,6 +192,10 @@ struct ImportWriter::Impl {
   std::array<std::unique_ptr<RawStatement>, 4> find_current;
   std::array<std::unique_ptr<RawStatement>, 4> supersede;
   std::unique_ptr<RawStatement> insert_participant;
+  std::unique_ptr<RawStatement> insert_participant_chunk;
+  std::vector<QueuedParticipant> participants;
+  // Writes every queued participant.
+  void WriteParticipants();
   std::unique_ptr<RawStatement> insert_error;
   std::unique_ptr<RawStatement> add_coverage;
   std::array<std::unique_ptr<RawStatement>, 4> insert_chunk;
@@ -335,25 +356,53 @@ void ImportWriter::ForEachParticipant(
   }
 }
 
-std::int64_t ImportWriter::InsertParticipant(std::int64_t study_id, std::string_view external_id,
-                                             const ParticipantAttributes& a, std::int64_t batch_id) {
-  RawStatement& st = impl_->Lazy(
-      impl_->insert_participant,
-      "INSERT INTO participant (study_id, external_id, site_id, sex, age_years, birth_year, arm, batch_id) "
-      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
-  st.Int(1, study_id);
-  st.Text(2, external_id);
-  st.Int(3, a.site_id);
-  st.Text(4, a.sex.empty() ? std::nullopt : std::optional<std::string_view>(a.sex));
-  st.Real(5, a.age_years);
-  st.Int(6, a.birth_year);
-  st.Text(7, a.arm.empty() ? std::nullopt : std::optional<std::string_view>(a.arm));
-  st.Int(8, batch_id);
-  st.Run("inserting a participant");
-  return impl_->db.getLastInsertRowid();
+std::int64_t ImportWriter::NextParticipantId() {
+  try {
+    SQLite::Statement st(impl_->db, "SELECT ifnull(max(participant_id), 0) + 1 FROM participant");
+    st.executeStep();
+    return st.getColumn(0).getInt64();
+  } catch (const SQLite::Exception& e) {
+    Rethrow("reading participant ids", e);
+  }
+}
+
+void ImportWriter::QueueParticipant(std::int64_t participant_id, std::int64_t study_id, std::string_view external_id,
+                                    const ParticipantAttributes& a, std::int64_t batch_id) {
+  impl_->participants.push_back(
+      QueuedParticipant{participant_id, study_id, std::string(external_id), a, batch_id});
+  if (impl_->participants.size() >= kRecordChunk) impl_->WriteParticipants();
+}
+
+void ImportWriter::Impl::WriteParticipants() {
+  const auto bind = [](RawStatement& st, int p, const QueuedParticipant& q) {
+    const ParticipantAttributes& a = q.attributes;
+    st.Int(++p, q.participant_id);
+    st.Int(++p, q.study_id);
+    st.Text(++p, std::string_view(q.external_id));
+    st.Int(++p, a.site_id);
+    st.Text(++p, a.sex.empty() ? std::nullopt : std::optional<std::string_view>(a.sex));
+    st.Real(++p, a.age_years);
+    st.Int(++p, a.birth_year);
+    st.Text(++p, a.arm.empty() ? std::nullopt : std::optional<std::string_view>(a.arm));
+    st.Int(++p, q.batch_id);
+  };
+  constexpr int kColumns = 9;
+  std::size_t begin = 0;
+  for (; begin + kRecordChunk <= participants.size(); begin += kRecordChunk) {
+    RawStatement& st = Lazy(insert_participant_chunk, ParticipantInsertSql(kRecordChunk));
+    for (std::size_t i = 0; i < kRecordChunk; ++i) bind(st, static_cast<int>(i) * kColumns, participants[begin + i]);
+    st.Run("inserting participants");
+  }
+  RawStatement& one = Lazy(insert_participant, ParticipantInsertSql(1));
+  for (; begin < participants.size(); ++begin) {
+    bind(one, 0, participants[begin]);
+    one.Run("inserting a participant");
+  }
+  participants.clear();
 }
 
 void ImportWriter::UpdateParticipant(std::int64_t participant_id, const ParticipantAttributes& a) {
+  impl_->WriteParticipants();  // the participant may still be queued
   try {
     SQLite::Statement st(impl_->db,
                          "UPDATE participant SET site_id = ifnull(?2, site_id), sex = ifnull(?3, sex), "
@@ -372,6 +421,13 @@ void ImportWriter::UpdateParticipant(std::int64_t participant_id, const Particip
 }
 
 void ImportWriter::DeleteParticipant(std::int64_t participant_id) {
+  auto& queued = impl_->participants;
+  for (auto it = queued.rbegin(); it != queued.rend(); ++it) {  // usually the last one queued
+    if (it->participant_id == participant_id) {
+      queued.erase(std::next(it).base());
+      return;
+    }
+  }
   try {
     SQLite::Statement st(impl_->db, "DELETE FROM participant WHERE participant_id = ?1");
     st.bind(1, participant_id);
@@ -506,11 +562,13 @@ void ImportWriter::WriteFullChunks() {
 }
 
 ImportWriter::QueueMark ImportWriter::WriteQueuedBefore(const QueueMark& mark) {
+  impl_->WriteParticipants();
   for (std::size_t k = 0; k < 4; ++k) impl_->WriteFirst(static_cast<RecordKind>(k), mark.sizes[k]);
   return QueueMark{};
 }
 
 void ImportWriter::FlushRecords() {
+  impl_->WriteParticipants();
   for (std::size_t k = 0; k < 4; ++k) impl_->WriteFirst(static_cast<RecordKind>(k), impl_->queues[k].records.size());
 }
 

@@ -101,10 +101,18 @@ class ImportWriter {
   void ForEachParticipant(std::int64_t study_id,
                           const std::function<void(std::string_view external_id, std::int64_t id,
                                                    const ParticipantAttributes&)>& on_row);
-  std::int64_t InsertParticipant(std::int64_t study_id, std::string_view external_id,
-                                 const ParticipantAttributes& attributes, std::int64_t batch_id);
+  // The id the next new participant gets: one past the largest in the store.
+  // The importer assigns ids itself (it holds the write transaction) so that
+  // participants can be queued like records.
+  std::int64_t NextParticipantId();
+  // Queues a new participant with id "participant_id" (written with the
+  // records, kRecordChunk per INSERT). The caller guarantees the external id
+  // is new to the study.
+  void QueueParticipant(std::int64_t participant_id, std::int64_t study_id, std::string_view external_id,
+                        const ParticipantAttributes& attributes, std::int64_t batch_id);
   // Overwrites the attributes that are set in "attributes" (others unchanged).
   void UpdateParticipant(std::int64_t participant_id, const ParticipantAttributes& attributes);
+  // Removes a participant (queued or written).
   void DeleteParticipant(std::int64_t participant_id);
 
   // Inserts a record unless a current one exists for the same participant,

@@ -259,6 +259,24 @@ TEST_CASE("import: a row rejected after part of it was queued leaves none of its
   CHECK(QueryOne(store, "SELECT count(*) FROM record_all") == "449");
 }
 
+TEST_CASE("import: a later row of the same file completes a new participant's attributes", "[import][e2e]") {
+  ScratchDir dir;
+  const std::string store = NewStore(dir);
+  // The participant is created (and queued) by the baseline row; the week 12
+  // row brings the age the baseline row left empty.
+  const std::string file = dir / "events.csv";
+  std::ofstream(file) << "record_id,redcap_event_name,arm,sex,age,pain_nrs,sf36_pcs,sf36_mcs,baseline_complete,"
+                         "followup_complete\n"
+                         "1001,baseline_arm_1,1,1,,6,40.0,45.0,2,\n"
+                         "1001,week_12_arm_1,,,47,3,44.0,46.0,,2\n";
+  const std::string root = COHORTDB_SOURCE_DIR;
+  RunResult r = Cohortdb("import '" + store + "' --spec examples/trial/trial.toml '" + file + "'", root);
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK(QueryOne(store, "SELECT external_id || ' ' || arm || ' ' || sex || ' ' || age_years FROM participant") ==
+        "1001 exercise female 47.0");
+}
+
 TEST_CASE("import: --quarantine loads good rows and keeps rejected ones in import_error", "[import][e2e]") {
   ScratchDir dir;
   const std::string store = NewStore(dir);
