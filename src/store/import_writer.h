@@ -138,10 +138,11 @@ class ImportWriter {
   void DropQueuedAfter(const QueueMark& mark);
   // Writes every full chunk, keeping the rest queued.
   void WriteFullChunks();
-  // Writes the records queued before "mark", keeping the later ones; returns
-  // the mark of those kept (the start of the queue).
+  // Writes every queued participant and the records queued before "mark",
+  // keeping the later ones; returns the mark of those kept (the start of the
+  // queue).
   QueueMark WriteQueuedBefore(const QueueMark& mark);
-  // Writes everything queued.
+  // Writes everything queued (participants and records).
   void FlushRecords();
   // Marks the current record for this key superseded by "batch_id" unless it
   // belongs to that batch itself. Returns the number of rows marked (0 or 1).
