@@ -4,7 +4,8 @@
 // control), pooled by rma (FE, DL or REML) with Q, I^2, tau^2 and the
 // prediction interval; --mods adds a meta-regression on trial attributes
 // (duration_weeks, year, or a numeric key of the trial's attributes). --by
-// pools within the levels of a trial attribute (subgroups) and overall.
+// pools within the levels of a trial attribute (subgroups) and overall, and
+// tests the difference between the subgroups.
 #include <cmath>
 #include <set>
 
@@ -72,9 +73,11 @@ stats::EffectSize Effect(const MetaTrialArms& t, const std::string& measure) {
                           : stats::MeanDifference(*a.mean, *a.sd, n1, *b.mean, *b.sd, n2);
 }
 
-void Pool(const std::vector<const Trial*>& trials, const std::string& stratum, const std::string& measure,
-          const std::string& method_name, const stats::MetaOptions& mo, const std::vector<std::string>& mods,
-          AnalysisResultSet& result, ForestPlot* plot) {
+// Pools "trials" into result (rows, summary, plot) and returns the pooled
+// estimate.
+stats::TermEstimate Pool(const std::vector<const Trial*>& trials, const std::string& stratum,
+                         const std::string& measure, const std::string& method_name, const stats::MetaOptions& mo,
+                         const std::vector<std::string>& mods, AnalysisResultSet& result, ForestPlot* plot) {
   std::vector<double> yi, vi;
   for (const Trial* t : trials) {
     yi.push_back(t->effect.yi);
@@ -207,6 +210,40 @@ void Pool(const std::vector<const Trial*>& trials, const std::string& stratum, c
   } else {
     result.summary["strata"][stratum] = summary;
   }
+  return est;
+}
+
+// The test for subgroup differences: Cochran's Q across the subgroups'
+// pooled estimates, each weighted by 1 / SE^2 (each subgroup with its own
+// tau^2), chi-square with (subgroups - 1) df; what metafor gives for
+// rma(estimates, sei = se, method = "FE") and RevMan reports.
+// Subgroups that could not be pooled (one trial) are left out and counted.
+void SubgroupDifference(const std::string& by, const std::vector<stats::TermEstimate>& pooled, std::size_t left_out,
+                        AnalysisResultSet& result) {
+  ResultRow row;
+  row.section = "subgroup_difference";
+  row.term = fmt::format("{} (Q between subgroups)", by);
+  row.n = static_cast<std::int64_t>(pooled.size());
+  row.extra["test"] = "Q between subgroup estimates (fixed effect, separate tau^2)";
+  row.extra["subgroups_left_out"] = left_out;
+  if (pooled.size() < 2) {
+    row.extra["note"] = "fewer than two subgroups could be pooled";
+  } else {
+    std::vector<double> yi, vi;
+    for (const stats::TermEstimate& e : pooled) {
+      yi.push_back(e.estimate);
+      vi.push_back(e.std_error * e.std_error);
+    }
+    stats::MetaOptions fixed;
+    fixed.method = stats::TauSquaredMethod::kFixedEffect;
+    const stats::MetaResult q = stats::PoolEffects(yi, vi, fixed);
+    row.statistic = q.q;
+    row.p_value = q.q_p_value;
+    row.extra["df"] = q.q_df;
+    result.summary["subgroup_difference"] = {
+        {"q", q.q}, {"df", q.q_df}, {"p_value", q.q_p_value}, {"subgroups_left_out", left_out}};
+  }
+  result.rows.push_back(std::move(row));
 }
 
 AnalysisResultSet RunMeta(Store& store, const AnalysisRequest& request) {
@@ -256,6 +293,7 @@ AnalysisResultSet RunMeta(Store& store, const AnalysisRequest& request) {
       if (v && std::find(levels.begin(), levels.end(), *v) == levels.end()) levels.push_back(*v);
     }
     if (levels.empty()) throw InputError(fmt::format("--by: no trial has the attribute '{}'", by));
+    std::vector<stats::TermEstimate> pooled;
     for (const std::string& level : levels) {
       std::vector<const Trial*> subset;
       for (const Trial& t : trials) {
@@ -263,11 +301,12 @@ AnalysisResultSet RunMeta(Store& store, const AnalysisRequest& request) {
       }
       const std::string label = fmt::format("{}={}", by, level);
       try {
-        Pool(subset, label, measure, method, mo, {}, result, want_plot ? &plot : nullptr);
+        pooled.push_back(Pool(subset, label, measure, method, mo, {}, result, want_plot ? &plot : nullptr));
       } catch (const NumericalError& e) {
         result.summary["strata"][label] = {{"error", e.what()}};
       }
     }
+    SubgroupDifference(by, pooled, levels.size() - pooled.size(), result);
   }
   if (want_plot) {
     plot.title = fmt::format("{}: {} ({}, {})", study, outcome, measure, method);

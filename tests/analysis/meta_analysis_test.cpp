@@ -61,6 +61,13 @@ TEST_CASE("meta: DL and FE pooling, meta-regression on duration, subgroups with 
   const auto& primary = FindRow(mods, "pooled", "pooled (REML)", "setting=primary");
   CHECK_THAT(primary.estimate, WithinRel(-0.315668876489879, 1e-5));
   CHECK_THAT(primary.extra["tau2"].get<double>(), WithinRel(0.0708176699420718, 1e-4));
+  // meta.smd.subgroup_q: Q between the two settings' REML estimates, df 1.
+  const auto& difference = FindRow(mods, "subgroup_difference", "setting (Q between subgroups)");
+  CHECK_THAT(difference.statistic, WithinRel(9.11123892605032, 1e-5));
+  CHECK(difference.extra["df"].get<double>() == 1);
+  CHECK_THAT(difference.p_value, WithinRel(0.00254043751006349, 1e-4));
+  CHECK(difference.n == 2);
+  CHECK_THAT(mods.summary["subgroup_difference"]["q"].get<double>(), WithinRel(9.11123892605032, 1e-5));
 }
 
 TEST_CASE("meta: odds ratios from event counts with a zero cell", "[analysis][meta]") {

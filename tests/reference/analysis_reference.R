@@ -136,6 +136,13 @@ rf <- rma(yi, vi, data = es, method = "FE"); p("meta.smd.fe", c(rf$b, rf$se))
 rm <- rma(yi, vi, mods = ~ duration_weeks, data = es, method = "REML")
 p("meta.smd.mods", c(rm$b, rm$se, rm$tau2))
 rs <- rma(yi, vi, data = es, subset = setting == "primary", method = "REML"); p("meta.smd.primary", c(rs$b, rs$tau2))
+# --by setting: the test for subgroup differences, Q across the subgroups'
+# REML estimates (each with its own tau^2) in a fixed-effect model.
+tight <- list(threshold = 1e-12, maxiter = 1000)
+sg <- lapply(unique(es$setting), function(l) rma(yi, vi, data = es, subset = setting == l, method = "REML",
+                                                 control = tight))
+qb <- rma(sapply(sg, function(f) f$b[1]), sei = sapply(sg, function(f) f$se), method = "FE")
+p("meta.smd.subgroup_q", c(qb$QE, qb$k - 1, qb$QEp))
 rsp <- subset(mt, outcome == "responder")
 eo <- escalc("OR", ai = events_t, n1i = n_t, ci = events_c, n2i = n_c, data = rsp)
 ro <- rma(yi, vi, data = eo, method = "REML"); p("meta.or.reml", c(exp(ro$b), ro$se, ro$tau2))
