@@ -3,7 +3,8 @@
 // --nonnormal; tests: Student t (one-way ANOVA for more than two groups) or
 // Wilcoxon rank-sum (Kruskal-Wallis for more than two groups); categorical
 // variables: n (%) per level, chi-square test (Yates for 2 x 2). SMD for two
-// groups (absolute, as tableone prints it). Missing counts per group.
+// groups (absolute, as tableone prints it; for categorical variables its
+// multinomial SMD over all levels). Missing counts per group.
 #include <algorithm>
 #include <cmath>
 
@@ -248,9 +249,13 @@ void DescribeStratum(Frame& frame, const std::string& stratum, const std::string
       test.p_value = chi.p_value;
       test.extra["test"] = chi.yates ? "chi-square (Yates)" : "chi-square";
       test.extra["df"] = chi.df;
-      if (two && column.levels.size() == 2 && non_missing[0] > 0 && non_missing[1] > 0) {
-        test.extra["smd"] = std::fabs(stats::StandardisedProportionDifference(table(1, 0) / non_missing[0],
-                                                                              table(1, 1) / non_missing[1]));
+      if (two && column.levels.size() >= 2 && non_missing[0] > 0 && non_missing[1] > 0) {
+        std::vector<double> p0, p1;
+        for (Eigen::Index l = 0; l < table.rows(); ++l) {
+          p0.push_back(table(l, 0) / non_missing[0]);
+          p1.push_back(table(l, 1) / non_missing[1]);
+        }
+        test.extra["smd"] = stats::StandardisedCategoricalDifference(p0, p1);
       }
     } catch (const NumericalError& e) {
       test.extra["note"] = e.what();

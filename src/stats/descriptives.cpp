@@ -2,8 +2,12 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <map>
 #include <string>
+
+#include <Eigen/Dense>
+#include <fmt/format.h>
 
 #include "common/error.h"
 #include "stats/moments.h"
@@ -108,6 +112,44 @@ double StandardisedProportionDifference(double p1, double p2) {
   const double pooled = std::sqrt((p1 * (1 - p1) + p2 * (1 - p2)) / 2.0);
   if (pooled == 0) return kNaN;
   return (p1 - p2) / pooled;
+}
+
+double StandardisedCategoricalDifference(const std::vector<double>& p1, const std::vector<double>& p2) {
+  if (p1.size() != p2.size() || p1.size() < 2) {
+    throw NumericalError(fmt::format("StandardisedCategoricalDifference: expected two proportion vectors of the same "
+                                     "length (at least 2 levels), found lengths {} and {}",
+                                     p1.size(), p2.size()));
+  }
+  for (const std::vector<double>* group : {&p1, &p2}) {
+    for (const double p : *group) {
+      if (!(p >= 0 && p <= 1)) {
+        throw NumericalError(
+            fmt::format("StandardisedCategoricalDifference: proportions must lie in [0, 1], found {}", p));
+      }
+    }
+  }
+  const Eigen::Index k = static_cast<Eigen::Index>(p1.size()) - 1;
+  Eigen::VectorXd t(k);
+  Eigen::MatrixXd s(k, k);
+  for (Eigen::Index i = 0; i < k; ++i) {
+    const double a = p1[static_cast<std::size_t>(i) + 1], b = p2[static_cast<std::size_t>(i) + 1];
+    t(i) = a - b;
+    for (Eigen::Index j = 0; j < k; ++j) {
+      const double c = p1[static_cast<std::size_t>(j) + 1], d = p2[static_cast<std::size_t>(j) + 1];
+      s(i, j) = i == j ? (a * (1 - a) + b * (1 - b)) / 2 : -(a * c + b * d) / 2;
+    }
+  }
+  // Moore-Penrose inverse through the SVD, dropping singular values below
+  // sqrt(machine epsilon) times the largest, as MASS::ginv does.
+  Eigen::JacobiSVD<Eigen::MatrixXd> svd(s, Eigen::ComputeFullU | Eigen::ComputeFullV);
+  const Eigen::VectorXd& d = svd.singularValues();
+  const double tolerance = std::sqrt(std::numeric_limits<double>::epsilon()) * (d.size() > 0 ? d(0) : 0.0);
+  Eigen::VectorXd inverse = Eigen::VectorXd::Zero(d.size());
+  for (Eigen::Index i = 0; i < d.size(); ++i) {
+    if (d(i) > tolerance) inverse(i) = 1.0 / d(i);
+  }
+  const Eigen::MatrixXd pinv = svd.matrixV() * inverse.asDiagonal() * svd.matrixU().transpose();
+  return std::sqrt(std::max(0.0, t.dot(pinv * t)));
 }
 
 }  // namespace cohortdb::stats

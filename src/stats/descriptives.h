@@ -75,4 +75,14 @@ double StandardisedMeanDifference(const std::vector<double>& group1,
 // NumericalError if a proportion is outside [0, 1]; NaN when both are 0 or 1.
 double StandardisedProportionDifference(double p1, double p2);
 
+// Standardised difference of a categorical variable between two groups as
+// tableone computes it (Yang and Dalton 2012): with p1, p2 the proportions of
+// every level (same order, each summing to 1), T the differences without the
+// first level and S the mean of the two multinomial covariance matrices,
+// sqrt(T' S^+ T), S^+ the Moore-Penrose inverse (MASS::ginv's tolerance), so
+// levels empty in both groups do no harm. Non-negative; for two levels it is
+// |StandardisedProportionDifference|. Throws NumericalError if the lengths
+// differ, fewer than two levels are given or a proportion is outside [0, 1].
+double StandardisedCategoricalDifference(const std::vector<double>& p1, const std::vector<double>& p2);
+
 }  // namespace cohortdb::stats

@@ -204,3 +204,11 @@ TEST_CASE("describe: median [IQR], missing counts per group and the Wilcoxon tes
   CHECK(*FindRow(result, "table1", "diabetes=1", "", "1").n == 16);
   CHECK_THAT(FindRow(result, "tests", "diabetes").p_value, WithinRel(0.151610380286181, 1e-8));
 }
+
+TEST_CASE("describe: the SMD of a many-level categorical variable is tableone's", "[analysis][describe]") {
+  auto store = CohortStore();
+  const auto result =
+      RunAnalysis(store, Request("describe", {{"study", "cohort"}, {"vars", {"site"}}, {"group", "cbp"}}));
+  // tests/reference/analysis_reference.R: cohort.describe.site.smd (6 sites)
+  CHECK_THAT(FindRow(result, "tests", "site").extra["smd"].get<double>(), WithinRel(0.549976539369444, 1e-9));
+}

@@ -120,6 +120,14 @@ pt <- prop.trend.test(tab[, "1"], rowSums(tab)); p("cohort.prevalence.trend", c(
 
 dd <- co[!is.na(co$cbp), ]
 pa0 <- dd$pa_met[dd$cbp == 0]; pa1 <- dd$pa_met[dd$cbp == 1]
+# tableone's SMD of a categorical variable (StdDiffMulti, Yang & Dalton 2012).
+mv <- function(m) { s <- -outer(m, m); diag(s) <- m * (1 - m); s }
+smd_multi <- function(p1, p2) {
+  t <- p1[-1] - p2[-1]
+  sqrt(drop(t(t) %*% MASS::ginv((mv(p1[-1]) + mv(p2[-1])) / 2) %*% t))
+}
+ts <- prop.table(table(dd$site, dd$cbp), 2)
+p("cohort.describe.site.smd", smd_multi(ts[, "0"], ts[, "1"]))
 p("cohort.describe.pa_met.q.cbp0", quantile(pa0, c(0.5, 0.25, 0.75), na.rm = TRUE))
 p("cohort.describe.pa_met.missing.cbp0", sum(is.na(pa0)))
 p("cohort.describe.pa_met.wilcox.p", wilcox.test(pa0, pa1, exact = FALSE)$p.value)

@@ -29,3 +29,16 @@ p("smd.il6", (mean(g1, na.rm = TRUE) - mean(g0, na.rm = TRUE)) / sqrt((var(g1, n
 p1 <- mean(d$sex[d$group == 1]); p0 <- mean(d$sex[d$group == 0])
 p("sex.p1", p1); p("sex.p0", p0)
 p("smd.sex", (p1 - p0) / sqrt((p1 * (1 - p1) + p0 * (1 - p0)) / 2))
+# tableone's SMD of a categorical variable (StdDiffMulti, Yang & Dalton 2012):
+# T = differences of the level proportions without the first level,
+# S = the mean of the two groups' multinomial covariance matrices,
+# SMD = sqrt(T' ginv(S) T).
+mv <- function(m) { s <- -outer(m, m); diag(s) <- m * (1 - m); s }
+smd_multi <- function(p1, p2) {
+  t <- p1[-1] - p2[-1]
+  s <- (mv(p1[-1]) + mv(p2[-1])) / 2
+  sqrt(drop(t(t) %*% MASS::ginv(s) %*% t))
+}
+p("smd.multi.three", smd_multi(c(0.2, 0.3, 0.5), c(0.4, 0.4, 0.2)))
+p("smd.multi.empty_level", smd_multi(c(0.25, 0.25, 0, 0.5), c(0.5, 0.1, 0, 0.4)))
+p("smd.multi.binary", smd_multi(c(2 / 3, 1 / 3), c(0.6, 0.4)))

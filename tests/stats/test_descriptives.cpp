@@ -112,3 +112,19 @@ TEST_CASE("Standardised differences use tableone's formulas", "[stats][descripti
                       "group1 and 2 in group2");
   REQUIRE_THROWS_AS(st::StandardisedProportionDifference(1.2, 0.5), NumericalError);
 }
+
+TEST_CASE("The SMD of a categorical variable is tableone's multinomial one", "[stats][descriptives]") {
+  // tests/reference/stats_descriptives.R: smd.multi.* (Yang and Dalton, MASS::ginv)
+  CHECK_THAT(st::StandardisedCategoricalDifference({0.2, 0.3, 0.5}, {0.4, 0.4, 0.2}),
+             WithinRel(0.68416745492823527, 1e-10));
+  // A level empty in both groups makes S singular; the pseudo-inverse ignores it.
+  CHECK_THAT(st::StandardisedCategoricalDifference({0.25, 0.25, 0, 0.5}, {0.5, 0.1, 0, 0.4}),
+             WithinRel(0.58722021951470327, 1e-10));
+  // Two levels: the binary formula, unsigned.
+  CHECK_THAT(st::StandardisedCategoricalDifference({2.0 / 3, 1.0 / 3}, {0.6, 0.4}),
+             WithinRel(0.13867504905630737, 1e-10));
+  REQUIRE_THROWS_WITH(st::StandardisedCategoricalDifference({1.0}, {1.0}),
+                      "StandardisedCategoricalDifference: expected two proportion vectors of the same length (at "
+                      "least 2 levels), found lengths 1 and 1");
+  REQUIRE_THROWS_AS(st::StandardisedCategoricalDifference({0.5, 1.5}, {0.5, 0.5}), NumericalError);
+}
