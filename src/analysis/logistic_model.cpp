@@ -116,6 +116,7 @@ Fitted FitModel(Frame& frame, const Design& design, const ModelSettings& s, bool
     out.summary["iterations"] = fit.convergence.iterations;
     out.summary["converged"] = fit.convergence.converged;
     if (fit.singular) out.summary["singular"] = fit.singular_message;
+    if (fit.separation.detected) out.summary["separation"] = fit.separation.message;
   }
   if (!out.messages.empty()) out.summary["messages"] = out.messages;
   return out;

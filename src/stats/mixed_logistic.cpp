@@ -24,6 +24,9 @@ constexpr int kModeIterations = 60;
 constexpr double kModeTolerance = 1e-12;
 constexpr double kHessianStep = 1e-6;  // forward differences for the final Hessian (scaled units)
 constexpr double kThetaColumnStep = 1e-6;
+// A fixed effect beyond this many logits per SD of its column (an odds ratio
+// over e^10 per SD) is taken as a sign of separation and checked.
+constexpr double kImplausibleScaledEffect = 10.0;
 constexpr int kBoundaryEscapes = 3;
 
 // Nodes and weights of Gauss-Hermite quadrature for the standard normal
@@ -449,6 +452,22 @@ MixedLogisticFit FitMixedLogistic(const Eigen::MatrixXd& x, const std::vector<st
     }
     fit.messages.push_back("mixed logistic fit: " + fit.convergence.message);
   }
+  {
+    // Diverging fixed effects: ask glm's separation check (the random
+    // intercept cannot bound an effect that separates the outcome).
+    double largest = 0;
+    for (Index j = 0; j < q; ++j) {
+      if (j != design.intercept()) largest = std::max(largest, std::fabs(beta(j)));
+    }
+    if (!fit.convergence.converged || largest > kImplausibleScaledEffect) {
+      const LogisticFit glm = FitLogistic(x, names, y);
+      if (glm.separation.detected) {
+        fit.separation = glm.separation;
+        fit.separation.message += "; the mixed model's estimates for these terms do not exist either";
+        fit.messages.push_back(fit.separation.message);
+      }
+    }
+  }
   const VectorXd modes = model.modes();
 
   // Hessian of the log-likelihood in (beta, theta) by forward differences of
@@ -514,7 +533,12 @@ std::vector<OddsRatio> OddsRatios(const MixedLogisticFit& fit) {
   std::vector<OddsRatio> out;
   for (const TermEstimate& row : fit.terms) {
     const bool aliased = std::find(fit.aliased.begin(), fit.aliased.end(), row.term) != fit.aliased.end();
-    out.push_back(ToOddsRatio(row, 1.0, aliased ? "aliased term, not estimable" : ""));
+    const bool separated =
+        std::find(fit.separation.terms.begin(), fit.separation.terms.end(), row.term) != fit.separation.terms.end();
+    out.push_back(ToOddsRatio(row, 1.0,
+                              aliased     ? std::string("aliased term, not estimable")
+                              : separated ? fit.separation.message
+                                          : std::string()));
   }
   return out;
 }
@@ -527,8 +551,8 @@ OddsRatio OddsRatioPerSd(const MixedLogisticFit& fit, const Eigen::MatrixXd& x, 
     throw InputError("OddsRatioPerSd: x has " + std::to_string(x.cols()) + " columns; expected the " +
                      std::to_string(fit.terms.size()) + " the model was fitted on");
   }
-  const bool aliased = std::find(fit.aliased.begin(), fit.aliased.end(), row.term) != fit.aliased.end();
-  return ToOddsRatio(row, k * detail::ColumnSd(x, column), aliased ? "aliased term, not estimable" : "");
+  const std::vector<OddsRatio> all = OddsRatios(fit);
+  return ToOddsRatio(row, k * detail::ColumnSd(x, column), all[static_cast<size_t>(column)].note);
 }
 
 }  // namespace cohortdb::stats

@@ -17,7 +17,8 @@
 //
 // Columns are centred and scaled internally (see model_scaling.h); all
 // estimates are reported on the user's scale. Aliased columns are named and
-// reported as NaN. Pure function of its arguments; thread-safe.
+// reported as NaN; separation in the fixed effects is named in words (see
+// MixedLogisticFit::separation). Pure function of its arguments; thread-safe.
 
 #include <string>
 #include <string_view>
@@ -56,6 +57,12 @@ struct MixedLogisticFit {
                                  // iteration; max_abs_score: largest |gradient| (scaled) at the estimate
   bool singular = false;
   std::string singular_message;       // plain words when singular
+  // Separation in the fixed effects, found by the glm check that runs when
+  // the fit did not converge or an estimate is implausibly large (over 10
+  // per SD of its column): the maximum likelihood estimate does not exist
+  // for the named terms, with or without the random intercept. Their odds
+  // ratios are NaN with this note.
+  SeparationInfo separation;
   std::vector<std::string> messages;  // every warning, in words
 
   // The row for `term`; throws InputError listing the terms when absent.
@@ -71,7 +78,7 @@ MixedLogisticFit FitMixedLogistic(const Eigen::MatrixXd& x, const std::vector<st
                                   const Eigen::VectorXd& y, const std::vector<int>& group,
                                   const MixedLogisticOptions& options = {});
 
-// exp(estimate) per fixed effect; aliased terms are NaN with a note.
+// exp(estimate) per fixed effect; aliased or separated terms are NaN with a note.
 std::vector<OddsRatio> OddsRatios(const MixedLogisticFit& fit);
 
 // Odds ratio per `k` SDs of predictor `term` (its column in `x`):

@@ -136,6 +136,27 @@ TEST_CASE("mixed logistic reports a singular fit in words when sites do not diff
   CHECK_THAT(fit.singular_message, Contains("singular fit") && Contains("SD is estimated as 0"));
 }
 
+TEST_CASE("mixed logistic names quasi-complete separation in the fixed effects", "[mixed_logistic]") {
+  // logistic_quasi.csv: every row with g = 1 has y = 1 (stats_logistic.R,
+  // "== quasi-complete separation"); four sites by row order.
+  const auto csv = ReadModelCsv("logistic_quasi.csv");
+  std::vector<int> sites;
+  for (Eigen::Index i = 0; i < csv.Column("y").size(); ++i) sites.push_back(static_cast<int>(i % 4));
+  const auto fit = FitMixedLogistic(csv.Design({"x", "g"}), Names({"x", "g"}), csv.Column("y"), sites);
+  REQUIRE(fit.separation.detected);
+  CHECK(fit.separation.terms == std::vector<std::string>{"g"});
+  CHECK_THAT(fit.separation.message,
+             Contains("quasi-complete separation: 'g'") && Contains("mixed model's estimates for these terms do not "
+                                                                     "exist either"));
+  const auto odds = cohortdb::stats::OddsRatios(fit);
+  CHECK(odds[1].estimable());
+  CHECK_FALSE(odds[2].estimable());
+  CHECK_FALSE(cohortdb::stats::OddsRatioPerSd(fit, csv.Design({"x", "g"}), "g", 2).estimable());
+  // Without separation the check stays silent.
+  const auto clean = FitMixedLogistic(csv.Design({"x"}), Names({"x"}), csv.Column("y"), sites);
+  CHECK_FALSE(clean.separation.detected);
+}
+
 TEST_CASE("mixed logistic copes with predictors on scales 1e-3 and 1e4", "[mixed_logistic]") {
   const auto csv = ReadModelCsv("mixed_scales.csv");
   const std::vector<std::string> predictors{"tiny", "huge", "z"};
