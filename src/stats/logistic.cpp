@@ -240,30 +240,10 @@ LogisticFit FitLogistic(const Eigen::MatrixXd& x, const std::vector<std::string>
   return fit;
 }
 
-std::vector<OddsRatio> OddsRatios(const LogisticFit& fit) {
-  std::vector<OddsRatio> out;
-  for (const TermEstimate& row : fit.terms) {
-    std::string note;
-    if (std::find(fit.aliased.begin(), fit.aliased.end(), row.term) != fit.aliased.end()) {
-      note = "aliased term, not estimable";
-    } else if (std::find(fit.separation.terms.begin(), fit.separation.terms.end(), row.term) !=
-               fit.separation.terms.end()) {
-      note = fit.separation.message;
-    }
-    out.push_back(ToOddsRatio(row, 1.0, note));
-  }
-  return out;
-}
+std::vector<OddsRatio> OddsRatios(const LogisticFit& fit) { return detail::FitOddsRatios(fit); }
 
 OddsRatio OddsRatioPerSd(const LogisticFit& fit, const Eigen::MatrixXd& x, std::string_view term, double k) {
-  const TermEstimate& row = fit.Term(term);
-  const Index column = static_cast<Index>(&row - fit.terms.data());
-  if (column >= x.cols()) {
-    throw InputError("OddsRatioPerSd: x has " + std::to_string(x.cols()) + " columns; expected the " +
-                     std::to_string(fit.terms.size()) + " the model was fitted on");
-  }
-  const std::vector<OddsRatio> all = OddsRatios(fit);
-  return ToOddsRatio(row, k * detail::ColumnSd(x, column), all[static_cast<size_t>(column)].note);
+  return detail::FitOddsRatioPerSd(fit, x, term, k);
 }
 
 }  // namespace cohortdb::stats

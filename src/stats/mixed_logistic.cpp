@@ -529,30 +529,10 @@ MixedLogisticFit FitMixedLogistic(const Eigen::MatrixXd& x, const std::vector<st
   return fit;
 }
 
-std::vector<OddsRatio> OddsRatios(const MixedLogisticFit& fit) {
-  std::vector<OddsRatio> out;
-  for (const TermEstimate& row : fit.terms) {
-    const bool aliased = std::find(fit.aliased.begin(), fit.aliased.end(), row.term) != fit.aliased.end();
-    const bool separated =
-        std::find(fit.separation.terms.begin(), fit.separation.terms.end(), row.term) != fit.separation.terms.end();
-    out.push_back(ToOddsRatio(row, 1.0,
-                              aliased     ? std::string("aliased term, not estimable")
-                              : separated ? fit.separation.message
-                                          : std::string()));
-  }
-  return out;
-}
+std::vector<OddsRatio> OddsRatios(const MixedLogisticFit& fit) { return detail::FitOddsRatios(fit); }
 
-OddsRatio OddsRatioPerSd(const MixedLogisticFit& fit, const Eigen::MatrixXd& x, std::string_view term,
-                         double k) {
-  const TermEstimate& row = fit.Term(term);
-  const Index column = static_cast<Index>(&row - fit.terms.data());
-  if (column >= x.cols()) {
-    throw InputError("OddsRatioPerSd: x has " + std::to_string(x.cols()) + " columns; expected the " +
-                     std::to_string(fit.terms.size()) + " the model was fitted on");
-  }
-  const std::vector<OddsRatio> all = OddsRatios(fit);
-  return ToOddsRatio(row, k * detail::ColumnSd(x, column), all[static_cast<size_t>(column)].note);
+OddsRatio OddsRatioPerSd(const MixedLogisticFit& fit, const Eigen::MatrixXd& x, std::string_view term, double k) {
+  return detail::FitOddsRatioPerSd(fit, x, term, k);
 }
 
 }  // namespace cohortdb::stats

@@ -10,11 +10,15 @@
 // the user's scale with Transform(). Columns judged aliased (a linear
 // combination of earlier columns, in column order as R's QR does) are left out.
 
+#include <algorithm>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <Eigen/Dense>
 
+#include "common/error.h"
+#include "stats/odds_ratio.h"
 #include "stats/tidy.h"
 
 namespace cohortdb::stats::detail {
@@ -75,5 +79,41 @@ void FillWaldTerms(const std::vector<std::string>& names, const std::vector<Eige
 
 // Sample SD (n - 1 denominator) of a column; NaN for fewer than two rows.
 double ColumnSd(const Eigen::MatrixXd& x, Eigen::Index column);
+
+// Odds ratios of a binary-outcome fit (LogisticFit, MixedLogisticFit: its
+// `terms`, `aliased` names and `separation`): exp(beta) per term; aliased and
+// separated terms are NaN with a note saying why.
+template <typename Fit>
+std::vector<OddsRatio> FitOddsRatios(const Fit& fit) {
+  const auto named = [](const std::vector<std::string>& names, const std::string& term) {
+    return std::find(names.begin(), names.end(), term) != names.end();
+  };
+  std::vector<OddsRatio> out;
+  for (const TermEstimate& row : fit.terms) {
+    std::string note;
+    if (named(fit.aliased, row.term)) {
+      note = "aliased term, not estimable";
+    } else if (named(fit.separation.terms, row.term)) {
+      note = fit.separation.message;
+    }
+    out.push_back(ToOddsRatio(row, 1.0, note));
+  }
+  return out;
+}
+
+// The odds ratio per `k` SDs of `term`'s column in `x` (the design the fit
+// was made on), with the note FitOddsRatios gives the term. InputError when
+// the term is unknown or x has too few columns.
+template <typename Fit>
+OddsRatio FitOddsRatioPerSd(const Fit& fit, const Eigen::MatrixXd& x, std::string_view term, double k) {
+  const TermEstimate& row = fit.Term(term);
+  const Eigen::Index column = static_cast<Eigen::Index>(&row - fit.terms.data());
+  if (column >= x.cols()) {
+    throw InputError("OddsRatioPerSd: x has " + std::to_string(x.cols()) + " columns; expected the " +
+                     std::to_string(fit.terms.size()) + " the model was fitted on");
+  }
+  const std::vector<OddsRatio> all = FitOddsRatios(fit);
+  return ToOddsRatio(row, k * ColumnSd(x, column), all[static_cast<std::size_t>(column)].note);
+}
 
 }  // namespace cohortdb::stats::detail
