@@ -9,31 +9,8 @@ args <- commandArgs(trailingOnly = FALSE)
 here <- dirname(normalizePath(sub("--file=", "", args[grep("--file=", args)])))
 examples <- file.path(here, "..", "..", "examples", "trial")
 
-redcap <- read.csv(file.path(examples, "trial_redcap.csv"), colClasses = "character")
-labs <- read.csv(file.path(examples, "trial_labs.csv"), colClasses = "character")
-
-base <- redcap[redcap$redcap_event_name == "baseline_arm_1", ]
-week <- redcap[redcap$redcap_event_name == "week_12_arm_1", ]
-d <- data.frame(id = base$record_id, treatment = ifelse(base$arm == "1", 1, 0))
-num <- function(x) as.numeric(x)
-d$pain_change <- num(week$pain_nrs[match(d$id, week$record_id)]) - num(base$pain_nrs)
-d$pcs_change <- num(week$sf36_pcs[match(d$id, week$record_id)]) - num(base$sf36_pcs)
-
-lab_value <- function(value, unit) {
-  censored <- startsWith(value, "<")
-  v <- as.numeric(sub("^<", "", value))
-  v[censored] <- v[censored] / sqrt(2)
-  v[unit == "mg/dL"] <- v[unit == "mg/dL"] * 10
-  v
-}
-labs$v <- lab_value(labs$value, labs$unit)
-biomarker <- function(analyte, visit) {
-  l <- labs[labs$analyte == analyte & labs$visit == visit, ]
-  l$v[match(d$id, l$subject)]
-}
-d$tnf_change <- biomarker("TNF-alpha", "V2") - biomarker("TNF-alpha", "V1")
-d$il6_change <- biomarker("IL-6", "V2") - biomarker("IL-6", "V1")
-d$crp_change <- biomarker("hs-CRP", "V2") - biomarker("hs-CRP", "V1")
+source(file.path(here, "trial_change_scores.R"))
+d <- trial_change_scores(examples)
 
 options(digits = 15)
 for (x in c("il6_change", "crp_change")) {

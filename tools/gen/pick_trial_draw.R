@@ -15,26 +15,11 @@ source_text <- readLines(file.path(here, "gen_examples.cpp"))
 current <- as.numeric(sub(".*kTrialDraw = ([0-9]+);.*", "\\1", grep("constexpr std::uint64_t kTrialDraw", source_text, value = TRUE)))
 paper <- c(r_il6 = 0.434, r_crp = 0.444, beta_pain = -0.512, beta_pcs = 0.492)
 
+source(file.path(here, "..", "..", "tests", "reference", "trial_change_scores.R"))
+
 draw_stats <- function(dir) {
-  redcap <- read.csv(file.path(dir, "trial_redcap.csv"), colClasses = "character")
-  labs <- read.csv(file.path(dir, "trial_labs.csv"), colClasses = "character")
-  base <- redcap[redcap$redcap_event_name == "baseline_arm_1", ]
-  week <- redcap[redcap$redcap_event_name == "week_12_arm_1", ]
-  d <- data.frame(id = base$record_id, treatment = ifelse(base$arm == "1", 1, 0))
-  d$pain_change <- as.numeric(week$pain_nrs[match(d$id, week$record_id)]) - as.numeric(base$pain_nrs)
-  d$pcs_change <- as.numeric(week$sf36_pcs[match(d$id, week$record_id)]) - as.numeric(base$sf36_pcs)
-  censored <- startsWith(labs$value, "<")
-  v <- as.numeric(sub("^<", "", labs$value))
-  v[censored] <- v[censored] / sqrt(2)
-  v[labs$unit == "mg/dL"] <- v[labs$unit == "mg/dL"] * 10
-  labs$v <- v
-  biomarker <- function(analyte, visit) {
-    l <- labs[labs$analyte == analyte & labs$visit == visit, ]
-    l$v[match(d$id, l$subject)]
-  }
-  d$tnf_change <- biomarker("TNF-alpha", "V2") - biomarker("TNF-alpha", "V1")
-  d$il6_change <- biomarker("IL-6", "V2") - biomarker("IL-6", "V1")
-  d$crp_change <- biomarker("hs-CRP", "V2") - biomarker("hs-CRP", "V1")
+  d <- trial_change_scores(dir)
+  censored <- startsWith(read.csv(file.path(dir, "trial_labs.csv"), colClasses = "character")$value, "<")
   beta <- function(y) {
     m <- lm(as.formula(paste(y, "~ treatment + tnf_change + il6_change + crp_change")), data = d)
     unname(coef(m)["treatment"] * sd(d$treatment) / sd(d[[y]]))
