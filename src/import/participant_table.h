@@ -58,12 +58,6 @@ class ParticipantTable {
     if (slots_[slot].index != 0) alive_[slots_[slot].index - 1] = false;
   }
 
-  void Reserve(std::size_t count) {
-    keys_.reserve(count);
-    values_.reserve(count);
-    while (count * 4 > slots_.size() * 3) Grow();
-  }
-
  private:
   static constexpr std::size_t kInitialSlots = 1024;  // a power of two
   struct Slot {

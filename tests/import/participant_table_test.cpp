@@ -1,0 +1,39 @@
+// ParticipantTable: the open-addressing map of external ids the importer
+// looks participants up in (src/import/participant_table.h).
+#include <catch2/catch.hpp>
+
+#include <string>
+
+#include "import/participant_table.h"
+
+using cohortdb::ParticipantTable;
+
+TEST_CASE("participant table finds every key through many growths and misses the rest", "[import][participants]") {
+  ParticipantTable<int> table;
+  constexpr int kKeys = 50000;  // the table starts with 1,024 slots
+  for (int i = 0; i < kKeys; ++i) table.Insert("C" + std::to_string(i), i);
+  for (int i = 0; i < kKeys; ++i) {
+    const int* found = table.Find("C" + std::to_string(i));
+    REQUIRE(found != nullptr);
+    CHECK(*found == i);
+  }
+  CHECK(table.Find("C50000") == nullptr);
+  CHECK(table.Find("") == nullptr);
+  CHECK(table.Find("c1") == nullptr);  // case matters, as in SQLite's text comparison
+}
+
+TEST_CASE("participant table forgets a key until it is inserted again", "[import][participants]") {
+  ParticipantTable<int> table;
+  table.Insert("P1", 1);
+  table.Insert("P2", 2);
+  table.Forget("P1");
+  CHECK(table.Find("P1") == nullptr);
+  CHECK(*table.Find("P2") == 2);
+  table.Forget("P9");  // unknown: nothing happens
+  int& revived = table.Insert("P1", 7);
+  CHECK(revived == 7);
+  CHECK(*table.Find("P1") == 7);
+  // Inserting an existing key replaces its value.
+  table.Insert("P2", 3);
+  CHECK(*table.Find("P2") == 3);
+}
