@@ -77,23 +77,8 @@ void BindInt(SQLite::Statement& st, int index, std::optional<std::int64_t> v) {
   else st.bind(index);
 }
 
-std::string InsertSql(RecordKind kind) {
-  const char* extra = "";
-  const char* params = "";
-  switch (kind) {
-    case RecordKind::kBiomarker: extra = ", assay, lab"; params = ", ?11, ?12"; break;
-    case RecordKind::kMriMetric: extra = ", model_name, model_version"; params = ", ?11, ?12"; break;
-    case RecordKind::kOutcome: extra = ", instrument"; params = ", ?11"; break;
-    case RecordKind::kCovariate: break;
-  }
-  return fmt::format(
-      "INSERT INTO {} (participant_id, visit_id, variable_id, value, value_text, source_value, source_unit, "
-      "censoring, detection_limit, metadata, batch_id{}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?13{})",
-      kKindNames[static_cast<int>(kind)], extra, params);
-}
-
 // The INSERT of "rows" records of this kind with positional parameters, one
-// group of 11 + ExtraColumns(kind) per record, in the order WriteQueued binds.
+// group of 11 + ExtraColumns(kind) per record, in the order BindRecord binds.
 std::string MultiInsertSql(RecordKind kind, std::size_t rows) {
   const char* extra = "";
   std::string group = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?";
@@ -123,6 +108,26 @@ int ExtraColumns(RecordKind kind) {
     case RecordKind::kCovariate: return 0;
   }
   return 0;
+}
+
+// Binds one record at parameters p + 1, p + 2, ... in the order of
+// MultiInsertSql; returns the last parameter bound.
+int BindRecord(RawStatement& st, int p, const RecordRow& r) {
+  st.Int(++p, r.participant_id);
+  st.Int(++p, r.visit_id);
+  st.Int(++p, r.variable_id);
+  st.Real(++p, r.value);
+  st.Text(++p, r.value_text);
+  st.Text(++p, r.source_value);
+  st.Text(++p, r.source_unit);
+  st.Text(++p, std::string_view(r.censoring));
+  st.Real(++p, r.detection_limit);
+  st.Text(++p, r.metadata_json);
+  st.Int(++p, r.batch_id);
+  const int extra = ExtraColumns(r.kind);
+  if (extra >= 1) st.Text(++p, r.field1);
+  if (extra >= 2) st.Text(++p, r.field2);
+  return p;
 }
 
 // A queued record: numbers inline, texts as (offset, length) into the
@@ -188,7 +193,6 @@ struct ImportWriter::Impl {
   explicit Impl(Store& s) : store(s), db(s.database()) {}
   Store& store;
   SQLite::Database& db;
-  std::array<std::unique_ptr<RawStatement>, 4> insert;
   std::array<std::unique_ptr<RawStatement>, 4> find_current;
   std::array<std::unique_ptr<RawStatement>, 4> supersede;
   std::unique_ptr<RawStatement> insert_participant;
@@ -211,7 +215,10 @@ struct ImportWriter::Impl {
     if (!st) st = std::make_unique<RawStatement>(db.getHandle(), sql);
     return *st;
   }
-  RawStatement& Insert(RecordKind kind) { return Lazy(insert[static_cast<int>(kind)], InsertSql(kind)); }
+  // The one-record INSERT of a kind (MultiInsertSql(kind, 1)).
+  RawStatement& InsertOne(RecordKind kind) {
+    return Lazy(insert_one[static_cast<int>(kind)], MultiInsertSql(kind, 1));
+  }
   RawStatement& FindCurrent(RecordKind kind) {
     return Lazy(find_current[static_cast<int>(kind)],
                 fmt::format("SELECT batch_id FROM {} WHERE participant_id = ?1 AND variable_id = ?2 "
@@ -231,29 +238,30 @@ void ImportWriter::Impl::WriteQueued(RecordKind kind, std::size_t begin, std::si
   RecordQueue& queue = queues[k];
   // A full chunk goes in one statement; a remainder row by row.
   const bool chunk = count == kRecordChunk;
-  RawStatement& st = chunk ? Lazy(insert_chunk[k], MultiInsertSql(kind, kRecordChunk))
-                           : Lazy(insert_one[k], MultiInsertSql(kind, 1));
-  const int extra = ExtraColumns(kind);
+  RawStatement& st = chunk ? Lazy(insert_chunk[k], MultiInsertSql(kind, kRecordChunk)) : InsertOne(kind);
   const auto text = [&](TextRef ref) -> std::optional<std::string_view> {
     if (ref.length < 0) return std::nullopt;
     return std::string_view(queue.arena.data() + ref.offset, static_cast<std::size_t>(ref.length));
   };
+  int p = 0;
   for (std::size_t i = begin; i < begin + count; ++i) {
-    const QueuedRecord& r = queue.records[i];
-    int p = chunk ? static_cast<int>(i - begin) * (11 + extra) : 0;
-    st.Int(++p, r.participant_id);
-    st.Int(++p, r.visit_id);
-    st.Int(++p, r.variable_id);
-    st.Real(++p, r.value);
-    st.Text(++p, text(r.value_text));
-    st.Text(++p, text(r.source_value));
-    st.Text(++p, text(r.source_unit));
-    st.Text(++p, std::string_view(r.censoring));
-    st.Real(++p, r.detection_limit);
-    st.Text(++p, text(r.metadata));
-    st.Int(++p, r.batch_id);
-    if (extra >= 1) st.Text(++p, text(r.field1));
-    if (extra >= 2) st.Text(++p, text(r.field2));
+    const QueuedRecord& q = queue.records[i];
+    RecordRow row;
+    row.kind = kind;
+    row.participant_id = q.participant_id;
+    row.visit_id = q.visit_id;
+    row.variable_id = q.variable_id;
+    row.value = q.value;
+    row.value_text = text(q.value_text);
+    row.source_value = text(q.source_value).value_or(std::string_view());
+    row.source_unit = text(q.source_unit);
+    row.censoring = q.censoring;
+    row.detection_limit = q.detection_limit;
+    row.field1 = text(q.field1);
+    row.field2 = text(q.field2);
+    row.metadata_json = text(q.metadata);
+    row.batch_id = q.batch_id;
+    p = BindRecord(st, chunk ? p : 0, row);
     if (!chunk) st.Run("inserting a record");
   }
   if (chunk) st.Run("inserting records");
@@ -438,24 +446,8 @@ void ImportWriter::DeleteParticipant(std::int64_t participant_id) {
 }
 
 InsertOutcome ImportWriter::InsertRecord(const RecordRow& r) {
-  RawStatement& st = impl_->Insert(r.kind);
-  st.Int(1, r.participant_id);
-  st.Int(2, r.visit_id);
-  st.Int(3, r.variable_id);
-  st.Real(4, r.value);
-  st.Text(5, r.value_text);
-  st.Text(6, r.source_value);
-  st.Text(7, r.source_unit);
-  st.Text(8, std::string_view(r.censoring));
-  st.Real(9, r.detection_limit);
-  st.Text(10, r.metadata_json);
-  if (r.kind == RecordKind::kBiomarker || r.kind == RecordKind::kMriMetric) {
-    st.Text(11, r.field1);
-    st.Text(12, r.field2);
-  } else if (r.kind == RecordKind::kOutcome) {
-    st.Text(11, r.field1);
-  }
-  st.Int(13, r.batch_id);
+  RawStatement& st = impl_->InsertOne(r.kind);
+  BindRecord(st, 0, r);
   int rc = st.Step();
   InsertOutcome out;
   if (rc == SQLITE_DONE) {
