@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <array>
 #include <iterator>
+#include <tuple>
 #include <vector>
 
 #include <fmt/format.h>
@@ -210,6 +211,9 @@ struct ImportWriter::Impl {
   void WriteQueued(RecordKind kind, std::size_t begin, std::size_t count);
   // Writes the first "n" queued records of a kind and keeps the rest queued.
   void WriteFirst(RecordKind kind, std::size_t n);
+  // Orders a kind's queue by the key of its <kind>_current index. Every
+  // queued record belongs to a row already accepted, so order is free.
+  void SortQueue(RecordKind kind);
 
   RawStatement& Lazy(std::unique_ptr<RawStatement>& st, const std::string& sql) {
     if (!st) st = std::make_unique<RawStatement>(db.getHandle(), sql);
@@ -547,9 +551,29 @@ void ImportWriter::Impl::WriteFirst(RecordKind kind, std::size_t n) {
   queue.arena.swap(kept.arena);
 }
 
+void ImportWriter::Impl::SortQueue(RecordKind kind) {
+  std::vector<QueuedRecord>& records = queues[static_cast<int>(kind)].records;
+  const auto key = [](const QueuedRecord& r) {
+    return std::tuple(r.participant_id, r.variable_id, r.visit_id.value_or(0));
+  };
+  const auto before = [&](const QueuedRecord& a, const QueuedRecord& b) { return key(a) < key(b); };
+  if (std::is_sorted(records.begin(), records.end(), before)) return;  // a file in participant order
+  // Sort positions, then move each record once (a record is about 130 bytes).
+  std::vector<std::uint32_t> order(records.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = static_cast<std::uint32_t>(i);
+  std::sort(order.begin(), order.end(), [&](std::uint32_t a, std::uint32_t b) { return before(records[a], records[b]); });
+  std::vector<QueuedRecord> sorted;
+  sorted.reserve(records.size());
+  for (std::uint32_t i : order) sorted.push_back(records[i]);
+  records.swap(sorted);
+}
+
 void ImportWriter::WriteFullChunks() {
   for (std::size_t k = 0; k < 4; ++k) {
-    impl_->WriteFirst(static_cast<RecordKind>(k), impl_->queues[k].records.size() / kRecordChunk * kRecordChunk);
+    const std::size_t queued = impl_->queues[k].records.size();
+    if (queued < kSortWindow) continue;
+    impl_->SortQueue(static_cast<RecordKind>(k));
+    impl_->WriteFirst(static_cast<RecordKind>(k), queued / kRecordChunk * kRecordChunk);
   }
 }
 

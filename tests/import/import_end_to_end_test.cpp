@@ -259,6 +259,51 @@ TEST_CASE("import: a row rejected after part of it was queued leaves none of its
   CHECK(QueryOne(store, "SELECT count(*) FROM record_all") == "449");
 }
 
+TEST_CASE("import: an unsorted long file larger than the sort window keeps every value", "[import][e2e]") {
+  ScratchDir dir;
+  const std::string store = NewStore(dir);
+  // 40,000 participants; then IL-6 and hs-CRP at V1 and V2 for each, 160,000
+  // rows in a scattered order (more than two of the writer's sort windows),
+  // and at the end a repeat of an early key, which must still be reported.
+  constexpr int kPeople = 40000;
+  const std::string people = dir / "people.csv";
+  {
+    std::ofstream out(people);
+    out << "id,site,sex,age,pain,smoker,group\n";
+    for (int i = 1; i <= kPeople; ++i) out << "P" << i << ",berlin,F,40,3,no,a\n";
+  }
+  Import(store, "--spec import/people.toml '" + people + "'");
+  const std::string labs = dir / "labs.csv";
+  {
+    std::ofstream out(labs);
+    out << "subject,visit,analyte,value,unit,lab,kit\n";
+    constexpr long kRows = 4L * kPeople;
+    for (long k = 0; k < kRows; ++k) {
+      const long j = (k * 7919) % kRows;  // 7919 is prime to kRows: each key once
+      const long i = j / 4 + 1;
+      const bool crp = j % 2 == 1, week12 = (j / 2) % 2 == 1;
+      out << "P" << i << "," << (week12 ? "V2" : "V1") << "," << (crp ? "hs-CRP," : "IL-6,") << (i % 283) << "."
+          << (crp ? 5 : 0) << (week12 ? 5 : 0) << "," << (crp ? "mg/L" : "pg/mL") << ",central,\n";
+    }
+    out << "P17,V2,hs-CRP,1.0,mg/L,central,\n";
+  }
+  RunResult r = Cohortdb("import '" + store + "' --spec bad/long.toml '" + labs + "' --quarantine");
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.out.find("160001 rows read, 160000 loaded, 1 rejected; 160000 values") != std::string::npos);
+  CHECK(QueryOne(store, "SELECT message FROM import_error") ==
+        "expected one value per participant, visit and variable, found a second value for participant 'P17', "
+        "visit 'V2', variable 'hscrp' in this file");
+  CHECK(QueryOne(store, "SELECT count(*) FROM biomarker") == "160000");
+  // Every value is the one its row carried.
+  CHECK(QueryOne(store, "SELECT count(*) FROM record_current WHERE variable IN ('il6', 'hscrp') AND abs(value - "
+                        "(CAST(substr(external_id, 2) AS INTEGER) % 283 + (variable = 'hscrp') * 0.5 + "
+                        "(visit = 'week12') * 0.05)) < 1e-9") == "160000");
+  CHECK(QueryOne(store, "SELECT count(DISTINCT participant_id || '/' || variable_id || '/' || visit_id) FROM "
+                        "biomarker") == "160000");
+  CHECK(QueryOne(store, "PRAGMA integrity_check") == "ok");
+}
+
 TEST_CASE("import: a later row of the same file completes a new participant's attributes", "[import][e2e]") {
   ScratchDir dir;
   const std::string store = NewStore(dir);
