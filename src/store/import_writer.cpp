@@ -5,7 +5,11 @@
 
 #include <algorithm>
 #include <array>
+#include <condition_variable>
+#include <exception>
 #include <iterator>
+#include <mutex>
+#include <thread>
 #include <tuple>
 #include <vector>
 
@@ -177,6 +181,37 @@ struct RecordQueue {
     arena.append(*text);
     return ref;
   }
+  std::optional<std::string_view> Text(TextRef ref) const {
+    if (ref.length < 0) return std::nullopt;
+    return std::string_view(arena.data() + ref.offset, static_cast<std::size_t>(ref.length));
+  }
+
+  // Moves records [n, end) into a new queue with their own arena and keeps
+  // the first n here.
+  RecordQueue TakeTail(std::size_t n) {
+    RecordQueue tail;
+    if (n >= records.size()) return tail;
+    tail.records.reserve(records.size() - n);
+    for (auto it = records.begin() + static_cast<std::ptrdiff_t>(n); it != records.end(); ++it) {
+      QueuedRecord r = *it;
+      for (TextRef* ref : {&r.value_text, &r.source_value, &r.source_unit, &r.field1, &r.field2, &r.metadata}) {
+        if (ref->length < 0) continue;
+        const std::uint32_t offset = static_cast<std::uint32_t>(tail.arena.size());
+        tail.arena.append(arena, ref->offset, static_cast<std::size_t>(ref->length));
+        ref->offset = offset;
+      }
+      tail.records.push_back(r);
+    }
+    records.resize(n);
+    return tail;
+  }
+};
+
+// Work handed to the writer thread: participants and, per record kind,
+// sorted records (whole chunks).
+struct WriteJob {
+  std::vector<QueuedParticipant> participants;
+  std::array<RecordQueue, 4> records;
 };
 
 }  // namespace
@@ -199,18 +234,40 @@ struct ImportWriter::Impl {
   std::unique_ptr<RawStatement> insert_participant;
   std::unique_ptr<RawStatement> insert_participant_chunk;
   std::vector<QueuedParticipant> participants;
-  // Writes every queued participant.
+  // Writes every queued participant (after Drain).
   void WriteParticipants();
+  void WriteParticipantRows(const std::vector<QueuedParticipant>& rows);
   std::unique_ptr<RawStatement> insert_error;
   std::unique_ptr<RawStatement> add_coverage;
   std::array<std::unique_ptr<RawStatement>, 4> insert_chunk;
   std::array<std::unique_ptr<RawStatement>, 4> insert_one;
   std::array<RecordQueue, 4> queues;
-  // Writes records [begin, begin + count) of a kind's queue: one multi-row
-  // INSERT for a full chunk, else one statement per record.
-  void WriteQueued(RecordKind kind, std::size_t begin, std::size_t count);
-  // Writes the first "n" queued records of a kind and keeps the rest queued.
+  // Writes records [begin, begin + count) of "queue": one multi-row INSERT
+  // for a full chunk, else one statement per record.
+  void WriteQueued(RecordKind kind, const RecordQueue& queue, std::size_t begin, std::size_t count);
+  // Writes every record of "queue", whole chunks first.
+  void WriteAll(RecordKind kind, const RecordQueue& queue);
+  // Writes the first "n" queued records of a kind and keeps the rest queued
+  // (after Drain).
   void WriteFirst(RecordKind kind, std::size_t n);
+
+  // The writer thread. Submit hands it a job (waiting while an earlier one
+  // is still unclaimed, so at most two windows are in flight); WaitIdle
+  // returns once it has nothing left; Drain also rethrows its failure.
+  // Every use of the connection from the importing thread is preceded by
+  // WaitIdle: here by Drain, elsewhere by the Store's connection gate.
+  std::mutex mutex;
+  std::condition_variable changed;
+  std::optional<WriteJob> pending;
+  bool writing = false;
+  bool stopping = false;
+  std::exception_ptr failure;
+  std::thread worker;
+  void Submit(WriteJob job);
+  void WaitIdle();
+  void Drain();
+  void Work();
+  void Stop();
   // Orders a kind's queue by the key of its <kind>_current index. Every
   // queued record belongs to a row already accepted, so order is free.
   void SortQueue(RecordKind kind);
@@ -237,16 +294,12 @@ struct ImportWriter::Impl {
   }
 };
 
-void ImportWriter::Impl::WriteQueued(RecordKind kind, std::size_t begin, std::size_t count) {
+void ImportWriter::Impl::WriteQueued(RecordKind kind, const RecordQueue& queue, std::size_t begin, std::size_t count) {
   const int k = static_cast<int>(kind);
-  RecordQueue& queue = queues[k];
   // A full chunk goes in one statement; a remainder row by row.
   const bool chunk = count == kRecordChunk;
   RawStatement& st = chunk ? Lazy(insert_chunk[k], MultiInsertSql(kind, kRecordChunk)) : InsertOne(kind);
-  const auto text = [&](TextRef ref) -> std::optional<std::string_view> {
-    if (ref.length < 0) return std::nullopt;
-    return std::string_view(queue.arena.data() + ref.offset, static_cast<std::size_t>(ref.length));
-  };
+  const auto text = [&](TextRef ref) { return queue.Text(ref); };
   int p = 0;
   for (std::size_t i = begin; i < begin + count; ++i) {
     const QueuedRecord& q = queue.records[i];
@@ -271,10 +324,79 @@ void ImportWriter::Impl::WriteQueued(RecordKind kind, std::size_t begin, std::si
   if (chunk) st.Run("inserting records");
 }
 
-ImportWriter::ImportWriter(Store& store) : impl_(std::make_unique<Impl>(store)) {}
-ImportWriter::~ImportWriter() = default;
+void ImportWriter::Impl::WriteAll(RecordKind kind, const RecordQueue& queue) {
+  const std::size_t n = queue.records.size();
+  std::size_t begin = 0;
+  for (; begin + kRecordChunk <= n; begin += kRecordChunk) WriteQueued(kind, queue, begin, kRecordChunk);
+  if (begin < n) WriteQueued(kind, queue, begin, n - begin);
+}
+
+void ImportWriter::Impl::Submit(WriteJob job) {
+  std::unique_lock lock(mutex);
+  changed.wait(lock, [&] { return !pending.has_value(); });
+  pending.emplace(std::move(job));
+  if (!worker.joinable()) worker = std::thread([this] { Work(); });
+  changed.notify_all();
+}
+
+void ImportWriter::Impl::Work() {
+  std::unique_lock lock(mutex);
+  for (;;) {
+    changed.wait(lock, [&] { return pending.has_value() || stopping; });
+    if (!pending) return;  // stopping, nothing left
+    WriteJob job = std::move(*pending);
+    pending.reset();
+    writing = true;
+    const bool failed = failure != nullptr;
+    changed.notify_all();
+    lock.unlock();
+    std::exception_ptr error;
+    if (!failed) {  // after a failure the import is lost anyway
+      try {
+        WriteParticipantRows(job.participants);
+        for (std::size_t k = 0; k < 4; ++k) WriteAll(static_cast<RecordKind>(k), job.records[k]);
+      } catch (...) {
+        error = std::current_exception();
+      }
+    }
+    lock.lock();
+    if (error && !failure) failure = error;
+    writing = false;
+    changed.notify_all();
+  }
+}
+
+void ImportWriter::Impl::WaitIdle() {
+  std::unique_lock lock(mutex);
+  changed.wait(lock, [&] { return !pending.has_value() && !writing; });
+}
+
+void ImportWriter::Impl::Drain() {
+  WaitIdle();
+  std::lock_guard lock(mutex);
+  if (failure) std::rethrow_exception(failure);
+}
+
+void ImportWriter::Impl::Stop() {
+  {
+    std::lock_guard lock(mutex);
+    stopping = true;
+    changed.notify_all();
+  }
+  if (worker.joinable()) worker.join();
+}
+
+ImportWriter::ImportWriter(Store& store) : impl_(std::make_unique<Impl>(store)) {
+  store.SetConnectionGate([impl = impl_.get()] { impl->WaitIdle(); });
+}
+
+ImportWriter::~ImportWriter() {
+  impl_->Stop();
+  impl_->store.SetConnectionGate(nullptr);
+}
 
 void ImportWriter::TuneForBulkLoad() {
+  impl_->Drain();
   try {
     impl_->db.exec("PRAGMA cache_size = -131072; PRAGMA temp_store = MEMORY;");
   } catch (const SQLite::Exception& e) {
@@ -291,6 +413,7 @@ void ImportWriter::EndBulkLoad(Store& store) {
 }
 
 std::optional<BatchRecord> ImportWriter::FindBatch(const std::string& file_sha256, const std::string& spec_sha256) {
+  impl_->Drain();
   try {
     SQLite::Statement st(impl_->db,
                          "SELECT batch_id, file_name, started_at, rows_loaded FROM import_batch "
@@ -306,6 +429,7 @@ std::optional<BatchRecord> ImportWriter::FindBatch(const std::string& file_sha25
 }
 
 std::int64_t ImportWriter::BeginBatch(const NewBatch& b) {
+  impl_->Drain();
   try {
     SQLite::Statement st(impl_->db,
                          "INSERT INTO import_batch (study_id, file_name, file_sha256, spec_name, spec_sha256, record_kind, "
@@ -328,6 +452,7 @@ std::int64_t ImportWriter::BeginBatch(const NewBatch& b) {
 void ImportWriter::FinishBatch(std::int64_t batch_id, std::int64_t rows_read, std::int64_t rows_loaded,
                                std::int64_t rows_rejected, bool quarantined, const std::string& finished_at,
                                const std::string& record_kind) {
+  impl_->Drain();
   try {
     SQLite::Statement st(impl_->db,
                          "UPDATE import_batch SET rows_read = ?2, rows_loaded = ?3, rows_rejected = ?4, status = ?5, "
@@ -349,6 +474,7 @@ void ImportWriter::FinishBatch(std::int64_t batch_id, std::int64_t rows_read, st
 void ImportWriter::ForEachParticipant(
     std::int64_t study_id,
     const std::function<void(std::string_view, std::int64_t, const ParticipantAttributes&)>& on_row) {
+  impl_->Drain();
   try {
     SQLite::Statement st(impl_->db,
                          "SELECT participant_id, external_id, site_id, ifnull(sex, ''), age_years, birth_year, "
@@ -369,6 +495,7 @@ void ImportWriter::ForEachParticipant(
 }
 
 std::int64_t ImportWriter::NextParticipantId() {
+  impl_->Drain();
   try {
     SQLite::Statement st(impl_->db, "SELECT ifnull(max(participant_id), 0) + 1 FROM participant");
     st.executeStep();
@@ -382,10 +509,15 @@ void ImportWriter::QueueParticipant(std::int64_t participant_id, std::int64_t st
                                     const ParticipantAttributes& a, std::int64_t batch_id) {
   impl_->participants.push_back(
       QueuedParticipant{participant_id, study_id, std::string(external_id), a, batch_id});
-  if (impl_->participants.size() >= kRecordChunk) impl_->WriteParticipants();
 }
 
 void ImportWriter::Impl::WriteParticipants() {
+  Drain();
+  WriteParticipantRows(participants);
+  participants.clear();
+}
+
+void ImportWriter::Impl::WriteParticipantRows(const std::vector<QueuedParticipant>& rows) {
   const auto bind = [](RawStatement& st, int p, const QueuedParticipant& q) {
     const ParticipantAttributes& a = q.attributes;
     st.Int(++p, q.participant_id);
@@ -400,20 +532,21 @@ void ImportWriter::Impl::WriteParticipants() {
   };
   constexpr int kColumns = 9;
   std::size_t begin = 0;
-  for (; begin + kRecordChunk <= participants.size(); begin += kRecordChunk) {
+  for (; begin + kRecordChunk <= rows.size(); begin += kRecordChunk) {
     RawStatement& st = Lazy(insert_participant_chunk, ParticipantInsertSql(kRecordChunk));
-    for (std::size_t i = 0; i < kRecordChunk; ++i) bind(st, static_cast<int>(i) * kColumns, participants[begin + i]);
+    for (std::size_t i = 0; i < kRecordChunk; ++i) bind(st, static_cast<int>(i) * kColumns, rows[begin + i]);
     st.Run("inserting participants");
   }
+  if (begin == rows.size()) return;
   RawStatement& one = Lazy(insert_participant, ParticipantInsertSql(1));
-  for (; begin < participants.size(); ++begin) {
-    bind(one, 0, participants[begin]);
+  for (; begin < rows.size(); ++begin) {
+    bind(one, 0, rows[begin]);
     one.Run("inserting a participant");
   }
-  participants.clear();
 }
 
 void ImportWriter::UpdateParticipant(std::int64_t participant_id, const ParticipantAttributes& a) {
+  impl_->Drain();
   impl_->WriteParticipants();  // the participant may still be queued
   try {
     SQLite::Statement st(impl_->db,
@@ -440,6 +573,7 @@ void ImportWriter::DeleteParticipant(std::int64_t participant_id) {
       return;
     }
   }
+  impl_->Drain();
   try {
     SQLite::Statement st(impl_->db, "DELETE FROM participant WHERE participant_id = ?1");
     st.bind(1, participant_id);
@@ -450,6 +584,7 @@ void ImportWriter::DeleteParticipant(std::int64_t participant_id) {
 }
 
 InsertOutcome ImportWriter::InsertRecord(const RecordRow& r) {
+  impl_->Drain();
   RawStatement& st = impl_->InsertOne(r.kind);
   BindRecord(st, 0, r);
   int rc = st.Step();
@@ -472,6 +607,7 @@ InsertOutcome ImportWriter::InsertRecord(const RecordRow& r) {
 
 std::int64_t ImportWriter::CurrentRecordBatch(RecordKind kind, std::int64_t participant_id,
                                               std::optional<std::int64_t> visit_id, std::int64_t variable_id) {
+  impl_->Drain();
   RawStatement& find = impl_->FindCurrent(kind);
   find.Int(1, participant_id);
   find.Int(2, variable_id);
@@ -525,30 +661,12 @@ void ImportWriter::DropQueuedAfter(const QueueMark& mark) {
 }
 
 void ImportWriter::Impl::WriteFirst(RecordKind kind, std::size_t n) {
-  RecordQueue& queue = queues[static_cast<int>(kind)];
   if (n == 0) return;
-  std::size_t begin = 0;
-  for (; begin + kRecordChunk <= n; begin += kRecordChunk) WriteQueued(kind, begin, kRecordChunk);
-  if (begin < n) WriteQueued(kind, begin, n - begin);
-  if (n == queue.records.size()) {
-    queue.records.clear();
-    queue.arena.clear();
-    return;
-  }
-  // Keep the rest, moving its texts to the front of a new arena.
-  RecordQueue kept;
-  for (auto it = queue.records.begin() + static_cast<std::ptrdiff_t>(n); it != queue.records.end(); ++it) {
-    QueuedRecord r = *it;
-    for (TextRef* ref : {&r.value_text, &r.source_value, &r.source_unit, &r.field1, &r.field2, &r.metadata}) {
-      if (ref->length < 0) continue;
-      const std::uint32_t offset = static_cast<std::uint32_t>(kept.arena.size());
-      kept.arena.append(queue.arena, ref->offset, static_cast<std::size_t>(ref->length));
-      ref->offset = offset;
-    }
-    kept.records.push_back(r);
-  }
-  queue.records.swap(kept.records);
-  queue.arena.swap(kept.arena);
+  Drain();
+  RecordQueue& queue = queues[static_cast<int>(kind)];
+  RecordQueue rest = queue.TakeTail(n);
+  WriteAll(kind, queue);
+  queue = std::move(rest);
 }
 
 void ImportWriter::Impl::SortQueue(RecordKind kind) {
@@ -569,27 +687,43 @@ void ImportWriter::Impl::SortQueue(RecordKind kind) {
 }
 
 void ImportWriter::WriteFullChunks() {
+  bool full = impl_->participants.size() >= kSortWindow;
+  for (const RecordQueue& queue : impl_->queues) full = full || queue.records.size() >= kSortWindow;
+  if (!full) return;
+  // Every queued participant and, of each full window, its sorted whole
+  // chunks go to the writer thread; the rest stays queued.
+  WriteJob job;
+  job.participants.swap(impl_->participants);
   for (std::size_t k = 0; k < 4; ++k) {
-    const std::size_t queued = impl_->queues[k].records.size();
-    if (queued < kSortWindow) continue;
+    RecordQueue& queue = impl_->queues[k];
+    if (queue.records.size() < kSortWindow) continue;
     impl_->SortQueue(static_cast<RecordKind>(k));
-    impl_->WriteFirst(static_cast<RecordKind>(k), queued / kRecordChunk * kRecordChunk);
+    RecordQueue rest = queue.TakeTail(queue.records.size() / kRecordChunk * kRecordChunk);
+    const std::size_t arena_bytes = queue.arena.size();
+    job.records[k] = std::move(queue);
+    queue = std::move(rest);
+    queue.records.reserve(kSortWindow + kRecordChunk);  // the next window, without regrowing
+    queue.arena.reserve(arena_bytes + arena_bytes / 8);
   }
+  impl_->Submit(std::move(job));
 }
 
 ImportWriter::QueueMark ImportWriter::WriteQueuedBefore(const QueueMark& mark) {
+  impl_->Drain();
   impl_->WriteParticipants();
   for (std::size_t k = 0; k < 4; ++k) impl_->WriteFirst(static_cast<RecordKind>(k), mark.sizes[k]);
   return QueueMark{};
 }
 
 void ImportWriter::FlushRecords() {
+  impl_->Drain();
   impl_->WriteParticipants();
   for (std::size_t k = 0; k < 4; ++k) impl_->WriteFirst(static_cast<RecordKind>(k), impl_->queues[k].records.size());
 }
 
 int ImportWriter::SupersedeRecord(RecordKind kind, std::int64_t participant_id, std::optional<std::int64_t> visit_id,
                                   std::int64_t variable_id, std::int64_t batch_id) {
+  impl_->Drain();
   RawStatement& st = impl_->Supersede(kind);
   st.Int(1, participant_id);
   st.Int(2, variable_id);
@@ -600,6 +734,7 @@ int ImportWriter::SupersedeRecord(RecordKind kind, std::int64_t participant_id, 
 }
 
 void ImportWriter::DeleteRecord(RecordKind kind, std::int64_t record_id) {
+  impl_->Drain();
   try {
     SQLite::Statement st(impl_->db, fmt::format("DELETE FROM {} WHERE record_id = ?1", RecordKindName(kind)));
     st.bind(1, record_id);
@@ -610,6 +745,7 @@ void ImportWriter::DeleteRecord(RecordKind kind, std::int64_t record_id) {
 }
 
 bool ImportWriter::HasCurrentRecords(std::int64_t variable_id) {
+  impl_->Drain();
   try {
     SQLite::Statement st(impl_->db, "SELECT EXISTS (SELECT 1 FROM record_coverage WHERE variable_id = ?1)");
     st.bind(1, variable_id);
@@ -621,6 +757,7 @@ bool ImportWriter::HasCurrentRecords(std::int64_t variable_id) {
 }
 
 void ImportWriter::AddCoverage(std::int64_t variable_id, std::optional<std::int64_t> visit_id) {
+  impl_->Drain();
   RawStatement& st = impl_->Lazy(impl_->add_coverage,
                                  "INSERT OR IGNORE INTO record_coverage (variable_id, visit_key) VALUES (?1, ?2)");
   st.Int(1, variable_id);
@@ -630,6 +767,7 @@ void ImportWriter::AddCoverage(std::int64_t variable_id, std::optional<std::int6
 
 void ImportWriter::InsertImportError(std::int64_t batch_id, std::int64_t line, std::optional<std::int64_t> column_index,
                                      std::string_view column_name, std::string_view message, std::string_view raw_row) {
+  impl_->Drain();
   RawStatement& st = impl_->Lazy(impl_->insert_error,
                                  "INSERT INTO import_error (batch_id, line, column_index, column_name, message, raw_row) "
                                  "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
@@ -645,6 +783,7 @@ void ImportWriter::InsertImportError(std::int64_t batch_id, std::int64_t line, s
 std::int64_t ImportWriter::UpsertMetaTrial(std::int64_t study_id, std::string_view label,
                                            std::optional<std::int64_t> year, std::optional<double> duration_weeks,
                                            std::string_view attributes_json, std::int64_t batch_id) {
+  impl_->Drain();
   try {
     SQLite::Statement find(impl_->db, "SELECT trial_id FROM meta_trial WHERE study_id = ?1 AND label = ?2");
     find.bind(1, study_id);
@@ -682,6 +821,7 @@ std::int64_t ImportWriter::UpsertMetaTrial(std::int64_t study_id, std::string_vi
 bool ImportWriter::InsertArmSummary(std::int64_t trial_id, std::string_view outcome, std::string_view arm,
                                     std::int64_t n, std::optional<double> mean, std::optional<double> sd,
                                     std::optional<std::int64_t> events, std::int64_t batch_id, bool replace) {
+  impl_->Drain();
   try {
     SQLite::Statement st(impl_->db,
                          fmt::format("INSERT {} INTO meta_arm_summary (trial_id, outcome, arm, n, mean, sd, events, batch_id) "

@@ -2,7 +2,9 @@
 // ImportWriter: the SQL side of `cohortdb import`. Holds prepared statements
 // reused across rows for import batches, participants, the four record tables,
 // import errors and trial summaries. It writes inside the transaction the
-// caller holds (Store::Transaction) and never commits. Not thread-safe.
+// caller holds (Store::Transaction) and never commits. Whole windows of
+// queued rows are written on a thread of its own (see kSortWindow); the
+// writer is still used from one thread.
 // SQLite failures throw StoreError; a duplicate record is reported through
 // the return value, not thrown, so importers can name the input line.
 

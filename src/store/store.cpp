@@ -122,6 +122,11 @@ struct Store::Impl {
   int version = 0;
   SQLite::Database db;
   Guard guard;
+  std::function<void()> gate;  // see SetConnectionGate
+
+  void Gate() {
+    if (gate) gate();
+  }
 
   // A Store is used by one thread at a time, so the connection needs no
   // mutex of its own (SQLITE_OPEN_NOMUTEX); locking it cost about 4% of a
@@ -138,7 +143,12 @@ Store::~Store() = default;
 const std::string& Store::path() const { return impl_->path; }
 bool Store::read_only() const { return impl_->read_only; }
 int Store::schema_version() const { return impl_->version; }
-SQLite::Database& Store::database() { return impl_->db; }
+SQLite::Database& Store::database() {
+  impl_->Gate();
+  return impl_->db;
+}
+
+void Store::SetConnectionGate(std::function<void()> gate) { impl_->gate = std::move(gate); }
 
 namespace {
 
@@ -267,6 +277,7 @@ SchemaStatus Store::Inspect(const std::string& path) {
 }
 
 void Store::Exec(std::string_view sql) {
+  impl_->Gate();
   try {
     impl_->db.exec(std::string(sql));
   } catch (const SQLite::Exception& e) {
@@ -284,6 +295,7 @@ QueryResult Store::Query(std::string_view sql, const std::vector<SqlValue>& para
 void Store::ForEachRow(std::string_view sql, const std::vector<SqlValue>& params,
                        const std::function<void(const std::vector<SqlValue>&)>& on_row,
                        std::vector<std::string>* columns) {
+  impl_->Gate();
   PreparedStatement statement(impl_->db.getHandle(), sql, impl_->path);
   statement.Bind(params);
   if (columns != nullptr) *columns = statement.ColumnNames();
@@ -292,6 +304,7 @@ void Store::ForEachRow(std::string_view sql, const std::vector<SqlValue>& params
 
 ScriptResult Store::GuardedScript(std::string_view sql, bool allow_writes, std::chrono::milliseconds time_limit,
                                   const std::vector<SqlValue>& params) {
+  impl_->Gate();
   if (allow_writes && impl_->read_only) {
     throw StoreError(fmt::format("{}: store was opened read-only; cannot run with --write", impl_->path));
   }
@@ -327,6 +340,7 @@ ScriptResult Store::GuardedScript(std::string_view sql, bool allow_writes, std::
 
 QueryResult Store::GuardedQuery(std::string_view sql, const std::vector<SqlValue>& params,
                                 std::chrono::milliseconds time_limit) {
+  impl_->Gate();
   GuardScope scope(impl_->guard, impl_->db.getHandle(), false, time_limit);
   QueryResult result;
   int statements = 0;
@@ -352,6 +366,7 @@ void Store::Transaction::Commit() {
 }
 
 void Store::RefreshPivots(const std::string& study_code) {
+  impl_->Gate();
   const PivotDefinition pivot = LoadPivotDefinition(*this, study_code);
   // Joins the caller's transaction when there is one (an import refreshes
   // the views before it commits), else runs in its own.

@@ -4,6 +4,8 @@
 // (use one Store per thread). Every connection has foreign keys on, WAL
 // journaling, and the statistical aggregates of aggregates.h registered.
 //
+// The one exception to "one thread" is SetConnectionGate below.
+//
 // Opening never changes the schema except through Create() and Migrate().
 // Open() refuses a store written by a newer cohortdb and one whose applied
 // migrations were edited afterwards (checksum mismatch), with a StoreError.
@@ -136,6 +138,13 @@ class Store {
 
   // For src/store internals only (other layers must not include SQLiteCpp).
   SQLite::Database& database();
+
+  // Hand-over of the connection to a helper thread (ImportWriter writes
+  // record chunks on one while the import reads on): while a gate is set,
+  // every method above that touches the connection, database() included,
+  // first calls it, and the gate returns once the helper is idle. The gate
+  // must not throw. Pass nullptr to remove it.
+  void SetConnectionGate(std::function<void()> gate);
 
  private:
   struct Impl;
