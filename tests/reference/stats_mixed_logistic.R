@@ -15,30 +15,18 @@ suppressPackageStartupMessages(library(lme4))
 out_dir <- "tests/data/stats"
 tight <- glmerControl(tolPwrss = 1e-13, optimizer = "bobyqa", optCtrl = list(rhoend = 1e-10, maxfun = 1e5))
 p <- function(label, x) cat(label, paste(sprintf("%.12g", x), collapse = " "), "\n")
-# glmer's own deviance function (tight PIRLS), minimised to convergence by
-# Newton steps from the tight fit, using lme4's finite-difference gradient and
-# Hessian (lme4:::deriv12, as glmer's convergence checks do; nlminb reports
-# "false convergence" on this badly scaled problem). SEs from that Hessian as
-# vcov.merMod does (use.hessian = TRUE). A reference free of optimiser slack,
-# so even coefficients near zero can be compared at 1e-4 relative.
+args <- commandArgs(trailingOnly = FALSE)
+source(file.path(dirname(normalizePath(sub("--file=", "", args[grep("--file=", args)]))), "glmer_polished.R"))
 polish <- function(label, fit, formula, data, nAGQ = 1) {
-  dd <- glmer(formula, family = binomial, data = data, nAGQ = nAGQ, devFunOnly = TRUE,
-              control = glmerControl(tolPwrss = 1e-13))
-  par <- c(getME(fit, "theta"), fixef(fit))
-  for (i in 1:4) {
-    dv <- lme4:::deriv12(dd, par)
-    par <- par - solve(dv$Hessian, dv$gradient)
-  }
-  dv <- lme4:::deriv12(dd, par)
-  v <- solve(dv$Hessian)[-1, -1]
+  r <- glmer_polished(fit, formula, data, nAGQ)
   cat("==", label, "\n")
-  p("coef", par[-1])
-  p("se", sqrt(diag(v + t(v))))
-  p("theta", par[1])
-  p("loglik", -dd(par) / 2)
-  p("aic", dd(par) + 2 * length(par))
-  p("max|gradient|", max(abs(dv$gradient)))
-  invisible(list(beta = par[-1], vcov = v + t(v)))
+  p("coef", r$beta)
+  p("se", r$se)
+  p("theta", r$theta)
+  p("loglik", -r$deviance / 2)
+  p("aic", r$deviance + 2 * r$npar)
+  p("max|gradient|", r$max_gradient)
+  invisible(list(beta = r$beta, vcov = r$vcov))
 }
 show_fit <- function(label, fit) {
   cat("==", label, "\n")
