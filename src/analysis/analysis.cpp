@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
+#include <map>
 #include <set>
 
 #include <fmt/format.h>
@@ -86,6 +88,64 @@ bool SuppressSmallCount(std::int64_t count, std::optional<std::int64_t> min_cell
   n.reset();
   estimate = std::numeric_limits<double>::quiet_NaN();
   return true;
+}
+
+namespace {
+
+void SuppressRow(ResultRow& row, const std::vector<std::string>& fields) {
+  for (const std::string& f : fields) row.extra[f] = nullptr;
+  row.extra["suppressed"] = true;
+  row.n.reset();
+  row.estimate = std::numeric_limits<double>::quiet_NaN();
+}
+
+bool IsSuppressed(const ResultRow& row) { return row.extra.contains("suppressed"); }
+
+}  // namespace
+
+std::int64_t SuppressComplements(std::vector<ResultRow>& rows, const std::vector<std::vector<std::size_t>>& lines,
+                                 const std::function<std::int64_t(const ResultRow&)>& size,
+                                 const std::vector<std::string>& fields) {
+  std::int64_t added = 0;
+  for (bool changed = true; changed;) {
+    changed = false;
+    for (const std::vector<std::size_t>& line : lines) {
+      std::size_t suppressed = 0;
+      std::optional<std::size_t> smallest;
+      std::int64_t smallest_size = 0;
+      for (std::size_t i : line) {
+        if (IsSuppressed(rows[i])) {
+          ++suppressed;
+          continue;
+        }
+        const std::int64_t s = size(rows[i]);
+        if (s > 0 && (!smallest || s < smallest_size)) {
+          smallest = i;
+          smallest_size = s;
+        }
+      }
+      if (suppressed != 1 || !smallest) continue;
+      SuppressRow(rows[*smallest], fields);
+      rows[*smallest].extra["complementary"] = true;
+      ++added;
+      changed = true;
+    }
+  }
+  return added;
+}
+
+std::vector<std::vector<std::size_t>> LinesByKey(const std::vector<ResultRow>& rows,
+                                                 const std::function<std::string(const ResultRow&)>& key) {
+  std::vector<std::vector<std::size_t>> lines;
+  std::map<std::string, std::size_t> index;
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    const std::string k = key(rows[i]);
+    if (k.empty()) continue;
+    auto [it, added] = index.emplace(k, lines.size());
+    if (added) lines.emplace_back();
+    lines[it->second].push_back(i);
+  }
+  return lines;
 }
 
 const std::vector<AnalysisSpec>& Analyses() {

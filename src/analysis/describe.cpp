@@ -281,6 +281,28 @@ AnalysisResultSet RunDescribe(Store& store, const AnalysisRequest& request) {
   for (Stratum& s : Strata(sample.frame, by)) {
     DescribeStratum(s.frame, s.label, group, vars, options.List("nonnormal"), min_cell, result, suppressed);
   }
+  if (min_cell) {
+    // The level counts of a variable in one group add up to its non-missing
+    // count (group n minus missing); each level of a group adds up over the
+    // by-strata to the overall table.
+    const auto level_cell = [](const ResultRow& r) { return r.section == "table1" && r.extra.contains("level"); };
+    const auto text = [](const nlohmann::ordered_json& v) { return v.get<std::string>(); };
+    auto lines = LinesByKey(result.rows, [&](const ResultRow& r) {
+      return level_cell(r) ? r.stratum + '\x1f' + text(r.extra["variable"]) + '\x1f' + text(r.extra["group"])
+                           : std::string();
+    });
+    if (!by.empty()) {
+      auto across = LinesByKey(result.rows, [&](const ResultRow& r) {
+        return level_cell(r) ? text(r.extra["variable"]) + '\x1f' + text(r.extra["level"]) + '\x1f' +
+                                   text(r.extra["group"])
+                             : std::string();
+      });
+      lines.insert(lines.end(), across.begin(), across.end());
+    }
+    suppressed += SuppressComplements(
+        result.rows, lines, [](const ResultRow& r) { return r.extra["count"].get<std::int64_t>(); },
+        {"count", "percent"});
+  }
   result.summary["nobs"] = sample.used;
   if (!group.empty()) result.summary["group"] = group;
   if (min_cell) result.diagnostics["suppressed_cells"] = suppressed;

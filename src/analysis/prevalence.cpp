@@ -103,6 +103,16 @@ AnalysisResultSet RunPrevalence(Store& store, const AnalysisRequest& request) {
       result.rows.push_back(std::move(trend));
     }
   }
+  if (min_cell && !by.empty()) {
+    // A level's cases (and non-cases) add up over the by-strata to the
+    // overall row.
+    const auto lines = LinesByKey(result.rows, [](const ResultRow& r) {
+      return r.section == "prevalence" ? r.extra["level"].get<std::string>() : std::string();
+    });
+    suppressed += SuppressComplements(
+        result.rows, lines, [](const ResultRow& r) { return r.extra["n"].get<std::int64_t>(); },
+        {"cases", "percent", "n"});
+  }
   result.summary["nobs"] = sample.used;
   result.summary["outcome"] = outcome;
   result.summary["event"] = event;
