@@ -143,12 +143,18 @@ std::optional<std::int64_t> ImportSession::ReadVisit(const CsvRecord& r, const C
 ParticipantAttributes ImportSession::ReadAttributes(const CsvRecord& r, const ColumnPlan& plan,
                                                     std::vector<RowError>& row_errors) {
   ParticipantAttributes attrs;
+  // An attribute cell holding one of the file's missing codes is empty, as
+  // for every other column.
+  const auto cell = [&](std::size_t col) {
+    std::string_view s = Trim(r[col]);
+    return std::find(spec_.missing.begin(), spec_.missing.end(), s) == spec_.missing.end() ? s : std::string_view();
+  };
   if (plan.site != ColumnPlan::kNone) {
-    std::string_view s = Trim(r[plan.site]);
+    std::string_view s = cell(plan.site);
     if (!s.empty()) attrs.site_id = SiteId(s);
   }
   if (plan.sex != ColumnPlan::kNone) {
-    std::string_view s = Trim(r[plan.sex]);
+    std::string_view s = cell(plan.sex);
     if (!s.empty()) {
       auto m = spec_.sex_codes.find(std::string(s));
       std::string sex = m != spec_.sex_codes.end() ? m->second : AsciiLower(s);
@@ -161,8 +167,8 @@ ParticipantAttributes ImportSession::ReadAttributes(const CsvRecord& r, const Co
     }
   }
   if (plan.age != ColumnPlan::kNone) {
-    std::string_view s = Trim(r[plan.age]);
-    if (!s.empty() && std::find(spec_.missing.begin(), spec_.missing.end(), s) == spec_.missing.end()) {
+    std::string_view s = cell(plan.age);
+    if (!s.empty()) {
       auto age = ParseNumber(s);
       if (!age || *age < 0 || *age >= 130) {
         row_errors.push_back({plan.age + 1, fmt::format("expected an age in years from 0 to 129, found {}", Quoted(s))});
@@ -172,7 +178,7 @@ ParticipantAttributes ImportSession::ReadAttributes(const CsvRecord& r, const Co
     }
   }
   if (plan.birth_year != ColumnPlan::kNone) {
-    std::string_view s = Trim(r[plan.birth_year]);
+    std::string_view s = cell(plan.birth_year);
     if (!s.empty()) {
       auto y = ParseInteger(s);
       if (!y || *y < 1880 || *y > 2100) {
@@ -183,7 +189,7 @@ ParticipantAttributes ImportSession::ReadAttributes(const CsvRecord& r, const Co
     }
   }
   if (plan.arm != ColumnPlan::kNone) {
-    std::string_view s = Trim(r[plan.arm]);
+    std::string_view s = cell(plan.arm);
     if (!s.empty()) {
       if (!spec_.arm_codes.empty()) {
         auto m = spec_.arm_codes.find(std::string(s));

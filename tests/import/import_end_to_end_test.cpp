@@ -83,6 +83,30 @@ TEST_CASE("import: long lab file with visit map, unit conversion, censoring and 
   CHECK(QueryOne(store, "SELECT record_kind FROM import_batch WHERE batch_id = 2") == "biomarker");
 }
 
+TEST_CASE("import: missing codes apply to the participant attribute columns too", "[import][e2e]") {
+  ScratchDir dir;
+  const std::string store = NewStore(dir);
+  const std::string spec = dir / "people.toml";
+  std::ofstream(spec) << "study = \"lab\"\nshape = \"wide\"\nrecord_kind = \"outcome\"\n"
+                         "defines_participants = true\nmissing = [\"\", \"NA\", \"-999\"]\n"
+                         "[participant]\nid = \"id\"\nsite = \"site\"\nsex = \"sex\"\n"
+                         "sex_codes = { F = \"female\", M = \"male\" }\nage = \"age\"\n"
+                         "birth_year = \"born\"\narm = \"arm\"\narm_codes = { a = \"active\" }\n"
+                         "[variables.pain]\nmin = 0\nmax = 10\n";
+  const std::string file = dir / "people.csv";
+  std::ofstream(file) << "id,site,sex,age,born,arm,pain\n"
+                         "P1,berlin,F,40,1986,a,3\n"
+                         "P2,NA,NA,-999,NA,-999,NA\n";
+  RunResult r = Cohortdb("import '" + store + "' --spec '" + spec + "' '" + file + "'");
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK(QueryOne(store, "SELECT ifnull(site_id, '-') || ifnull(sex, '-') || ifnull(age_years, '-') || "
+                        "ifnull(birth_year, '-') || ifnull(arm, '-') FROM participant WHERE external_id = 'P2'") ==
+        "-----");
+  CHECK(QueryOne(store, "SELECT count(*) FROM site") == "1");
+  CHECK(QueryOne(store, "SELECT count(*) FROM outcome") == "1");
+}
+
 TEST_CASE("import: TSV and RFC 4180 quoting with BOM and CRLF", "[import][e2e]") {
   ScratchDir dir;
   const std::string store = NewStore(dir);
