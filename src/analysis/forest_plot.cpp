@@ -78,6 +78,15 @@ std::string XmlEscape(const std::string& text) {
   return out;
 }
 
+void AddStratumHeading(ForestPlot& plot, std::optional<std::string>& current, const std::string& stratum) {
+  if (current == stratum) return;
+  ForestRow heading;
+  heading.label = stratum.empty() ? "Overall" : stratum;
+  heading.header = true;
+  plot.rows.push_back(std::move(heading));
+  current = stratum;
+}
+
 std::string RenderForestPlotSvg(const ForestPlot& plot) {
   // axis range from the finite estimates and limits, always including the reference
   double lo = plot.reference, hi = plot.reference;

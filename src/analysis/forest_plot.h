@@ -35,6 +35,11 @@ struct ForestPlot {
   std::string footnote;
 };
 
+// For the rows of a --by analysis: adds a heading row for "stratum"
+// ("Overall" for the overall one) when it differs from "current", the
+// stratum of the rows added before, and makes it current.
+void AddStratumHeading(ForestPlot& plot, std::optional<std::string>& current, const std::string& stratum);
+
 // The SVG text. Rows with NaN estimates are listed with their note.
 std::string RenderForestPlotSvg(const ForestPlot& plot);
 

@@ -238,13 +238,7 @@ AnalysisResultSet RunLogistic(Store& store, const AnalysisRequest& request) {
     std::optional<std::string> current;
     for (const ResultRow& r : result.rows) {
       if (r.section != "odds_ratios") continue;
-      if (!by.empty() && current != r.stratum) {
-        ForestRow header;
-        header.label = r.stratum.empty() ? "Overall" : r.stratum;
-        header.header = true;
-        plot.rows.push_back(header);
-        current = r.stratum;
-      }
+      if (!by.empty()) AddStratumHeading(plot, current, r.stratum);
       ForestRow f;
       std::string term = r.term;
       if (r.extra.contains("per_sd")) term += fmt::format(" (per {} SD)", r.extra["per_sd"].get<double>());

@@ -108,13 +108,7 @@ AnalysisResultSet RunRegress(Store& store, const AnalysisRequest& request) {
     std::optional<std::string> current;
     for (const ResultRow& r : result.rows) {
       if (r.section != "coefficients" || r.term == "(Intercept)") continue;
-      if (!by.empty() && current != r.stratum) {
-        ForestRow header;
-        header.label = r.stratum.empty() ? "Overall" : r.stratum;
-        header.header = true;
-        plot.rows.push_back(header);
-        current = r.stratum;
-      }
+      if (!by.empty()) AddStratumHeading(plot, current, r.stratum);
       ForestRow f;
       f.label = r.term;
       f.estimate = r.estimate;
