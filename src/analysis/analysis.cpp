@@ -79,29 +79,28 @@ std::vector<OptionSpec> CommonOptions() {
   };
 }
 
-bool SuppressSmallCount(std::int64_t count, std::optional<std::int64_t> min_cell,
-                        nlohmann::ordered_json& extra, std::optional<std::int64_t>& n, double& estimate,
-                        const std::vector<std::string>& fields) {
-  if (!min_cell || count <= 0 || count >= *min_cell) return false;
+namespace {
+
+void Suppress(nlohmann::ordered_json& extra, std::optional<std::int64_t>& n, double& estimate,
+              const std::vector<std::string>& fields) {
   for (const std::string& f : fields) extra[f] = nullptr;
   extra["suppressed"] = true;
   n.reset();
   estimate = std::numeric_limits<double>::quiet_NaN();
-  return true;
-}
-
-namespace {
-
-void SuppressRow(ResultRow& row, const std::vector<std::string>& fields) {
-  for (const std::string& f : fields) row.extra[f] = nullptr;
-  row.extra["suppressed"] = true;
-  row.n.reset();
-  row.estimate = std::numeric_limits<double>::quiet_NaN();
 }
 
 bool IsSuppressed(const ResultRow& row) { return row.extra.contains("suppressed"); }
 
 }  // namespace
+
+bool SuppressSmallCount(std::int64_t count, std::optional<std::int64_t> min_cell,
+                        nlohmann::ordered_json& extra, std::optional<std::int64_t>& n, double& estimate,
+                        const std::vector<std::string>& fields) {
+  if (!min_cell || count <= 0 || count >= *min_cell) return false;
+  Suppress(extra, n, estimate, fields);
+  return true;
+}
+
 
 std::int64_t SuppressComplements(std::vector<ResultRow>& rows, const std::vector<std::vector<std::size_t>>& lines,
                                  const std::function<std::int64_t(const ResultRow&)>& size,
@@ -125,7 +124,7 @@ std::int64_t SuppressComplements(std::vector<ResultRow>& rows, const std::vector
         }
       }
       if (suppressed != 1 || !smallest) continue;
-      SuppressRow(rows[*smallest], fields);
+      Suppress(rows[*smallest].extra, rows[*smallest].n, rows[*smallest].estimate, fields);
       rows[*smallest].extra["complementary"] = true;
       ++added;
       changed = true;
