@@ -37,12 +37,15 @@ void ImportSession::ImportRecords(CsvReader& reader, const std::vector<std::stri
   if (error_count_ > errors_before) return;  // header problems: the rows cannot be read
   std::vector<RowError> row_errors;
   std::vector<PendingRecord> pending;
+  std::vector<bool> supersede;
   std::string visit_key;
   for (const CsvRecord* rec = reader.Next(); rec != nullptr; rec = reader.Next()) {
     ++report.rows_read;
     if ((report.rows_read & 0x3FFF) == 0) Progress(reader, report.rows_read, false);
     row_errors.clear();
     pending.clear();
+    row_created_sites_.clear();
+    row_created_visits_.clear();
     const CsvRecord& r = *rec;
     if (r.size() != header.size()) {
       row_errors.push_back({std::min(r.size(), header.size()) + 1,
@@ -67,23 +70,21 @@ void ImportSession::ImportRecords(CsvReader& reader, const std::vector<std::stri
       // Looked up after validation so a rejected row creates nothing.
       if (!external_id.empty()) participant = FindParticipant(r, plan, external_id, attrs, row_errors);
     }
+    // Every check runs before anything of the row is written, so that a
+    // rejected row (kept by --quarantine) changes nothing in the store.
     if (row_errors.empty()) {
-      const bool created = participant == nullptr;
-      ParticipantState& stored = StoreParticipant(participant, external_id, attrs, report);
-      const std::optional<RowError> failure =
-          WriteRecords(r, plan, stored, external_id, visit_id, visit_key, pending, report);
-      if (!failure) {
-        report.values += static_cast<std::int64_t>(pending.size());
-        ++report.rows_loaded;
-        continue;
+      if (auto failure = CheckRecords(plan, participant, external_id, visit_id, visit_key, pending, supersede)) {
+        row_errors.push_back(*failure);
       }
-      if (created) {
-        writer_.DeleteParticipant(stored.id);
-        participants_.Forget(external_id);
-        --report.participants_created;
-      }
-      row_errors.push_back(*failure);
     }
+    if (row_errors.empty()) {
+      ParticipantState& stored = StoreParticipant(participant, external_id, attrs, report);
+      WriteRecords(r, plan, stored, visit_id, pending, supersede, report);
+      report.values += static_cast<std::int64_t>(pending.size());
+      ++report.rows_loaded;
+      continue;
+    }
+    ForgetRowCatalog();
     RejectRow(r, row_errors);
     ++report.rows_rejected;
     if (ErrorLimitReached()) return;
@@ -99,6 +100,7 @@ std::optional<std::int64_t> ImportSession::ReadVisit(const CsvRecord& r, const C
     if (!visit_id) {
       visit_id = CreateVisit(store_, study_id_, spec_.fixed_visit, "", ++max_visit_order_, std::nullopt);
       visits_[spec_.fixed_visit] = *visit_id;
+      row_created_visits_.emplace_back(spec_.fixed_visit, *visit_id);
     }
   } else if (plan.visit != ColumnPlan::kNone) {
     std::string_view source = Trim(r[plan.visit]);
@@ -133,6 +135,7 @@ std::optional<std::int64_t> ImportSession::ReadVisit(const CsvRecord& r, const C
         } else {
           visit_id = CreateVisit(store_, study_id_, code, "", ++max_visit_order_, std::nullopt);
           visits_[code] = *visit_id;
+          row_created_visits_.emplace_back(code, *visit_id);
         }
       }
     }
@@ -319,10 +322,69 @@ ImportSession::ParticipantState& ImportSession::StoreParticipant(ParticipantStat
   return *participant;
 }
 
-std::optional<ImportSession::RowError> ImportSession::WriteRecords(
-    const CsvRecord& r, const ColumnPlan& plan, ParticipantState& participant, std::string_view external_id,
+std::optional<ImportSession::RowError> ImportSession::CheckRecords(
+    const ColumnPlan& plan, ParticipantState* participant, std::string_view external_id,
     std::optional<std::int64_t> visit_id, const std::string& visit_key, const std::vector<PendingRecord>& pending,
-    FileImportReport& report) {
+    std::vector<bool>& supersede) {
+  supersede.assign(pending.size(), false);
+  const std::int64_t visit_slot = visit_id.value_or(0);
+  const std::string visit_text =
+      visit_id ? fmt::format("visit {}", Quoted(visit_key.empty() ? spec_.fixed_visit : visit_key)) : "no visit";
+  const auto column_of = [&](const PendingRecord& p) {
+    if (spec_.shape == FileShape::kLong) return plan.variable + 1;
+    std::size_t col = 0;
+    for (const auto& [c, rv] : plan.values) {
+      if (rv == p.variable) col = c + 1;  // the variable's last column: the one that repeats it
+    }
+    return col;
+  };
+  const auto second_value = [&](const PendingRecord& p, std::string_view where) {
+    return RowError{column_of(p), fmt::format("expected one value per participant, visit and variable, found a second "
+                                              "value for participant {}, {}, variable '{}' {}",
+                                              Quoted(external_id), visit_text, p.variable->catalog.code, where)};
+  };
+  // Two cells of the row for one variable (two checkbox codes or columns
+  // mapped to it).
+  ++row_stamp_;
+  if (row_seen_.size() < variables_.size()) row_seen_.resize(variables_.size(), 0);
+  for (const PendingRecord& p : pending) {
+    std::uint64_t& stamp = row_seen_[p.variable->index];
+    if (stamp == row_stamp_) return second_value(p, "in this row");
+    stamp = row_stamp_;
+  }
+  if (participant == nullptr) return std::nullopt;  // a new participant holds nothing yet
+  bool flushed = false;
+  for (std::size_t i = 0; i < pending.size(); ++i) {
+    const PendingRecord& p = pending[i];
+    const RecordKind kind = p.variable->kind;
+    const std::int64_t variable_id = p.variable->catalog.id;
+    std::int64_t holder_batch = 0;
+    if (Seen(*participant, visit_slot, *p.variable)) {
+      // This command loaded the key; the store can tell which of its files
+      // once the queues are written.
+      if (!flushed) writer_.FlushRecords();
+      flushed = true;
+      holder_batch = writer_.CurrentRecordBatch(kind, participant->id, visit_id, variable_id);
+    } else if (p.variable->has_current_records) {
+      // Not loaded by this command, so not queued: only an earlier import
+      // can hold it.
+      holder_batch = writer_.CurrentRecordBatch(kind, participant->id, visit_id, variable_id);
+    }
+    if (holder_batch == 0) continue;
+    if (holder_batch == batch_id_) return second_value(p, "in this file");
+    if (!options_.replace) {
+      return RowError{column_of(p), fmt::format("expected a new value, found participant {}, {}, variable '{}' already "
+                                                "loaded by batch {} (use --replace to supersede it)",
+                                                Quoted(external_id), visit_text, p.variable->catalog.code, holder_batch)};
+    }
+    supersede[i] = true;
+  }
+  return std::nullopt;
+}
+
+void ImportSession::WriteRecords(const CsvRecord& r, const ColumnPlan& plan, ParticipantState& participant,
+                                 std::optional<std::int64_t> visit_id, const std::vector<PendingRecord>& pending,
+                                 const std::vector<bool>& supersede, FileImportReport& report) {
   // Metadata and kind-specific fields shared by the row's records.
   std::string metadata;
   auto add_meta = [&](std::string_view key, std::string_view value) {
@@ -335,15 +397,10 @@ std::optional<ImportSession::RowError> ImportSession::WriteRecords(
     add_meta("redcap_repeat_instrument", Trim(r[plan.repeat_instrument]));
     if (plan.repeat_instance != ColumnPlan::kNone) add_meta("redcap_repeat_instance", Trim(r[plan.repeat_instance]));
   }
-  // A key this session has not loaded is free unless the store held values
-  // of the variable before (then, without --replace, the insert itself must
-  // find out); free keys go to the writer's queue.
-  std::vector<std::int64_t> inserted;
-  std::vector<RecordKind> inserted_kinds;
   std::optional<std::string_view> fields[2];
-  ImportWriter::QueueMark queue_mark = writer_.MarkQueue();
   const std::int64_t visit_slot = visit_id.value_or(0);
-  for (const PendingRecord& p : pending) {
+  for (std::size_t i = 0; i < pending.size(); ++i) {
+    const PendingRecord& p = pending[i];
     RecordRow row;
     row.kind = p.variable->kind;
     row.participant_id = participant.id;
@@ -374,62 +431,27 @@ std::optional<ImportSession::RowError> ImportSession::WriteRecords(
     row.field1 = fields[0];
     row.field2 = fields[1];
     if (!record_meta.empty()) row.metadata_json = record_meta;
-    std::int64_t holder_batch = 0;
-    if (Seen(participant, visit_slot, *p.variable)) {
-      // Ask the store who holds the key; this row's queued records stay
-      // queued so a rejection can still drop them.
-      queue_mark = writer_.WriteQueuedBefore(queue_mark);
-      holder_batch = writer_.CurrentRecordBatch(row.kind, row.participant_id, row.visit_id, row.variable_id);
-      if (options_.replace && holder_batch != batch_id_) {
-        // An earlier file of this command loaded it: --replace supersedes.
-        report.superseded += writer_.SupersedeRecord(row.kind, row.participant_id, row.visit_id, row.variable_id, batch_id_);
-        writer_.QueueRecord(row);
-        continue;
-      }
-    } else if (p.variable->has_current_records && !options_.replace) {
-      InsertOutcome outcome = writer_.InsertRecord(row);
-      if (outcome.inserted) {
-        inserted.push_back(outcome.record_id);
-        inserted_kinds.push_back(row.kind);
-        continue;
-      }
-      holder_batch = outcome.existing_batch_id;
-    } else {
-      if (options_.replace && p.variable->has_current_records) {
-        report.superseded += writer_.SupersedeRecord(row.kind, row.participant_id, row.visit_id, row.variable_id, batch_id_);
-      }
-      writer_.QueueRecord(row);
-      continue;
+    if (supersede[i]) {
+      report.superseded += writer_.SupersedeRecord(row.kind, row.participant_id, row.visit_id, row.variable_id, batch_id_);
     }
-    std::size_t col = 0;
-    if (spec_.shape == FileShape::kLong) {
-      col = plan.variable + 1;
-    } else {
-      for (const auto& [c, rv] : plan.values) {
-        if (rv == p.variable) col = c + 1;
-      }
-    }
-    std::string visit_text = visit_id ? fmt::format("visit {}", Quoted(visit_key.empty() ? spec_.fixed_visit : visit_key))
-                                      : std::string("no visit");
-    std::string failure = holder_batch == batch_id_
-                  ? fmt::format("expected one value per participant, visit and variable, found a second value for "
-                                "participant {}, {}, variable '{}' in this file",
-                                Quoted(external_id), visit_text, p.variable->catalog.code)
-                  : fmt::format("expected a new value, found participant {}, {}, variable '{}' already loaded by "
-                                "batch {} (use --replace to supersede it)",
-                                Quoted(external_id), visit_text, p.variable->catalog.code, holder_batch);
-    // Undo this row so a quarantined import keeps only whole rows.
-    writer_.DropQueuedAfter(queue_mark);
-    for (std::size_t k = 0; k < inserted.size(); ++k) writer_.DeleteRecord(inserted_kinds[k], inserted[k]);
-    return RowError{col, failure};
-  }
-  for (const PendingRecord& p : pending) {
+    writer_.QueueRecord(row);
     MarkSeen(participant, visit_slot, *p.variable);
     std::vector<std::int64_t>& loaded = p.variable->loaded_visits;
     if (std::find(loaded.begin(), loaded.end(), visit_slot) == loaded.end()) loaded.push_back(visit_slot);
   }
   writer_.WriteFullChunks();
-  return std::nullopt;
+}
+
+void ImportSession::ForgetRowCatalog() {
+  for (const auto& [code, id] : row_created_sites_) {
+    DeleteSite(store_, id);
+    sites_.erase(code);
+  }
+  for (const auto& [code, id] : row_created_visits_) {
+    DeleteVisit(store_, id);
+    visits_.erase(code);
+    --max_visit_order_;
+  }
 }
 
 bool ImportSession::Seen(const ParticipantState& participant, std::int64_t visit_key,

@@ -90,6 +90,7 @@ std::int64_t ImportSession::SiteId(std::string_view code) {
   if (it != sites_.end()) return it->second;
   std::int64_t id = CreateSite(store_, study_id_, std::string(code));
   sites_.emplace(std::string(code), id);
+  row_created_sites_.emplace_back(code, id);
   return id;
 }
 

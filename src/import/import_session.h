@@ -125,9 +125,13 @@ class ImportSession {
   void ImportRecords(CsvReader& reader, const std::vector<std::string>& header, FileImportReport& report);
   // The steps of one record-file row (import_records.cpp). The readers add
   // what is wrong to "row_errors"; FindParticipant also checks the row's
-  // attributes against those loaded before; StoreParticipant creates or
-  // updates the participant of a valid row; WriteRecords writes or queues its
-  // values and returns what stopped it (the row is then undone).
+  // attributes against those loaded before; CheckRecords finds values whose
+  // key is taken (by this row, this file, or an earlier import unless
+  // --replace, which it marks in "supersede"). Only a row without errors is
+  // written: StoreParticipant creates or updates its participant and
+  // WriteRecords supersedes and queues its values. A rejected row writes
+  // nothing, and ForgetRowCatalog removes the sites and visits its readers
+  // created.
   std::optional<std::int64_t> ReadVisit(const CsvRecord& r, const ColumnPlan& plan, std::string& visit_key,
                                         std::vector<RowError>& row_errors);
   ParticipantAttributes ReadAttributes(const CsvRecord& r, const ColumnPlan& plan, std::vector<RowError>& row_errors);
@@ -135,12 +139,16 @@ class ImportSession {
                   std::vector<PendingRecord>& pending, std::vector<RowError>& row_errors);
   ParticipantState* FindParticipant(const CsvRecord& r, const ColumnPlan& plan, std::string_view external_id,
                                     const ParticipantAttributes& attrs, std::vector<RowError>& row_errors);
-  ParticipantState& StoreParticipant(ParticipantState* participant, std::string_view external_id,
-                                     const ParticipantAttributes& attrs, FileImportReport& report);
-  std::optional<RowError> WriteRecords(const CsvRecord& r, const ColumnPlan& plan, ParticipantState& participant,
+  std::optional<RowError> CheckRecords(const ColumnPlan& plan, ParticipantState* participant,
                                        std::string_view external_id, std::optional<std::int64_t> visit_id,
                                        const std::string& visit_key, const std::vector<PendingRecord>& pending,
-                                       FileImportReport& report);
+                                       std::vector<bool>& supersede);
+  ParticipantState& StoreParticipant(ParticipantState* participant, std::string_view external_id,
+                                     const ParticipantAttributes& attrs, FileImportReport& report);
+  void WriteRecords(const CsvRecord& r, const ColumnPlan& plan, ParticipantState& participant,
+                    std::optional<std::int64_t> visit_id, const std::vector<PendingRecord>& pending,
+                    const std::vector<bool>& supersede, FileImportReport& report);
+  void ForgetRowCatalog();
   void ImportTrialSummary(CsvReader& reader, const std::vector<std::string>& header, FileImportReport& report);
   ColumnPlan PlanColumns(const std::vector<std::string>& header);
 
@@ -172,6 +180,12 @@ class ImportSession {
   ParticipantTable<ParticipantState> participants_;
   std::int64_t next_participant_id_ = 0;  // ids of new participants (see ImportWriter::NextParticipantId)
   std::unordered_map<SeenKey, std::uint64_t, SeenKeyHash> seen_overflow_;
+  // CheckRecords: row_seen_[variable index] == row_stamp_ when the current
+  // row holds a value of it.
+  std::vector<std::uint64_t> row_seen_;
+  std::uint64_t row_stamp_ = 0;
+  // Sites and visits created while reading the current row (code, id).
+  std::vector<std::pair<std::string, std::int64_t>> row_created_sites_, row_created_visits_;
   std::vector<std::string> errors_;
   std::int64_t error_count_ = 0;
   // Current file.

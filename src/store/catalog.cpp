@@ -200,6 +200,22 @@ std::int64_t CreateSite(Store& store, std::int64_t study_id, const std::string& 
   });
 }
 
+void DeleteVisit(Store& store, std::int64_t visit_id) {
+  Guarded("removing a visit", [&] {
+    SQLite::Statement st(store.database(), "DELETE FROM visit WHERE visit_id = ?1");
+    st.bind(1, visit_id);
+    st.exec();
+  });
+}
+
+void DeleteSite(Store& store, std::int64_t site_id) {
+  Guarded("removing a site", [&] {
+    SQLite::Statement st(store.database(), "DELETE FROM site WHERE site_id = ?1");
+    st.bind(1, site_id);
+    st.exec();
+  });
+}
+
 std::vector<UnitConversion> LoadUnitConversions(Store& store) {
   return Guarded("reading unit conversions", [&] {
     std::vector<UnitConversion> out;

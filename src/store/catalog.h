@@ -67,6 +67,10 @@ std::int64_t CreateVisit(Store& store, std::int64_t study_id, const std::string&
 
 std::vector<CatalogSite> LoadSites(Store& store, std::int64_t study_id);
 std::int64_t CreateSite(Store& store, std::int64_t study_id, const std::string& code);
+// Remove a visit or site that nothing refers to yet (one an import created
+// for a row it then rejected).
+void DeleteVisit(Store& store, std::int64_t visit_id);
+void DeleteSite(Store& store, std::int64_t site_id);
 
 std::vector<UnitConversion> LoadUnitConversions(Store& store);
 

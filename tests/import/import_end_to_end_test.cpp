@@ -346,6 +346,80 @@ TEST_CASE("import: a later row of the same file completes a new participant's at
         "1001 exercise female 47.0");
 }
 
+TEST_CASE("import: a rejected row of a --replace --quarantine import supersedes nothing", "[import][e2e]") {
+  ScratchDir dir;
+  const std::string store = NewStore(dir);
+  Import(store, "--spec import/people.toml import/people.csv");
+  // Row 2 replaces P2's pain and smoker. Row 3 repeats P2's pain in this
+  // file, so it is rejected: its group, site and age must not replace
+  // anything, although group alone would be a valid replacement.
+  const std::string file = dir / "fix.csv";
+  std::ofstream(file) << "id,site,sex,age,pain,smoker,group\nP2,berlin,M,51,6,no,\nP2,munich,M,52,5,,a\n";
+  RunResult r = Cohortdb("import '" + store + "' --spec import/people.toml '" + file + "' --replace --quarantine");
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.out.find("2 rows read, 1 loaded, 1 rejected; 2 values, 0 new participants, 2 superseded") !=
+        std::string::npos);
+  CHECK(QueryOne(store, "SELECT line || ':' || column_index || ' ' || message FROM import_error") ==
+        "3:5 expected one value per participant, visit and variable, found a second value for participant 'P2', "
+        "visit 'baseline', variable 'pain' in this file");
+  CHECK(QueryOne(store, "SELECT group_concat(value_text || '@' || batch_id || '>' || ifnull(superseded_by, '-'), ' ') "
+                        "FROM record_all WHERE external_id = 'P2' AND variable = 'arm_group'") == "placebo@1>-");
+  CHECK(Value(store, "lab", "P2", "baseline", "pain") == "6.0");
+  CHECK(QueryOne(store, "SELECT s.code || ' ' || p.age_years FROM participant p JOIN site s USING (site_id) "
+                        "WHERE external_id = 'P2'") == "berlin 51.0");
+}
+
+TEST_CASE("import: a quarantined row creates no site or visit and changes no participant", "[import][e2e]") {
+  ScratchDir dir;
+  const std::string store = NewStore(dir);
+  Import(store, "--spec import/people.toml import/people.csv");
+  // A long file whose visits are created as they come: row 3 is rejected
+  // (a bad number) at a visit and site nobody else uses; row 4 repeats row
+  // 2's key with new attributes for P1.
+  const std::string spec = dir / "visits.toml";
+  std::ofstream(spec) << "study = \"lab\"\nshape = \"long\"\nrecord_kind = \"outcome\"\n"
+                         "[participant]\nid = \"id\"\nsite = \"site\"\nage = \"age\"\n"
+                         "[visit]\ncolumn = \"visit\"\n[long]\nvariable = \"test\"\nvalue = \"result\"\n"
+                         "[variables.pain]\nmin = 0\nmax = 10\n";
+  const std::string file = dir / "visits.csv";
+  std::ofstream(file) << "id,site,age,visit,test,result\nP1,berlin,34,week4,pain,3\nP3,hamburg,47,week99,pain,abc\n"
+                         "P1,munich,35,week4,pain,2\n";
+  RunResult r = Cohortdb("import '" + store + "' --spec '" + spec + "' '" + file + "' --quarantine");
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.out.find("3 rows read, 1 loaded, 2 rejected; 1 values") != std::string::npos);
+  CHECK(QueryOne(store, "SELECT group_concat(code, ' ') FROM (SELECT code FROM visit ORDER BY visit_order)") ==
+        "baseline week12 week4");
+  CHECK(QueryOne(store, "SELECT group_concat(code, ' ') FROM (SELECT code FROM site ORDER BY code)") == "berlin munich");
+  CHECK(QueryOne(store, "SELECT s.code || ' ' || p.age_years FROM participant p JOIN site s USING (site_id) "
+                        "WHERE external_id = 'P1'") == "berlin 34.0");
+  // The next visit created takes the order the rejected one had left free.
+  const std::string more = dir / "more.csv";
+  std::ofstream(more) << "id,site,age,visit,test,result\nP3,munich,47,week8,pain,1\n";
+  Import(store, "--spec '" + spec + "' '" + more + "'");
+  CHECK(QueryOne(store, "SELECT visit_order FROM visit WHERE code = 'week8'") == "4");
+}
+
+TEST_CASE("import: two cells of one row for the same variable are a row error", "[import][e2e]") {
+  ScratchDir dir;
+  const std::string store = NewStore(dir);
+  const std::string spec = dir / "cb.toml";
+  std::ofstream(spec) << "study = \"cb\"\nshape = \"redcap\"\nrecord_kind = \"covariate\"\n"
+                         "defines_participants = true\n[checkboxes.comorb]\n\"1\" = \"diabetes\"\n"
+                         "\"2\" = \"diabetes\"\n";
+  const std::string file = dir / "cb.csv";
+  std::ofstream(file) << "record_id,comorb___1,comorb___2\nC1,0,1\nC2,,1\n";
+  RunResult r = Cohortdb("import '" + store + "' --spec '" + spec + "' '" + file + "'");
+  CHECK(r.exit_code == 3);
+  CHECK(r.err.find("cb.csv:2:3: expected one value per participant, visit and variable, found a second value for "
+                   "participant 'C1', no visit, variable 'diabetes' in this row") != std::string::npos);
+  r = Cohortdb("import '" + store + "' --spec '" + spec + "' '" + file + "' --quarantine");
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK(QueryOne(store, "SELECT group_concat(external_id || '=' || value, ' ') FROM record_current") == "C2=1.0");
+}
+
 TEST_CASE("import: --quarantine loads good rows and keeps rejected ones in import_error", "[import][e2e]") {
   ScratchDir dir;
   const std::string store = NewStore(dir);
