@@ -241,15 +241,9 @@ std::optional<std::string> ImportSession::Convert(ResolvedVariable& v, std::stri
     return std::nullopt;
   }
   if (type == "categorical" || (type == "boolean" && !v.codes.empty())) {
+    // A code map lists every code the file may use: 0 and 1 too.
     auto it = v.codes.find(t);
     if (it == v.codes.end()) {
-      if (type == "boolean") {
-        std::string lower = AsciiLower(t);
-        if (lower == "0" || lower == "1") {
-          out.value = lower == "1" ? 1.0 : 0.0;
-          return std::nullopt;
-        }
-      }
       return fmt::format("expected one of the codes {} of variable '{}', found {}", JoinKeys(v.codes), cat.code,
                          Quoted(t));
     }
@@ -268,13 +262,11 @@ std::optional<std::string> ImportSession::Convert(ResolvedVariable& v, std::stri
   if (!cell) {
     return fmt::format("expected a number (or <limit, >limit) for variable '{}', found {}", cat.code, Quoted(t));
   }
-  if (type == "integer" && cell->censoring == 0 && cell->number != std::floor(cell->number)) {
-    return fmt::format("expected a whole number for integer variable '{}', found {}", cat.code, Quoted(t));
-  }
   std::string_view u = Trim(unit);
   if (u.empty()) u = v.source_unit;
   double x = cell->number;
-  if (!u.empty() && u != cat.unit) {
+  const bool converted = !u.empty() && u != cat.unit;
+  if (converted) {
     if (cat.unit.empty()) {
       return fmt::format("expected no unit for variable '{}' (the catalog gives it none), found unit {}", cat.code,
                          Quoted(u));
@@ -298,19 +290,33 @@ std::optional<std::string> ImportSession::Convert(ResolvedVariable& v, std::stri
     }
     x = x * cached->second->first + cached->second->second;
   }
-  if (cell->censoring != 0) {
-    out.censoring = cell->censoring == '<' ? "left" : "right";
-    out.detection_limit = x;
-    return std::nullopt;
+  // What was found, in the catalog's unit when it was converted.
+  const auto found = [&] {
+    return converted ? fmt::format("{} {} = {} {}", t, u, FormatNumber(x), cat.unit) : Quoted(t);
+  };
+  // Whole numbers are checked after conversion (18 months are 1.5 years);
+  // a converted value within rounding error of a whole number is one.
+  if (type == "integer" && cell->censoring == 0 && x != std::floor(x)) {
+    const double whole = std::round(x);
+    if (!converted || std::abs(x - whole) > 1e-9 * std::max(1.0, std::abs(whole))) {
+      return fmt::format("expected a whole number for integer variable '{}', found {}", cat.code, found());
+    }
+    x = whole;
   }
+  // A censored value's limit must lie in the plausible range as a value
+  // would: "<50" degF for a body temperature of 30 to 45 degC is a unit error.
   if ((cat.min_value && x < *cat.min_value) || (cat.max_value && x > *cat.max_value)) {
     std::string range = cat.min_value && cat.max_value
                             ? fmt::format("between {} and {}", FormatNumber(*cat.min_value), FormatNumber(*cat.max_value))
                             : cat.min_value ? fmt::format("at least {}", FormatNumber(*cat.min_value))
                                             : fmt::format("at most {}", FormatNumber(*cat.max_value));
-    std::string found = u.empty() || u == cat.unit ? Quoted(t) : fmt::format("{} {} = {} {}", t, u, FormatNumber(x), cat.unit);
-    return fmt::format("expected a value {}{} for variable '{}', found {}", range,
-                       cat.unit.empty() ? "" : " " + cat.unit, cat.code, found);
+    return fmt::format("expected a {} {}{} for variable '{}', found {}", cell->censoring ? "limit" : "value", range,
+                       cat.unit.empty() ? "" : " " + cat.unit, cat.code, found());
+  }
+  if (cell->censoring != 0) {
+    out.censoring = cell->censoring == '<' ? "left" : "right";
+    out.detection_limit = x;
+    return std::nullopt;
   }
   out.value = x;
   return std::nullopt;

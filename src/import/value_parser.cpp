@@ -20,7 +20,7 @@ std::optional<double> ParseNumber(std::string_view text) {
   const char* begin = text.data();
   const char* end = begin + text.size();
   if (*begin == '+') ++begin;  // fast_float rejects a leading '+'
-  if (begin == end) return std::nullopt;
+  if (begin == end || (begin != text.data() && *begin == '-')) return std::nullopt;  // "+" alone, "+-5"
   double value = 0;
   auto result = fast_float::from_chars(begin, end, value);
   if (result.ec != std::errc() || result.ptr != end || !std::isfinite(value)) return std::nullopt;
@@ -29,7 +29,10 @@ std::optional<double> ParseNumber(std::string_view text) {
 
 std::optional<long long> ParseInteger(std::string_view text) {
   text = Trim(text);
-  if (!text.empty() && text.front() == '+') text.remove_prefix(1);
+  if (!text.empty() && text.front() == '+') {
+    text.remove_prefix(1);
+    if (!text.empty() && text.front() == '-') return std::nullopt;  // "+-5"
+  }
   if (text.empty()) return std::nullopt;
   long long value = 0;
   auto result = std::from_chars(text.data(), text.data() + text.size(), value);

@@ -111,7 +111,13 @@ TEST_CASE("values: numbers, integers and censored cells", "[import][values]") {
   CHECK_FALSE(ParseNumber("nan"));
   CHECK_FALSE(ParseNumber("inf"));
   CHECK_FALSE(ParseNumber(""));
+  CHECK(ParseNumber("-0.5") == -0.5);
+  CHECK_FALSE(ParseNumber("+-5"));  // one sign only
+  CHECK_FALSE(ParseNumber("+"));
   CHECK(ParseInteger("42") == 42);
+  CHECK(ParseInteger("+42") == 42);
+  CHECK_FALSE(ParseInteger("+-5"));
+  CHECK_FALSE(ParseNumericCell("<+-3"));
   CHECK_FALSE(ParseInteger("4.2"));
   auto left = ParseNumericCell("<0.15");
   REQUIRE(left);

@@ -83,6 +83,43 @@ TEST_CASE("import: long lab file with visit map, unit conversion, censoring and 
   CHECK(QueryOne(store, "SELECT record_kind FROM import_batch WHERE batch_id = 2") == "biomarker");
 }
 
+TEST_CASE("import: whole numbers and ranges (detection limits too) are checked in the catalog's unit", "[import][e2e]") {
+  ScratchDir dir;
+  const std::string store = NewStore(dir);
+  const std::string spec = dir / "checks.toml";
+  std::ofstream(spec) << "study = \"chk\"\nshape = \"long\"\nrecord_kind = \"covariate\"\n"
+                         "defines_participants = true\n[participant]\nid = \"id\"\n"
+                         "[long]\nvariable = \"name\"\nvalue = \"value\"\nunit = \"unit\"\n"
+                         "[variables.duration]\ntype = \"integer\"\nunit = \"years\"\n"
+                         "[variables.il6]\nkind = \"biomarker\"\nunit = \"pg/mL\"\nmin = 0\nmax = 1000\n"
+                         "[variables.smoker]\ntype = \"boolean\"\ncodes = { \"2\" = 1, \"1\" = 0 }\n";
+  const std::string file = dir / "checks.csv";
+  std::ofstream(file) << "id,name,value,unit\n"
+                         "P1,duration,24,months\n"   // 2 years
+                         "P2,duration,18,months\n"   // 1.5 years: not whole
+                         "P1,il6,<0.15,pg/mL\n"      // a limit in range
+                         "P2,il6,>2,ng/mL\n"         // 2000 pg/mL: above the range
+                         "P3,il6,<-1,pg/mL\n"        // below it
+                         "P1,smoker,2,\n"
+                         "P2,smoker,0,\n"            // not one of the codes
+                         "P3,duration,+-1,years\n";  // one sign only
+  RunResult r = Cohortdb("import '" + store + "' --spec checks.toml checks.csv", dir.path().string());
+  CHECK(r.exit_code == 3);
+  CHECK(r.err ==
+        "cohortdb: checks.csv:3:3: expected a whole number for integer variable 'duration', found 18 months = 1.5 years\n"
+        "checks.csv:5:3: expected a limit between 0 and 1000 pg/mL for variable 'il6', found >2 ng/mL = 2000 pg/mL\n"
+        "checks.csv:6:3: expected a limit between 0 and 1000 pg/mL for variable 'il6', found '<-1'\n"
+        "checks.csv:8:3: expected one of the codes 1, 2 of variable 'smoker', found '0'\n"
+        "checks.csv:9:3: expected a number (or <limit, >limit) for variable 'duration', found '+-1'\n"
+        "import failed: 5 errors; the store is unchanged\n");
+  r = Cohortdb("import '" + store + "' --spec '" + spec + "' '" + file + "' --quarantine");
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK(QueryOne(store, "SELECT group_concat(external_id || ' ' || variable || ' ' || ifnull(value, censoring || ' ' || "
+                        "detection_limit), '; ') FROM (SELECT * FROM record_current ORDER BY external_id, variable)") ==
+        "P1 duration 2.0; P1 il6 left 0.15; P1 smoker 1.0");
+}
+
 TEST_CASE("import: missing codes apply to the participant attribute columns too", "[import][e2e]") {
   ScratchDir dir;
   const std::string store = NewStore(dir);
