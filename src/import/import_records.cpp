@@ -102,10 +102,16 @@ std::optional<std::int64_t> ImportSession::ReadVisit(const CsvRecord& r, const C
       visits_[spec_.fixed_visit] = *visit_id;
       row_created_visits_.emplace_back(spec_.fixed_visit, *visit_id);
     }
-  } else if (plan.visit != ColumnPlan::kNone) {
-    std::string_view source = Trim(r[plan.visit]);
-    visit_key.assign(source);
-    if (plan.repeat_instance != ColumnPlan::kNone && !Trim(r[plan.repeat_instance]).empty()) {
+  } else {
+    // The visit key: the visit column's value, with "#<instance>" appended
+    // on REDCap repeat rows; a flat REDCap export (no event column) keys its
+    // repeat rows "#<instance>" alone. Rows of a flat export without a repeat
+    // instance have no visit.
+    const bool repeat = plan.repeat_instance != ColumnPlan::kNone && !Trim(r[plan.repeat_instance]).empty();
+    if (plan.visit == ColumnPlan::kNone && !repeat) return visit_id;
+    std::size_t column = plan.visit != ColumnPlan::kNone ? plan.visit : plan.repeat_instance;
+    if (plan.visit != ColumnPlan::kNone) visit_key.assign(Trim(r[plan.visit]));
+    if (repeat) {
       visit_key += "#";
       visit_key += Trim(r[plan.repeat_instance]);
     }
@@ -117,8 +123,8 @@ std::optional<std::int64_t> ImportSession::ReadVisit(const CsvRecord& r, const C
         known = false;
         std::string keys;
         for (const auto& [k, val] : spec_.visit_map) keys += (keys.empty() ? "" : ", ") + k;
-        row_errors.push_back({plan.visit + 1, fmt::format("expected a visit of the visit map ({}), found {}", keys,
-                                                          Quoted(visit_key))});
+        row_errors.push_back({column + 1, fmt::format("expected a visit of the visit map ({}), found {}", keys,
+                                                      Quoted(visit_key))});
       } else {
         code = m->second;
       }
@@ -130,8 +136,8 @@ std::optional<std::int64_t> ImportSession::ReadVisit(const CsvRecord& r, const C
                      code.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_") == std::string::npos &&
                      code.size() <= 32;
         if (!valid) {
-          row_errors.push_back({plan.visit + 1, fmt::format("expected a visit code of a-z, 0-9 and _ (or a [visit] map "
-                                                            "entry), found {}", Quoted(code))});
+          row_errors.push_back({column + 1, fmt::format("expected a visit code of a-z, 0-9 and _ (or a [visit] map "
+                                                        "entry), found {}", Quoted(code))});
         } else {
           visit_id = CreateVisit(store_, study_id_, code, "", ++max_visit_order_, std::nullopt);
           visits_[code] = *visit_id;

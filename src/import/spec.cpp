@@ -290,8 +290,10 @@ ImportSpec ParseSpec(const std::string& text, const std::string& name) {
     r.Fail(root.at_path("visit.fixed").node(),
            fmt::format("visit.fixed: expected a visit code of a-z, 0-9 and _, found '{}'", spec.fixed_visit));
   }
+  // A REDCap visit map naming events needs the event column; one whose keys
+  // are all "#<instance>" maps the repeat rows of a flat export.
   if (spec.shape == FileShape::kRedcap && spec.visit_column.empty() && spec.fixed_visit.empty() &&
-      !spec.visit_map.empty()) {
+      std::any_of(spec.visit_map.begin(), spec.visit_map.end(), [](const auto& m) { return !m.first.starts_with('#'); })) {
     spec.visit_column = "redcap_event_name";
   }
 

@@ -174,6 +174,31 @@ TEST_CASE("import: REDCap longitudinal export with repeats, checkboxes and acces
   CHECK(QueryOne(store, "SELECT count(*) FROM variable WHERE code LIKE '%complete%'") == "0");
 }
 
+TEST_CASE("import: REDCap flat export with a repeating instrument", "[import][e2e]") {
+  ScratchDir dir;
+  const std::string store = NewStore(dir);
+  // No redcap_event_name: the repeat rows are looked up as "#<instance>".
+  const std::string spec = dir / "flat.toml";
+  std::ofstream(spec) << "study = \"rf\"\nshape = \"redcap\"\nrecord_kind = \"outcome\"\n"
+                         "defines_participants = true\n[visit]\nmap = { \"#1\" = \"diary1\", \"#2\" = \"diary2\" }\n"
+                         "[variables.age]\nkind = \"covariate\"\n[variables.pain]\nmin = 0\nmax = 10\n";
+  const std::string file = dir / "flat.csv";
+  std::ofstream(file) << "record_id,redcap_repeat_instrument,redcap_repeat_instance,age,pain,pain_diary_complete\n"
+                         "1,,,50,,\n1,pain_diary,1,,3,2\n1,pain_diary,2,,5,2\n2,,,61,,\n2,pain_diary,3,,4,2\n";
+  RunResult r = Cohortdb("import '" + store + "' --spec flat.toml flat.csv", dir.path().string());
+  CHECK(r.exit_code == 3);
+  CHECK(r.err == "cohortdb: flat.csv:6:3: expected a visit of the visit map (#1, #2), found '#3'\n"
+                 "import failed: 1 error; the store is unchanged\n");
+  r = Cohortdb("import '" + store + "' --spec flat.toml flat.csv --quarantine", dir.path().string());
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK(QueryOne(store, "SELECT group_concat(external_id || ' ' || ifnull(visit, '-') || ' ' || variable || '=' || "
+                        "value, '; ') FROM (SELECT * FROM record_current ORDER BY external_id, visit_order, variable)") ==
+        "1 - age=50.0; 1 diary1 pain=3.0; 1 diary2 pain=5.0; 2 - age=61.0");
+  CHECK(QueryOne(store, "SELECT o.metadata FROM outcome o JOIN visit v USING (visit_id) WHERE v.code = 'diary2'") ==
+        "{\"redcap_repeat_instrument\":\"pain_diary\",\"redcap_repeat_instance\":\"2\"}");
+}
+
 TEST_CASE("import: trial summaries into meta_trial and meta_arm_summary", "[import][e2e]") {
   ScratchDir dir;
   const std::string store = NewStore(dir);
