@@ -101,7 +101,7 @@ CsvReader::CsvReader(const std::string& path, char delimiter, std::string displa
   csv_set_delim(&parser_->p, static_cast<unsigned char>(delimiter));
   csv_set_space_func(&parser_->p, CsvNoSpace);
   csv_set_term_func(&parser_->p, CsvIsTerm);
-  chunk_.resize(kChunkSize);
+  chunk_.resize(kChunkSize + 1);  // + a carried CR
 }
 
 CsvReader::~CsvReader() {
@@ -166,10 +166,15 @@ bool CsvReader::FillRecords() {
   next_ready_ = 0;
   while (ready_count_ == 0) {
     if (eof_) return false;
-    std::size_t got = std::fread(chunk_.data(), 1, chunk_.size(), file_);
+    // chunk_[0] holds a CR carried over from the previous chunk, if any.
+    const std::size_t carried = carry_cr_ ? 1 : 0;
+    if (carry_cr_) chunk_[0] = '\r';
+    std::size_t got = std::fread(chunk_.data() + carried, 1, kChunkSize, file_);
     bytes_read_ += got;
+    const bool eof_at_read = got < kChunkSize;
     const char* p = chunk_.data();
-    const char* end = p + got;
+    const char* end = p + carried + got;
+    bool carry_cr = false;
     if (first_chunk_) {
       first_chunk_ = false;
       if (got >= 3 && std::memcmp(p, "\xEF\xBB\xBF", 3) == 0) {
@@ -179,10 +184,15 @@ bool CsvReader::FillRecords() {
                                      name_));
       }
     }
+    // A CR that ends the chunk is held back and parsed with the next one, so
+    // that a CRLF and a lone CR are told apart with both bytes in view.
+    if (!eof_at_read && end > p && end[-1] == '\r') {
+      --end;
+      carry_cr = true;
+    }
     while (p < end) {
       // A segment ends after a line end: LF, CRLF, or a lone CR (old Mac
-      // files). A CR that is the last byte of the chunk is taken as the start
-      // of a CRLF.
+      // files). A CR that is the last byte of the file ends its line.
       const char* nl = static_cast<const char*>(std::memchr(p, '\n', static_cast<std::size_t>(end - p)));
       const char* limit = nl == nullptr ? end : nl;
       const char* cr = static_cast<const char*>(std::memchr(p, '\r', static_cast<std::size_t>(limit - p)));
@@ -196,7 +206,8 @@ bool CsvReader::FillRecords() {
       ParseSegment(p, static_cast<std::size_t>(seg_end - p), lone_cr);
       p = seg_end;
     }
-    if (got < chunk_.size()) {
+    carry_cr_ = carry_cr;
+    if (eof_at_read) {
       eof_ = true;
       if (std::ferror(file_)) throw InputError(fmt::format("{}: read error", name_));
       std::int64_t open_line = record_start_;

@@ -91,6 +91,8 @@ class CsvReader {
   std::uint64_t bytes_read_ = 0;
   std::uint64_t file_size_ = 0;
   bool first_chunk_ = true;
+  // The last chunk ended with a CR, held back for the next one.
+  bool carry_cr_ = false;
   bool eof_ = false;
 };
 

@@ -2,6 +2,8 @@
 // line breaks and chunk boundaries, BOM, CRLF, TSV, UTF-8 checks, and the
 // number/censoring parser.
 #include <catch2/catch.hpp>
+#include <fmt/format.h>
+
 
 #include <fstream>
 #include <string>
@@ -65,6 +67,18 @@ TEST_CASE("csv: lone CR line ends (old Mac files) count as lines", "[import][csv
   CHECK(rows[2].line == 3);
   CHECK(rows[3].line == 4);
   CHECK(rows[3].fields == std::vector<std::string>{"5", "6"});
+}
+
+TEST_CASE("csv: a lone CR that ends a read chunk counts as a line", "[import][csv]") {
+  // Rows of 8 bytes ("nnnnn,x\r") after an 8-byte header: a CR falls on the
+  // last byte of the 1 MiB chunk.
+  std::string content = "aaa,bbb\r";
+  int rows_written = 0;
+  while (content.size() < (1u << 20) + 1000) content += fmt::format("{:05},x\r", ++rows_written % 100000);
+  REQUIRE(content[(1u << 20) - 1] == '\r');
+  auto rows = ReadAll(content);
+  REQUIRE(rows.size() == static_cast<std::size_t>(rows_written + 1));
+  for (int i = 1; i <= rows_written; ++i) REQUIRE(rows[i].line == i + 1);
 }
 
 TEST_CASE("csv: tab-separated values", "[import][csv]") {
