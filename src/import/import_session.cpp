@@ -353,7 +353,10 @@ std::string ImportSession::RawRow(const CsvRecord& record) const {
   return out;
 }
 
-void ImportSession::RejectRow(const CsvRecord& record, const std::vector<RowError>& row_errors) {
+void ImportSession::RejectRow(const CsvRecord& record, std::vector<RowError>& row_errors) {
+  // In column order, whatever order the checks ran in.
+  std::stable_sort(row_errors.begin(), row_errors.end(),
+                   [](const RowError& a, const RowError& b) { return a.column < b.column; });
   if (options_.quarantine) {
     std::string raw = RawRow(record);
     for (const RowError& e : row_errors) {
@@ -432,7 +435,15 @@ FileImportReport ImportSession::ImportFile(const std::string& path) {
   file_ = path;
   FileImportReport report;
   report.file = path;
-  std::string file_sha = Sha256OfFile(path);
+  std::string file_sha;
+  try {
+    file_sha = Sha256OfFile(path);
+  } catch (const InputError& e) {
+    // Reported with the other files' errors; the command then fails.
+    ++error_count_;
+    if (options_.quarantine || static_cast<int>(errors_.size()) < options_.max_errors) errors_.push_back(e.what());
+    return report;
+  }
   if (auto earlier = writer_.FindBatch(file_sha, spec_.sha256)) {
     report.skipped = true;
     report.batch_id = earlier->id;

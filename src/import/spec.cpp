@@ -1,6 +1,9 @@
 #include "import/spec.h"
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -164,8 +167,12 @@ const char* FileShapeName(FileShape shape) {
 }
 
 ImportSpec ParseSpecFile(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    throw InputError(fmt::format("{}: cannot open the spec file: it is a directory", path));
+  }
   std::ifstream in(path, std::ios::binary);
-  if (!in) throw InputError(fmt::format("{}: cannot open the spec file", path));
+  if (!in) throw InputError(fmt::format("{}: cannot open the spec file: {}", path, std::strerror(errno)));
   std::ostringstream buf;
   buf << in.rdbuf();
   return ParseSpec(buf.str(), path);

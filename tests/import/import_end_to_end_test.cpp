@@ -3,6 +3,7 @@
 // idempotent re-import, --replace, --dry-run and --quarantine.
 #include <catch2/catch.hpp>
 
+#include <filesystem>
 #include <fstream>
 #include <string>
 
@@ -509,6 +510,32 @@ TEST_CASE("import: several files in one command load all or nothing", "[import][
   RunResult r = Cohortdb("import '" + store + "' --spec bad/long.toml bad/ok_long.csv bad/13_unknown_unit.csv");
   CHECK(r.exit_code == 3);
   CHECK(StoreHash(store) == before);  // ok_long.csv was valid but is not kept
+}
+
+TEST_CASE("import: unreadable files are reported with the other errors, row errors in column order", "[import][e2e]") {
+  ScratchDir dir;
+  const std::string store = NewStore(dir);
+  std::ofstream(dir / "bad.csv") << "id,site,sex,age,pain,smoker,group\nP9,berlin,F,40,abc,no,z\n";
+  std::filesystem::create_directory(dir / "adir");
+  const std::string spec = kDataDir + "/import/people.toml";
+  const std::string before = StoreHash(store);
+  RunResult r = Cohortdb("import '" + store + "' --spec '" + spec + "' bad.csv nothere.csv adir", dir.path().string());
+  CHECK(r.exit_code == 3);
+  CHECK(r.err ==
+        "cohortdb: bad.csv:2:5: column 'pain': expected a number (or <limit, >limit) for variable 'pain', found 'abc'\n"
+        "bad.csv:2:7: column 'group': expected one of the codes a, b of variable 'arm_group', found 'z'\n"
+        "nothere.csv: cannot open file for reading: No such file or directory\n"
+        "adir: cannot open file for reading: it is a directory\n"
+        "import failed: 4 errors; the store is unchanged\n");
+  r = Cohortdb("import '" + store + "' --spec adir bad.csv", dir.path().string());
+  CHECK(r.exit_code == 3);
+  CHECK(r.err == "cohortdb: adir: cannot open the spec file: it is a directory\n");
+  for (const char* limit : {"0", "-1"}) {
+    r = Cohortdb("import '" + store + "' --spec '" + spec + "' bad.csv --max-errors " + limit, dir.path().string());
+    CHECK(r.exit_code == 2);
+    CHECK(r.err == "cohortdb: import: --max-errors must be at least 1\n");
+  }
+  CHECK(StoreHash(store) == before);
 }
 
 TEST_CASE("import: the demo exports load with the committed specs", "[import][e2e][examples]") {
