@@ -11,8 +11,6 @@
 namespace cohortdb {
 namespace {
 
-constexpr std::size_t kChunkSize = 1 << 20;
-
 extern "C" void CsvFieldCallback(void* data, std::size_t size, void* self) {
   static_cast<CsvReader*>(self)->OnField(static_cast<const char*>(data), size);
 }
@@ -83,8 +81,10 @@ struct CsvReader::Parser {
   csv_parser p;
 };
 
-CsvReader::CsvReader(const std::string& path, char delimiter, std::string display_name)
-    : name_(display_name.empty() ? path : std::move(display_name)), parser_(new Parser) {
+CsvReader::CsvReader(const std::string& path, char delimiter, std::string display_name, std::size_t chunk_size)
+    : name_(display_name.empty() ? path : std::move(display_name)),
+      parser_(new Parser),
+      chunk_size_(std::max<std::size_t>(chunk_size, 4)) {
   file_ = std::fopen(path.c_str(), "rb");
   if (file_ == nullptr) {
     throw InputError(fmt::format("{}: cannot open file: {}", name_, std::strerror(errno)));
@@ -101,7 +101,7 @@ CsvReader::CsvReader(const std::string& path, char delimiter, std::string displa
   csv_set_delim(&parser_->p, static_cast<unsigned char>(delimiter));
   csv_set_space_func(&parser_->p, CsvNoSpace);
   csv_set_term_func(&parser_->p, CsvIsTerm);
-  chunk_.resize(kChunkSize + 1);  // + a carried CR
+  chunk_.resize(chunk_size_ + 1);  // + a carried CR
 }
 
 CsvReader::~CsvReader() {
@@ -169,9 +169,9 @@ bool CsvReader::FillRecords() {
     // chunk_[0] holds a CR carried over from the previous chunk, if any.
     const std::size_t carried = carry_cr_ ? 1 : 0;
     if (carry_cr_) chunk_[0] = '\r';
-    std::size_t got = std::fread(chunk_.data() + carried, 1, kChunkSize, file_);
+    std::size_t got = std::fread(chunk_.data() + carried, 1, chunk_size_, file_);
     bytes_read_ += got;
-    const bool eof_at_read = got < kChunkSize;
+    const bool eof_at_read = got < chunk_size_;
     const char* p = chunk_.data();
     const char* end = p + carried + got;
     bool carry_cr = false;
@@ -200,7 +200,9 @@ bool CsvReader::FillRecords() {
         cr = nullptr;  // the CR of a CRLF
       }
       const char* seg_end;
-      bool lone_cr = cr != nullptr && cr + 1 < end;
+      // A CR is lone when a byte other than LF follows it; before a held-back
+      // CR it is.
+      bool lone_cr = cr != nullptr && (cr + 1 < end || carry_cr);
       if (lone_cr) seg_end = cr + 1;
       else seg_end = nl == nullptr ? end : nl + 1;
       ParseSegment(p, static_cast<std::size_t>(seg_end - p), lone_cr);

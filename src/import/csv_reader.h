@@ -54,7 +54,11 @@ class CsvReader {
  public:
   // Opens "path"; "display_name" is used in messages. Throws InputError if
   // the file cannot be opened.
-  CsvReader(const std::string& path, char delimiter, std::string display_name = {});
+  // "chunk_size" (bytes read at a time, at least 4) is for tests of records
+  // and line ends that span reads.
+  static constexpr std::size_t kDefaultChunkSize = std::size_t{1} << 20;
+  CsvReader(const std::string& path, char delimiter, std::string display_name = {},
+            std::size_t chunk_size = kDefaultChunkSize);
   ~CsvReader();
   CsvReader(const CsvReader&) = delete;
   CsvReader& operator=(const CsvReader&) = delete;
@@ -81,6 +85,7 @@ class CsvReader {
   std::FILE* file_ = nullptr;
   struct Parser;
   std::unique_ptr<Parser> parser_;
+  std::size_t chunk_size_;
   std::vector<char> chunk_;
   std::vector<CsvRecord> ready_;  // records completed by the last chunk
   std::size_t ready_count_ = 0;

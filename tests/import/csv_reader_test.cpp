@@ -26,11 +26,12 @@ struct Row {
   std::string problem;
 };
 
-std::vector<Row> ReadAll(const std::string& content, char delimiter = ',') {
+std::vector<Row> ReadAll(const std::string& content, char delimiter = ',',
+                         std::size_t chunk_size = CsvReader::kDefaultChunkSize) {
   cohortdb::test::ScratchDir dir;
   const std::string path = dir / "in.csv";
   std::ofstream(path, std::ios::binary) << content;
-  CsvReader reader(path, delimiter, "in.csv");
+  CsvReader reader(path, delimiter, "in.csv", chunk_size);
   std::vector<Row> rows;
   while (const CsvRecord* r = reader.Next()) {
     Row row{r->line(), {}, r->problem()};
@@ -79,6 +80,27 @@ TEST_CASE("csv: a lone CR that ends a read chunk counts as a line", "[import][cs
   auto rows = ReadAll(content);
   REQUIRE(rows.size() == static_cast<std::size_t>(rows_written + 1));
   for (int i = 1; i <= rows_written; ++i) REQUIRE(rows[i].line == i + 1);
+}
+
+TEST_CASE("csv: records and line numbers do not depend on where the reads split the file", "[import][csv]") {
+  const std::vector<std::string> contents = {
+      "\xEF\xBB\xBFid,text\r\n1,\"a\r\nb\"\r\n\r\n2,\"x\"\"y\"\r\n3,z",
+      "id,text\r1,a\r\r2,\"q\rr\"\r3,b\r",
+      "id,text\n1,\"multi\nline\nfield\"\n\n\n2,\"\"\n3,\"\r\"\r\n4,e\n",
+      "id,text\r\n1,a\r2,b\n3,c\r\n\r4,d\r\r\n5,e",
+  };
+  for (const std::string& content : contents) {
+    const std::vector<Row> whole = ReadAll(content);
+    for (std::size_t chunk = 4; chunk <= content.size() + 1; ++chunk) {
+      INFO("chunk " << chunk << " of " << content);
+      const std::vector<Row> split = ReadAll(content, ',', chunk);
+      REQUIRE(split.size() == whole.size());
+      for (std::size_t i = 0; i < whole.size(); ++i) {
+        CHECK(split[i].line == whole[i].line);
+        CHECK(split[i].fields == whole[i].fields);
+      }
+    }
+  }
 }
 
 TEST_CASE("csv: tab-separated values", "[import][csv]") {
