@@ -1,6 +1,9 @@
 // ImportSession::ImportTrialSummary: files with one row per trial, outcome and
 // arm (n, mean, sd or events; trial year, duration and attributes) feeding
-// meta_trial and meta_arm_summary.
+// meta_trial and meta_arm_summary. A trial's year, duration and attributes
+// may repeat on each of its rows; a row that contradicts what the store
+// holds for the trial is an error unless --replace. A row is checked
+// against the store before anything of it is written.
 #include <algorithm>
 
 #include <fmt/format.h>
@@ -8,6 +11,7 @@
 #include "common/error.h"
 #include "import/csv_reader.h"
 #include "import/import_session.h"
+#include "import/message_text.h"
 #include "import/value_parser.h"
 
 namespace cohortdb {
@@ -52,6 +56,7 @@ void ImportSession::ImportTrialSummary(CsvReader& reader, const std::vector<std:
   if (!header_ok) return;
 
   std::vector<RowError> row_errors;
+  std::vector<std::pair<std::size_t, std::string_view>> attribute_values;  // (column, text) of one row
   for (const CsvRecord* rec = reader.Next(); rec != nullptr; rec = reader.Next()) {
     ++report.rows_read;
     const CsvRecord& r = *rec;
@@ -115,33 +120,79 @@ void ImportSession::ImportTrialSummary(CsvReader& reader, const std::vector<std:
         row_errors.push_back({mean != kNone ? mean + 1 : 0, "expected a mean and a standard deviation (or events), found none"});
       }
     }
+    // The row's attributes, as delivered (a missing cell has none).
+    attribute_values.clear();
+    if (row_errors.empty()) {
+      for (const auto& [col, name] : attributes) {
+        std::string_view value = Trim(r[col]);
+        if (value.empty() ||
+            std::find(spec_.missing.begin(), spec_.missing.end(), value) != spec_.missing.end()) {
+          continue;
+        }
+        attribute_values.emplace_back(col, value);
+      }
+    }
+    // What the store holds for the trial (from earlier imports or earlier
+    // rows of this file): a value the row contradicts is an error unless
+    // --replace, and the (trial, outcome, arm) row must be new to this file
+    // and, unless --replace, to the store.
+    std::optional<ImportWriter::MetaTrial> held;
+    if (row_errors.empty()) held = writer_.FindMetaTrial(study_id_, label);
+    if (held) {
+      auto conflict = [&](std::size_t col, std::string_view what, const std::string& old_value,
+                          std::string_view new_value) {
+        row_errors.push_back(
+            {col + 1, fmt::format("expected {} {} for trial {} as loaded before, found {} (use "
+                                  "--replace to overwrite)",
+                                  what, Quoted(old_value), Quoted(label), Quoted(new_value))});
+      };
+      if (!options_.replace) {
+        if (year_value && held->year && *year_value != *held->year) {
+          conflict(year, "year", std::to_string(*held->year), std::to_string(*year_value));
+        }
+        if (duration_value && held->duration_weeks && *duration_value != *held->duration_weeks) {
+          conflict(duration, "duration in weeks", FormatNumber(*held->duration_weeks),
+                   FormatNumber(*duration_value));
+        }
+        for (const auto& [col, value] : attribute_values) {
+          for (const auto& [name, old_value] : held->attributes) {
+            if (name == header[col] && old_value != value) conflict(col, name, old_value, value);
+          }
+        }
+      }
+      if (auto holder = writer_.ArmSummaryBatch(held->trial_id, outcome_name, arm_value)) {
+        if (*holder == batch_id_) {
+          row_errors.push_back(
+              {outcome + 1, fmt::format("expected one row per trial, outcome and arm, found a second "
+                                        "row for trial {}, outcome {}, arm {} in this file",
+                                        Quoted(label), Quoted(outcome_name), arm_value)});
+        } else if (!options_.replace) {
+          row_errors.push_back(
+              {outcome + 1, fmt::format("expected one row per trial, outcome and arm, found trial {}, "
+                                        "outcome {}, arm {} already loaded by batch {} (use --replace "
+                                        "to overwrite it)",
+                                        Quoted(label), Quoted(outcome_name), arm_value, *holder)});
+        }
+      }
+    }
     if (!row_errors.empty()) {
       RejectRow(r, row_errors);
       ++report.rows_rejected;
       if (ErrorLimitReached()) return;
       continue;
     }
+    // Attributes are kept as JSON strings: the delivered text, never a
+    // number ("007" and "1e3" stay as written).
     std::string attrs;
-    for (const auto& [col, name] : attributes) {
-      std::string_view value = Trim(r[col]);
-      if (value.empty()) continue;
+    for (const auto& [col, value] : attribute_values) {
       attrs += attrs.empty() ? "{" : ",";
-      attrs += JsonQuote(name) + ":";
-      auto num = ParseNumber(value);
-      attrs += num ? FormatNumber(*num) : JsonQuote(value);
+      attrs += JsonQuote(header[col]) + ":" + JsonQuote(value);
     }
     if (!attrs.empty()) attrs += "}";
-    std::int64_t trial_id = writer_.UpsertMetaTrial(study_id_, label, year_value, duration_value, attrs, batch_id_);
-    if (!writer_.InsertArmSummary(trial_id, outcome_name, arm_value, *n_value, mean_value, sd_value, events_value,
-                                  batch_id_, options_.replace)) {
-      row_errors.push_back({outcome + 1, fmt::format("expected one row per trial, outcome and arm, found a second row for "
-                                                     "trial '{}', outcome '{}', arm {} (use --replace to overwrite)",
-                                                     label, outcome_name, arm_value)});
-      RejectRow(r, row_errors);
-      ++report.rows_rejected;
-      if (ErrorLimitReached()) return;
-      continue;
-    }
+    std::int64_t trial_id =
+        writer_.UpsertMetaTrial(study_id_, label, year_value, duration_value, attrs, batch_id_);
+    writer_.InsertArmSummary(trial_id, outcome_name, arm_value, *n_value, mean_value, sd_value, events_value,
+                             batch_id_, options_.replace);
     ++report.values;
     ++report.rows_loaded;
   }

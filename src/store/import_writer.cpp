@@ -780,6 +780,34 @@ void ImportWriter::InsertImportError(std::int64_t batch_id, std::int64_t line, s
   st.Run("recording an import error");
 }
 
+std::optional<ImportWriter::MetaTrial> ImportWriter::FindMetaTrial(std::int64_t study_id,
+                                                                   std::string_view label) {
+  impl_->Drain();
+  try {
+    SQLite::Statement find(impl_->db,
+                           "SELECT trial_id, year, duration_weeks, attributes FROM meta_trial "
+                           "WHERE study_id = ?1 AND label = ?2");
+    find.bind(1, study_id);
+    BindView(find, 2, label);
+    if (!find.executeStep()) return std::nullopt;
+    MetaTrial trial;
+    trial.trial_id = find.getColumn(0).getInt64();
+    if (!find.getColumn(1).isNull()) trial.year = find.getColumn(1).getInt64();
+    if (!find.getColumn(2).isNull()) trial.duration_weeks = find.getColumn(2).getDouble();
+    SQLite::Statement attrs(
+        impl_->db,
+        "SELECT key, value FROM meta_trial, json_each(meta_trial.attributes) WHERE trial_id = ?1 "
+        "ORDER BY id");
+    attrs.bind(1, trial.trial_id);
+    while (attrs.executeStep()) {
+      trial.attributes.emplace_back(attrs.getColumn(0).getString(), attrs.getColumn(1).getString());
+    }
+    return trial;
+  } catch (const SQLite::Exception& e) {
+    Rethrow("reading a trial", e);
+  }
+}
+
 std::int64_t ImportWriter::UpsertMetaTrial(std::int64_t study_id, std::string_view label,
                                            std::optional<std::int64_t> year, std::optional<double> duration_weeks,
                                            std::string_view attributes_json, std::int64_t batch_id) {
@@ -792,9 +820,12 @@ std::int64_t ImportWriter::UpsertMetaTrial(std::int64_t study_id, std::string_vi
     if (!attributes_json.empty()) attrs = attributes_json;
     if (find.executeStep()) {
       std::int64_t id = find.getColumn(0).getInt64();
-      SQLite::Statement up(impl_->db,
-                           "UPDATE meta_trial SET year = ifnull(?2, year), duration_weeks = ifnull(?3, duration_weeks), "
-                           "attributes = ifnull(?4, attributes) WHERE trial_id = ?1");
+      // json_patch merges the row's keys into the held object (RFC 7396).
+      SQLite::Statement up(
+          impl_->db,
+          "UPDATE meta_trial SET year = ifnull(?2, year), duration_weeks = ifnull(?3, duration_weeks), "
+          "attributes = CASE WHEN ?4 IS NULL THEN attributes "
+          "ELSE json_patch(ifnull(attributes, '{}'), ?4) END WHERE trial_id = ?1");
       up.bind(1, id);
       BindInt(up, 2, year);
       BindDouble(up, 3, duration_weeks);
@@ -818,7 +849,24 @@ std::int64_t ImportWriter::UpsertMetaTrial(std::int64_t study_id, std::string_vi
   }
 }
 
-bool ImportWriter::InsertArmSummary(std::int64_t trial_id, std::string_view outcome, std::string_view arm,
+std::optional<std::int64_t> ImportWriter::ArmSummaryBatch(std::int64_t trial_id, std::string_view outcome,
+                                                          std::string_view arm) {
+  impl_->Drain();
+  try {
+    SQLite::Statement st(
+        impl_->db,
+        "SELECT ifnull(batch_id, 0) FROM meta_arm_summary WHERE trial_id = ?1 AND outcome = ?2 AND arm = ?3");
+    st.bind(1, trial_id);
+    BindView(st, 2, outcome);
+    BindView(st, 3, arm);
+    if (!st.executeStep()) return std::nullopt;
+    return st.getColumn(0).getInt64();
+  } catch (const SQLite::Exception& e) {
+    Rethrow("reading a trial arm summary", e);
+  }
+}
+
+void ImportWriter::InsertArmSummary(std::int64_t trial_id, std::string_view outcome, std::string_view arm,
                                     std::int64_t n, std::optional<double> mean, std::optional<double> sd,
                                     std::optional<std::int64_t> events, std::int64_t batch_id, bool replace) {
   impl_->Drain();
@@ -835,10 +883,7 @@ bool ImportWriter::InsertArmSummary(std::int64_t trial_id, std::string_view outc
     BindDouble(st, 6, sd);
     BindInt(st, 7, events);
     st.bind(8, batch_id);
-    int rc = st.tryExecuteStep();
-    if (rc == SQLITE_DONE) return true;
-    if (sqlite3_extended_errcode(impl_->db.getHandle()) == SQLITE_CONSTRAINT_PRIMARYKEY) return false;
-    throw StoreError(fmt::format("writing a trial arm summary: {}", sqlite3_errmsg(impl_->db.getHandle())));
+    st.exec();
   } catch (const SQLite::Exception& e) {
     Rethrow("writing a trial arm summary", e);
   }

@@ -16,6 +16,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "store/store.h"
 
@@ -168,13 +170,33 @@ class ImportWriter {
   void InsertImportError(std::int64_t batch_id, std::int64_t line, std::optional<std::int64_t> column_index,
                          std::string_view column_name, std::string_view message, std::string_view raw_row);
 
-  // Trial summaries. UpsertMetaTrial returns the trial id (existing or new);
-  // attributes_json may be empty. InsertArmSummary returns false if the
-  // (trial, outcome, arm) row exists and "replace" is false.
+  // Trial summaries.
+  // A meta_trial row as the store holds it.
+  struct MetaTrial {
+    std::int64_t trial_id = 0;
+    std::optional<std::int64_t> year;
+    std::optional<double> duration_weeks;
+    // The attributes in stored order: name and value (the text of a JSON
+    // string; any other JSON value as SQLite renders it, e.g. 7).
+    std::vector<std::pair<std::string, std::string>> attributes;
+  };
+  // The trial "label" of the study, or nullopt when the store has none.
+  std::optional<MetaTrial> FindMetaTrial(std::int64_t study_id, std::string_view label);
+  // Creates the trial, or updates the existing one: a year or duration given
+  // replaces the held one (nullopt keeps it), and each key of
+  // "attributes_json" (a JSON object, or empty for none) replaces or adds that
+  // key of the held attributes; other keys are kept. Returns the trial id.
   std::int64_t UpsertMetaTrial(std::int64_t study_id, std::string_view label, std::optional<std::int64_t> year,
                                std::optional<double> duration_weeks, std::string_view attributes_json,
                                std::int64_t batch_id);
-  bool InsertArmSummary(std::int64_t trial_id, std::string_view outcome, std::string_view arm, std::int64_t n,
+  // The batch that wrote the (trial, outcome, arm) row (0 when the row names
+  // none), or nullopt when there is no such row.
+  std::optional<std::int64_t> ArmSummaryBatch(std::int64_t trial_id, std::string_view outcome,
+                                              std::string_view arm);
+  // Writes the (trial, outcome, arm) row. An existing row is overwritten when
+  // "replace" is true; otherwise it makes the insert fail with StoreError, so
+  // callers check ArmSummaryBatch first.
+  void InsertArmSummary(std::int64_t trial_id, std::string_view outcome, std::string_view arm, std::int64_t n,
                         std::optional<double> mean, std::optional<double> sd, std::optional<std::int64_t> events,
                         std::int64_t batch_id, bool replace);
 
