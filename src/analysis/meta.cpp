@@ -6,6 +6,7 @@
 // (duration_weeks, year, or a numeric key of the trial's attributes). --by
 // pools within the levels of a trial attribute (subgroups) and overall, and
 // tests the difference between the subgroups.
+#include <charconv>
 #include <cmath>
 #include <set>
 
@@ -36,8 +37,16 @@ std::optional<double> Attribute(const Trial& t, const std::string& name) {
   if (name == "duration_weeks") return t.arms.duration_weeks;
   if (name == "year")
     return t.arms.year ? std::optional<double>(static_cast<double>(*t.arms.year)) : std::nullopt;
-  if (t.attributes.is_object() && t.attributes.contains(name) && t.attributes[name].is_number()) {
-    return t.attributes[name].get<double>();
+  if (!t.attributes.is_object() || !t.attributes.contains(name)) return std::nullopt;
+  const auto& v = t.attributes[name];
+  if (v.is_number()) return v.get<double>();
+  if (v.is_string()) {
+    // Imports keep attribute cells as delivered text: a moderator is read
+    // from the whole text as a number, or is missing for that trial.
+    const std::string& text = v.get_ref<const std::string&>();
+    double x = 0;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), x);
+    if (ec == std::errc() && end == text.data() + text.size() && !text.empty() && std::isfinite(x)) return x;
   }
   return std::nullopt;
 }

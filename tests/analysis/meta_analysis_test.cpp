@@ -58,6 +58,13 @@ TEST_CASE("meta: DL and FE pooling, meta-regression on duration, subgroups with 
   CHECK_THAT(FindRow(mods, "meta_regression", "duration_weeks").std_error,
              WithinRel(0.0169812426541966, 1e-4));
   CHECK_THAT(mods.summary["meta_regression"]["tau2"].get<double>(), WithinRel(0.12057979845175, 1e-4));
+  // A moderator imported as an attribute column is stored as its text
+  // ("12"); it gives the same regression as the numeric column.
+  store.Exec("UPDATE meta_trial SET attributes = json_set(attributes, '$.weeks', CAST(duration_weeks AS TEXT))");
+  const auto text_mods =
+      RunAnalysis(store, Request("meta", {{"study", "meta"}, {"outcome", "pain"}, {"mods", {"weeks"}}}));
+  CHECK_THAT(FindRow(text_mods, "meta_regression", "weeks").estimate, WithinRel(-0.00556942173151311, 1e-4));
+  CHECK_THAT(FindRow(text_mods, "meta_regression", "weeks").std_error, WithinRel(0.0169812426541966, 1e-4));
   const auto& primary = FindRow(mods, "pooled", "pooled (REML)", "setting=primary");
   CHECK_THAT(primary.estimate, WithinRel(-0.315668876489879, 1e-5));
   CHECK_THAT(primary.extra["tau2"].get<double>(), WithinRel(0.0708176699420718, 1e-4));
