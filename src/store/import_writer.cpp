@@ -565,46 +565,6 @@ void ImportWriter::UpdateParticipant(std::int64_t participant_id, const Particip
   }
 }
 
-void ImportWriter::DeleteParticipant(std::int64_t participant_id) {
-  auto& queued = impl_->participants;
-  for (auto it = queued.rbegin(); it != queued.rend(); ++it) {  // usually the last one queued
-    if (it->participant_id == participant_id) {
-      queued.erase(std::next(it).base());
-      return;
-    }
-  }
-  impl_->Drain();
-  try {
-    SQLite::Statement st(impl_->db, "DELETE FROM participant WHERE participant_id = ?1");
-    st.bind(1, participant_id);
-    st.exec();
-  } catch (const SQLite::Exception& e) {
-    Rethrow("removing a rejected participant", e);
-  }
-}
-
-InsertOutcome ImportWriter::InsertRecord(const RecordRow& r) {
-  impl_->Drain();
-  RawStatement& st = impl_->InsertOne(r.kind);
-  BindRecord(st, 0, r);
-  int rc = st.Step();
-  InsertOutcome out;
-  if (rc == SQLITE_DONE) {
-    st.Reset();
-    out.inserted = true;
-    out.record_id = impl_->db.getLastInsertRowid();
-    return out;
-  }
-  st.Reset();
-  int extended = sqlite3_extended_errcode(impl_->db.getHandle());
-  std::string message = sqlite3_errmsg(impl_->db.getHandle());
-  if (extended == SQLITE_CONSTRAINT_UNIQUE) {
-    out.existing_batch_id = CurrentRecordBatch(r.kind, r.participant_id, r.visit_id, r.variable_id);
-    return out;
-  }
-  throw StoreError(fmt::format("inserting into {}: {}", RecordKindName(r.kind), message));
-}
-
 std::int64_t ImportWriter::CurrentRecordBatch(RecordKind kind, std::int64_t participant_id,
                                               std::optional<std::int64_t> visit_id, std::int64_t variable_id) {
   impl_->Drain();
@@ -635,29 +595,6 @@ void ImportWriter::QueueRecord(const RecordRow& row) {
   q.field2 = queue.Keep(row.field2);
   q.metadata = queue.Keep(row.metadata_json);
   queue.records.push_back(q);
-}
-
-ImportWriter::QueueMark ImportWriter::MarkQueue() const {
-  QueueMark mark;
-  for (std::size_t k = 0; k < 4; ++k) mark.sizes[k] = impl_->queues[k].records.size();
-  return mark;
-}
-
-void ImportWriter::DropQueuedAfter(const QueueMark& mark) {
-  for (std::size_t k = 0; k < 4; ++k) {
-    RecordQueue& queue = impl_->queues[k];
-    if (mark.sizes[k] >= queue.records.size()) continue;
-    // Texts are appended in record order: the arena ends where the first
-    // dropped record's texts began.
-    std::uint32_t end = static_cast<std::uint32_t>(queue.arena.size());
-    const QueuedRecord& first = queue.records[mark.sizes[k]];
-    for (const TextRef* ref : {&first.value_text, &first.source_value, &first.source_unit, &first.field1,
-                               &first.field2, &first.metadata}) {
-      if (ref->length >= 0) end = std::min(end, ref->offset);
-    }
-    queue.records.resize(mark.sizes[k]);
-    queue.arena.resize(end);
-  }
 }
 
 void ImportWriter::Impl::WriteFirst(RecordKind kind, std::size_t n) {
@@ -708,17 +645,14 @@ void ImportWriter::WriteFullChunks() {
   impl_->Submit(std::move(job));
 }
 
-ImportWriter::QueueMark ImportWriter::WriteQueuedBefore(const QueueMark& mark) {
-  impl_->Drain();
-  impl_->WriteParticipants();
-  for (std::size_t k = 0; k < 4; ++k) impl_->WriteFirst(static_cast<RecordKind>(k), mark.sizes[k]);
-  return QueueMark{};
-}
-
 void ImportWriter::FlushRecords() {
   impl_->Drain();
   impl_->WriteParticipants();
-  for (std::size_t k = 0; k < 4; ++k) impl_->WriteFirst(static_cast<RecordKind>(k), impl_->queues[k].records.size());
+  for (std::size_t k = 0; k < 4; ++k) {
+    // The last, partial window is sorted like the full ones.
+    impl_->SortQueue(static_cast<RecordKind>(k));
+    impl_->WriteFirst(static_cast<RecordKind>(k), impl_->queues[k].records.size());
+  }
 }
 
 int ImportWriter::SupersedeRecord(RecordKind kind, std::int64_t participant_id, std::optional<std::int64_t> visit_id,
@@ -731,17 +665,6 @@ int ImportWriter::SupersedeRecord(RecordKind kind, std::int64_t participant_id, 
   st.Int(4, batch_id);
   st.Run("superseding a record");
   return sqlite3_changes(impl_->db.getHandle());
-}
-
-void ImportWriter::DeleteRecord(RecordKind kind, std::int64_t record_id) {
-  impl_->Drain();
-  try {
-    SQLite::Statement st(impl_->db, fmt::format("DELETE FROM {} WHERE record_id = ?1", RecordKindName(kind)));
-    st.bind(1, record_id);
-    st.exec();
-  } catch (const SQLite::Exception& e) {
-    Rethrow("removing a rejected record", e);
-  }
 }
 
 bool ImportWriter::HasCurrentRecords(std::int64_t variable_id) {

@@ -69,12 +69,6 @@ struct RecordRow {
   std::int64_t batch_id = 0;
 };
 
-struct InsertOutcome {
-  bool inserted = false;
-  std::int64_t record_id = 0;           // when inserted
-  std::int64_t existing_batch_id = 0;   // when a current record already holds the key
-};
-
 class ImportWriter {
  public:
   explicit ImportWriter(Store& store);
@@ -116,50 +110,35 @@ class ImportWriter {
                         const ParticipantAttributes& attributes, std::int64_t batch_id);
   // Overwrites the attributes that are set in "attributes" (others unchanged).
   void UpdateParticipant(std::int64_t participant_id, const ParticipantAttributes& attributes);
-  // Removes a participant (queued or written).
-  void DeleteParticipant(std::int64_t participant_id);
 
-  // Inserts a record unless a current one exists for the same participant,
-  // variable and visit (then returns inserted = false and the holder's batch).
-  InsertOutcome InsertRecord(const RecordRow& row);
   // The batch of the current record for this key, or 0 when there is none.
   // Queued records are not seen: call FlushRecords first.
   std::int64_t CurrentRecordBatch(RecordKind kind, std::int64_t participant_id, std::optional<std::int64_t> visit_id,
                                   std::int64_t variable_id);
 
-  // Bulk path. QueueRecord copies a record whose key the caller knows to be
-  // free (no current record holds it) into a queue per record kind; the
-  // queues are written kRecordChunk rows per multi-row INSERT, which costs
-  // about half as much per row as one statement per row. A record that
-  // fails anyway (the caller was wrong) throws StoreError.
+  // QueueRecord copies a record whose key the caller knows to be free (no
+  // current record holds it, or the caller superseded it) into a queue per
+  // record kind; the queues are written kRecordChunk rows per multi-row
+  // INSERT, which costs about half as much per row as one statement per
+  // row. A record that fails anyway (the caller was wrong) throws StoreError.
   static constexpr std::size_t kRecordChunk = 256;
-  struct QueueMark {
-    std::array<std::size_t, 4> sizes{};
-  };
   void QueueRecord(const RecordRow& row);
-  // A point to return to with DropQueuedAfter (a row that turned out bad).
-  QueueMark MarkQueue() const;
-  void DropQueuedAfter(const QueueMark& mark);
   // Once a kind's queue holds kSortWindow records, sorts them by the key of
   // the <kind>_current index (participant, variable, visit) and writes every
   // full chunk, keeping the rest queued. An unsorted file (imaging pipelines
   // write participants in any order) then inserts into the index in runs
   // instead of at random: the 985,000-row imaging file of the benchmark
   // loads in 3.2 s instead of 5.2 s. The window bounds the memory (about
-  // 10 MB per kind). Record ids follow the sorted order within a window.
+  // 10 MB per kind). Record ids follow the sorted order within a window
+  // (FlushRecords sorts the last, partial one too).
   static constexpr std::size_t kSortWindow = 65536;
   void WriteFullChunks();
-  // Writes every queued participant and the records queued before "mark",
-  // keeping the later ones; returns the mark of those kept (the start of the
-  // queue).
-  QueueMark WriteQueuedBefore(const QueueMark& mark);
   // Writes everything queued (participants and records).
   void FlushRecords();
   // Marks the current record for this key superseded by "batch_id" unless it
   // belongs to that batch itself. Returns the number of rows marked (0 or 1).
   int SupersedeRecord(RecordKind kind, std::int64_t participant_id, std::optional<std::int64_t> visit_id,
                       std::int64_t variable_id, std::int64_t batch_id);
-  void DeleteRecord(RecordKind kind, std::int64_t record_id);
   // True if the store holds a current record of this variable (as
   // record_coverage says, so no record table is scanned).
   bool HasCurrentRecords(std::int64_t variable_id);

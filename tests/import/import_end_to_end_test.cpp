@@ -391,6 +391,22 @@ TEST_CASE("import: an unsorted long file larger than the sort window keeps every
   CHECK(QueryOne(store, "PRAGMA integrity_check") == "ok");
 }
 
+TEST_CASE("import: record ids follow participant, variable and visit in a file smaller than the sort window",
+          "[import][e2e]") {
+  ScratchDir dir;
+  const std::string store = NewStore(dir);
+  Import(store, "--spec import/people.toml import/people.csv");
+  const std::string file = dir / "reversed.csv";
+  std::ofstream(file) << "subject,visit,analyte,value,unit,lab,kit\nP3,V2,IL-6,1,pg/mL,,\nP2,V1,IL-6,2,pg/mL,,\n"
+                         "P1,V2,IL-6,3,pg/mL,,\nP1,V1,hs-CRP,4,mg/L,,\nP1,V1,IL-6,5,pg/mL,,\n";
+  Import(store, "--spec import/labs.toml '" + file + "'");
+  const std::string by_id =
+      QueryOne(store, "SELECT group_concat(value, ' ') FROM (SELECT value FROM biomarker ORDER BY record_id)");
+  CHECK(by_id == QueryOne(store, "SELECT group_concat(value, ' ') FROM (SELECT value FROM biomarker "
+                                 "ORDER BY participant_id, variable_id, visit_id)"));
+  CHECK(by_id != "1.0 2.0 3.0 4.0 5.0");  // not the line order
+}
+
 TEST_CASE("import: a later row of the same file completes a new participant's attributes", "[import][e2e]") {
   ScratchDir dir;
   const std::string store = NewStore(dir);
