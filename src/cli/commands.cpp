@@ -9,12 +9,13 @@ const std::vector<Command>& Commands() {
       {"migrate", "Upgrade a store written by an older cohortdb to the current schema",
        "cohortdb migrate study.cohortdb", SetupMigrate},
       {"info", "Show a store's schema version, row counts, studies, variables and recent imports",
-       "cohortdb info study.cohortdb", SetupInfo},
+       "cohortdb info demo-output/demo.cohortdb", SetupInfo},
       {"sql", "Run SQL against a store (read-only unless --write)",
-       "cohortdb sql study.cohortdb \"SELECT study, count(*) FROM record_current GROUP BY 1\" --format box",
+       "cohortdb sql demo-output/demo.cohortdb "
+       "\"SELECT study, count(*) FROM record_current GROUP BY 1\" --format box",
        SetupSql},
       {"import", "Load study exports (REDCap, long, wide, trial summaries) described by a TOML spec, all or nothing",
-       "cohortdb import study.cohortdb --spec examples/cohort/cohort.toml examples/cohort/cohort_redcap.csv", SetupImport},
+       "cohortdb import study.cohortdb --spec examples/trial/trial.toml examples/trial/trial_redcap.csv", SetupImport},
       {"import-dictionary", "Turn a REDCap data dictionary into catalog variables of a study",
        "cohortdb import-dictionary study.cohortdb --study cohort examples/cohort/cohort_dictionary.csv",
        SetupImportDictionary},
@@ -22,9 +23,9 @@ const std::vector<Command>& Commands() {
       AnalysisCommand("regress"), AnalysisCommand("logistic"), AnalysisCommand("prevalence"),
       AnalysisCommand("mediate"), AnalysisCommand("meta"),
       {"results", "List recorded analysis runs, show one with its provenance, or --diff two runs",
-       "cohortdb results study.cohortdb --diff 3 7", SetupResults},
+       "cohortdb results demo-output/demo.cohortdb --diff 11 12", SetupResults},
       {"recipe", "Stored, versioned analysis recipes: add | list | show | run | rm",
-       "cohortdb recipe run study.cohortdb trial --out demo-output", SetupRecipe},
+       "cohortdb recipe run demo-output/demo.cohortdb trial --out demo-output/trial", SetupRecipe},
   };
   return kCommands;
 }
