@@ -104,7 +104,7 @@ AnalysisResultSet RunCompare(Store& store, const AnalysisRequest& request) {
 AnalysisSpec CompareAnalysis() {
   return {"compare",
           "Two groups compared: Student t, Welch t and Wilcoxon rank-sum",
-          "cohortdb compare demo.cohortdb --study trial --vars pain_change --group arm "
+          "cohortdb compare demo-output/demo.cohortdb --study trial --vars pain_change --group arm "
           "--derive \"pain_change=change(pain_nrs, baseline, week12)\"",
           {{"vars", OptionType::kStringList, "Continuous variables to compare", true},
            {"group", OptionType::kString, "Variable with exactly two levels", true},

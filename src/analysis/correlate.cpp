@@ -89,7 +89,7 @@ AnalysisSpec CorrelateAnalysis() {
   return {
       "correlate",
       "Correlations of every x with every y (Pearson or Spearman) with adjusted p-values",
-      "cohortdb correlate demo.cohortdb --study trial --derive \"il6_change=change(il6, baseline, week12)\" "
+      "cohortdb correlate demo-output/demo.cohortdb --study trial --derive \"il6_change=change(il6, baseline, week12)\" "
       "--derive \"pain_change=change(pain_nrs, baseline, week12)\" --x il6_change --y pain_change",
       {{"x", OptionType::kStringList, "Variables of the rows", true},
        {"y", OptionType::kStringList, "Variables of the columns", true},

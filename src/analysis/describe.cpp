@@ -315,7 +315,7 @@ AnalysisSpec DescribeAnalysis() {
   return {
       "describe",
       "Table 1: mean (SD) or median [IQR], n (%), tests and SMD by a group, with missing counts",
-      "cohortdb describe demo.cohortdb --study cohort --vars age,sex,lmm,met_min_week --group cbp --nonnormal met_min_week",
+      "cohortdb describe demo-output/demo.cohortdb --study cohort --vars age,sex,lmm,met_min_week --group cbp --nonnormal met_min_week",
       {{"vars", OptionType::kStringList, "Variables to describe (rows of the table)", true},
        {"group", OptionType::kString, "Grouping variable (columns of the table)"},
        {"nonnormal", OptionType::kStringList,

@@ -261,7 +261,7 @@ AnalysisSpec LogisticAnalysis() {
   return {
       "logistic",
       "Logistic regression (glm) or mixed logistic with a random intercept (glmer), odds ratios",
-      "cohortdb logistic demo.cohortdb --study cohort --outcome cbp --predictors lmm,intermat,age,sex "
+      "cohortdb logistic demo-output/demo.cohortdb --study cohort --outcome cbp --predictors lmm,intermat,age,sex "
       "--per-sd 2 --per-sd-vars lmm,intermat --random site --plot or.svg",
       {{"outcome", OptionType::kString, "Binary outcome (0/1 or two levels; a threshold like pain_nrs>=4)",
         true},

@@ -116,7 +116,7 @@ AnalysisResultSet RunMediate(Store& store, const AnalysisRequest& request) {
 AnalysisSpec MediateAnalysis() {
   return {"mediate",
           "Mediation with linear paths: indirect, direct and total effects, Sobel test, bootstrap CI",
-          "cohortdb mediate demo.cohortdb --study trial --derive \"il6_change=change(il6, baseline, week12)\" "
+          "cohortdb mediate demo-output/demo.cohortdb --study trial --derive \"il6_change=change(il6, baseline, week12)\" "
           "--derive \"pain_change=change(pain_nrs, baseline, week12)\" --treatment arm --mediator il6_change "
           "--outcome pain_change --boot 2000 --seed 42",
           {{"treatment", OptionType::kString, "Treatment (0/1 or two levels; second level = 1)", true},

@@ -346,7 +346,7 @@ AnalysisSpec MetaAnalysis() {
   return {
       "meta",
       "Meta-analysis of trial summaries: SMD/MD/OR, FE/DL/REML pooling, meta-regression",
-      "cohortdb meta demo.cohortdb --study exercise_meta --outcome pain --measure SMD --method REML --mods "
+      "cohortdb meta demo-output/demo.cohortdb --study exercise_meta --outcome pain --measure SMD --method REML --mods "
       "duration_weeks "
       "--plot forest.svg",
       {{"outcome", OptionType::kString, "Outcome of the trial summaries (meta_arm_summary.outcome)", true},

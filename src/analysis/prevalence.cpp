@@ -125,7 +125,7 @@ AnalysisResultSet RunPrevalence(Store& store, const AnalysisRequest& request) {
 AnalysisSpec PrevalenceAnalysis() {
   return {"prevalence",
           "Prevalence of a binary outcome by category, chi-square and trend tests",
-          "cohortdb prevalence demo.cohortdb --study cohort --outcome cbp --cut met_min_week=500,5000 "
+          "cohortdb prevalence demo-output/demo.cohortdb --study cohort --outcome cbp --cut met_min_week=500,5000 "
           "--category met_min_week_cat",
           {{"outcome", OptionType::kString,
             "Binary outcome (0/1 or two levels; a threshold like pain_nrs>=4)", true},

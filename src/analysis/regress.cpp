@@ -134,7 +134,7 @@ AnalysisResultSet RunRegress(Store& store, const AnalysisRequest& request) {
 AnalysisSpec RegressAnalysis() {
   return {"regress",
           "Linear regression (OLS) with optional standardised betas",
-          "cohortdb regress demo.cohortdb --study trial --derive \"pain_change=change(pain_nrs, baseline, week12)\" "
+          "cohortdb regress demo-output/demo.cohortdb --study trial --derive \"pain_change=change(pain_nrs, baseline, week12)\" "
           "--derive \"il6_change=change(il6, baseline, week12)\" --outcome pain_change --predictors arm,il6_change "
           "--standardize",
           {{"outcome", OptionType::kString, "Continuous outcome", true},

@@ -15,7 +15,8 @@ int Run(int argc, char** argv) {
   CLI::App app{"cohortdb: an embedded, single-file cohort warehouse with R-equal statistics"};
   app.set_version_flag("--version", std::string("cohortdb ") + kVersion);
   app.require_subcommand(1);
-  std::string footer = "\nExamples:\n";
+  std::string footer =
+      "\nExamples (from the repository root; demo-output/demo.cohortdb is the store tools/demo makes):\n";
   std::map<CLI::App*, std::function<int()>> runners;
   for (const Command& command : Commands()) {
     CLI::App* sub = app.add_subcommand(command.name, command.summary);

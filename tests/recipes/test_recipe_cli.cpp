@@ -216,6 +216,29 @@ namespace {
 
 // Runs tools/demo with "participants" cohort participants (empty: all 30,000)
 // and checks its files, runs and output.
+// Runs every example `cohortdb --help` prints, as printed, from a directory
+// laid out like the repository root after tools/demo ("dir" holds
+// demo-output/; examples/ links to the sources').
+void RunHelpExamples(const TempDir& dir) {
+  std::filesystem::create_directory_symlink(std::filesystem::path(COHORTDB_SOURCE_DIR) / "examples",
+                                            dir.File("examples"));
+  const Output help = Cohortdb(dir, "--help");
+  REQUIRE(help.exit_code == 0);
+  std::istringstream lines(help.out);
+  int examples = 0;
+  for (std::string line; std::getline(lines, line);) {
+    const std::string prefix = "  cohortdb ";
+    if (line.rfind(prefix, 0) != 0) continue;
+    ++examples;
+    const Output run = Shell(dir, "cd " + Quote(dir.File("")) + " && " + Quote(COHORTDB_BINARY) + " " +
+                                      line.substr(prefix.size()));
+    INFO(line);
+    INFO(run.err);
+    CHECK(run.exit_code == 0);
+  }
+  CHECK(examples >= 16);  // one per command
+}
+
 void RunDemo(const std::string& participants) {
   TempDir dir;
   const std::string out = dir.File("demo-output");
@@ -243,6 +266,7 @@ void RunDemo(const std::string& participants) {
   CHECK(demo.out.find("### Recipe cohort") != std::string::npos);
   CHECK(demo.out.find("Odds ratios") != std::string::npos);
   CHECK(demo.out.find("results changed:") != std::string::npos);
+  if (!participants.empty()) RunHelpExamples(dir);  // once is enough; the cut is quicker
 }
 
 }  // namespace
