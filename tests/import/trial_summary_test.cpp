@@ -114,8 +114,7 @@ TEST_CASE(
   CHECK(
       r.err ==
       "cohortdb: second.csv:3:3: expected duration in weeks '12' for trial 'T1' as loaded before, found '8' "
-      "(use "
-      "--replace to overwrite)\n"
+      "(use --replace to overwrite)\n"
       "second.csv:4:4: expected registry '007' for trial 'T1' as loaded before, found '7' (use --replace to "
       "overwrite)\n"
       "import failed: 2 errors; the store is unchanged\n");
@@ -209,8 +208,7 @@ TEST_CASE("trial summary: --replace overwrites a row loaded by an earlier batch"
   CHECK(r.exit_code == 3);
   CHECK(r.err ==
         "cohortdb: second.csv:2:4: expected one row per trial, outcome and arm, found trial 'T1', outcome "
-        "'pain', arm "
-        "treatment already loaded by batch 1 (use --replace to overwrite it)\n"
+        "'pain', arm treatment already loaded by batch 1 (use --replace to overwrite it)\n"
         "import failed: 1 error; the store is unchanged\n");
   CHECK(StoreHash(store) == before);
   r = Import(dir, store, "second.csv --replace");
