@@ -322,11 +322,15 @@ std::optional<std::string> ImportSession::Convert(ResolvedVariable& v, std::stri
   return std::nullopt;
 }
 
+std::string ImportSession::FormatError(std::int64_t line, std::size_t column, const std::string& message) const {
+  return column > 0 ? fmt::format("{}:{}:{}: {}", file_, line, column, message)
+                    : fmt::format("{}:{}: {}", file_, line, message);
+}
+
 void ImportSession::AddError(std::int64_t line, std::size_t column, const std::string& message) {
   ++error_count_;
   if (options_.quarantine || static_cast<int>(errors_.size()) < options_.max_errors) {
-    errors_.push_back(column > 0 ? fmt::format("{}:{}:{}: {}", file_, line, column, message)
-                                 : fmt::format("{}:{}: {}", file_, line, message));
+    errors_.push_back(FormatError(line, column, message));
   }
 }
 
@@ -367,7 +371,13 @@ void ImportSession::RejectRow(const CsvRecord& record, std::vector<RowError>& ro
     error_count_ += static_cast<std::int64_t>(row_errors.size());
     return;
   }
-  for (const RowError& e : row_errors) AddError(record.line(), e.column, e.message);
+  // A row is reported whole: the row that reaches --max-errors shows all of
+  // its problems, so "stopped after N errors" lists N of them.
+  const bool show = static_cast<int>(errors_.size()) < options_.max_errors;
+  for (const RowError& e : row_errors) {
+    ++error_count_;
+    if (show) errors_.push_back(FormatError(record.line(), e.column, e.message));
+  }
 }
 
 void ImportSession::Progress(const CsvReader& reader, std::int64_t rows, bool final) {

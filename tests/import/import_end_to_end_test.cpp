@@ -546,6 +546,13 @@ TEST_CASE("import: unreadable files are reported with the other errors, row erro
   r = Cohortdb("import '" + store + "' --spec adir bad.csv", dir.path().string());
   CHECK(r.exit_code == 3);
   CHECK(r.err == "cohortdb: adir: cannot open the spec file: it is a directory\n");
+  // The row that reaches the limit is reported whole.
+  r = Cohortdb("import '" + store + "' --spec '" + spec + "' bad.csv --max-errors 1", dir.path().string());
+  CHECK(r.exit_code == 3);
+  CHECK(r.err ==
+        "cohortdb: bad.csv:2:5: column 'pain': expected a number (or <limit, >limit) for variable 'pain', found 'abc'\n"
+        "bad.csv:2:7: column 'group': expected one of the codes a, b of variable 'arm_group', found 'z'\n"
+        "import failed: stopped after 2 errors (--max-errors 1); the store is unchanged\n");
   for (const char* limit : {"0", "-1"}) {
     r = Cohortdb("import '" + store + "' --spec '" + spec + "' bad.csv --max-errors " + limit, dir.path().string());
     CHECK(r.exit_code == 2);
