@@ -2,7 +2,10 @@
 
 #include <algorithm>
 #include <chrono>
+#include <optional>
 #include <set>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include <fmt/format.h>
@@ -70,6 +73,42 @@ std::string Tag(std::string_view annotation, std::string_view tag) {
   std::size_t begin = pos + tag.size();
   std::size_t end = annotation.find_first_of(" \t\r\n", begin);
   return std::string(annotation.substr(begin, end == std::string_view::npos ? std::string_view::npos : end - begin));
+}
+
+// What the dictionary would change about a variable that matters to the
+// values it already holds, as (what, "as X, the dictionary says Y"): its
+// kind and type, its unit (no value is converted), an existing level's code
+// or label (new levels are fine), a range narrower than before.
+std::optional<std::pair<std::string, std::string>> ChangeToHeldValues(const CatalogVariable& held,
+                                                                     const CatalogVariable& now) {
+  if (now.value_type != held.value_type || now.record_kind != held.record_kind) {
+    return std::pair{std::string("type"), fmt::format("as {} {}, the dictionary says {} {}", held.record_kind,
+                                                      held.value_type, now.record_kind, now.value_type)};
+  }
+  if (now.unit != held.unit) {
+    return std::pair{std::string("unit"), fmt::format("in '{}', the dictionary says '{}' (values are not converted)",
+                                                      held.unit, now.unit)};
+  }
+  for (const CatalogLevel& h : held.levels) {
+    auto n = std::find_if(now.levels.begin(), now.levels.end(),
+                          [&](const CatalogLevel& l) { return l.source_code == h.source_code; });
+    if (n == now.levels.end() || n->level != h.level || n->label != h.label) {
+      return std::pair{std::string("levels"),
+                       fmt::format("with code '{}' = '{}', the dictionary says {}", h.source_code, h.label,
+                                   n == now.levels.end() ? std::string("no such code") : fmt::format("'{}'", n->label))};
+    }
+  }
+  const bool narrower = (now.min_value && (!held.min_value || *now.min_value > *held.min_value)) ||
+                        (now.max_value && (!held.max_value || *now.max_value < *held.max_value));
+  if (narrower) {
+    const auto range = [](const CatalogVariable& v) {
+      return fmt::format("{} to {}", v.min_value ? FormatNumber(*v.min_value) : "-",
+                         v.max_value ? FormatNumber(*v.max_value) : "-");
+    };
+    return std::pair{std::string("range"),
+                     fmt::format("in the range {}, the dictionary narrows it to {}", range(held), range(now))};
+  }
+  return std::nullopt;
 }
 
 }  // namespace
@@ -186,18 +225,25 @@ DictionaryReport ImportDictionary(Store& store, const std::string& study, const 
         fail(choices_col, choice_error.empty() ? std::string("expected choices for a dropdown or radio field, found none") : choice_error);
         continue;
       }
+      // An integer code is its own level (as in a spec's code map); other
+      // codes take the smallest levels no integer code uses.
       std::set<std::int64_t> used;
+      std::vector<bool> own_level(choices.size(), false);
+      for (std::size_t k = 0; k < choices.size(); ++k) {
+        auto level = ParseInteger(choices[k].first);
+        if (level && used.insert(*level).second) own_level[k] = true;
+      }
       std::int64_t next = 1;
-      for (const auto& [code, label] : choices) {
-        auto level = ParseInteger(code);
+      for (std::size_t k = 0; k < choices.size(); ++k) {
+        const auto& [code, label] = choices[k];
         std::int64_t lv;
-        if (level && !used.count(*level)) {
-          lv = *level;
+        if (own_level[k]) {
+          lv = *ParseInteger(code);
         } else {
           while (used.count(next)) ++next;
           lv = next;
+          used.insert(lv);
         }
-        used.insert(lv);
         v.levels.push_back({lv, label, code});
       }
       made.push_back(v);
@@ -230,14 +276,16 @@ DictionaryReport ImportDictionary(Store& store, const std::string& study, const 
         made.push_back(c);
       }
     } else if (type == "text" || type == "notes" || type == "calc" || type == "slider") {
-      if (type == "calc" || validation.rfind("number", 0) == 0 || validation == "float" || validation == "decimal") {
-        v.value_type = "real";
-      } else if (validation == "integer" || validation == "int") {
-        v.value_type = "integer";
-      } else if (type == "slider") {
+      if (type == "slider") {
+        // 0-100; "number" in the validation column only shows the number.
         v.value_type = "integer";
         v.min_value = 0;
         v.max_value = 100;
+      } else if (type == "calc" || validation.rfind("number", 0) == 0 || validation == "float" ||
+                 validation == "decimal") {
+        v.value_type = "real";
+      } else if (validation == "integer" || validation == "int") {
+        v.value_type = "integer";
       } else {
         v.value_type = "text";
       }
@@ -275,15 +323,19 @@ DictionaryReport ImportDictionary(Store& store, const std::string& study, const 
         ++report.created;
       } else {
         c.id = it->id;
-        if ((c.value_type != it->value_type || c.record_kind != it->record_kind) && VariableHasRecords(store, *it)) {
-          fail(type_col, fmt::format("variable '{}' already holds values as {} {}, the dictionary says {} {}", c.code,
-                                     it->record_kind, it->value_type, c.record_kind, c.value_type));
+        if (auto change = ChangeToHeldValues(*it, c); change && VariableHasRecords(store, *it)) {
+          fail(change->first == "type" ? type_col : change->first == "unit" ? annotation_col
+                                                   : change->first == "range" ? min_col : choices_col,
+               fmt::format("variable '{}' already holds values {}", c.code, change->second));
           continue;
         }
         UpdateVariable(store, c);
         ++report.updated;
       }
     }
+  }
+  if (rows == 0) {
+    errors.push_back(fmt::format("{}:1: expected at least one field after the header, found none", path));
   }
   if (!errors.empty()) {
     std::string message;

@@ -424,7 +424,9 @@ void ImportSession::WriteRecords(const CsvRecord& r, const ColumnPlan& plan, Par
     fields[1].reset();
     for (const auto& [col, field] : plan.extras) {
       std::string_view value = Trim(r[col]);
-      if (value.empty()) continue;
+      if (value.empty() || std::find(spec_.missing.begin(), spec_.missing.end(), value) != spec_.missing.end()) {
+        continue;  // the file's missing codes mean no value here too
+      }
       int slot = ExtraSlot(row.kind, field);
       if (slot > 0) {
         fields[slot - 1] = value;

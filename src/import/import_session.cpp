@@ -575,7 +575,17 @@ ImportSession::ColumnPlan ImportSession::PlanColumns(const std::vector<std::stri
     if (used[i]) continue;
     const std::string& name = header[i];
     if (redcap) {
-      if (EndsWith(name, "_complete") || name == "redcap_survey_identifier" || EndsWith(name, "_timestamp")) continue;
+      // REDCap's own columns, unless the catalog has a field of that name
+      // (a radio field may well be called moca_complete).
+      if (EndsWith(name, "_complete") || name == "redcap_survey_identifier" || EndsWith(name, "_timestamp")) {
+        if (!catalog_loaded) {
+          catalog = LoadVariables(store_, study_id_);
+          catalog_loaded = true;
+        }
+        if (std::none_of(catalog.begin(), catalog.end(), [&](const CatalogVariable& cv) { return cv.code == name; })) {
+          continue;
+        }
+      }
       std::size_t sep = name.find("___");
       if (sep != std::string::npos) {
         auto field = spec_.checkboxes.find(name.substr(0, sep));

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <vector>
 
 #include "test_support.h"
 
@@ -251,6 +252,112 @@ TEST_CASE("import-dictionary: REDCap data dictionaries become catalog variables"
   CHECK(QueryOne(store, "SELECT group_concat(source_code || ':' || variable_level.label, ' ') FROM variable_level JOIN variable v "
                         "USING (variable_id) JOIN study s ON s.study_id = v.study_id WHERE s.code = 'leg' AND v.code = 'sex'") ==
         "1:Female 2:Male");
+}
+
+namespace {
+
+// A REDCap data dictionary with the header of tests/data/import/dictionary.csv
+// and these rows ("name,type,label,choices,validation,min,max,annotation").
+std::string Dictionary(const std::vector<std::string>& fields) {
+  std::string out = ReadText(kDataDir + "/import/dictionary.csv");
+  out = out.substr(0, out.find('\n') + 1) + "record_id,f,,text,ID,,,,,,,,,,,,,\n";
+  for (const std::string& f : fields) {
+    std::vector<std::string> c;
+    std::string cell;
+    bool quoted = false;
+    for (char ch : f + ",") {
+      if (ch == '"') quoted = !quoted;
+      if (ch == ',' && !quoted) {
+        c.push_back(cell);
+        cell.clear();
+      } else {
+        cell += ch;
+      }
+    }
+    out += c[0] + ",f,," + c[1] + "," + c[2] + "," + c[3] + ",," + c[4] + "," + c[5] + "," + c[6] + ",,,,,,,," +
+           c[7] + "\n";
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("import-dictionary: levels, sliders and an empty dictionary", "[import][e2e][dictionary]") {
+  ScratchDir dir;
+  const std::string store = NewStore(dir);
+  // A non-integer code before integer ones takes a level no integer code uses.
+  std::ofstream(dir / "d.csv") << Dictionary({"severity,dropdown,Severity,\"NA, Not applicable | 1, Mild | 2, Severe\",,,,",
+                                              "vas,slider,VAS,low | high,number,,,"});
+  RunResult r = Cohortdb("import-dictionary '" + store + "' --study dd d.csv", dir.path().string());
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK(QueryOne(store, "SELECT group_concat(source_code || '=' || level, ' ') FROM (SELECT * FROM variable_level "
+                        "JOIN variable USING (variable_id) WHERE code = 'severity' ORDER BY level)") == "1=1 2=2 NA=3");
+  // A slider is 0-100 whether or not REDCap shows its number ("number").
+  CHECK(QueryOne(store, "SELECT value_type || ' ' || min_value || ' ' || max_value FROM variable WHERE code = 'vas'") ==
+        "integer 0.0 100.0");
+  // A header without fields is an error and changes nothing.
+  std::ofstream(dir / "empty.csv") << Dictionary({}).substr(0, Dictionary({}).find('\n') + 1);
+  const std::string before = StoreHash(store);
+  r = Cohortdb("import-dictionary '" + store + "' --study other empty.csv", dir.path().string());
+  CHECK(r.exit_code == 3);
+  CHECK(r.err == "cohortdb: empty.csv:1: expected at least one field after the header, found none\n"
+                 "import-dictionary failed: 1 error; the store is unchanged\n");
+  CHECK(StoreHash(store) == before);
+}
+
+TEST_CASE("import-dictionary: a variable holding values keeps its unit, levels and range", "[import][e2e][dictionary]") {
+  ScratchDir dir;
+  const std::string store = NewStore(dir);
+  const auto dictionary = [&](const std::string& sex_choices, const std::string& crp_max, const std::string& unit) {
+    std::ofstream(dir / "d.csv") << Dictionary({"sex,radio,Sex,\"" + sex_choices + "\",,,,",
+                                                "crp,text,CRP,,number,0," + crp_max + ",@UNIT=" + unit});
+    return Cohortdb("import-dictionary '" + store + "' --study r d.csv", dir.path().string());
+  };
+  REQUIRE(dictionary("1, Female | 2, Male", "300", "mg/L").exit_code == 0);
+  std::ofstream(dir / "r.toml") << "study = \"r\"\nshape = \"redcap\"\ndefines_participants = true\n";
+  std::ofstream(dir / "x.csv") << "record_id,sex,crp\n1,1,250\n2,2,5\n";
+  REQUIRE(Cohortdb("import '" + store + "' --spec r.toml x.csv", dir.path().string()).exit_code == 0);
+  const std::string before = StoreHash(store);
+  RunResult r = dictionary("1, Female | 2, Male", "300", "mg/dL");
+  CHECK(r.exit_code == 3);
+  CHECK(r.err.find("d.csv:4:18: variable 'crp' already holds values in 'mg/L', the dictionary says 'mg/dL' (values "
+                   "are not converted)") != std::string::npos);
+  r = dictionary("1, Male | 2, Female", "300", "mg/L");
+  CHECK(r.exit_code == 3);
+  CHECK(r.err.find("d.csv:3:6: variable 'sex' already holds values with code '1' = 'Female', the dictionary says "
+                   "'Male'") != std::string::npos);
+  r = dictionary("1, Female | 2, Male", "3", "mg/L");
+  CHECK(r.exit_code == 3);
+  CHECK(r.err.find("d.csv:4:9: variable 'crp' already holds values in the range 0 to 300, the dictionary narrows it "
+                   "to 0 to 3") != std::string::npos);
+  CHECK(StoreHash(store) == before);
+  // A wider range and a new level are fine.
+  r = dictionary("1, Female | 2, Male | 3, Other", "400", "mg/L");
+  INFO(r.err);
+  CHECK(r.exit_code == 0);
+  CHECK(QueryOne(store, "SELECT max_value FROM variable WHERE code = 'crp'") == "400.0");
+}
+
+TEST_CASE("import: REDCap fields named like REDCap's own columns, and missing codes in [extra] columns",
+          "[import][e2e][dictionary]") {
+  ScratchDir dir;
+  const std::string store = NewStore(dir);
+  std::ofstream(dir / "d.csv") << Dictionary({"rehab_complete,yesno,Rehab completed,,,,,"});
+  REQUIRE(Cohortdb("import-dictionary '" + store + "' --study ts d.csv", dir.path().string()).exit_code == 0);
+  std::ofstream(dir / "ts.toml") << "study = \"ts\"\nshape = \"redcap\"\ndefines_participants = true\n";
+  std::ofstream(dir / "x.csv") << "record_id,rehab_complete,baseline_complete\n1,1,2\n";
+  Import(store, "--spec ts.toml x.csv", dir.path().string());
+  CHECK(QueryOne(store, "SELECT group_concat(variable || '=' || value) FROM record_current") == "rehab_complete=1.0");
+  // The file's missing codes are no value in [extra] columns either.
+  std::ofstream(dir / "lg.toml") << "study = \"ts\"\nshape = \"long\"\nrecord_kind = \"biomarker\"\n"
+                                    "missing = [\"\", \"NA\", \"-999\"]\n[participant]\nid = \"id\"\n"
+                                    "[long]\nvariable = \"analyte\"\nvalue = \"value\"\n"
+                                    "[extra]\nlab = \"lab\"\ncomment = \"comment\"\n[variables.crp]\n";
+  std::ofstream(dir / "lg.csv") << "id,analyte,value,lab,comment\n1,crp,2.5,NA,-999\n";
+  Import(store, "--spec lg.toml lg.csv", dir.path().string());
+  CHECK(QueryOne(store, "SELECT ifnull(lab, 'NULL') || ' ' || ifnull(metadata, 'NULL') FROM biomarker") ==
+        "NULL NULL");
 }
 
 TEST_CASE("import: re-importing the same file with the same spec does nothing", "[import][e2e]") {
