@@ -399,9 +399,12 @@ void ImportSession::WriteRecords(const CsvRecord& r, const ColumnPlan& plan, Par
     metadata += ':';
     metadata += JsonQuote(value);
   };
+  // A repeating instrument has both; a repeating event only the instance.
   if (plan.repeat_instrument != ColumnPlan::kNone && !Trim(r[plan.repeat_instrument]).empty()) {
     add_meta("redcap_repeat_instrument", Trim(r[plan.repeat_instrument]));
-    if (plan.repeat_instance != ColumnPlan::kNone) add_meta("redcap_repeat_instance", Trim(r[plan.repeat_instance]));
+  }
+  if (plan.repeat_instance != ColumnPlan::kNone && !Trim(r[plan.repeat_instance]).empty()) {
+    add_meta("redcap_repeat_instance", Trim(r[plan.repeat_instance]));
   }
   std::optional<std::string_view> fields[2];
   const std::int64_t visit_slot = visit_id.value_or(0);

@@ -201,6 +201,21 @@ TEST_CASE("import: REDCap flat export with a repeating instrument", "[import][e2
         "{\"redcap_repeat_instrument\":\"pain_diary\",\"redcap_repeat_instance\":\"2\"}");
 }
 
+TEST_CASE("import: REDCap repeating event rows keep their instance", "[import][e2e]") {
+  ScratchDir dir;
+  const std::string store = NewStore(dir);
+  std::ofstream(dir / "ev.toml") << "study = \"ev\"\nshape = \"redcap\"\nrecord_kind = \"outcome\"\n"
+                                    "defines_participants = true\n"
+                                    "[visit]\nmap = { \"fu_arm_1#1\" = \"fu1\", \"fu_arm_1#2\" = \"fu2\" }\n"
+                                    "[variables.pain]\nmin = 0\nmax = 10\n";
+  std::ofstream(dir / "ev.csv") << "record_id,redcap_event_name,redcap_repeat_instrument,redcap_repeat_instance,pain\n"
+                                   "1,fu_arm_1,,1,3\n1,fu_arm_1,,2,4\n";
+  Import(store, "--spec ev.toml ev.csv", dir.path().string());
+  CHECK(QueryOne(store, "SELECT group_concat(v.code || ' ' || o.metadata, '; ') FROM outcome o JOIN visit v "
+                        "USING (visit_id)") ==
+        "fu1 {\"redcap_repeat_instance\":\"1\"}; fu2 {\"redcap_repeat_instance\":\"2\"}");
+}
+
 TEST_CASE("import: trial summaries into meta_trial and meta_arm_summary", "[import][e2e]") {
   ScratchDir dir;
   const std::string store = NewStore(dir);
