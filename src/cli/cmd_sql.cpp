@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "cli/commands.h"
+#include "common/error.h"
 #include "common/table_writer.h"
 #include "store/store.h"
 
@@ -33,9 +34,14 @@ std::function<int()> SetupSql(CLI::App& app) {
   app.add_option("--format", o->format, "Output format: table|box|csv|json|markdown")
       ->check(CLI::IsMember({"table", "box", "csv", "json", "markdown"}));
   app.add_flag("--write", o->write, "Allow statements that change the store (run in one transaction)");
-  app.add_option("--timeout", o->timeout_seconds, "Stop a query running longer than this many seconds")
-      ->check(CLI::PositiveNumber);
+  app.add_option("--timeout", o->timeout_seconds,
+                 "Stop a query running longer than this many seconds (0.001 to 86400, default 60)");
   return [o] {
+    // Checked here rather than by CLI11, whose range message prints DBL_MAX
+    // in full; NaN fails both comparisons.
+    if (!(o->timeout_seconds >= 0.001 && o->timeout_seconds <= 86400)) {
+      throw UsageError(fmt::format("sql: --timeout: expected seconds from 0.001 to 86400, found {}", o->timeout_seconds));
+    }
     if (o->query == "-") o->query.assign(std::istreambuf_iterator<char>(std::cin), {});
     Store store = Store::Open(o->store, o->write ? OpenMode::kReadWrite : OpenMode::kReadOnly);
     const auto limit = std::chrono::milliseconds(static_cast<long long>(o->timeout_seconds * 1000));

@@ -113,6 +113,8 @@ int Authorize(void* user, int action, const char* arg1, const char* arg2, const 
     case SQLITE_FUNCTION: {
       const std::string name = Lower(arg2);
       if (name == "load_extension") return Deny(guard, "load_extension() is never allowed");
+      // Returns, or with a second argument installs, a raw C pointer.
+      if (name == "fts3_tokenizer") return Deny(guard, "fts3_tokenizer() is never allowed");
       return SQLITE_OK;
     }
     case SQLITE_ATTACH:
@@ -141,8 +143,29 @@ int Authorize(void* user, int action, const char* arg1, const char* arg2, const 
   }
   // Everything else writes: DML, DDL, ANALYZE, REINDEX, virtual tables.
   if (guard.allow_writes) {
-    if (a1 == "schema_migration" || a1 == "sqlite_sequence") {
-      return Deny(guard, fmt::format("changing {} is not allowed: it is managed by cohortdb", a1));
+    // ALTER TABLE names the database first and the table second.
+    const std::string table = action == SQLITE_ALTER_TABLE ? (arg2 == nullptr ? "" : arg2) : a1;
+    if (action == SQLITE_ANALYZE || action == SQLITE_REINDEX) return SQLITE_OK;  // statistics and indexes only
+    if (table == "schema_migration" || table == "sqlite_sequence") {
+      return Deny(guard, fmt::format("changing {} is not allowed: it is managed by cohortdb", table));
+    }
+    if (action == SQLITE_CREATE_TRIGGER || action == SQLITE_CREATE_TEMP_TRIGGER) {
+      // A trigger would run later inside cohortdb's own statements (imports,
+      // analysis runs), where no guard checks what it does.
+      return Deny(guard, fmt::format("CREATE TRIGGER {} is not allowed: a trigger would run later outside this "
+                                     "guard", a1));
+    }
+    const bool drops = action == SQLITE_DROP_TABLE || action == SQLITE_DROP_VIEW || action == SQLITE_DROP_INDEX ||
+                       action == SQLITE_DROP_TRIGGER;
+    const std::string& object = action == SQLITE_DROP_INDEX || action == SQLITE_DROP_TRIGGER ? a1 : table;
+    if ((drops || action == SQLITE_ALTER_TABLE) && IsStoreObject(object)) {
+      const char* verb = action == SQLITE_ALTER_TABLE ? "ALTER TABLE"
+                         : action == SQLITE_DROP_TABLE ? "DROP TABLE"
+                         : action == SQLITE_DROP_VIEW  ? "DROP VIEW"
+                         : action == SQLITE_DROP_INDEX ? "DROP INDEX"
+                                                       : "DROP TRIGGER";
+      return Deny(guard, fmt::format("{} {} is not allowed: it is part of the store's schema (migrations manage it)",
+                                     verb, object));
     }
     if ((action == SQLITE_INSERT || action == SQLITE_UPDATE || action == SQLITE_DELETE) &&
         (a1 == "biomarker" || a1 == "mri_metric" || a1 == "outcome" || a1 == "covariate")) {
@@ -186,6 +209,17 @@ int Progress(void* user) {
 }
 
 }  // namespace
+
+bool IsStoreObject(const std::string& name) {
+  static const std::set<std::string> kObjects = {
+      "analysis_result", "analysis_run",     "analysis_run_recipe", "biomarker",     "biomarker_current",
+      "covariate",       "covariate_current", "import_batch",       "import_error",  "import_error_batch",
+      "meta_arm_summary", "meta_trial",       "mri_metric",          "mri_metric_current", "outcome",
+      "outcome_current", "participant",       "recipe",              "record_all",    "record_coverage",
+      "record_current",  "schema_migration",  "site",                "study",         "unit_conversion",
+      "variable",        "variable_level",    "visit"};
+  return kObjects.count(name) > 0;
+}
 
 PreparedStatement::PreparedStatement(sqlite3* db, std::string_view sql, const std::string& context)
     : db_(db), context_(context) {
@@ -286,7 +320,11 @@ void RunScript(sqlite3* db, std::string_view sql, const std::vector<SqlValue>& p
       if (guard.timed_out) {
         throw InputError(fmt::format("query stopped: it ran longer than the time limit of {} ms", guard.limit.count()));
       }
-      throw InputError(fmt::format("SQL error: {}", sqlite3_errmsg(db)));
+      if (!guard.refusal.empty()) throw InputError(fmt::format("refused: {}", guard.refusal));
+      // Position() gives " (line L, column C)" of the statement's start.
+      const std::string where = Position(sql, static_cast<int>(tail - sql.data()));
+      throw InputError(fmt::format("SQL error in the statement starting at {}: {}",
+                                   where.substr(2, where.size() - 3), sqlite3_errmsg(db)));
     }
     if (result.columns.empty()) result.rows_changed = sqlite3_changes64(db);
     on_result(std::move(result));

@@ -46,6 +46,11 @@ struct Guard {
   bool writes_records = false;
 };
 
+// True for the tables, views and indexes the migrations create: under
+// --write their rows may change, their definitions may not (no DROP, no
+// ALTER TABLE).
+bool IsStoreObject(const std::string& name);
+
 // Installs the authorizer and progress handler on "db" for its lifetime.
 class GuardScope {
  public:

@@ -55,6 +55,9 @@ void Configure(SQLite::Database& db, bool read_only, bool memory) {
   sqlite3* handle = db.getHandle();
   sqlite3_db_config(handle, SQLITE_DBCONFIG_DEFENSIVE, 1, nullptr);
   sqlite3_db_config(handle, SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 0, nullptr);
+  // fts3_tokenizer(name, pointer) installs a tokenizer from a raw address
+  // (Debian's SQLite is built with it on): off, like extensions.
+  sqlite3_db_config(handle, SQLITE_DBCONFIG_ENABLE_FTS3_TOKENIZER, 0, nullptr);
   sqlite3_busy_timeout(handle, 5000);
   db.exec("PRAGMA foreign_keys = ON");
   if (!read_only && !memory) db.exec("PRAGMA journal_mode = WAL");

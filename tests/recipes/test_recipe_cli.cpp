@@ -161,6 +161,19 @@ TEST_CASE("recipe and results commands on the example meta-analysis", "[recipes]
   CHECK(Cohortdb(dir, "recipe run " + store + " meta").exit_code == 3);
 }
 
+TEST_CASE("sql --timeout outside 0.001 to 86400 seconds is a usage error", "[recipes][cli]") {
+  TempDir dir;
+  const std::string store = dir.File("s.cohortdb");
+  REQUIRE(Cohortdb(dir, "init " + store).exit_code == 0);
+  for (const char* timeout : {"0", "-1", "nan", "1e20"}) {
+    const Output run = Cohortdb(dir, "sql " + store + " 'SELECT 1' --timeout " + timeout);
+    INFO(timeout);
+    CHECK(run.exit_code == 2);
+    CHECK(run.err.find("sql: --timeout: expected seconds from 0.001 to 86400, found ") != std::string::npos);
+  }
+  CHECK(Cohortdb(dir, "sql " + store + " 'SELECT 1' --timeout 0.5").exit_code == 0);
+}
+
 TEST_CASE("the trial recipe run through the binary equals R on the example exports", "[recipes][cli][r]") {
   TempDir dir;
   const std::string store = Quote(dir.File("trial.cohortdb"));

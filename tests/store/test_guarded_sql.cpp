@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include "common/error.h"
+#include "store/guard.h"
 #include "store/store.h"
 #include "support/temp_dir.h"
 
@@ -105,7 +106,8 @@ TEST_CASE("writes allowed by --write run in one transaction", "[store][guard]") 
   REQUIRE_THROWS_WITH(store.GuardedScript("INSERT INTO participant (study_id, external_id) VALUES (1, 'P04');"
                                           "INSERT INTO participant (study_id, external_id, age_years) VALUES (1, 'P05', -3)",
                                           true),
-                      Catch::StartsWith("SQL error: CHECK constraint failed"));
+                      Catch::StartsWith("SQL error in the statement starting at line 1, column 67: CHECK constraint "
+                                        "failed"));
   CHECK(Count(store, "participant") == 3);
 
   // Even with --write: no ATTACH, no tampering with the migration history.
@@ -114,6 +116,43 @@ TEST_CASE("writes allowed by --write run in one transaction", "[store][guard]") 
                       "refused: changing schema_migration is not allowed: it is managed by cohortdb");
   REQUIRE_THROWS_WITH(store.GuardedScript("COMMIT", true),
                       "refused: transaction control is not allowed: cohortdb runs the whole text in one transaction");
+}
+
+TEST_CASE("guarded SQL refuses raw pointers, triggers and changes to the store's schema", "[store][guard]") {
+  TempDir dir;
+  const std::string path = MakeStore(dir);
+  Store store = Store::Open(path, OpenMode::kReadWrite);
+  for (bool write : {false, true}) {
+    REQUIRE_THROWS_WITH(store.GuardedScript("SELECT hex(fts3_tokenizer('simple'))", write),
+                        "refused: fts3_tokenizer() is never allowed");
+  }
+  REQUIRE_THROWS_WITH(store.GuardedScript("ALTER TABLE schema_migration RENAME TO history", true),
+                      "refused: changing schema_migration is not allowed: it is managed by cohortdb");
+  REQUIRE_THROWS_WITH(store.GuardedScript("ALTER TABLE participant RENAME COLUMN arm TO group_arm", true),
+                      "refused: ALTER TABLE participant is not allowed: it is part of the store's schema (migrations "
+                      "manage it)");
+  REQUIRE_THROWS_WITH(store.GuardedScript("DROP TABLE biomarker", true),
+                      "refused: DROP TABLE biomarker is not allowed: it is part of the store's schema (migrations "
+                      "manage it)");
+  REQUIRE_THROWS_WITH(store.GuardedScript("DROP VIEW record_current", true),
+                      "refused: DROP VIEW record_current is not allowed: it is part of the store's schema (migrations "
+                      "manage it)");
+  REQUIRE_THROWS_WITH(
+      store.GuardedScript("CREATE TRIGGER later AFTER INSERT ON analysis_run BEGIN SELECT 1; END", true),
+      "refused: CREATE TRIGGER later is not allowed: a trigger would run later outside this guard");
+  // The user's own tables, statistics and indexes are fine.
+  store.GuardedScript("CREATE TABLE mine (x); CREATE INDEX mine_x ON mine (x); ANALYZE; DROP TABLE mine", true);
+  // Every table, view and index of a fresh store is protected, and nothing else.
+  const auto objects = store.Query(
+      "SELECT name FROM sqlite_schema WHERE type IN ('table', 'view', 'index') AND name NOT LIKE 'sqlite_%'");
+  REQUIRE(objects.rows.size() > 20);
+  for (const auto& row : objects.rows) {
+    const std::string name = std::get<std::string>(row[0]);
+    INFO(name);
+    CHECK(cohortdb::IsStoreObject(name));
+  }
+  CHECK_FALSE(cohortdb::IsStoreObject("mine"));
+  CHECK_FALSE(cohortdb::IsStoreObject("wide_trial"));
 }
 
 TEST_CASE("a --write script that changes records recomputes record_coverage", "[store][guard]") {
