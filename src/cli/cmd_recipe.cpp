@@ -139,6 +139,7 @@ int Run(const RecipeOptions& o) {
   // (csv, with step and run columns first) or an array of step results (json).
   nlohmann::ordered_json steps = nlohmann::ordered_json::array();
   QueryResult rows;
+  if (!o.out.empty()) recipes::PrepareOutputFolder(o.out);  // before any run is recorded
   const recipes::Recipe recipe = recipes::RunRecipe(store, stored, [&](const recipes::StepRun& run) {
     ++index;
     if (first_run == 0) first_run = run.run_id;

@@ -1,6 +1,8 @@
 #include "recipes/result_output.h"
 
+#include <cerrno>
 #include <cmath>
+#include <cstring>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -159,11 +161,24 @@ Json RunJson(const StoredRun& run) {
   return out;
 }
 
-std::vector<std::filesystem::path> WriteStepFiles(const std::filesystem::path& dir, const std::string& step,
-                                                  const AnalysisResultSet& result, std::int64_t run_id) {
+void PrepareOutputFolder(const std::filesystem::path& dir) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) throw InputError(fmt::format("{}: cannot create output folder: {}", dir.string(), ec.message()));
+  const std::filesystem::path probe = dir / ".cohortdb-write-check";
+  {
+    std::ofstream out(probe, std::ios::binary | std::ios::trunc);
+    if (!out) {
+      throw InputError(fmt::format("{}: cannot write files in the output folder: {}", dir.string(),
+                                   std::strerror(errno)));
+    }
+  }
+  std::filesystem::remove(probe, ec);
+}
+
+std::vector<std::filesystem::path> WriteStepFiles(const std::filesystem::path& dir, const std::string& step,
+                                                  const AnalysisResultSet& result, std::int64_t run_id) {
+  PrepareOutputFolder(dir);
   std::vector<std::filesystem::path> written;
   // The same CSV and JSON the analysis commands write with --format.
   std::ostringstream csv;

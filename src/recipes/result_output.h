@@ -39,6 +39,11 @@ nlohmann::ordered_json RunJson(const StoredRun& run);
 // The stored run as the AnalysisResultSet it was recorded from (no plot).
 AnalysisResultSet ResultOf(const StoredRun& run);
 
+// Creates DIR if needed and checks that files can be written in it; throws
+// InputError otherwise. A recipe run calls it before its first step, so a
+// bad --out records no run.
+void PrepareOutputFolder(const std::filesystem::path& dir);
+
 // Writes DIR/STEP.csv and DIR/STEP.json as the analysis commands write them
 // with --format csv|json (analysis/report.h; the JSON gains "run_id"), and DIR/STEP.svg when the result has a
 // plot. Creates DIR. Returns the paths written. Throws InputError if a file cannot be written.

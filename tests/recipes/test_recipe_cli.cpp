@@ -84,6 +84,13 @@ TEST_CASE("recipe and results commands on the example meta-analysis", "[recipes]
                        ":8:10: step \"pooled\": option \"method\" expects a string, found 7\n");
   CHECK(Cohortdb(dir, "recipe show " + store + " bad").exit_code == 3);
 
+  // An --out that is a file fails before any step runs: no run recorded.
+  std::ofstream(dir.File("afile")) << "x";
+  const Output bad_out = Cohortdb(dir, "recipe run " + store + " meta --out " + Quote(dir.File("afile")));
+  CHECK(bad_out.exit_code == 3);
+  CHECK(bad_out.err.find("afile: cannot create output folder") != std::string::npos);
+  CHECK(Cohortdb(dir, "sql " + store + " 'SELECT count(*) FROM analysis_run' --format csv").out == "count(*)\r\n0\r\n");
+
   const Output list = Cohortdb(dir, "recipe list " + store + " --format csv");
   CHECK(list.out.find("meta,1,1,3,") != std::string::npos);
   const Output shown = Cohortdb(dir, "recipe show " + store + " meta");
