@@ -199,11 +199,40 @@ void ValidateRequest(Store& store, const AnalysisRequest& request) {
       throw InputError(fmt::format("{}: --{} expects {}, found {}", request.command, key, TypeName(it->type),
                                    value.dump()));
     }
+
   }
   const Options options(request);
   for (const OptionSpec& o : spec->options) {
     if (o.required && !options.Has(o.name)) {
       throw InputError(fmt::format("{}: --{} is required", request.command, o.name));
+    }
+  }
+  // Allowed values and bounds, so that a recipe is refused when it is added
+  // rather than when it runs.
+  for (const OptionSpec& o : spec->options) {
+    if (!options.Has(o.name)) continue;
+    if (!o.choices.empty()) {
+      const std::vector<std::string> values =
+          o.type == OptionType::kStringList ? options.List(o.name) : std::vector<std::string>{*options.String(o.name)};
+      for (const std::string& v : values) {
+        if (std::find(o.choices.begin(), o.choices.end(), v) == o.choices.end()) {
+          std::string allowed = o.choices.front();
+          for (std::size_t i = 1; i < o.choices.size(); ++i) {
+            allowed += (i + 1 == o.choices.size() ? " or " : ", ") + o.choices[i];
+          }
+          throw InputError(fmt::format("--{}: expected {}, found '{}'", o.name, allowed, v));
+        }
+      }
+    }
+    if (o.min || o.max) {
+      const double x = *options.Number(o.name);
+      if ((o.min && x < *o.min) || (o.max && x > *o.max)) {
+        throw InputError(fmt::format("--{}: expected {}, found {}", o.name,
+                                     o.min && o.max ? fmt::format("{} to {}", *o.min, *o.max)
+                                                    : o.min ? fmt::format("at least {}", *o.min)
+                                                            : fmt::format("at most {}", *o.max),
+                                     x));
+      }
     }
   }
   if (const auto censored = options.String("censored"); censored && !ParseCensorRule(*censored)) {

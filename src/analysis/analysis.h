@@ -28,6 +28,10 @@ struct OptionSpec {
   OptionType type;
   const char* help;
   bool required = false;
+  // The values a text option (each item of a list) may take; empty: any.
+  std::vector<std::string> choices = {};
+  // Bounds of a numeric option, inclusive.
+  std::optional<double> min = {}, max = {};
 };
 
 // A request: the analysis name and its options as a JSON object keyed by

@@ -22,12 +22,7 @@ AnalysisResultSet RunCompare(Store& store, const AnalysisRequest& request) {
   const auto vars = options.List("vars");
   const std::string group = options.RequiredString("group");
   std::vector<std::string> tests = options.List("test");
-  if (tests.empty()) tests = {"t", "welch", "wilcoxon"};
-  for (const auto& t : tests) {
-    if (t != "t" && t != "welch" && t != "wilcoxon") {
-      throw InputError(fmt::format("--test: expected t, welch or wilcoxon, found '{}'", t));
-    }
-  }
+  if (tests.empty()) tests = {"t", "welch", "wilcoxon"};  // values checked by ValidateRequest
   const std::string by = ByOption(options);
   const auto min_cell = MinCellOption(options);
   std::vector<std::string> needed;
@@ -108,7 +103,8 @@ AnalysisSpec CompareAnalysis() {
           "--derive \"pain_change=change(pain_nrs, baseline, week12)\"",
           {{"vars", OptionType::kStringList, "Continuous variables to compare", true},
            {"group", OptionType::kString, "Variable with exactly two levels", true},
-           {"test", OptionType::kStringList, "t | welch | wilcoxon (default: all three)"}},
+           {"test", OptionType::kStringList, "t | welch | wilcoxon (default: all three)", false,
+            {"t", "welch", "wilcoxon"}}},
           RunCompare};
 }
 

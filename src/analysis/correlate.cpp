@@ -21,14 +21,8 @@ AnalysisResultSet RunCorrelate(Store& store, const AnalysisRequest& request) {
   Frame frame = LoadFrame(store, options);
   const auto xs = options.List("x");
   const auto ys = options.List("y");
-  const std::string method = options.StringOr("method", "pearson");
+  const std::string method = options.StringOr("method", "pearson");  // values checked by ValidateRequest
   const std::string adjust = options.StringOr("adjust", "none");
-  if (method != "pearson" && method != "spearman") {
-    throw InputError(fmt::format("--method: expected pearson or spearman, found '{}'", method));
-  }
-  if (adjust != "holm" && adjust != "BH" && adjust != "none") {
-    throw InputError(fmt::format("--adjust: expected holm, BH or none, found '{}'", adjust));
-  }
   const std::string by = ByOption(options);
   std::vector<std::string> needed;
   AppendUnique(needed, xs);
@@ -93,8 +87,9 @@ AnalysisSpec CorrelateAnalysis() {
       "--derive \"pain_change=change(pain_nrs, baseline, week12)\" --x il6_change --y pain_change",
       {{"x", OptionType::kStringList, "Variables of the rows", true},
        {"y", OptionType::kStringList, "Variables of the columns", true},
-       {"method", OptionType::kString, "pearson (default) | spearman"},
-       {"adjust", OptionType::kString, "p-value adjustment over the grid: none (default) | holm | BH"}},
+       {"method", OptionType::kString, "pearson (default) | spearman", false, {"pearson", "spearman"}},
+       {"adjust", OptionType::kString, "p-value adjustment over the grid: none (default) | holm | BH", false,
+        {"holm", "BH", "none"}}},
       RunCorrelate};
 }
 

@@ -129,9 +129,7 @@ AnalysisResultSet RunLogistic(Store& store, const AnalysisRequest& request) {
   s.outcome = options.RequiredString("outcome");
   s.predictors = options.List("predictors");
   s.random = options.StringOr("random", "");
-  s.agq = static_cast<int>(options.Integer("agq").value_or(1));
-  if (s.agq < 1 || s.agq > 25)
-    throw InputError(fmt::format("--agq: expected 1 to 25 points, found {}", s.agq));
+  s.agq = static_cast<int>(options.Integer("agq").value_or(1));  // 1 to 25, checked by ValidateRequest
   if (s.agq > 1 && s.random.empty())
     throw InputError("--agq needs --random (adaptive quadrature is for mixed models)");
   s.per_sd = options.Number("per-sd");
@@ -272,8 +270,8 @@ AnalysisSpec LogisticAnalysis() {
        {"per-sd-vars", OptionType::kStringList,
         "Predictors --per-sd applies to (default: numeric, non-0/1 ones)"},
        {"random", OptionType::kString, "Grouping variable of a random intercept (mixed logistic model)"},
-       {"agq", OptionType::kInteger,
-        "Adaptive Gauss-Hermite points for the mixed model (1 = Laplace, default)"}},
+       {"agq", OptionType::kInteger, "Adaptive Gauss-Hermite points for the mixed model (1 = Laplace, default)",
+        false, {}, 1, 25}},
       RunLogistic};
 }
 

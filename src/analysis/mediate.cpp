@@ -37,7 +37,6 @@ AnalysisResultSet RunMediate(Store& store, const AnalysisRequest& request) {
   const auto covariates = options.List("covariates");
   const auto boot = options.Integer("boot").value_or(1000);
   const auto seed = options.Integer("seed").value_or(1);
-  if (boot < 0) throw InputError(fmt::format("--boot: expected 0 or more draws, found {}", boot));
   const std::string by = ByOption(options);
   std::vector<std::string> needed = {treatment, mediator, outcome};
   AppendUnique(needed, covariates);
@@ -124,7 +123,7 @@ AnalysisSpec MediateAnalysis() {
            {"outcome", OptionType::kString, "Outcome (continuous)", true},
            {"covariates", OptionType::kStringList, "Covariates in both paths"},
            {"boot", OptionType::kInteger,
-            "Bootstrap draws for the CI of the indirect effect (default 1000; 0: none)"},
+            "Bootstrap draws for the CI of the indirect effect (default 1000; 0: none)", false, {}, 0},
            {"seed", OptionType::kInteger, "Seed of the bootstrap (default 1)"}},
           RunMediate};
 }

@@ -259,11 +259,8 @@ AnalysisResultSet RunMeta(Store& store, const AnalysisRequest& request) {
   const Options options(request);
   const std::string study = options.RequiredString("study");
   const std::string outcome = options.RequiredString("outcome");
-  const std::string measure = options.StringOr("measure", "SMD");
+  const std::string measure = options.StringOr("measure", "SMD");  // values checked by ValidateRequest
   const std::string method = options.StringOr("method", "REML");
-  if (measure != "SMD" && measure != "MD" && measure != "OR") {
-    throw InputError(fmt::format("--measure: expected SMD, MD or OR, found '{}'", measure));
-  }
   stats::MetaOptions mo;
   if (method == "REML")
     mo.method = stats::TauSquaredMethod::kReml;
@@ -350,8 +347,8 @@ AnalysisSpec MetaAnalysis() {
       "duration_weeks "
       "--plot forest.svg",
       {{"outcome", OptionType::kString, "Outcome of the trial summaries (meta_arm_summary.outcome)", true},
-       {"measure", OptionType::kString, "SMD (Hedges' g, default) | MD | OR"},
-       {"method", OptionType::kString, "REML (default) | DL | FE"},
+       {"measure", OptionType::kString, "SMD (Hedges' g, default) | MD | OR", false, {"SMD", "MD", "OR"}},
+       {"method", OptionType::kString, "REML (default) | DL | FE", false, {"REML", "DL", "FE"}},
        {"mods", OptionType::kStringList,
         "Moderators for meta-regression: duration_weeks, year or an attribute"}},
       RunMeta};

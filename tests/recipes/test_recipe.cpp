@@ -168,6 +168,13 @@ TEST_CASE("recipe add validates completely and stores nothing on any error", "[r
       {"a write in the frame",
        Edited("changes = \"SELECT *", "changes = \"DELETE FROM participant; SELECT *"),
        file + ":10:1: step \"correlations\" (correlate): SQL error", true},
+      {"a value the option does not take", Edited("y = [\"pain_change\"]", "y = [\"pain_change\"]\nmethod = \"kendall\""),
+       file + ":10:1: step \"correlations\" (correlate): --method: expected pearson or spearman, found 'kendall'"},
+      {"a list item the option does not take",
+       Edited("analysis = \"correlate\"\n[step.options]\nx = [\"il6_change\"]\ny = [\"pain_change\"]",
+              "analysis = \"compare\"\n[step.options]\nvars = [\"pain_change\"]\ngroup = \"treatment\"\n"
+              "test = [\"t\", \"ztest\"]"),
+       file + ":10:1: step \"correlations\" (compare): --test: expected t, welch or wilcoxon, found 'ztest'"},
       {"duplicate step name", Edited("name = \"pain_model\"", "name = \"correlations\""),
        file + ":18:8: step name \"correlations\" is used twice"},
   };
