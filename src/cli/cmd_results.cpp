@@ -204,16 +204,23 @@ void PrintRun(const StoredRun& run, OutputFormat format) {
 std::function<int()> SetupResults(CLI::App& app) {
   auto o = std::make_shared<ResultsOptions>();
   app.add_option("STORE", o->store, "Path of the store")->required();
-  app.add_option("RUN", o->run, "Show this run's provenance and rows (default: list every run)");
+  CLI::Option* run_option =
+      app.add_option("RUN", o->run, "Show this run's provenance and rows (default: list every run)");
   app.add_option("--diff", o->diff, "Compare two runs of the same analysis: --diff RUN_A RUN_B")->expected(2);
   app.add_option("--format", o->format, "Output format: table|box|csv|json|markdown")
       ->check(CLI::IsMember({"table", "box", "csv", "json", "markdown"}));
   app.add_option("--tolerance", o->tolerance,
                  "With --diff: relative difference below which values count as equal")
       ->check(CLI::NonNegativeNumber);
-  return [o] {
+  return [o, run_option] {
     Store store = Store::Open(o->store, OpenMode::kReadOnly);
     const OutputFormat format = *ParseOutputFormat(o->format);
+    // A run id given as 0 (or less) names no run; --tolerance NaN compares nothing.
+    if (run_option->count() > 0 && o->run < 1) {
+      throw InputError(fmt::format("no analysis run {} in {}: run ids start at 1 (`cohortdb results {}` lists them)",
+                                   o->run, o->store, o->store));
+    }
+    if (!(o->tolerance >= 0)) throw UsageError("results: --tolerance: expected a number of 0 or more, found nan");
     if (!o->diff.empty()) {
       if (o->run != 0) throw UsageError("results: give either RUN or --diff RUN_A RUN_B, not both");
       PrintDiff(DiffAnalysisRuns(store, o->diff[0], o->diff[1], o->tolerance), format);

@@ -1,6 +1,9 @@
 #include "recipes/recipe.h"
 
 #include <chrono>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <set>
@@ -331,8 +334,12 @@ class Parser {
 };
 
 std::string ReadFile(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    throw InputError(fmt::format("{}: cannot read recipe file: it is a directory", path));
+  }
   std::ifstream in(path, std::ios::binary);
-  if (!in) throw InputError(fmt::format("{}: cannot read recipe file", path));
+  if (!in) throw InputError(fmt::format("{}: cannot read recipe file: {}", path, std::strerror(errno)));
   std::ostringstream text;
   text << in.rdbuf();
   return text.str();

@@ -255,11 +255,16 @@ GuardScope::GuardScope(Guard& guard, sqlite3* db, bool allow_writes, std::chrono
   guard.deadline = std::chrono::steady_clock::now() + time_limit;
   sqlite3_set_authorizer(db, Authorize, &guard);
   sqlite3_progress_handler(db, 1000, Progress, &guard);
+  // One LIKE or GLOB runs inside a single VM step, out of the progress
+  // handler's reach, in time proportional to text length times pattern
+  // length: a shorter pattern limit keeps it within the time limit's spirit.
+  like_limit_ = sqlite3_limit(db, SQLITE_LIMIT_LIKE_PATTERN_LENGTH, kGuardedLikePatternLength);
 }
 
 GuardScope::~GuardScope() {
   sqlite3_set_authorizer(db_, nullptr, nullptr);
   sqlite3_progress_handler(db_, 0, nullptr, nullptr);
+  sqlite3_limit(db_, SQLITE_LIMIT_LIKE_PATTERN_LENGTH, like_limit_);
 }
 
 namespace {

@@ -52,6 +52,9 @@ struct Guard {
 bool IsStoreObject(const std::string& name);
 
 // Installs the authorizer and progress handler on "db" for its lifetime.
+// Longest LIKE/GLOB pattern guarded SQL may use (SQLite's default: 50,000).
+inline constexpr int kGuardedLikePatternLength = 1000;
+
 class GuardScope {
  public:
   GuardScope(Guard& guard, sqlite3* db, bool allow_writes, std::chrono::milliseconds time_limit);
@@ -61,6 +64,7 @@ class GuardScope {
 
  private:
   sqlite3* db_;
+  int like_limit_ = 0;  // restored when the scope ends
 };
 
 // Prepares and runs each statement of "sql" in turn, handing each result to

@@ -84,6 +84,14 @@ TEST_CASE("recipe and results commands on the example meta-analysis", "[recipes]
                        ":8:10: step \"pooled\": option \"method\" expects a string, found 7\n");
   CHECK(Cohortdb(dir, "recipe show " + store + " bad").exit_code == 3);
 
+  // A directory is no recipe file; run 0 is no run.
+  const Output dir_recipe = Cohortdb(dir, "recipe add " + store + " " + Quote(dir.File("")));
+  CHECK(dir_recipe.exit_code == 3);
+  CHECK(dir_recipe.err.find("cannot read recipe file: it is a directory") != std::string::npos);
+  const Output run_zero = Cohortdb(dir, "results " + store + " 0");
+  CHECK(run_zero.exit_code == 3);
+  CHECK(run_zero.err.find("no analysis run 0 in ") != std::string::npos);
+
   // An --out that is a file fails before any step runs: no run recorded.
   std::ofstream(dir.File("afile")) << "x";
   const Output bad_out = Cohortdb(dir, "recipe run " + store + " meta --out " + Quote(dir.File("afile")));

@@ -155,6 +155,20 @@ TEST_CASE("guarded SQL refuses raw pointers, triggers and changes to the store's
   CHECK_FALSE(cohortdb::IsStoreObject("wide_trial"));
 }
 
+TEST_CASE("guarded SQL keeps LIKE patterns short, and only while it runs", "[store][guard]") {
+  TempDir dir;
+  const std::string path = MakeStore(dir);
+  Store store = Store::Open(path, OpenMode::kReadWrite);
+  const auto like = [](int pattern_length) {
+    return "SELECT printf('%.*c', 5000, 'a') LIKE printf('%.*c', " + std::to_string(pattern_length) + ", '%')";
+  };
+  CHECK(store.GuardedScript(like(cohortdb::kGuardedLikePatternLength), false).results.size() == 1);
+  REQUIRE_THROWS_WITH(store.GuardedScript(like(cohortdb::kGuardedLikePatternLength + 1), false),
+                      Catch::EndsWith("LIKE or GLOB pattern too complex"));
+  // cohortdb's own statements keep SQLite's limit.
+  CHECK(store.Query(like(cohortdb::kGuardedLikePatternLength + 1)).rows.size() == 1);
+}
+
 TEST_CASE("a --write script that changes records recomputes record_coverage", "[store][guard]") {
   TempDir dir;
   const std::string path = MakeStore(dir);
