@@ -207,6 +207,19 @@ void ValidateRequest(Store& store, const AnalysisRequest& request) {
       throw InputError(fmt::format("{}: --{} is required", request.command, o.name));
     }
   }
+  // One variable in two roles makes a model that fits itself.
+  std::map<std::string, std::string> role_of;
+  for (const char* role : spec->distinct_roles) {
+    for (const std::string& name : options.List(role)) {
+      const auto [it, inserted] = role_of.emplace(name, role);
+      if (!inserted) {
+        throw InputError(it->second == role
+                             ? fmt::format("--{}: '{}' is named twice", role, name)
+                             : fmt::format("--{}: '{}' is already the --{}; a variable can fill one role", role,
+                                           name, it->second));
+      }
+    }
+  }
   // Allowed values and bounds, so that a recipe is refused when it is added
   // rather than when it runs.
   for (const OptionSpec& o : spec->options) {

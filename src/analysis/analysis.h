@@ -50,6 +50,9 @@ struct AnalysisSpec {
   // or a frame that does not compile, NumericalError when the model cannot
   // be computed.
   std::function<AnalysisResultSet(Store&, const AnalysisRequest&)> run;
+  // Options naming variables that must all differ (a variable may fill one
+  // role once: not outcome and predictor, not a predictor twice).
+  std::vector<const char*> distinct_roles = {};
 };
 
 // Every analysis, in the order help lists them.

@@ -1,6 +1,7 @@
 #include "analysis/frame.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <limits>
 #include <map>
@@ -266,12 +267,41 @@ std::vector<std::string> CloseMatches(const std::string& name, const std::vector
   return out;
 }
 
+namespace {
+
+// The whole text as a finite, normal-range double (no hex, inf or nan).
+std::optional<double> FiniteNumber(std::string text) {
+  if (!text.empty() && text.front() == '+') text.erase(0, 1);
+  double value = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size() || !std::isfinite(value)) {
+    return std::nullopt;
+  }
+  return value;
+}
+
+// A z() column is standardised on the analysis rows, which are known only
+// after every cut and threshold applies: cutting it would cut the raw values.
+void RefuseDeferredZ(const Column& source, const std::string& what) {
+  if (source.deferred_z) {
+    throw InputError(fmt::format("{}: '{}' is a z() variable, standardised only on the analysis rows; cut or "
+                                 "threshold the variable it standardises instead",
+                                 what, source.name));
+  }
+}
+
+}  // namespace
+
 std::optional<Threshold> ParseThreshold(const std::string& text) {
   static const std::regex kThreshold(
       R"(^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(>=|<=|==|!=|>|<)\s*([-+]?[0-9]*\.?[0-9]+([eE][-+]?[0-9]+)?)\s*$)");
   std::smatch m;
   if (!std::regex_match(text, m, kThreshold)) return std::nullopt;
-  return Threshold{m[1].str(), m[2].str(), std::stod(m[3].str())};
+  const auto value = FiniteNumber(m[3].str());
+  if (!value) {
+    throw InputError(fmt::format("'{}': expected a threshold that is a finite number, found '{}'", text, m[3].str()));
+  }
+  return Threshold{m[1].str(), m[2].str(), *value};
 }
 
 std::string FormatCut(double value) { return NumberLabel(value); }
@@ -302,6 +332,7 @@ void ApplyDerive(Frame& frame, const std::string& text) {
     const Column& a = frame.Get(threshold->variable, "derive");
     if (!a.numeric)
       throw InputError(fmt::format("--derive {}: a threshold needs a numeric column", spec.name));
+    RefuseDeferredZ(a, fmt::format("--derive {}", spec.name));
     out.values.resize(frame.rows());
     const double t = threshold->value;
     const std::string& op = threshold->op;
@@ -341,13 +372,9 @@ void ApplyCut(Frame& frame, const std::string& text) {
   const std::string var = Trim(text.substr(0, eq));
   std::vector<double> cuts;
   for (const std::string& piece : SplitList(text.substr(eq + 1))) {
-    try {
-      std::size_t used = 0;
-      cuts.push_back(std::stod(piece, &used));
-      if (used != piece.size()) throw std::invalid_argument(piece);
-    } catch (const std::exception&) {
-      throw InputError(fmt::format("--cut {}: expected numbers, found '{}'", var, piece));
-    }
+    const auto cut = FiniteNumber(piece);
+    if (!cut) throw InputError(fmt::format("--cut {}: expected finite numbers, found '{}'", var, piece));
+    cuts.push_back(*cut);
   }
   if (cuts.empty()) throw InputError(fmt::format("--cut {}: no cut points given", var));
   if (!std::is_sorted(cuts.begin(), cuts.end()) ||
@@ -356,6 +383,7 @@ void ApplyCut(Frame& frame, const std::string& text) {
   }
   const Column& source = frame.Get(var, "cut");
   if (!source.numeric) throw InputError(fmt::format("--cut {}: the variable is not numeric", var));
+  RefuseDeferredZ(source, fmt::format("--cut {}", var));
   Column out;
   out.name = var + "_cat";
   out.numeric = false;

@@ -272,7 +272,8 @@ AnalysisSpec LogisticAnalysis() {
        {"random", OptionType::kString, "Grouping variable of a random intercept (mixed logistic model)"},
        {"agq", OptionType::kInteger, "Adaptive Gauss-Hermite points for the mixed model (1 = Laplace, default)",
         false, {}, 1, 25}},
-      RunLogistic};
+      RunLogistic,
+      {"outcome", "predictors", "random"}};
 }
 
 }  // namespace cohortdb::analysis

@@ -123,9 +123,11 @@ AnalysisSpec MediateAnalysis() {
            {"outcome", OptionType::kString, "Outcome (continuous)", true},
            {"covariates", OptionType::kStringList, "Covariates in both paths"},
            {"boot", OptionType::kInteger,
-            "Bootstrap draws for the CI of the indirect effect (default 1000; 0: none)", false, {}, 0},
+            "Bootstrap draws for the CI of the indirect effect (default 1000; 0: none; at most 100000)", false, {},
+            0, 100000},
            {"seed", OptionType::kInteger, "Seed of the bootstrap (default 1)"}},
-          RunMediate};
+          RunMediate,
+          {"treatment", "mediator", "outcome", "covariates"}};
 }
 
 }  // namespace cohortdb::analysis

@@ -141,7 +141,8 @@ AnalysisSpec RegressAnalysis() {
            {"predictors", OptionType::kStringList,
             "Predictors; categorical ones become dummies (first level = reference)", true},
            {"standardize", OptionType::kFlag, "Add standardised betas (beta * sd(x) / sd(y))"}},
-          RunRegress};
+          RunRegress,
+          {"outcome", "predictors"}};
 }
 
 }  // namespace cohortdb::analysis

@@ -197,6 +197,7 @@ void SectionTable(const AnalysisResultSet& result, const std::string& section, c
 std::string SummaryText(const nlohmann::ordered_json& v) {
   if (v.is_number_float()) {
     const double d = v.get<double>();
+    if (!std::isfinite(d)) return FormatNumber(d, 4);  // NA, Inf or -Inf, as in the tables
     if (std::floor(d) == d && std::fabs(d) < 1e15) return fmt::format("{}", static_cast<long long>(d));
     return std::fabs(d) >= 1e-3 ? FormatNumber(d, 4) : fmt::format("{:.3g}", d);
   }

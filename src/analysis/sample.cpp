@@ -41,6 +41,12 @@ std::vector<Stratum> Strata(Frame& sample, const std::string& by) {
   out.push_back({"", sample});
   if (by.empty()) return out;
   const Column& column = sample.AsCategorical(by, "by");
+  // Each stratum is a copy of its rows; a variable with a level per
+  // participant is no stratification (and would copy the frame per row).
+  if (column.levels.size() > kMaxStrata) {
+    throw InputError(fmt::format("--by: '{}' has {} levels; stratified analyses take at most {}", by,
+                                 column.levels.size(), kMaxStrata));
+  }
   for (const std::string& level : column.levels) {
     std::vector<std::size_t> rows;
     for (std::size_t i = 0; i < column.labels.size(); ++i) {

@@ -31,12 +31,15 @@ struct Sample {
 };
 Sample CompleteCases(Frame& frame, const std::vector<std::string>& variables);
 
-// The overall sample first (label ""), then one per level of "by" (label
-// "by=level"), in level order. Without "by" only the overall sample.
 struct Stratum {
   std::string label;
   Frame frame;
 };
+// Most levels a --by variable may have.
+inline constexpr std::size_t kMaxStrata = 200;
+// The overall sample first (label ""), then one per level of "by" (label
+// "by=level"), in level order. Without "by" only the overall sample. More
+// than kMaxStrata levels: InputError.
 std::vector<Stratum> Strata(Frame& sample, const std::string& by);
 
 // A result set with command and parameters filled in.

@@ -1,0 +1,71 @@
+// Requests the analyses refuse before computing anything: a variable in two
+// roles, a cut or threshold on a z() variable, numbers that are not finite,
+// too many strata, and NaN summaries printed as NA.
+#include <catch2/catch.hpp>
+
+#include <limits>
+#include <sstream>
+
+#include "analysis/analysis.h"
+#include "analysis/report.h"
+#include "analysis/sample.h"
+#include "analysis_fixture.h"
+#include "common/error.h"
+
+using cohortdb::InputError;
+using cohortdb::analysis::RunAnalysis;
+using namespace cohortdb::testing;
+
+TEST_CASE("a variable fills one role of a model", "[analysis][input]") {
+  auto store = CohortStore();
+  CHECK_THROWS_WITH(
+      RunAnalysis(store, Request("regress", {{"study", "cohort"}, {"outcome", "pain_nrs"},
+                                             {"predictors", {"age_years", "pain_nrs"}}})),
+      "--predictors: 'pain_nrs' is already the --outcome; a variable can fill one role");
+  CHECK_THROWS_WITH(
+      RunAnalysis(store, Request("logistic", {{"study", "cohort"}, {"outcome", "cbp"},
+                                              {"predictors", {"age_years", "age_years"}}})),
+      "--predictors: 'age_years' is named twice");
+  CHECK_THROWS_WITH(
+      RunAnalysis(store, Request("mediate", {{"study", "cohort"}, {"treatment", "diabetes"}, {"mediator", "lmm"},
+                                             {"outcome", "pain_nrs"}, {"covariates", {"lmm"}}, {"boot", 0}})),
+      "--covariates: 'lmm' is already the --mediator; a variable can fill one role");
+}
+
+TEST_CASE("cuts and thresholds need finite numbers and not a z() variable", "[analysis][input]") {
+  auto store = CohortStore();
+  const auto prevalence = [&](nlohmann::ordered_json extra) {
+    nlohmann::ordered_json options = {{"study", "cohort"}, {"outcome", "cbp"}};
+    for (const auto& [k, v] : extra.items()) options[k] = v;
+    return RunAnalysis(store, Request("prevalence", options));
+  };
+  CHECK_THROWS_WITH(prevalence({{"derive", {"x=z(age_years)"}}, {"cut", {"x=0"}}, {"category", "x_cat"}}),
+                    "--cut x: 'x' is a z() variable, standardised only on the analysis rows; cut or threshold the "
+                    "variable it standardises instead");
+  CHECK_THROWS_WITH(prevalence({{"derive", {"x=z(age_years)", "old=x>=0"}}, {"category", "old"}}),
+                    "--derive old: 'x' is a z() variable, standardised only on the analysis rows; cut or threshold "
+                    "the variable it standardises instead");
+  for (const char* cut : {"pa_met=500,nan,5000", "pa_met=inf", "pa_met=0x10"}) {
+    INFO(cut);
+    CHECK_THROWS_AS(prevalence({{"cut", {cut}}, {"category", "pa_met_cat"}}), InputError);
+  }
+  CHECK_THROWS_WITH(prevalence({{"derive", {"old=age_years>=1e999"}}, {"category", "old"}}),
+                    "'age_years>=1e999': expected a threshold that is a finite number, found '1e999'");
+}
+
+TEST_CASE("a --by variable with more levels than kMaxStrata is refused", "[analysis][input]") {
+  auto store = CohortStore();
+  CHECK_THROWS_WITH(RunAnalysis(store, Request("correlate", {{"study", "cohort"}, {"x", {"lmm"}}, {"y", {"pain_nrs"}},
+                                                              {"by", "external_id"}})),
+                    Catch::StartsWith("--by: 'external_id' has 400 levels; stratified analyses take at most 200"));
+}
+
+TEST_CASE("summaries that cannot be computed print as NA", "[analysis][input]") {
+  cohortdb::AnalysisResultSet result;
+  result.command = "regress";
+  result.summary["sigma"] = std::numeric_limits<double>::quiet_NaN();
+  std::ostringstream out;
+  cohortdb::analysis::WriteReport(out, result, cohortdb::OutputFormat::kTable);
+  CHECK(out.str().find("sigma: NA") != std::string::npos);
+  CHECK(out.str().find("nan") == std::string::npos);
+}
