@@ -172,11 +172,16 @@ void SectionTable(const AnalysisResultSet& result, const std::string& section, c
                   std::vector<std::string> columns, std::vector<ReportTable>& out, F&& cells) {
   const bool strata = HasStratum(result, section);
   if (strata) columns.insert(columns.begin(), "Stratum");
+  // Why a row has no estimate ("'x' is constant ...") goes into a Note
+  // column; odds ratios say it in their own cell.
+  const bool notes = section != "odds_ratios";
+  if (notes) columns.push_back("Note");
   std::vector<Row> rows;
   for (const ResultRow& r : result.rows) {
     if (r.section != section) continue;
     Row row = cells(r);
     if (strata) row.insert(row.begin(), r.stratum.empty() ? std::string("overall") : r.stratum);
+    if (notes) row.push_back(r.extra.contains("note") ? ExtraText(r, "note") : std::string());
     rows.push_back(std::move(row));
   }
   if (rows.empty()) return;

@@ -1,6 +1,6 @@
 // Requests the analyses refuse before computing anything: a variable in two
 // roles, a cut or threshold on a z() variable, numbers that are not finite,
-// too many strata, and NaN summaries printed as NA.
+// too many strata; NaN summaries printed as NA, and notes shown in tables.
 #include <catch2/catch.hpp>
 
 #include <limits>
@@ -68,4 +68,16 @@ TEST_CASE("summaries that cannot be computed print as NA", "[analysis][input]") 
   cohortdb::analysis::WriteReport(out, result, cohortdb::OutputFormat::kTable);
   CHECK(out.str().find("sigma: NA") != std::string::npos);
   CHECK(out.str().find("nan") == std::string::npos);
+}
+
+TEST_CASE("why a row has no estimate shows in the table formats too", "[analysis][input]") {
+  auto store = CohortStore();
+  const auto result = RunAnalysis(
+      store, Request("correlate", {{"frame", "SELECT *, 1.0 AS const FROM wide_cohort"}, {"x", {"const"}},
+                                   {"y", {"pain_nrs"}}}));
+  for (auto format : {cohortdb::OutputFormat::kTable, cohortdb::OutputFormat::kMarkdown}) {
+    std::ostringstream out;
+    cohortdb::analysis::WriteReport(out, result, format);
+    CHECK(out.str().find("'const' is constant") != std::string::npos);
+  }
 }
