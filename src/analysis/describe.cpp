@@ -272,6 +272,15 @@ AnalysisResultSet RunDescribe(Store& store, const AnalysisRequest& request) {
   const std::string by = ByOption(options);
   const auto min_cell = MinCellOption(options);
   for (const auto& v : vars) frame.Require(v, "vars");
+  // --nonnormal names some of --vars (numeric ones: medians and IQRs).
+  for (const auto& v : options.List("nonnormal")) {
+    if (std::find(vars.begin(), vars.end(), v) == vars.end()) {
+      throw InputError(fmt::format("--nonnormal: '{}' is not one of --vars", v));
+    }
+    if (!frame.Get(v, "nonnormal").numeric) {
+      throw InputError(fmt::format("--nonnormal: '{}' is categorical; only numeric variables have a median", v));
+    }
+  }
   std::vector<std::string> needed;
   AppendUnique(needed, {group, by});
   Sample sample = CompleteCases(frame, needed);

@@ -81,3 +81,14 @@ TEST_CASE("why a row has no estimate shows in the table formats too", "[analysis
     CHECK(out.str().find("'const' is constant") != std::string::npos);
   }
 }
+
+TEST_CASE("describe --nonnormal names numeric variables of --vars", "[analysis][input]") {
+  auto store = CohortStore();
+  const auto describe = [&](std::vector<std::string> nonnormal) {
+    return RunAnalysis(store, Request("describe", {{"study", "cohort"}, {"vars", {"age_years", "sex"}},
+                                                   {"nonnormal", nonnormal}}));
+  };
+  CHECK_THROWS_WITH(describe({"pa_met"}), "--nonnormal: 'pa_met' is not one of --vars");
+  CHECK_THROWS_WITH(describe({"sex"}), "--nonnormal: 'sex' is categorical; only numeric variables have a median");
+  CHECK(describe({"age_years"}).rows_used == 400);
+}
