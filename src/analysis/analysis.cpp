@@ -253,6 +253,14 @@ void ValidateRequest(Store& store, const AnalysisRequest& request) {
   }
   MinCellOption(options);
   if (request.command == std::string("meta")) {
+    // meta reads the study's trial summaries, not a participant frame.
+    for (const char* frame_option : {"frame", "derive", "cut", "censored"}) {
+      if (options.Has(frame_option)) {
+        throw InputError(fmt::format("meta: --{} does not apply: meta pools the trial summaries of --study, not "
+                                     "participant rows",
+                                     frame_option));
+      }
+    }
     LoadMetaTrials(store, options.RequiredString("study"), options.RequiredString("outcome"));
     return;
   }

@@ -92,3 +92,13 @@ TEST_CASE("describe --nonnormal names numeric variables of --vars", "[analysis][
   CHECK_THROWS_WITH(describe({"sex"}), "--nonnormal: 'sex' is categorical; only numeric variables have a median");
   CHECK(describe({"age_years"}).rows_used == 400);
 }
+
+TEST_CASE("meta refuses the options of a participant frame", "[analysis][input]") {
+  auto store = MetaStore();
+  CHECK_THROWS_WITH(
+      RunAnalysis(store, Request("meta", {{"study", "meta"}, {"outcome", "pain"}, {"frame", "SELECT 1"}})),
+      "meta: --frame does not apply: meta pools the trial summaries of --study, not participant rows");
+  CHECK_THROWS_WITH(
+      RunAnalysis(store, Request("meta", {{"study", "meta"}, {"outcome", "pain"}, {"censored", "half"}})),
+      "meta: --censored does not apply: meta pools the trial summaries of --study, not participant rows");
+}
