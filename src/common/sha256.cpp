@@ -3,14 +3,12 @@
 #include <openssl/evp.h>
 
 #include <array>
-#include <cerrno>
-#include <cstring>
-#include <filesystem>
 #include <fstream>
 
 #include <fmt/format.h>
 
 #include "common/error.h"
+#include "common/input_file.h"
 
 namespace cohortdb {
 
@@ -43,12 +41,7 @@ std::string Sha256Hex(std::string_view data) {
 }
 
 std::string Sha256OfFile(const std::string& path) {
-  std::error_code ec;
-  if (std::filesystem::is_directory(path, ec)) {
-    throw InputError(fmt::format("{}: cannot open file for reading: it is a directory", path));
-  }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw InputError(fmt::format("{}: cannot open file for reading: {}", path, std::strerror(errno)));
+  std::ifstream in = OpenInputFile(path, "cannot open file for reading");
   Sha256 hash;
   std::array<char, 1 << 16> buffer{};
   while (in) {

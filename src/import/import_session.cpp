@@ -328,9 +328,13 @@ std::string ImportSession::FormatError(std::int64_t line, std::size_t column, co
 }
 
 void ImportSession::AddError(std::int64_t line, std::size_t column, const std::string& message) {
+  AddFileError(FormatError(line, column, message));
+}
+
+void ImportSession::AddFileError(std::string message) {
   ++error_count_;
   if (options_.quarantine || static_cast<int>(errors_.size()) < options_.max_errors) {
-    errors_.push_back(FormatError(line, column, message));
+    errors_.push_back(std::move(message));
   }
 }
 
@@ -449,9 +453,7 @@ FileImportReport ImportSession::ImportFile(const std::string& path) {
   try {
     file_sha = Sha256OfFile(path);
   } catch (const InputError& e) {
-    // Reported with the other files' errors; the command then fails.
-    ++error_count_;
-    if (options_.quarantine || static_cast<int>(errors_.size()) < options_.max_errors) errors_.push_back(e.what());
+    AddFileError(e.what());  // reported with the other files' errors; the command then fails
     return report;
   }
   if (auto earlier = writer_.FindBatch(file_sha, spec_.sha256)) {
@@ -465,9 +467,7 @@ FileImportReport ImportSession::ImportFile(const std::string& path) {
   try {
     ReadFile(path, file_sha, report);
   } catch (const InputError& e) {
-    // A structural CSV error ends this file; report it with the others.
-    ++error_count_;
-    if (options_.quarantine || static_cast<int>(errors_.size()) < options_.max_errors) errors_.push_back(e.what());
+    AddFileError(e.what());  // a structural CSV error ends this file
   }
   writer_.FlushRecords();
   for (const auto& variable : variables_) {

@@ -155,6 +155,9 @@ class ImportSession {
   // Reports the errors of a rejected row (quarantine: import_error rows).
   void RejectRow(const CsvRecord& record, std::vector<RowError>& row_errors);
   void AddError(std::int64_t line, std::size_t column, const std::string& message);
+  // Counts an error with its whole text (a file that cannot be read, or a
+  // structural CSV error), kept while under --max-errors.
+  void AddFileError(std::string message);
   // "FILE:LINE:COLUMN: message" (no COLUMN when it is 0).
   std::string FormatError(std::int64_t line, std::size_t column, const std::string& message) const;
   bool ErrorLimitReached() const;

@@ -1,9 +1,6 @@
 #include "import/spec.h"
 
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
-#include <filesystem>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -12,6 +9,7 @@
 #include <toml++/toml.h>
 
 #include "common/error.h"
+#include "common/input_file.h"
 #include "common/sha256.h"
 
 namespace cohortdb {
@@ -167,12 +165,7 @@ const char* FileShapeName(FileShape shape) {
 }
 
 ImportSpec ParseSpecFile(const std::string& path) {
-  std::error_code ec;
-  if (std::filesystem::is_directory(path, ec)) {
-    throw InputError(fmt::format("{}: cannot open the spec file: it is a directory", path));
-  }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw InputError(fmt::format("{}: cannot open the spec file: {}", path, std::strerror(errno)));
+  std::ifstream in = OpenInputFile(path, "cannot open the spec file");
   std::ostringstream buf;
   buf << in.rdbuf();
   return ParseSpec(buf.str(), path);

@@ -1,9 +1,6 @@
 #include "recipes/recipe.h"
 
 #include <chrono>
-#include <cerrno>
-#include <cstring>
-#include <filesystem>
 #include <fstream>
 #include <map>
 #include <set>
@@ -13,6 +10,7 @@
 #include <toml++/toml.h>
 
 #include "common/error.h"
+#include "common/input_file.h"
 #include "store/provenance.h"
 #include "store/store.h"
 
@@ -334,12 +332,7 @@ class Parser {
 };
 
 std::string ReadFile(const std::string& path) {
-  std::error_code ec;
-  if (std::filesystem::is_directory(path, ec)) {
-    throw InputError(fmt::format("{}: cannot read recipe file: it is a directory", path));
-  }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw InputError(fmt::format("{}: cannot read recipe file: {}", path, std::strerror(errno)));
+  std::ifstream in = OpenInputFile(path, "cannot read recipe file");
   std::ostringstream text;
   text << in.rdbuf();
   return text.str();
