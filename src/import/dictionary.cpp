@@ -5,7 +5,6 @@
 #include <optional>
 #include <set>
 #include <string>
-#include <utility>
 #include <vector>
 
 #include <fmt/format.h>
@@ -75,38 +74,44 @@ std::string Tag(std::string_view annotation, std::string_view tag) {
   return std::string(annotation.substr(begin, end == std::string_view::npos ? std::string_view::npos : end - begin));
 }
 
-// What the dictionary would change about a variable that matters to the
-// values it already holds, as (what, "as X, the dictionary says Y"): its
-// kind and type, its unit (no value is converted), an existing level's code
-// or label (new levels are fine), a range narrower than before.
-std::optional<std::pair<std::string, std::string>> ChangeToHeldValues(const CatalogVariable& held,
-                                                                     const CatalogVariable& now) {
+// A change the dictionary would make to a variable that matters to the
+// values it already holds: which dictionary column says it, and what.
+struct HeldValuesChange {
+  enum class Column { kType, kUnit, kChoices, kMin, kMax } column;
+  std::string what;  // "as X, the dictionary says Y"
+};
+
+// Its kind and type, its unit (no value is converted), an existing level's
+// code or label (new levels are fine), a range narrower than before.
+std::optional<HeldValuesChange> ChangeToHeldValues(const CatalogVariable& held, const CatalogVariable& now) {
+  using Column = HeldValuesChange::Column;
   if (now.value_type != held.value_type || now.record_kind != held.record_kind) {
-    return std::pair{std::string("type"), fmt::format("as {} {}, the dictionary says {} {}", held.record_kind,
-                                                      held.value_type, now.record_kind, now.value_type)};
+    return HeldValuesChange{Column::kType, fmt::format("as {} {}, the dictionary says {} {}", held.record_kind,
+                                                       held.value_type, now.record_kind, now.value_type)};
   }
   if (now.unit != held.unit) {
-    return std::pair{std::string("unit"), fmt::format("in '{}', the dictionary says '{}' (values are not converted)",
-                                                      held.unit, now.unit)};
+    return HeldValuesChange{Column::kUnit, fmt::format("in '{}', the dictionary says '{}' (values are not converted)",
+                                                       held.unit, now.unit)};
   }
   for (const CatalogLevel& h : held.levels) {
     auto n = std::find_if(now.levels.begin(), now.levels.end(),
                           [&](const CatalogLevel& l) { return l.source_code == h.source_code; });
     if (n == now.levels.end() || n->level != h.level || n->label != h.label) {
-      return std::pair{std::string("levels"),
-                       fmt::format("with code '{}' = '{}', the dictionary says {}", h.source_code, h.label,
-                                   n == now.levels.end() ? std::string("no such code") : fmt::format("'{}'", n->label))};
+      return HeldValuesChange{
+          Column::kChoices,
+          fmt::format("with code '{}' = '{}', the dictionary says {}", h.source_code, h.label,
+                      n == now.levels.end() ? std::string("no such code") : fmt::format("'{}'", n->label))};
     }
   }
-  const bool narrower = (now.min_value && (!held.min_value || *now.min_value > *held.min_value)) ||
-                        (now.max_value && (!held.max_value || *now.max_value < *held.max_value));
-  if (narrower) {
+  const bool higher_min = now.min_value && (!held.min_value || *now.min_value > *held.min_value);
+  const bool lower_max = now.max_value && (!held.max_value || *now.max_value < *held.max_value);
+  if (higher_min || lower_max) {
     const auto range = [](const CatalogVariable& v) {
       return fmt::format("{} to {}", v.min_value ? FormatNumber(*v.min_value) : "-",
                          v.max_value ? FormatNumber(*v.max_value) : "-");
     };
-    return std::pair{std::string("range"),
-                     fmt::format("in the range {}, the dictionary narrows it to {}", range(held), range(now))};
+    return HeldValuesChange{higher_min ? Column::kMin : Column::kMax,
+                            fmt::format("in the range {}, the dictionary narrows it to {}", range(held), range(now))};
   }
   return std::nullopt;
 }
@@ -324,9 +329,13 @@ DictionaryReport ImportDictionary(Store& store, const std::string& study, const 
       } else {
         c.id = it->id;
         if (auto change = ChangeToHeldValues(*it, c); change && VariableHasRecords(store, *it)) {
-          fail(change->first == "type" ? type_col : change->first == "unit" ? annotation_col
-                                                   : change->first == "range" ? min_col : choices_col,
-               fmt::format("variable '{}' already holds values {}", c.code, change->second));
+          using Column = HeldValuesChange::Column;
+          const std::size_t col = change->column == Column::kType    ? type_col
+                                  : change->column == Column::kUnit  ? annotation_col
+                                  : change->column == Column::kMin   ? min_col
+                                  : change->column == Column::kMax   ? max_col
+                                                                     : choices_col;
+          fail(col, fmt::format("variable '{}' already holds values {}", c.code, change->what));
           continue;
         }
         UpdateVariable(store, c);

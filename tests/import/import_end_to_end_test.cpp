@@ -344,7 +344,7 @@ TEST_CASE("import-dictionary: a variable holding values keeps its unit, levels a
                    "'Male'") != std::string::npos);
   r = dictionary("1, Female | 2, Male", "3", "mg/L");
   CHECK(r.exit_code == 3);
-  CHECK(r.err.find("d.csv:4:9: variable 'crp' already holds values in the range 0 to 300, the dictionary narrows it "
+  CHECK(r.err.find("d.csv:4:10: variable 'crp' already holds values in the range 0 to 300, the dictionary narrows it "
                    "to 0 to 3") != std::string::npos);
   CHECK(StoreHash(store) == before);
   // A wider range and a new level are fine.
