@@ -267,11 +267,8 @@ std::vector<std::string> CloseMatches(const std::string& name, const std::vector
   return out;
 }
 
-namespace {
-
-// The whole text as a finite, normal-range double (no hex, inf or nan).
-std::optional<double> FiniteNumber(std::string text) {
-  if (!text.empty() && text.front() == '+') text.erase(0, 1);
+std::optional<double> ParseFiniteNumber(std::string_view text) {
+  if (!text.empty() && text.front() == '+') text.remove_prefix(1);
   double value = 0;
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (text.empty() || ec != std::errc() || end != text.data() + text.size() || !std::isfinite(value)) {
@@ -279,6 +276,8 @@ std::optional<double> FiniteNumber(std::string text) {
   }
   return value;
 }
+
+namespace {
 
 // A z() column is standardised on the analysis rows, which are known only
 // after every cut and threshold applies: cutting it would cut the raw values.
@@ -297,7 +296,7 @@ std::optional<Threshold> ParseThreshold(const std::string& text) {
       R"(^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(>=|<=|==|!=|>|<)\s*([-+]?[0-9]*\.?[0-9]+([eE][-+]?[0-9]+)?)\s*$)");
   std::smatch m;
   if (!std::regex_match(text, m, kThreshold)) return std::nullopt;
-  const auto value = FiniteNumber(m[3].str());
+  const auto value = ParseFiniteNumber(m[3].str());
   if (!value) {
     throw InputError(fmt::format("'{}': expected a threshold that is a finite number, found '{}'", text, m[3].str()));
   }
@@ -372,7 +371,7 @@ void ApplyCut(Frame& frame, const std::string& text) {
   const std::string var = Trim(text.substr(0, eq));
   std::vector<double> cuts;
   for (const std::string& piece : SplitList(text.substr(eq + 1))) {
-    const auto cut = FiniteNumber(piece);
+    const auto cut = ParseFiniteNumber(piece);
     if (!cut) throw InputError(fmt::format("--cut {}: expected finite numbers, found '{}'", var, piece));
     cuts.push_back(*cut);
   }

@@ -25,6 +25,7 @@
 #include <cstddef>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/value.h"
@@ -106,7 +107,13 @@ struct Threshold {
   std::string op;
   double value = 0;
 };
+// NAME OP NUMBER, e.g. "pain_nrs>=4"; nullopt when "text" is not of that
+// form. Throws InputError when the number is not finite ("x>=1e999").
 std::optional<Threshold> ParseThreshold(const std::string& text);
+
+// The whole text as a finite decimal double (an optional sign, no spaces,
+// no hex, inf or nan), or nullopt.
+std::optional<double> ParseFiniteNumber(std::string_view text);
 
 // Number formatting for generated level labels: 500, 0.5, 1e+06 -> "1000000".
 std::string FormatCut(double value);

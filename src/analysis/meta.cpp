@@ -6,7 +6,6 @@
 // (duration_weeks, year, or a numeric key of the trial's attributes). --by
 // pools within the levels of a trial attribute (subgroups) and overall, and
 // tests the difference between the subgroups.
-#include <charconv>
 #include <cmath>
 #include <set>
 
@@ -14,6 +13,7 @@
 
 #include "analysis/analyses.h"
 #include "analysis/forest_plot.h"
+#include "analysis/frame.h"
 #include "analysis/options.h"
 #include "analysis/report.h"
 #include "analysis/sample.h"
@@ -43,10 +43,7 @@ std::optional<double> Attribute(const Trial& t, const std::string& name) {
   if (v.is_string()) {
     // Imports keep attribute cells as delivered text: a moderator is read
     // from the whole text as a number, or is missing for that trial.
-    const std::string& text = v.get_ref<const std::string&>();
-    double x = 0;
-    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), x);
-    if (ec == std::errc() && end == text.data() + text.size() && !text.empty() && std::isfinite(x)) return x;
+    return ParseFiniteNumber(v.get_ref<const std::string&>());
   }
   return std::nullopt;
 }
