@@ -199,7 +199,6 @@ void ValidateRequest(Store& store, const AnalysisRequest& request) {
       throw InputError(fmt::format("{}: --{} expects {}, found {}", request.command, key, TypeName(it->type),
                                    value.dump()));
     }
-
   }
   const Options options(request);
   for (const OptionSpec& o : spec->options) {

@@ -220,7 +220,9 @@ std::function<int()> SetupResults(CLI::App& app) {
       throw InputError(fmt::format("no analysis run {} in {}: run ids start at 1 (`cohortdb results {}` lists them)",
                                    o->run, o->store, o->store));
     }
-    if (!(o->tolerance >= 0)) throw UsageError("results: --tolerance: expected a number of 0 or more, found nan");
+    if (!(o->tolerance >= 0)) {  // CLI11's check lets NaN through
+      throw UsageError(fmt::format("results: --tolerance: expected a number of 0 or more, found {}", o->tolerance));
+    }
     if (!o->diff.empty()) {
       if (o->run != 0) throw UsageError("results: give either RUN or --diff RUN_A RUN_B, not both");
       PrintDiff(DiffAnalysisRuns(store, o->diff[0], o->diff[1], o->tolerance), format);

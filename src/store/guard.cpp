@@ -117,8 +117,8 @@ int Authorize(void* user, int action, const char* arg1, const char* arg2, const 
       if (name == "fts3_tokenizer") return Deny(guard, "fts3_tokenizer() is never allowed");
       return SQLITE_OK;
     }
-    case SQLITE_ATTACH:
-      return Deny(guard, "ATTACH is never allowed");
+    case SQLITE_ATTACH:  // VACUUM attaches too
+      return Deny(guard, "ATTACH (and VACUUM, which attaches) is never allowed");
     case SQLITE_DETACH:
       return Deny(guard, "DETACH is never allowed");
     case SQLITE_PRAGMA: {
@@ -269,9 +269,8 @@ GuardScope::~GuardScope() {
 
 namespace {
 
-// Line and column (1-based) of byte "offset" in "text".
-std::string Position(std::string_view text, int offset) {
-  if (offset < 0 || static_cast<std::size_t>(offset) > text.size()) return "";
+// "line L, column C" (1-based) of byte "offset" in "text".
+std::string LineColumn(std::string_view text, int offset) {
   int line = 1, column = 1;
   for (int i = 0; i < offset; ++i) {
     if (text[static_cast<std::size_t>(i)] == '\n') {
@@ -281,7 +280,13 @@ std::string Position(std::string_view text, int offset) {
       ++column;
     }
   }
-  return fmt::format(" (line {}, column {})", line, column);
+  return fmt::format("line {}, column {}", line, column);
+}
+
+// " (line L, column C)", or "" for an offset outside "text".
+std::string Position(std::string_view text, int offset) {
+  if (offset < 0 || static_cast<std::size_t>(offset) > text.size()) return "";
+  return fmt::format(" ({})", LineColumn(text, offset));
 }
 
 bool OnlySpaceLeft(const char* p, const char* end) {
@@ -326,10 +331,8 @@ void RunScript(sqlite3* db, std::string_view sql, const std::vector<SqlValue>& p
         throw InputError(fmt::format("query stopped: it ran longer than the time limit of {} ms", guard.limit.count()));
       }
       if (!guard.refusal.empty()) throw InputError(fmt::format("refused: {}", guard.refusal));
-      // Position() gives " (line L, column C)" of the statement's start.
-      const std::string where = Position(sql, static_cast<int>(tail - sql.data()));
       throw InputError(fmt::format("SQL error in the statement starting at {}: {}",
-                                   where.substr(2, where.size() - 3), sqlite3_errmsg(db)));
+                                   LineColumn(sql, static_cast<int>(tail - sql.data())), sqlite3_errmsg(db)));
     }
     if (result.columns.empty()) result.rows_changed = sqlite3_changes64(db);
     on_result(std::move(result));

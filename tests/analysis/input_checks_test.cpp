@@ -102,3 +102,18 @@ TEST_CASE("meta refuses the options of a participant frame", "[analysis][input]"
       RunAnalysis(store, Request("meta", {{"study", "meta"}, {"outcome", "pain"}, {"censored", "half"}})),
       "meta: --censored does not apply: meta pools the trial summaries of --study, not participant rows");
 }
+
+TEST_CASE("numeric options outside their bounds are refused", "[analysis][input]") {
+  auto store = CohortStore();
+  CHECK_THROWS_WITH(RunAnalysis(store, Request("logistic", {{"study", "cohort"}, {"outcome", "cbp"},
+                                                            {"predictors", {"age_years"}}, {"random", "site"},
+                                                            {"agq", 0}})),
+                    "--agq: expected 1 to 25, found 0");
+  for (int boot : {-1, 100001}) {
+    INFO(boot);
+    CHECK_THROWS_WITH(RunAnalysis(store, Request("mediate", {{"study", "cohort"}, {"treatment", "diabetes"},
+                                                             {"mediator", "lmm"}, {"outcome", "pain_nrs"},
+                                                             {"boot", boot}})),
+                      boot < 0 ? "--boot: expected 0 to 100000, found -1" : "--boot: expected 0 to 100000, found 100001");
+  }
+}

@@ -91,6 +91,9 @@ TEST_CASE("recipe and results commands on the example meta-analysis", "[recipes]
   const Output run_zero = Cohortdb(dir, "results " + store + " 0");
   CHECK(run_zero.exit_code == 3);
   CHECK(run_zero.err.find("no analysis run 0 in ") != std::string::npos);
+  const Output nan_tolerance = Cohortdb(dir, "results " + store + " --diff 1 2 --tolerance nan");
+  CHECK(nan_tolerance.exit_code == 2);
+  CHECK(nan_tolerance.err == "cohortdb: results: --tolerance: expected a number of 0 or more, found nan\n");
 
   // An --out that is a file fails before any step runs: no run recorded.
   std::ofstream(dir.File("afile")) << "x";

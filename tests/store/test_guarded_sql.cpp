@@ -49,7 +49,8 @@ TEST_CASE("read-only SQL refuses every kind of write and leaves the store unchan
        std::string("refused: DELETE on participant is not allowed: ") + kWriteHint},
       {"CREATE TABLE x (a)", std::string("refused: CREATE TABLE on x is not allowed: ") + kWriteHint},
       {"CREATE TEMP VIEW v AS SELECT 1", std::string("refused: CREATE VIEW on v is not allowed: ") + kWriteHint},
-      {"ATTACH DATABASE 'other.db' AS other", "refused: ATTACH is never allowed"},
+      {"ATTACH DATABASE 'other.db' AS other", "refused: ATTACH (and VACUUM, which attaches) is never allowed"},
+      {"VACUUM", "refused: ATTACH (and VACUUM, which attaches) is never allowed"},
       {"SELECT load_extension('libevil')", "refused: load_extension() is never allowed"},
       {"PRAGMA foreign_keys = OFF", "refused: PRAGMA foreign_keys = OFF is not allowed (only read-only pragmas are)"},
       {"PRAGMA writable_schema = 1", "refused: PRAGMA writable_schema = 1 is not allowed (only read-only pragmas are)"},
@@ -111,7 +112,7 @@ TEST_CASE("writes allowed by --write run in one transaction", "[store][guard]") 
   CHECK(Count(store, "participant") == 3);
 
   // Even with --write: no ATTACH, no tampering with the migration history.
-  REQUIRE_THROWS_WITH(store.GuardedScript("ATTACH DATABASE 'x.db' AS x", true), "refused: ATTACH is never allowed");
+  REQUIRE_THROWS_WITH(store.GuardedScript("ATTACH DATABASE 'x.db' AS x", true), "refused: ATTACH (and VACUUM, which attaches) is never allowed");
   REQUIRE_THROWS_WITH(store.GuardedScript("DELETE FROM schema_migration", true),
                       "refused: changing schema_migration is not allowed: it is managed by cohortdb");
   REQUIRE_THROWS_WITH(store.GuardedScript("COMMIT", true),
