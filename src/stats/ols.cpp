@@ -122,6 +122,11 @@ OlsFit FitOls(const Eigen::MatrixXd& x, const Eigen::VectorXd& y, const std::vec
 
   const double residual_variance = fit.df_residual > 0 ? fit.rss / fit.df_residual : kNaN;
   fit.sigma = std::sqrt(residual_variance);
+  if (std::isfinite(residual_variance) && n > 1) {
+    const double mean_fitted = fitted.mean();
+    const double var_fitted = (fitted.array() - mean_fitted).square().sum() / static_cast<double>(n - 1);
+    fit.essentially_perfect_fit = residual_variance < (mean_fitted * mean_fitted + var_fitted) * 1e-30;
+  }
   const double t_crit = prob::StudentTQuantile(1 - (1 - conf_level) / 2, fit.df_residual);
 
   // Intercept: a kept column of all ones.

@@ -39,6 +39,11 @@ struct OlsFit {
   double f_df1 = kNaN;
   double f_df2 = kNaN;
   double f_p_value = kNaN;
+  // R's summary.lm warning "essentially perfect fit: summary may be
+  // unreliable": the residual variance is below 1e-30 times (mean(fitted)^2 +
+  // var(fitted)), as for a constant outcome or an exact linear one. The SEs,
+  // tests and CIs are then noise.
+  bool essentially_perfect_fit = false;
 };
 
 // Fits y ~ X. names names the columns of X (same count). conf_level is for the

@@ -38,3 +38,13 @@ d$female <- 1 - d$sex; d$age2 <- 2 * d$age
 m3 <- lm(pcs_change ~ group + sex + female + age + age2, data = d)
 print(coef(m3))
 show("m3", m3)
+# Which fits summary.lm calls "essentially perfect" (test_ols.cpp, warning flag):
+# a constant outcome and an exact line warn; noisy data and an all-zero outcome
+# (0 < 0 is false) do not.
+x <- c(1, 2, 3, 5)
+for (y in list(rep(2, 4), 2 * x + 1, c(1.0, 2.1, 2.9, 4.2), rep(0, 4))) {
+  w <- NULL
+  withCallingHandlers(summary(lm(y ~ x)),
+                      warning = function(c) { w <<- conditionMessage(c); invokeRestart("muffleWarning") })
+  cat("perfect fit warning:", !is.null(w), "\n")
+}

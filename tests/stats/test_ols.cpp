@@ -193,3 +193,18 @@ TEST_CASE("FitOls with a constant outcome gives a perfect fit, not a crash", "[s
   CHECK_THAT(m.rss, WithinAbs(0.0, 1e-20));
   CHECK(m.aliased_terms.empty());
 }
+
+TEST_CASE("FitOls flags an essentially perfect fit where summary.lm warns", "[stats][ols]") {
+  // tests/reference/stats_ols.R: TRUE, TRUE, FALSE, FALSE.
+  Eigen::MatrixXd x(4, 2);
+  x << 1, 1.0, 1, 2.0, 1, 3.0, 1, 5.0;
+  const std::vector<std::string> names = {"(Intercept)", "x"};
+  CHECK(st::FitOls(x, Eigen::VectorXd::Constant(4, 2.0), names).essentially_perfect_fit);
+  Eigen::VectorXd line(4);
+  line << 3, 5, 7, 11;
+  CHECK(st::FitOls(x, line, names).essentially_perfect_fit);
+  Eigen::VectorXd noisy(4);
+  noisy << 1.0, 2.1, 2.9, 4.2;
+  CHECK_FALSE(st::FitOls(x, noisy, names).essentially_perfect_fit);
+  CHECK_FALSE(st::FitOls(x, Eigen::VectorXd::Zero(4), names).essentially_perfect_fit);
+}
