@@ -249,6 +249,7 @@ void DescribeStratum(Frame& frame, const std::string& stratum, const std::string
       test.p_value = chi.p_value;
       test.extra["test"] = chi.yates ? "chi-square (Yates)" : "chi-square";
       test.extra["df"] = chi.df;
+      if (chi.small_expected) test.extra["note"] = kSmallExpectedNote;
       if (two && column.levels.size() >= 2 && non_missing[0] > 0 && non_missing[1] > 0) {
         std::vector<double> p0, p1;
         for (Eigen::Index l = 0; l < table.rows(); ++l) {

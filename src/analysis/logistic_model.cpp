@@ -145,7 +145,12 @@ AnalysisResultSet RunLogistic(Store& store, const AnalysisRequest& request) {
     if (std::find(s.predictors.begin(), s.predictors.end(), v) == s.predictors.end()) {
       throw InputError(fmt::format("--per-sd-vars: '{}' is not among the predictors", v));
     }
+    if (!frame.Get(v).numeric) {
+      throw InputError(fmt::format("--per-sd-vars: '{}' is categorical; odds ratios per SD need a numeric predictor",
+                                   v));
+    }
   }
+  if (!s.per_sd_vars.empty() && !s.per_sd) throw InputError("--per-sd-vars needs --per-sd K");
   if (s.per_sd && s.per_sd_vars.empty()) {
     for (const auto& p : s.predictors) {
       if (!IsBinary(frame.Get(p))) s.per_sd_vars.push_back(p);
@@ -161,11 +166,11 @@ AnalysisResultSet RunLogistic(Store& store, const AnalysisRequest& request) {
   for (Stratum& st : Strata(sample.frame, by)) {
     ModelSettings local = s;
     if (!st.label.empty()) local.predictors = WithoutVariable(s.predictors, by);
-    const Design design = BuildDesign(st.frame, local.predictors);
     Fitted fit;
     try {
+      const Design design = BuildDesign(st.frame, local.predictors);
       fit = FitModel(st.frame, design, local, true);
-    } catch (const NumericalError& e) {
+    } catch (const Error& e) {  // a stratum that cannot be fitted, or holding one level of a predictor
       if (st.label.empty()) throw;
       result.summary["strata"][st.label] = {{"error", e.what()}};
       continue;
@@ -202,13 +207,13 @@ AnalysisResultSet RunLogistic(Store& store, const AnalysisRequest& request) {
   }
   if (!by.empty()) {
     Frame& all = sample.frame;
-    const Design base = BuildDesign(all, s.predictors);
-    const Design full = WithInteractions(base, all, by);
-    const Design main = MainEffectsOf(full);
     ResultRow row;
     row.section = "interaction";
     row.term = fmt::format("predictors x {}", by);
     try {
+      const Design base = BuildDesign(all, s.predictors);
+      const Design full = WithInteractions(base, all, by);
+      const Design main = MainEffectsOf(full);
       const Fitted small = FitModel(all, main, s, false);
       const Fitted large = FitModel(all, full, s, false);
       const double lr = 2 * (large.log_likelihood - small.log_likelihood);
@@ -220,7 +225,7 @@ AnalysisResultSet RunLogistic(Store& store, const AnalysisRequest& request) {
       row.extra["df"] = df;
       row.extra["loglik_main"] = small.log_likelihood;
       row.extra["loglik_interaction"] = large.log_likelihood;
-    } catch (const NumericalError& e) {
+    } catch (const Error& e) {  // e.g. one level of "by" in the rows used
       row.extra["note"] = e.what();
     }
     result.rows.push_back(std::move(row));

@@ -15,6 +15,10 @@
 namespace cohortdb::analysis {
 namespace {
 
+// Fewest bootstrap draws whose 95% percentile interval is not simply the
+// smallest and largest draw: (R + 1) * 0.025 > 1.
+constexpr std::size_t kMinPercentileDraws = 39;
+
 std::vector<double> TreatmentValues(Frame& frame, const std::string& name, std::string* coding) {
   const Column& c = frame.Get(name, "treatment");
   if (c.numeric) return c.values;
@@ -52,20 +56,20 @@ AnalysisResultSet RunMediate(Store& store, const AnalysisRequest& request) {
     input.mediator = NumericValues(s.frame, mediator, "mediator");
     input.outcome = NumericValues(s.frame, outcome, "outcome");
     const auto covs = s.label.empty() ? covariates : WithoutVariable(covariates, by);
-    if (!covs.empty()) {
-      const Design d = BuildDesign(s.frame, covs, false);
-      input.covariates = d.x;
-      input.covariate_names = d.names;
-    } else {
-      input.covariates.resize(static_cast<Eigen::Index>(s.frame.rows()), 0);
-    }
     stats::MediationOptions mo;
     mo.bootstrap_draws = static_cast<std::size_t>(boot);
     mo.seed = static_cast<std::uint64_t>(seed);
     stats::MediationResult m;
     try {
+      if (!covs.empty()) {
+        const Design d = BuildDesign(s.frame, covs, false);
+        input.covariates = d.x;
+        input.covariate_names = d.names;
+      } else {
+        input.covariates.resize(static_cast<Eigen::Index>(s.frame.rows()), 0);
+      }
       m = stats::FitMediation(input, mo);
-    } catch (const NumericalError& e) {
+    } catch (const Error& e) {  // a stratum that cannot be fitted, or holding one level of a covariate
       if (s.label.empty()) throw;
       result.summary["strata"][s.label] = {{"error", e.what()}};
       continue;
@@ -88,6 +92,23 @@ AnalysisResultSet RunMediate(Store& store, const AnalysisRequest& request) {
       indirect.conf_high = m.boot_conf_high;
       indirect.extra["ci"] = "percentile bootstrap";
       indirect.extra["boot_draws_used"] = m.boot_draws_used;
+      // boot.ci's percentile interval needs (R + 1) * 0.025 > 1, i.e. 39 or
+      // more draws; below that it warns that extreme order statistics are
+      // the endpoints, and so do we.
+      const auto skipped = static_cast<std::size_t>(boot) - m.boot_draws_used;
+      std::string note;
+      if (m.boot_draws_used == 0) {
+        note = "no bootstrap draw could be fitted, so there is no bootstrap CI";
+      } else if (m.boot_draws_used < kMinPercentileDraws) {
+        note = fmt::format(
+            "percentile CI from {} draws: its ends are the extreme draws (R's boot.ci warns the same); use 1000 or more",
+            m.boot_draws_used);
+      }
+      if (skipped > 0) {
+        if (!note.empty()) note += "; ";
+        note += fmt::format("{} of {} draws could not be fitted and were skipped", skipped, boot);
+      }
+      if (!note.empty()) indirect.extra["note"] = note;
     } else {
       indirect.extra["ci"] = "Sobel (normal)";
     }

@@ -10,6 +10,7 @@
 #include <set>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "analysis/analyses.h"
 #include "analysis/forest_plot.h"
@@ -46,6 +47,34 @@ std::optional<double> Attribute(const Trial& t, const std::string& name) {
     return ParseFiniteNumber(v.get_ref<const std::string&>());
   }
   return std::nullopt;
+}
+
+// A moderator that no trial holds as a number is a typo or the wrong
+// attribute, not a reason to fit a meta-regression on no trial.
+void CheckModerators(const std::vector<Trial>& trials, const std::vector<std::string>& mods) {
+  for (const std::string& mod : mods) {
+    bool held = false;
+    bool as_text = false;
+    for (const Trial& t : trials) {
+      if (Attribute(t, mod)) {
+        held = true;
+        break;
+      }
+      if (t.attributes.is_object() && t.attributes.contains(mod)) as_text = true;
+    }
+    if (held) continue;
+    if (as_text) {
+      throw InputError(fmt::format("--mods: no trial holds a number in the attribute '{}'; a moderator must be numeric",
+                                   mod));
+    }
+    std::set<std::string> names = {"duration_weeks", "year"};
+    for (const Trial& t : trials) {
+      if (!t.attributes.is_object()) continue;
+      for (const auto& item : t.attributes.items()) names.insert(item.key());
+    }
+    throw InputError(fmt::format("--mods: no trial has the attribute '{}' (the trials have: {})", mod,
+                                 fmt::join(names, ", ")));
+  }
 }
 
 std::optional<std::string> AttributeText(const Trial& t, const std::string& name) {
@@ -277,6 +306,7 @@ AnalysisResultSet RunMeta(Store& store, const AnalysisRequest& request) {
     t.arms = std::move(arms);
     trials.push_back(std::move(t));
   }
+  CheckModerators(trials, mods);
   AnalysisResultSet result = NewResultSet(request);
   result.rows_used = static_cast<std::int64_t>(trials.size());
   result.diagnostics["rows_used"] = trials.size();

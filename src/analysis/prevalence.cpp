@@ -1,7 +1,8 @@
 // prevalence: a binary outcome by the levels of a category: n, cases and
 // percent per level, the chi-square test of independence (R: chisq.test of
 // the 2 x k table, Yates for 2 x 2) and, for more than two ordered levels, the
-// chi-square test for trend with scores 1..k (R: prop.trend.test).
+// chi-square test for trend with scores 1..k, the levels' places in their
+// order (R: prop.trend.test).
 #include <fmt/format.h>
 
 #include "analysis/analyses.h"
@@ -39,7 +40,9 @@ AnalysisResultSet RunPrevalence(Store& store, const AnalysisRequest& request) {
       totals[static_cast<std::size_t>(l)] += 1;
       cases[static_cast<std::size_t>(l)] += y(static_cast<Eigen::Index>(i));
     }
-    std::vector<double> kept_cases, kept_totals;
+    // Levels without rows leave the tests, but the trend keeps every level's
+    // place in the order as its score (prop.trend.test on the table shown).
+    std::vector<double> kept_cases, kept_totals, kept_scores;
     for (std::size_t l = 0; l < c.levels.size(); ++l) {
       ResultRow row;
       row.section = "prevalence";
@@ -62,6 +65,7 @@ AnalysisResultSet RunPrevalence(Store& store, const AnalysisRequest& request) {
       if (totals[l] > 0) {
         kept_cases.push_back(cases[l]);
         kept_totals.push_back(totals[l]);
+        kept_scores.push_back(static_cast<double>(l + 1));
       }
     }
     ResultRow chi;
@@ -80,6 +84,7 @@ AnalysisResultSet RunPrevalence(Store& store, const AnalysisRequest& request) {
       chi.p_value = r.p_value;
       chi.extra["test"] = r.yates ? "chi-square (Yates)" : "chi-square";
       chi.extra["df"] = r.df;
+      if (r.small_expected) chi.extra["note"] = kSmallExpectedNote;
     } catch (const NumericalError& e) {
       chi.extra["test"] = "chi-square";
       chi.extra["note"] = e.what();
@@ -93,10 +98,11 @@ AnalysisResultSet RunPrevalence(Store& store, const AnalysisRequest& request) {
       trend.n = static_cast<std::int64_t>(s.frame.rows());
       trend.extra["test"] = "chi-square for trend";
       try {
-        const auto r = stats::ChiSquareTrend(kept_cases, kept_totals);
+        const auto r = stats::ChiSquareTrend(kept_cases, kept_totals, kept_scores);
         trend.statistic = r.statistic;
         trend.p_value = r.p_value;
         trend.extra["df"] = r.df;
+        if (kept_scores.size() < c.levels.size()) trend.extra["scores"] = kept_scores;
       } catch (const NumericalError& e) {
         trend.extra["note"] = e.what();
       }

@@ -28,6 +28,10 @@ nlohmann::ordered_json FitSummary(const stats::OlsFit& fit) {
   s["f_p_value"] = fit.f_p_value;
   s["df_residual"] = fit.df_residual;
   if (!fit.aliased_terms.empty()) s["aliased"] = fit.aliased_terms;
+  if (fit.essentially_perfect_fit) {
+    s["warning"] = "essentially perfect fit (residual variance near 0, as for a constant outcome): "
+                   "the SEs, tests and CIs are unreliable (R's summary.lm warns the same)";
+  }
   return s;
 }
 
@@ -49,14 +53,15 @@ AnalysisResultSet RunRegress(Store& store, const AnalysisRequest& request) {
     throw NumericalError(fmt::format("regress: {} complete rows, at least 2 needed", sample.used));
   for (Stratum& s : Strata(sample.frame, by)) {
     const auto preds = s.label.empty() ? predictors : WithoutVariable(predictors, by);
-    const Design design = BuildDesign(s.frame, preds);
     const Eigen::VectorXd y = NumericVector(s.frame, outcome, "outcome");
     stats::OlsFit fit;
     try {
+      const Design design = BuildDesign(s.frame, preds);
       fit = stats::FitOls(design.x, y, design.names);
-    } catch (const NumericalError& e) {
+    } catch (const Error& e) {
       if (s.label.empty()) throw;
-      result.summary["strata"][s.label] = {{"error", e.what()}};  // a stratum too small to fit
+      // a stratum too small to fit, or holding one level of a predictor
+      result.summary["strata"][s.label] = {{"error", e.what()}};
       continue;
     }
     for (std::size_t j = 0; j < fit.terms.size(); ++j) {
@@ -75,16 +80,16 @@ AnalysisResultSet RunRegress(Store& store, const AnalysisRequest& request) {
   }
   if (!by.empty()) {
     Frame& all = sample.frame;
-    const Design base = BuildDesign(all, predictors);
-    const Design main = WithInteractions(base, all, by);
-    const Design main_only = MainEffectsOf(main);
     const Eigen::VectorXd y = NumericVector(all, outcome, "outcome");
-    const auto small = stats::FitOls(main_only.x, y, main_only.names);
-    const auto large = stats::FitOls(main.x, y, main.names);
     ResultRow row;
     row.section = "interaction";
     row.term = fmt::format("predictors x {}", by);
     try {
+      const Design base = BuildDesign(all, predictors);
+      const Design main = WithInteractions(base, all, by);
+      const Design main_only = MainEffectsOf(main);
+      const auto small = stats::FitOls(main_only.x, y, main_only.names);
+      const auto large = stats::FitOls(main.x, y, main.names);
       const auto f = stats::CompareNestedOls(small, large);
       row.statistic = f.statistic;
       row.p_value = f.p_value;
@@ -94,7 +99,7 @@ AnalysisResultSet RunRegress(Store& store, const AnalysisRequest& request) {
       row.extra["df_residual"] = f.df_residual;
       row.extra["rss_main"] = f.rss_small;
       row.extra["rss_interaction"] = f.rss_large;
-    } catch (const NumericalError& e) {
+    } catch (const Error& e) {  // e.g. one level of "by" in the rows used
       row.extra["note"] = e.what();
     }
     result.rows.push_back(std::move(row));

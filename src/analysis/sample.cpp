@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <set>
+#include <string_view>
 
 #include <fmt/format.h>
 
@@ -90,14 +92,30 @@ Design BuildDesign(Frame& frame, const std::vector<std::string>& predictors, boo
       d.variables.push_back(p);
       continue;
     }
-    for (std::size_t l = 1; l < c.levels.size(); ++l) {
+    // The levels these rows hold, in level order: lm's model.frame drops
+    // unused levels, so the first level present is the reference.
+    std::set<std::string_view> held;
+    for (const auto& label : c.labels) {
+      if (label) held.insert(*label);
+    }
+    std::vector<std::string_view> levels;
+    for (const std::string& level : c.levels) {
+      if (held.count(level) > 0) levels.push_back(level);
+    }
+    if (levels.size() < 2) {
+      throw InputError(fmt::format(
+          "predictor '{}' has {} in the rows used; a categorical predictor needs at least two levels "
+          "(R's lm and glm stop with \"contrasts can be applied only to factors with 2 or more levels\")",
+          p, levels.empty() ? std::string("no level") : fmt::format("the single level '{}'", levels.front())));
+    }
+    for (std::size_t l = 1; l < levels.size(); ++l) {
       Eigen::VectorXd dummy(n);
       for (Eigen::Index i = 0; i < n; ++i) {
         const auto& label = c.labels[static_cast<std::size_t>(i)];
-        dummy(i) = label ? (*label == c.levels[l] ? 1.0 : 0.0) : std::nan("");
+        dummy(i) = label ? (*label == levels[l] ? 1.0 : 0.0) : std::nan("");
       }
       cols.push_back(std::move(dummy));
-      d.names.push_back(p + c.levels[l]);
+      d.names.push_back(p + std::string(levels[l]));
       d.variables.push_back(p);
     }
   }

@@ -54,6 +54,9 @@ struct Design {
   std::vector<std::string> names;      // "(Intercept)", "age_years", "sexmale", ...
   std::vector<std::string> variables;  // the frame variable behind each column ("" for the intercept)
 };
+// Levels a categorical predictor does not hold in these rows are dropped (as
+// lm's model.frame drops unused levels); fewer than two levels left:
+// InputError.
 Design BuildDesign(Frame& frame, const std::vector<std::string>& predictors, bool intercept = true);
 // "base" plus the product of every non-intercept column with every dummy of
 // "by" (named "term:bylevel", as R), for the interaction test of --by.
@@ -83,6 +86,10 @@ ResultRow RowFromTerm(const std::string& section, const std::string& stratum, co
   row.conf_high = t.conf_high;
   return row;
 }
+
+// The note of a chi-square test with an expected count below 5.
+inline constexpr const char* kSmallExpectedNote =
+    "an expected count is below 5: the chi-square approximation may be incorrect (R's chisq.test warns the same)";
 
 // The predictor list without "by" (it is constant within a stratum).
 std::vector<std::string> WithoutVariable(const std::vector<std::string>& names, const std::string& drop);

@@ -42,6 +42,7 @@ ChiSquareResult ChiSquareIndependence(const Eigen::MatrixXd& counts, bool correc
   const double total = counts.sum();
   ChiSquareResult out;
   out.expected = row_sums * col_sums / total;
+  out.small_expected = (out.expected.array() < 5).any();
   const Eigen::ArrayXXd deviation = (counts - out.expected).array().abs();
   double yates = 0;
   if (correct && r == 2 && c == 2) {

@@ -18,6 +18,9 @@ struct ChiSquareResult {
   double p_value = kNaN;
   bool yates = false;       // continuity correction applied
   Eigen::MatrixXd expected; // expected counts under independence (empty for trend)
+  // Some expected count is below 5, where R's chisq.test warns "Chi-squared
+  // approximation may be incorrect" (independence only).
+  bool small_expected = false;
 };
 
 // counts: r x c table of non-negative counts, r, c >= 2. correct: apply Yates'

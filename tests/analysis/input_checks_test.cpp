@@ -11,6 +11,7 @@
 #include "analysis/sample.h"
 #include "analysis_fixture.h"
 #include "common/error.h"
+#include "result_helpers.h"
 
 using cohortdb::InputError;
 using cohortdb::analysis::RunAnalysis;
@@ -116,4 +117,40 @@ TEST_CASE("numeric options outside their bounds are refused", "[analysis][input]
                                                              {"boot", boot}})),
                       boot < 0 ? "--boot: expected 0 to 100000, found -1" : "--boot: expected 0 to 100000, found 100001");
   }
+}
+
+TEST_CASE("a constant outcome gets summary.lm's perfect-fit warning", "[analysis][input]") {
+  auto store = CohortStore();
+  const auto flat = RunAnalysis(store, Request("regress", {{"frame", "SELECT *, 2.0 AS flat FROM wide_cohort"},
+                                                           {"outcome", "flat"}, {"predictors", {"age_years"}}}));
+  REQUIRE(flat.summary.contains("warning"));
+  CHECK(flat.summary["warning"].get<std::string>().rfind("essentially perfect fit", 0) == 0);
+  const auto noisy = RunAnalysis(store, Request("regress", {{"study", "cohort"}, {"outcome", "pain_nrs"},
+                                                            {"predictors", {"age_years"}}}));
+  CHECK_FALSE(noisy.summary.contains("warning"));
+}
+
+TEST_CASE("meta --mods names a moderator that no trial holds as a number", "[analysis][input]") {
+  auto store = MetaStore();
+  const auto meta = [&](const std::string& mod) {
+    return RunAnalysis(store, Request("meta", {{"study", "meta"}, {"outcome", "pain"}, {"mods", {mod}}}));
+  };
+  CHECK_THROWS_WITH(meta("dose"), "--mods: no trial has the attribute 'dose' (the trials have: duration_weeks, "
+                                  "setting, year)");
+  CHECK_THROWS_WITH(meta("setting"),
+                    "--mods: no trial holds a number in the attribute 'setting'; a moderator must be numeric");
+  CHECK(meta("year").summary.contains("meta_regression"));
+}
+
+TEST_CASE("a bootstrap too small for a percentile CI says so", "[analysis][input]") {
+  auto store = CohortStore();
+  const auto mediate = [&](int boot) {
+    return RunAnalysis(store, Request("mediate", {{"study", "cohort"}, {"treatment", "diabetes"}, {"mediator", "lmm"},
+                                                  {"outcome", "pain_nrs"}, {"boot", boot}}));
+  };
+  const auto few = mediate(20);
+  const auto& row = FindRow(few, "mediation", "indirect effect (a*b)");
+  REQUIRE(row.extra.contains("note"));
+  CHECK(row.extra["note"].get<std::string>().rfind("percentile CI from 20 draws", 0) == 0);
+  CHECK_FALSE(FindRow(mediate(39), "mediation", "indirect effect (a*b)").extra.contains("note"));
 }
