@@ -106,7 +106,7 @@ TEST_CASE("prevalence: an empty level keeps its place in the trend scores; small
   CHECK(chi.extra["note"] == cohortdb::analysis::kSmallExpectedNote);
 }
 
-TEST_CASE("--per-sd-vars takes numeric predictors and needs --per-sd", "[analysis][levels]") {
+TEST_CASE("logistic: --per-sd-vars takes numeric predictors and needs --per-sd", "[analysis][levels]") {
   auto store = CohortStore();
   const auto logistic = [&](nlohmann::ordered_json extra) {
     nlohmann::ordered_json options = {{"study", "cohort"}, {"outcome", "cbp"}, {"predictors", {"lmm", "sex"}}};
