@@ -1,8 +1,10 @@
 // compare: a continuous variable between the two levels of a group, by
 // Student's t, Welch's t and the Wilcoxon rank-sum test, as R's t.test(x, y,
 // var.equal = TRUE), t.test(x, y) and wilcox.test(x, y, exact = FALSE). The
-// difference is first level minus second level. Complete cases per variable
-// and group.
+// difference is first level minus second level. Rows need the group (and
+// --by); each variable uses the rows that hold it.
+#include <cmath>
+
 #include <fmt/format.h>
 
 #include "analysis/analyses.h"
@@ -25,13 +27,17 @@ AnalysisResultSet RunCompare(Store& store, const AnalysisRequest& request) {
   if (tests.empty()) tests = {"t", "welch", "wilcoxon"};  // values checked by ValidateRequest
   const std::string by = ByOption(options);
   const auto min_cell = MinCellOption(options);
-  std::vector<std::string> needed;
-  AppendUnique(needed, vars);
-  AppendUnique(needed, {group, by});
   for (const auto& v : vars) frame.Require(v, "vars");
+  std::vector<std::string> needed = {group};
+  AppendUnique(needed, {by});
+  frame.Require(group, "group");
+  // Rows need the group (and --by); each variable then uses the rows that
+  // hold it, as t.test(x ~ g) does for one variable at a time.
   Sample sample = CompleteCases(frame, needed);
   AnalysisResultSet result = NewResultSet(request);
-  RecordSample(result, sample);
+  std::vector<std::vector<std::string>> per_test;
+  for (const auto& v : vars) per_test.push_back({v});
+  RecordTestwiseSample(result, sample, per_test);
   std::int64_t suppressed = 0;
   for (Stratum& s : Strata(sample.frame, by)) {
     const Column& g = s.frame.AsCategorical(group, "group");
@@ -43,7 +49,12 @@ AnalysisResultSet RunCompare(Store& store, const AnalysisRequest& request) {
       const auto values = NumericValues(s.frame, var, "vars");
       const Column& gc = s.frame.Get(group);
       std::vector<double> a, b;
+      std::int64_t missing = 0;
       for (std::size_t i = 0; i < values.size(); ++i) {
+        if (std::isnan(values[i])) {
+          ++missing;
+          continue;
+        }
         (*gc.labels[i] == gc.levels[0] ? a : b).push_back(values[i]);
       }
       for (const auto& t : tests) {
@@ -57,6 +68,7 @@ AnalysisResultSet RunCompare(Store& store, const AnalysisRequest& request) {
         row.extra["group2"] = gc.levels[1];
         row.extra["n1"] = a.size();
         row.extra["n2"] = b.size();
+        row.extra["missing"] = missing;
         try {
           if (t == "wilcoxon") {
             const auto w = stats::WilcoxonRankSumTest(a, b);
@@ -88,7 +100,7 @@ AnalysisResultSet RunCompare(Store& store, const AnalysisRequest& request) {
       }
     }
   }
-  result.summary["nobs"] = sample.used;
+  result.summary["nobs"] = result.rows_used;
   result.summary["group"] = group;
   if (min_cell) result.diagnostics["suppressed_cells"] = suppressed;
   return result;

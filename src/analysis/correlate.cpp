@@ -1,8 +1,8 @@
 // correlate: every x by every y, Pearson (r, t test, Fisher-z CI) or Spearman
 // (rho, asymptotic t p-value), as R's cor.test; p-values adjusted over the
 // whole x-by-y grid of a stratum with Holm or Benjamini-Hochberg (p.adjust).
-// Complete cases over all listed variables (listwise), so every pair uses the
-// same rows.
+// Each pair uses the rows that hold both values (pairwise, as cor.test on
+// that pair); rows without --by are left out.
 #include <fmt/format.h>
 
 #include "analysis/analyses.h"
@@ -24,15 +24,19 @@ AnalysisResultSet RunCorrelate(Store& store, const AnalysisRequest& request) {
   const std::string method = options.StringOr("method", "pearson");  // values checked by ValidateRequest
   const std::string adjust = options.StringOr("adjust", "none");
   const std::string by = ByOption(options);
-  std::vector<std::string> needed;
-  AppendUnique(needed, xs);
-  AppendUnique(needed, ys);
-  AppendUnique(needed, {by});
   for (const auto& v : xs) frame.Require(v, "x");
   for (const auto& v : ys) frame.Require(v, "y");
+  // Rows need --by; each pair then uses the rows that hold both values, as
+  // cor.test(x, y) does for one pair at a time.
+  std::vector<std::string> needed;
+  AppendUnique(needed, {by});
   Sample sample = CompleteCases(frame, needed);
   AnalysisResultSet result = NewResultSet(request);
-  RecordSample(result, sample);
+  std::vector<std::vector<std::string>> per_test;
+  for (const auto& x : xs) {
+    for (const auto& y : ys) per_test.push_back({x, y});
+  }
+  RecordTestwiseSample(result, sample, per_test);
   for (Stratum& s : Strata(sample.frame, by)) {
     const std::size_t first = result.rows.size();
     std::vector<double> p;
@@ -71,7 +75,7 @@ AnalysisResultSet RunCorrelate(Store& store, const AnalysisRequest& request) {
         result.rows[first + i].extra["p_adjusted"] = adjusted[i];
     }
   }
-  result.summary["nobs"] = sample.used;
+  result.summary["nobs"] = result.rows_used;
   result.summary["method"] = method;
   result.summary["adjust"] = adjust;
   return result;

@@ -60,6 +60,36 @@ std::vector<Stratum> Strata(Frame& sample, const std::string& by) {
   return out;
 }
 
+void RecordTestwiseSample(AnalysisResultSet& result, const Sample& sample,
+                          const std::vector<std::vector<std::string>>& groups) {
+  const Frame& frame = sample.frame;
+  const std::size_t rows = frame.rows();
+  std::vector<bool> used(rows, false);
+  nlohmann::ordered_json excluded_by = sample.excluded_by;
+  std::vector<std::string> counted;
+  for (const auto& group : groups) {
+    for (std::size_t i = 0; i < rows; ++i) {
+      if (used[i]) continue;
+      bool complete = true;
+      for (const std::string& v : group) complete = complete && !frame.Get(v).Missing(i);
+      used[i] = complete;
+    }
+    for (const std::string& v : group) {
+      if (std::find(counted.begin(), counted.end(), v) != counted.end()) continue;
+      counted.push_back(v);
+      std::int64_t missing = 0;
+      for (std::size_t i = 0; i < rows; ++i) missing += frame.Get(v).Missing(i) ? 1 : 0;
+      if (missing > 0) excluded_by["missing " + v] = missing;
+    }
+  }
+  const auto n_used = static_cast<std::int64_t>(std::count(used.begin(), used.end(), true));
+  result.rows_used = n_used;
+  result.rows_excluded = sample.used + sample.excluded - n_used;
+  result.diagnostics["rows_used"] = result.rows_used;
+  result.diagnostics["rows_excluded"] = result.rows_excluded;
+  result.diagnostics["excluded_because"] = excluded_by;
+}
+
 AnalysisResultSet NewResultSet(const AnalysisRequest& request) {
   AnalysisResultSet result;
   result.command = request.command;

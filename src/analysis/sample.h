@@ -42,6 +42,14 @@ inline constexpr std::size_t kMaxStrata = 200;
 // than kMaxStrata levels: InputError.
 std::vector<Stratum> Strata(Frame& sample, const std::string& by);
 
+// For analyses that test one variable (or pair) at a time on the rows that
+// hold it (compare, correlate): "sample" holds the rows with the variables
+// every test needs (group, --by); "groups" lists, per test, the variables it
+// needs. Rows used are those of "sample" that some test uses; the rest count
+// as excluded, and each variable's missing rows are listed.
+void RecordTestwiseSample(AnalysisResultSet& result, const Sample& sample,
+                          const std::vector<std::vector<std::string>>& groups);
+
 // A result set with command and parameters filled in.
 AnalysisResultSet NewResultSet(const AnalysisRequest& request);
 // Writes rows used/excluded and the exclusion reasons into "result".

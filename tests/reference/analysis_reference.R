@@ -25,9 +25,12 @@ tr$pcs_change <- tr$pcs_week12 - tr$pcs_baseline
 tr$arm <- factor(tr$arm)   # control, intervention
 tr$sex <- factor(tr$sex)
 
-cc <- na.omit(tr[, c("il6_change", "crp_change", "pain_change")])
-p("trial.correlate.n", nrow(cc))
-ct1 <- cor.test(cc$il6_change, cc$pain_change); ct2 <- cor.test(cc$crp_change, cc$pain_change)
+# correlate: each pair on the rows that hold both (cor.test drops the others).
+cc <- na.omit(tr[, c("il6_change", "pain_change")])
+p("trial.correlate.n_any_pair", sum(complete.cases(tr[, c("il6_change", "pain_change")]) |
+                                    complete.cases(tr[, c("crp_change", "pain_change")])))
+ct1 <- cor.test(tr$il6_change, tr$pain_change); ct2 <- cor.test(tr$crp_change, tr$pain_change)
+p("trial.correlate.il6.n", ct1$parameter + 2); p("trial.correlate.crp.n", ct2$parameter + 2)
 p("trial.correlate.il6.r", ct1$estimate); p("trial.correlate.il6.p", ct1$p.value); p("trial.correlate.il6.ci", ct1$conf.int)
 p("trial.correlate.crp.r", ct2$estimate); p("trial.correlate.crp.p", ct2$p.value)
 p("trial.correlate.holm", p.adjust(c(ct1$p.value, ct2$p.value), "holm"))

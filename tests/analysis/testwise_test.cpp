@@ -1,0 +1,55 @@
+// compare and correlate test each variable (pair) on the rows that hold it,
+// as t.test and cor.test on one variable (pair) at a time: a value missing in
+// one variable does not change another's test. Expected values:
+// tests/reference/analysis_testwise.R.
+#include <catch2/catch.hpp>
+
+#include "analysis/analysis.h"
+#include "analysis_fixture.h"
+#include "result_helpers.h"
+
+using Catch::Matchers::WithinRel;
+using cohortdb::analysis::RunAnalysis;
+using namespace cohortdb::testing;
+
+namespace {
+
+const char* kFrame =
+    "SELECT column1 AS g, column2 AS y, column3 AS x FROM (VALUES ('a',5.1,1.2),('a',4.8,1.9),('a',NULL,1.4),"
+    "('a',6.0,2.2),('a',5.5,NULL),('a',5.9,1.1),('b',6.8,2.5),('b',7.1,2.0),('b',6.2,2.9),('b',7.4,2.4),"
+    "('b',6.9,3.1),('b',7.7,1.8),('b',6.0,2.6))";
+
+}  // namespace
+
+TEST_CASE("compare tests each variable on the rows that hold it", "[analysis][compare]") {
+  auto store = CohortStore();
+  const auto both = RunAnalysis(
+      store, Request("compare", {{"frame", kFrame}, {"vars", {"y", "x"}}, {"group", "g"}, {"test", {"t"}}}));
+  const auto& y = FindRow(both, "tests", "y");
+  CHECK(*y.n == 12);
+  CHECK(y.extra["missing"] == 1);
+  CHECK_THAT(y.statistic, WithinRel(-4.20484163944073, 1e-10));
+  CHECK_THAT(y.p_value, WithinRel(0.0018147045424112, 1e-8));
+  const auto& x = FindRow(both, "tests", "x");
+  CHECK(*x.n == 12);
+  CHECK_THAT(x.statistic, WithinRel(-3.34432264845409, 1e-10));
+  CHECK_THAT(x.p_value, WithinRel(0.00743613205023238, 1e-8));
+  CHECK(both.rows_used == 13);
+  CHECK(both.rows_excluded == 0);
+  CHECK(both.diagnostics["excluded_because"]["missing y"] == 1);
+  const auto alone = RunAnalysis(
+      store, Request("compare", {{"frame", kFrame}, {"vars", {"y"}}, {"group", "g"}, {"test", {"t"}}}));
+  CHECK(alone.rows_used == 12);
+  CHECK(alone.rows_excluded == 1);
+}
+
+TEST_CASE("correlate tests each pair on the rows that hold both", "[analysis][correlate]") {
+  auto store = CohortStore();
+  const auto result = RunAnalysis(store, Request("correlate", {{"frame", kFrame}, {"x", {"x"}}, {"y", {"y"}}}));
+  const auto& r = FindRow(result, "correlations", "x ~ y");
+  CHECK(*r.n == 11);
+  CHECK_THAT(r.estimate, WithinRel(0.361644305961847, 1e-10));
+  CHECK_THAT(r.p_value, WithinRel(0.274468960190825, 1e-8));
+  CHECK(result.rows_used == 11);
+  CHECK(result.rows_excluded == 2);
+}
