@@ -48,8 +48,14 @@ std::string Df(double df) {
   return std::floor(df) == df ? fmt::format("{}", static_cast<long long>(df)) : FormatNumber(df, 1);
 }
 
-std::string SuppressedText(const AnalysisResultSet& result) {
-  return result.min_cell ? fmt::format("<{}", *result.min_cell) : "suppressed";
+// What a table prints for a value --min-cell hides. "<N" only where the
+// value is itself a count below N (a Table 1 cell suppressed for its own
+// size); anything else hidden (a complementary cell, the n of a row whose
+// cases are few, a percentage) is "suppressed", which claims nothing.
+std::string SuppressedText(const AnalysisResultSet& result, const ResultRow& r, bool own_count) {
+  const bool complementary = r.extra.contains("complementary") && r.extra["complementary"] == true;
+  if (own_count && !complementary && result.min_cell) return fmt::format("<{}", *result.min_cell);
+  return "suppressed";
 }
 
 std::vector<std::string> Strata(const AnalysisResultSet& result, const std::string& section) {
@@ -139,7 +145,7 @@ void Table1(const AnalysisResultSet& result, std::vector<ReportTable>& out) {
           std::find(groups.begin(), groups.end(), ExtraText(r, "group")) - groups.begin());
       std::string cell;
       if (IsSuppressed(r)) {
-        cell = SuppressedText(result);
+        cell = SuppressedText(result, r, true);
       } else if (summary == "n") {
         cell = fmt::format("{}", r.n.value_or(0));
       } else if (summary == "n (%)") {
@@ -283,7 +289,7 @@ std::vector<ReportTable> PaperTables(const AnalysisResultSet& result) {
         result, "tests", "Tests", {"Variable", "Test", "Difference (95% CI)", "Statistic", "df", "n", "p"},
         out, [&](const ResultRow& r) -> Row {
           std::string n = N(r);
-          if (IsSuppressed(r)) n = SuppressedText(result);
+          if (IsSuppressed(r)) n = SuppressedText(result, r, false);
           return {r.term,
                   ExtraText(r, "test"),
                   std::isnan(r.estimate) ? std::string() : EstimateCi(r.estimate, r.conf_low, r.conf_high, 2),
@@ -296,7 +302,7 @@ std::vector<ReportTable> PaperTables(const AnalysisResultSet& result) {
   SectionTable(result, "prevalence", "Prevalence", {"Category", "n", "Cases", "%"}, out,
                [&](const ResultRow& r) -> Row {
                  if (IsSuppressed(r)) {
-                   const std::string s = SuppressedText(result);
+                   const std::string s = SuppressedText(result, r, false);
                    return {ExtraText(r, "level"), s, s, s};
                  }
                  return {ExtraText(r, "level"), N(r), ExtraText(r, "cases"), FormatNumber(r.estimate, 1)};

@@ -4,8 +4,12 @@
 
 #include <cmath>
 #include <map>
+#include <sstream>
+
+#include <fmt/format.h>
 
 #include "analysis/analysis.h"
+#include "analysis/report.h"
 #include "analysis_fixture.h"
 #include "common/error.h"
 #include "result_helpers.h"
@@ -207,6 +211,11 @@ TEST_CASE("min-cell: a level's cells over the sites never leave one suppressed c
       INFO(level);
       CHECK(count != 1);
     }
+    // A prevalence row hides n, cases and % whichever of cases and
+    // non-cases was small, so its table cells claim no "<N".
+    std::ostringstream out;
+    cohortdb::analysis::WriteReport(out, result, cohortdb::OutputFormat::kTable);
+    CHECK(out.str().find(fmt::format("| <{} ", min_cell)) == std::string::npos);
   }
   CHECK(complementary > 0);
 }
