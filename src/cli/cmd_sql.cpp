@@ -47,11 +47,16 @@ std::function<int()> SetupSql(CLI::App& app) {
     const auto limit = std::chrono::milliseconds(static_cast<long long>(o->timeout_seconds * 1000));
     const ScriptResult script = store.GuardedScript(o->query, o->write, limit);
     const OutputFormat format = *ParseOutputFormat(o->format);
+    bool first = true;
     for (const QueryResult& result : script.results) {
       if (result.columns.empty()) {
         std::cerr << fmt::format("{} row(s) changed\n", result.rows_changed);
         continue;
       }
+      // One result after another, as the sqlite3 shell prints them; a blank
+      // line between two keeps markdown tables apart and CSV blocks visible.
+      if (!first) std::cout << (format == OutputFormat::kCsv ? "\r\n" : "\n");
+      first = false;
       WriteTable(std::cout, result, format);
     }
     return 0;

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "cli/commands.h"
+#include "common/error.h"
 #include "common/table_writer.h"
 #include "store/store.h"
 #include "store/summary.h"
@@ -51,11 +52,30 @@ std::function<int()> SetupInfo(CLI::App& app) {
   return [path, format, schema] {
     Store store = Store::Open(*path, OpenMode::kReadOnly);
     if (*schema) {
-      std::cout << SchemaSql(store);
+      std::cout << SchemaSql(store, /*with_pivots=*/true);
       return 0;
     }
-    const StoreSummary s = Summarize(store);
     const OutputFormat f = *ParseOutputFormat(*format);
+    if (f == OutputFormat::kCsv) {
+      throw UsageError(
+          "info: --format csv cannot hold info's several tables; use --format json (one document), or "
+          "cohortdb sql STORE \"SELECT ...\" --format csv for one table");
+    }
+    const StoreSummary s = Summarize(store);
+    if (f == OutputFormat::kJson) {
+      nlohmann::ordered_json doc;
+      doc["store"] = *path;
+      doc["schema_version"] = s.schema_version;
+      doc["current_version"] = s.current_version;
+      doc["size_bytes"] = s.file_bytes;
+      doc["rows"] = TableJson(s.counts);
+      doc["studies"] = TableJson(s.studies);
+      doc["variables"] = TableJson(s.variables);
+      doc["recent_import_batches"] = TableJson(s.batches);
+      doc["quarantined_rows"] = TableJson(s.quarantine);
+      std::cout << doc.dump(1, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << '\n';
+      return 0;
+    }
     std::cout << fmt::format("store: {}\nschema version: {}{}\nsize: {:.1f} KiB\n", *path, s.schema_version,
                              s.schema_version == s.current_version
                                  ? " (current)"

@@ -83,30 +83,7 @@ void WriteCsv(std::ostream& out, const QueryResult& table) {
 }
 
 void WriteJson(std::ostream& out, const QueryResult& table) {
-  nlohmann::ordered_json rows = nlohmann::ordered_json::array();
-  for (const auto& row : table.rows) {
-    nlohmann::ordered_json object = nlohmann::ordered_json::object();
-    for (std::size_t c = 0; c < table.columns.size(); ++c) {
-      std::visit(
-          [&](const auto& v) {
-            using T = std::decay_t<decltype(v)>;
-            if constexpr (std::is_same_v<T, std::monostate>) {
-              object[table.columns[c]] = nullptr;
-            } else if constexpr (std::is_same_v<T, double>) {
-              if (std::isfinite(v)) {
-                object[table.columns[c]] = v;
-              } else {
-                object[table.columns[c]] = nullptr;
-              }
-            } else {
-              object[table.columns[c]] = v;
-            }
-          },
-          row[c]);
-    }
-    rows.push_back(std::move(object));
-  }
-  out << rows.dump(1, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << '\n';
+  out << TableJson(table).dump(1, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << '\n';
 }
 
 std::string MarkdownCell(const std::string& text) {
@@ -139,6 +116,34 @@ void WriteMarkdown(std::ostream& out, const QueryResult& table) {
 }
 
 }  // namespace
+
+nlohmann::ordered_json TableJson(const QueryResult& table) {
+  nlohmann::ordered_json rows = nlohmann::ordered_json::array();
+  for (const auto& row : table.rows) {
+    nlohmann::ordered_json object = nlohmann::ordered_json::object();
+    for (std::size_t c = 0; c < table.columns.size(); ++c) {
+      std::visit(
+          [&](const auto& v) {
+            using T = std::decay_t<decltype(v)>;
+            if constexpr (std::is_same_v<T, std::monostate>) {
+              object[table.columns[c]] = nullptr;
+            } else if constexpr (std::is_same_v<T, double>) {
+              // JSON has no Inf or NaN; a string keeps them apart from NULL.
+              if (std::isfinite(v)) {
+                object[table.columns[c]] = v;
+              } else {
+                object[table.columns[c]] = std::isnan(v) ? "NaN" : (v > 0 ? "Inf" : "-Inf");
+              }
+            } else {
+              object[table.columns[c]] = v;
+            }
+          },
+          row[c]);
+    }
+    rows.push_back(std::move(object));
+  }
+  return rows;
+}
 
 std::optional<OutputFormat> ParseOutputFormat(std::string_view name) {
   if (name == "table") return OutputFormat::kTable;

@@ -1,13 +1,16 @@
 #pragma once
 // Writes a QueryResult in the output formats of the sqlite3 shell that users
 // know: table (ASCII grid), box (Unicode grid), csv (RFC 4180, NULL empty),
-// json (an array of objects, NULL as null), markdown (a pipe table).
+// json (an array of objects, NULL as null, Inf/-Inf/NaN as strings),
+// markdown (a pipe table).
 // Reals are printed so they read back to the same double.
 
 #include <optional>
 #include <ostream>
 #include <string>
 #include <string_view>
+
+#include <nlohmann/json.hpp>
 
 #include "common/value.h"
 
@@ -22,6 +25,9 @@ std::optional<OutputFormat> ParseOutputFormat(std::string_view name);
 const char* OutputFormatNames();
 
 void WriteTable(std::ostream& out, const QueryResult& table, OutputFormat format);
+
+// The json format's array of row objects, for documents that hold several.
+nlohmann::ordered_json TableJson(const QueryResult& table);
 
 // One CSV field, quoted when it holds a comma, quote, CR or LF.
 std::string CsvField(std::string_view text);

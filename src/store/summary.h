@@ -23,8 +23,9 @@ struct StoreSummary {
 StoreSummary Summarize(Store& store);
 
 // The store's schema as SQL, every object in creation order with its CREATE
-// statement, generated views (wide_*) excluded. schema/schema.sql is this text
-// for a freshly created store.
-std::string SchemaSql(Store& store);
+// statement. schema/schema.sql is this text for a freshly created store. The
+// per-study pivot views (wide_*) that imports generate follow at the end when
+// "with_pivots" (cohortdb info --schema), under a comment saying so.
+std::string SchemaSql(Store& store, bool with_pivots = false);
 
 }  // namespace cohortdb

@@ -124,3 +124,33 @@ TEST_CASE("cli: json and markdown formats; errors exit with the input-error code
   const Run usage = Cohortdb(dir, "meta " + store + " --study meta --outcome pain --bogus");
   CHECK(usage.code == 2);
 }
+
+TEST_CASE("cli: info --format json is one document; --schema shows the pivots; sql results stay apart",
+          "[analysis][cli]") {
+  TempDir dir;
+  const std::string store = (dir.path() / "cohort.cohortdb").string();
+  CohortStore(store);
+  const Run json = Cohortdb(dir, "info " + store + " --format json");
+  REQUIRE(json.code == 0);
+  const auto info = nlohmann::json::parse(json.out);
+  CHECK(info["schema_version"] == info["current_version"]);
+  CHECK(info["studies"][0]["study"] == "cohort");
+  CHECK(info["studies"][0]["participants"] == 400);
+  const Run csv = Cohortdb(dir, "info " + store + " --format csv");
+  CHECK(csv.code == 2);
+  CHECK_THAT(csv.err, Contains("use --format json"));
+  const Run schema = Cohortdb(dir, "info " + store + " --schema");
+  REQUIRE(schema.code == 0);
+  CHECK_THAT(schema.out, Contains("CREATE VIEW wide_cohort"));
+
+  // Non-finite reals stay apart from NULL in JSON; two results are two
+  // documents, and two markdown tables have a blank line between them.
+  const Run inf = Cohortdb(dir, "sql " + store + " \"SELECT 1e308 * 10 AS big, NULL AS empty\" --format json");
+  REQUIRE(inf.code == 0);
+  const auto rows = nlohmann::json::parse(inf.out);
+  CHECK(rows[0]["big"] == "Inf");
+  CHECK(rows[0]["empty"].is_null());
+  const Run two = Cohortdb(dir, "sql " + store + " \"SELECT 1 AS a; SELECT 2 AS b\" --format markdown");
+  REQUIRE(two.code == 0);
+  CHECK(two.out == "| a |\n| ---: |\n| 1 |\n\n| b |\n| ---: |\n| 2 |\n");
+}
