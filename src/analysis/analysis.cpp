@@ -1,6 +1,7 @@
 #include "analysis/analysis.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <limits>
 #include <map>
@@ -12,6 +13,7 @@
 #include "analysis/frame.h"
 #include "analysis/options.h"
 #include "analysis/sample.h"
+#include "common/close_matches.h"
 #include "common/error.h"
 #include "store/frame_source.h"
 
@@ -172,6 +174,16 @@ const AnalysisSpec* FindAnalysis(const std::string& name) {
   return nullptr;
 }
 
+namespace {
+
+// An error in the options themselves (not in the data they name).
+[[noreturn]] void OptionError(const AnalysisRequest& request, const std::string& message) {
+  if (request.command_line) throw UsageError(message);
+  throw InputError(message);
+}
+
+}  // namespace
+
 void ValidateRequest(Store& store, const AnalysisRequest& request) {
   const AnalysisSpec* spec = FindAnalysis(request.command);
   if (!spec) {
@@ -184,6 +196,7 @@ void ValidateRequest(Store& store, const AnalysisRequest& request) {
   }
   if (!request.options.is_object())
     throw InputError(fmt::format("{}: options must be an object", request.command));
+
   std::vector<std::string> known;
   for (const OptionSpec& o : spec->options) known.push_back(o.name);
   for (const auto& [key, value] : request.options.items()) {
@@ -203,7 +216,7 @@ void ValidateRequest(Store& store, const AnalysisRequest& request) {
   const Options options(request);
   for (const OptionSpec& o : spec->options) {
     if (o.required && !options.Has(o.name)) {
-      throw InputError(fmt::format("{}: --{} is required", request.command, o.name));
+      OptionError(request, fmt::format("{}: --{} is required", request.command, o.name));
     }
   }
   // One variable in two roles makes a model that fits itself.
@@ -232,14 +245,14 @@ void ValidateRequest(Store& store, const AnalysisRequest& request) {
           for (std::size_t i = 1; i < o.choices.size(); ++i) {
             allowed += (i + 1 == o.choices.size() ? " or " : ", ") + o.choices[i];
           }
-          throw InputError(fmt::format("--{}: expected {}, found '{}'", o.name, allowed, v));
+          OptionError(request, fmt::format("--{}: expected {}, found '{}'", o.name, allowed, v));
         }
       }
     }
     if (o.min || o.max) {
       const double x = *options.Number(o.name);
       if ((o.min && x < *o.min) || (o.max && x > *o.max)) {
-        throw InputError(fmt::format("--{}: expected {}, found {}", o.name,
+        OptionError(request, fmt::format("--{}: expected {}, found {}", o.name,
                                      o.min && o.max ? fmt::format("{} to {}", *o.min, *o.max)
                                                     : o.min ? fmt::format("at least {}", *o.min)
                                                             : fmt::format("at most {}", *o.max),
@@ -248,20 +261,29 @@ void ValidateRequest(Store& store, const AnalysisRequest& request) {
     }
   }
   if (const auto censored = options.String("censored"); censored && !ParseCensorRule(*censored)) {
-    throw InputError(fmt::format("--censored: expected exclude|half|sqrt2|limit, found '{}'", *censored));
+    OptionError(request, fmt::format("--censored: expected exclude|half|sqrt2|limit, found '{}'", *censored));
   }
-  MinCellOption(options);
+  try {
+    MinCellOption(options);
+  } catch (const InputError& e) {
+    OptionError(request, e.what());
+  }
   if (request.command == std::string("meta")) {
     // meta reads the study's trial summaries, not a participant frame.
     for (const char* frame_option : {"frame", "derive", "cut", "censored"}) {
       if (options.Has(frame_option)) {
-        throw InputError(fmt::format("meta: --{} does not apply: meta pools the trial summaries of --study, not "
+        OptionError(request, fmt::format("meta: --{} does not apply: meta pools the trial summaries of --study, not "
                                      "participant rows",
                                      frame_option));
       }
     }
+    if (!options.Has("study")) OptionError(request, "meta: --study is required (the study of the trial summaries)");
     LoadMetaTrials(store, options.RequiredString("study"), options.RequiredString("outcome"));
     return;
+  }
+  if (!options.Has("frame") && !options.Has("study")) {
+    OptionError(request,
+                fmt::format("{}: give --study (its pivot is the default frame) or --frame", request.command));
   }
   const std::vector<std::string> columns = FrameVariableNames(store, options);
   auto check = [&](const std::string& option, const std::string& name) {
@@ -283,10 +305,50 @@ void ValidateRequest(Store& store, const AnalysisRequest& request) {
   }
 }
 
+namespace {
+
+// The statistics layer names its function in its messages ("WelchTTest:
+// argument x has 1 non-missing values"); users read what happened without
+// the C++ name.
+std::string WithoutFunctionName(const std::string& message) {
+  std::size_t i = 0;
+  if (message.empty() || !std::isupper(static_cast<unsigned char>(message[0]))) return message;
+  while (i < message.size() && std::isalnum(static_cast<unsigned char>(message[i]))) ++i;
+  const bool camel = std::any_of(message.begin() + 1, message.begin() + static_cast<std::ptrdiff_t>(i),
+                                 [](char c) { return std::isupper(static_cast<unsigned char>(c)); });
+  if (!camel || message.compare(i, 2, ": ") != 0) return message;
+  return message.substr(i + 2);
+}
+
+void StripFunctionNames(nlohmann::ordered_json& j) {
+  if (j.is_object()) {
+    for (auto& [key, value] : j.items()) {
+      if ((key == "note" || key == "error") && value.is_string()) {
+        value = WithoutFunctionName(value.get<std::string>());
+      } else {
+        StripFunctionNames(value);
+      }
+    }
+  } else if (j.is_array()) {
+    for (auto& value : j) StripFunctionNames(value);
+  }
+}
+
+}  // namespace
+
 AnalysisResultSet RunAnalysis(Store& store, const AnalysisRequest& request) {
   ValidateRequest(store, request);
   const AnalysisSpec* spec = FindAnalysis(request.command);
-  AnalysisResultSet result = spec->run(store, request);
+  AnalysisResultSet result;
+  try {
+    result = spec->run(store, request);
+  } catch (const NumericalError& e) {
+    const std::string message = WithoutFunctionName(e.what());
+    if (message.rfind(request.command + ":", 0) == 0) throw NumericalError(message);
+    throw NumericalError(fmt::format("{}: {}", request.command, message));
+  }
+  for (ResultRow& row : result.rows) StripFunctionNames(row.extra);
+  StripFunctionNames(result.summary);
   const Options options(request);
   result.min_cell = MinCellOption(options);
   return result;

@@ -39,6 +39,10 @@ struct OptionSpec {
 struct AnalysisRequest {
   std::string command;
   nlohmann::ordered_json options = nlohmann::ordered_json::object();
+  // Typed on the command line: an option value that is not allowed (a choice
+  // or bound, --censored, --min-cell) or missing is a UsageError (exit 2),
+  // as CLI11's own checks are; from a recipe it is an InputError (exit 3).
+  bool command_line = false;
 };
 
 struct AnalysisSpec {

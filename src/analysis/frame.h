@@ -84,8 +84,6 @@ class Frame {
   std::vector<Column> columns_;
 };
 
-// The close matches of "name" among "candidates" (edit distance), best first.
-std::vector<std::string> CloseMatches(const std::string& name, const std::vector<std::string>& candidates);
 
 // Reads the frame of the request (--frame / --study / --censored), labels the
 // study's categorical variables, and adds --derive and --cut variables in the

@@ -88,6 +88,7 @@ std::function<int()> SetupAnalysis(CLI::App& app) {
   return [o, spec] {
     analysis::AnalysisRequest request;
     request.command = spec->name;
+    request.command_line = true;
     for (const analysis::OptionSpec& option : spec->options) {
       const std::string name = option.name;
       if (o->given[name]->count() == 0) continue;

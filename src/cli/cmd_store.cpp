@@ -27,9 +27,10 @@ std::function<int()> SetupInit(CLI::App& app) {
 std::function<int()> SetupMigrate(CLI::App& app) {
   auto path = std::make_shared<std::string>();
   auto target = std::make_shared<int>(-1);
-  app.add_option("STORE", *path, "Path of the store file to upgrade")->required()->check(CLI::ExistingFile);
+  app.add_option("STORE", *path, "Path of the store file to upgrade")->required();
   app.add_option("--to", *target, "Stop at this schema version (default: the newest)");
   return [path, target] {
+    Store::RequireFile(*path);  // migrate upgrades a store; init creates one
     const auto applied =
         Store::Migrate(*path, *target < 0 ? std::nullopt : std::optional<int>(*target));
     if (applied.empty()) {

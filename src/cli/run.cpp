@@ -1,15 +1,85 @@
 #include <CLI/CLI.hpp>
 
 #include <iostream>
+#include <algorithm>
 #include <map>
+#include <string>
+#include <vector>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "cli/commands.h"
+#include "common/close_matches.h"
 #include "common/error.h"
 #include "common/version.h"
 
 namespace cohortdb::cli {
+
+namespace {
+
+std::vector<std::string> SubcommandNames(const CLI::App& app) {
+  std::vector<std::string> names;
+  for (const CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; })) {
+    names.push_back(sub->get_name());
+  }
+  return names;
+}
+
+std::string DidYouMean(const std::string& typed, const std::vector<std::string>& names, const char* prefix) {
+  const auto close = CloseMatches(typed, names);
+  if (close.empty()) return {};
+  return fmt::format(" (did you mean {}{}?)", prefix, fmt::join(close, std::string(", ") + prefix));
+}
+
+// CLI11's message, made specific: an unknown command or subcommand is named
+// with the closest names ("A subcommand is required" otherwise), a mistyped
+// option gets the closest options of its command, and the help to read is
+// that of the command in use.
+std::string UsageMessage(CLI::App& app, int argc, char** argv, const std::string& what) {
+  // The chain of commands the arguments name: "recipe", "run", ...
+  CLI::App* current = &app;
+  std::string path = "cohortdb";
+  int next = 1;
+  while (next < argc) {
+    const std::string arg = argv[next];
+    if (arg.empty() || arg[0] == '-') break;
+    CLI::App* sub = nullptr;
+    try {
+      sub = current->get_subcommand(arg);
+    } catch (const CLI::OptionNotFound&) {
+      sub = nullptr;
+    }
+    if (!sub) break;
+    current = sub;
+    path += " " + arg;
+    ++next;
+  }
+  const auto subcommands = SubcommandNames(*current);
+  if (!subcommands.empty() && next < argc && argv[next][0] != '-') {
+    const std::string typed = argv[next];
+    return fmt::format("{}: unknown command '{}'{} (commands: {}; see {} --help)", path, typed,
+                       DidYouMean(typed, subcommands, ""), fmt::join(subcommands, ", "), path);
+  }
+  std::string hint;
+  std::vector<std::string> options;
+  for (const CLI::Option* o : current->get_options()) {
+    for (const std::string& name : o->get_lnames()) options.push_back(name);
+  }
+  for (int i = next; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg.rfind("--", 0) != 0 || arg.size() < 3) continue;
+    arg = arg.substr(2, arg.find('=') == std::string::npos ? std::string::npos : arg.find('=') - 2);
+    if (std::find(options.begin(), options.end(), arg) != options.end()) continue;
+    // The mistyped option comes first: CLI11's own complaint ("--x is
+    // required", "arguments were not expected") follows from it.
+    hint = fmt::format("unknown option --{}{}; ", arg, DidYouMean(arg, options, "--"));
+    break;
+  }
+  return fmt::format("{}{} (see {} --help)", hint, what, path);
+}
+
+}  // namespace
 
 int Run(int argc, char** argv) {
   CLI::App app{"cohortdb: an embedded, single-file cohort warehouse with R-equal statistics"};
@@ -35,7 +105,7 @@ int Run(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    std::cerr << "cohortdb: usage error: " << e.what() << " (see cohortdb --help)\n";
+    std::cerr << "cohortdb: usage error: " << UsageMessage(app, argc, argv, e.what()) << '\n';
     return static_cast<int>(ExitCode::kUsage);
   }
   try {

@@ -231,11 +231,20 @@ Store Store::Create(const std::string& path) {
   }
 }
 
-Store Store::Open(const std::string& path, OpenMode mode) {
-  if (IsMemory(path)) throw StoreError("an in-memory store can only be created, not opened");
-  if (!std::filesystem::exists(path)) {
+void Store::RequireFile(const std::string& path) {
+  std::error_code ec;
+  const auto status = std::filesystem::status(path, ec);
+  if (!std::filesystem::exists(status)) {
     throw StoreError(fmt::format("{}: no such store; create it with `cohortdb init {}`", path, path));
   }
+  if (std::filesystem::is_directory(status)) {
+    throw StoreError(fmt::format("{}: is a directory, not a store file", path));
+  }
+}
+
+Store Store::Open(const std::string& path, OpenMode mode) {
+  if (IsMemory(path)) throw StoreError("an in-memory store can only be created, not opened");
+  RequireFile(path);
   const bool read_only = mode == OpenMode::kReadOnly;
   try {
     auto impl = std::make_unique<Impl>(path, read_only ? SQLite::OPEN_READONLY : SQLite::OPEN_READWRITE);

@@ -57,6 +57,11 @@ class Store {
   // requires it to be migrated first (the error says `cohortdb migrate`).
   static Store Open(const std::string& path, OpenMode mode = OpenMode::kReadWrite);
 
+  // StoreError unless "path" names an existing file: "no such store" (with
+  // the init command) or "is a directory". Open checks it; cohortdb migrate
+  // checks it before Migrate, which would create the file.
+  static void RequireFile(const std::string& path);
+
   // Opens "path" (creating it if missing) and applies pending migrations up
   // to "target_version" (default: all), each in its own transaction. Returns
   // the names of the migrations applied (empty if none were pending).

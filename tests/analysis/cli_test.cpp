@@ -154,3 +154,55 @@ TEST_CASE("cli: info --format json is one document; --schema shows the pivots; s
   REQUIRE(two.code == 0);
   CHECK(two.out == "| a |\n| ---: |\n| 1 |\n\n| b |\n| ---: |\n| 2 |\n");
 }
+
+TEST_CASE("cli: usage errors name the mistyped command or option; option values typed are usage errors",
+          "[analysis][cli]") {
+  TempDir dir;
+  const std::string store = (dir.path() / "cohort.cohortdb").string();
+  CohortStore(store);
+  const Run command = Cohortdb(dir, "corelate " + store);
+  CHECK(command.code == 2);
+  CHECK_THAT(command.err, Contains("unknown command 'corelate' (did you mean correlate?)"));
+  const Run sub = Cohortdb(dir, "recipe lst " + store);
+  CHECK(sub.code == 2);
+  CHECK_THAT(sub.err, Contains("cohortdb recipe: unknown command 'lst' (did you mean list?)"));
+  const Run option = Cohortdb(dir, "correlate " + store + " --study cohort --x lmm --y pain_nrs --methd spearman");
+  CHECK(option.code == 2);
+  CHECK_THAT(option.err, Contains("unknown option --methd (did you mean --method?)") &&
+                             Contains("(see cohortdb correlate --help)"));
+  // A value outside an option's choices, and a missing --study, are usage
+  // errors on the command line (exit 2), as CLI11's own checks are.
+  const Run choice = Cohortdb(dir, "correlate " + store + " --study cohort --x lmm --y pain_nrs --method kendall "
+                                   "--no-record");
+  CHECK(choice.code == 2);
+  CHECK_THAT(choice.err, Contains("--method: expected pearson or spearman, found 'kendall'"));
+  const Run frame = Cohortdb(dir, "correlate " + store + " --x lmm --y pain_nrs --no-record");
+  CHECK(frame.code == 2);
+  CHECK_THAT(frame.err, Contains("correlate: give --study (its pivot is the default frame) or --frame"));
+
+  const std::string missing = (dir.path() / "missing.cohortdb").string();
+  const Run migrate = Cohortdb(dir, "migrate " + missing);
+  CHECK(migrate.code == 4);
+  CHECK_THAT(migrate.err, Contains("no such store; create it with `cohortdb init"));
+  CHECK_FALSE(std::filesystem::exists(missing));
+  const Run directory = Cohortdb(dir, "info " + dir.path().string());
+  CHECK(directory.code == 4);
+  CHECK_THAT(directory.err, Contains("is a directory, not a store file"));
+}
+
+TEST_CASE("cli: notes and numerical errors carry no C++ function names", "[analysis][cli]") {
+  TempDir dir;
+  const std::string store = (dir.path() / "cohort.cohortdb").string();
+  CohortStore(store);
+  // One row in group 'b': the t tests cannot run.
+  const Run one = Cohortdb(dir, "compare " + store +
+                                    " --frame \"SELECT 'a' AS g, 1.0 AS y UNION ALL SELECT 'a', 2.0 UNION ALL "
+                                    "SELECT 'a', 2.5 UNION ALL SELECT 'b', 3.0\" --vars y --group g --test welch "
+                                    "--format csv --no-record");
+  REQUIRE(one.code == 0);
+  CHECK_THAT(one.out, Contains("has 1 non-missing values") && !Contains("WelchTTest"));
+  const Run none = Cohortdb(dir, "regress " + store +
+                                     " --frame \"SELECT 1.0 AS y, 2.0 AS x\" --outcome y --predictors x --no-record");
+  CHECK(none.code == 5);
+  CHECK_THAT(none.err, Contains("regress: ") && !Contains("FitOls"));
+}

@@ -107,7 +107,7 @@ TEST_CASE("frames: a view name, a SELECT, and an unknown name", "[analysis][fram
       RunAnalysis(store, Request("describe", {{"frame", "wide_cohrt"}, {"vars", {"lmm"}}})),
       "--frame: no view or table named 'wide_cohrt' (pivot views: wide_cohort, wide_cohort_visit)");
   REQUIRE_THROWS_WITH(RunAnalysis(store, Request("describe", {{"vars", {"lmm"}}})),
-                      "no frame: give --study (its pivot is the default frame) or --frame");
+                      "describe: give --study (its pivot is the default frame) or --frame");
 }
 
 TEST_CASE("cut points: a value on an inner cut goes to the interval it closes", "[analysis][derive]") {
