@@ -72,12 +72,12 @@ std::vector<OptionSpec> CommonOptions() {
       {"censored", OptionType::kString,
        "Censored values (<LOD): exclude (default) | half (limit/2) | sqrt2 (limit/sqrt 2) | limit"},
       {"derive", OptionType::kStringList,
-       "Derived variable: NAME=change(VAR, FROM, TO) | NAME=z(VAR) | NAME=VAR>=VALUE (repeatable)"},
-      {"cut", OptionType::kStringList, "Categories from cut points: VAR=500,5000 adds VAR_cat (repeatable)"},
+       "Derived variable: NAME=change(VAR, FROM, TO) | NAME=z(VAR) | NAME=VAR>=VALUE"},
+      {"cut", OptionType::kStringList, "Categories from cut points: VAR=500,5000 adds VAR_cat"},
       {"by", OptionType::kString, "Run the analysis per level of this variable, and overall"},
       {"min-cell", OptionType::kInteger,
        "Suppress counts below this number and the percentages derived from them"},
-      {"plot", OptionType::kFlag, "Draw a forest plot (SVG) where the analysis has one"},
+      {"plot", OptionType::kFlag, "Draw a forest plot (SVG); regress, logistic and meta only"},
   };
 }
 
@@ -159,6 +159,7 @@ const std::vector<AnalysisSpec>& Analyses() {
         const bool present = std::any_of(spec.options.begin(), spec.options.end(), [&](const OptionSpec& o) {
           return std::string(o.name) == common.name;
         });
+        if (std::string(common.name) == "plot" && !spec.draws_plot) continue;
         if (!present) spec.options.push_back(common);
       }
     }

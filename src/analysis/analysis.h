@@ -57,6 +57,8 @@ struct AnalysisSpec {
   // Options naming variables that must all differ (a variable may fill one
   // role once: not outcome and predictor, not a predictor twice).
   std::vector<const char*> distinct_roles = {};
+  // Draws a forest plot: only these analyses take the common --plot option.
+  bool draws_plot = false;
 };
 
 // Every analysis, in the order help lists them.

@@ -278,7 +278,8 @@ AnalysisSpec LogisticAnalysis() {
        {"agq", OptionType::kInteger, "Adaptive Gauss-Hermite points for the mixed model (1 = Laplace, default)",
         false, {}, 1, 25}},
       RunLogistic,
-      {"outcome", "predictors", "random"}};
+      {"outcome", "predictors", "random"},
+      /*draws_plot=*/true};
 }
 
 }  // namespace cohortdb::analysis

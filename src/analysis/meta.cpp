@@ -378,7 +378,9 @@ AnalysisSpec MetaAnalysis() {
        {"method", OptionType::kString, "REML (default) | DL | FE", false, {"REML", "DL", "FE"}},
        {"mods", OptionType::kStringList,
         "Moderators for meta-regression: duration_weeks, year or an attribute"}},
-      RunMeta};
+      RunMeta,
+      {},
+      /*draws_plot=*/true};
 }
 
 }  // namespace cohortdb::analysis

@@ -147,7 +147,8 @@ AnalysisSpec RegressAnalysis() {
             "Predictors; categorical ones become dummies (first level = reference)", true},
            {"standardize", OptionType::kFlag, "Add standardised betas (beta * sd(x) / sd(y))"}},
           RunRegress,
-          {"outcome", "predictors"}};
+          {"outcome", "predictors"},
+          /*draws_plot=*/true};
 }
 
 }  // namespace cohortdb::analysis

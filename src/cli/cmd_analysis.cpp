@@ -64,8 +64,12 @@ std::function<int()> SetupAnalysis(CLI::App& app) {
           added = app.add_option(flag, o->strings[name], option.help);
           break;
         case analysis::OptionType::kStringList:
+          // Each --derive and --cut holds commas of its own, so only those
+          // two are not comma-separated lists.
           added = app.add_option(flag, o->lists[name],
-                                 std::string(option.help) + " (repeatable or comma-separated)");
+                                 std::string(option.help) + (name == "derive" || name == "cut"
+                                                                 ? " (repeatable)"
+                                                                 : " (repeatable or comma-separated)"));
           break;
         case analysis::OptionType::kInteger:
           added = app.add_option(flag, o->integers[name], option.help);

@@ -234,6 +234,14 @@ std::function<int()> SetupRecipe(CLI::App& app) {
   store_arg(rm);
   rm->add_option("NAME", o->name, "Recipe name")->required();
 
+  // Each subcommand's own example (they would otherwise show recipe's, a run).
+  const char* demo = "demo-output/demo.cohortdb";
+  add->footer(fmt::format("\nExample:\n  cohortdb recipe add {} examples/recipes/trial.toml", demo));
+  list->footer(fmt::format("\nExample:\n  cohortdb recipe list {}", demo));
+  show->footer(fmt::format("\nExample:\n  cohortdb recipe show {} trial --version 1", demo));
+  run->footer(fmt::format("\nExample:\n  cohortdb recipe run {} trial --out demo-output/trial", demo));
+  rm->footer(fmt::format("\nExample:\n  cohortdb recipe rm {} trial", demo));
+
   return [o, add, list, show, run, rm] {
     if (add->parsed()) return Add(*o);
     if (list->parsed()) return List(*o);

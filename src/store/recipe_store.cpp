@@ -82,7 +82,8 @@ std::vector<RecipeListing> ListRecipes(Store& store) {
       "(SELECT created_at FROM recipe x WHERE x.name = r.name AND x.removed_at IS NULL ORDER BY version DESC "
       "LIMIT 1), "
       "(SELECT count(*) FROM analysis_run a JOIN recipe y ON y.recipe_id = a.recipe_id WHERE y.name = "
-      "r.name), "
+      "r.name AND a.recipe_step = (SELECT b.recipe_step FROM analysis_run b WHERE b.recipe_id = a.recipe_id "
+      "ORDER BY b.run_id LIMIT 1)), "
       "(SELECT max(a.started_at) FROM analysis_run a JOIN recipe y ON y.recipe_id = a.recipe_id "
       "WHERE y.name = r.name) "
       "FROM recipe r WHERE r.removed_at IS NULL GROUP BY r.name ORDER BY r.name",

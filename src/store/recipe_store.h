@@ -37,7 +37,7 @@ struct RecipeListing {
   std::int64_t version = 0;   // newest live version
   std::int64_t versions = 0;  // live versions stored
   std::string created_at;     // of the newest version
-  std::int64_t runs = 0;      // analysis runs recorded from any version
+  std::int64_t runs = 0;      // times any version was run (a run records one analysis run per step)
   std::optional<std::string> last_run_at;
 };
 

@@ -180,6 +180,13 @@ TEST_CASE("cli: usage errors name the mistyped command or option; option values 
   CHECK(frame.code == 2);
   CHECK_THAT(frame.err, Contains("correlate: give --study (its pivot is the default frame) or --frame"));
 
+  // --plot belongs to the analyses that draw one.
+  const Run plot = Cohortdb(dir, "describe " + store + " --study cohort --vars lmm --plot x.svg --no-record");
+  CHECK(plot.code == 2);
+  CHECK_THAT(plot.err, Contains("unknown option --plot"));
+  CHECK_THAT(Cohortdb(dir, "regress --help").out, Contains("--plot"));
+  CHECK_THAT(Cohortdb(dir, "describe --help").out, Contains("--derive TEXT ...") && !Contains("(repeatable) (repeatable"));
+
   const std::string missing = (dir.path() / "missing.cohortdb").string();
   const Run migrate = Cohortdb(dir, "migrate " + missing);
   CHECK(migrate.code == 4);

@@ -213,6 +213,12 @@ TEST_CASE("recipe versions: new body new version, same body none, rm hides", "[r
   REQUIRE(list.size() == 1);
   CHECK(list[0].version == 2);
   CHECK(list[0].versions == 2);
+  CHECK(list[0].runs == 0);
+  // Two runs of a two-step recipe record four analysis runs: runs counts 2.
+  for (int run = 0; run < 2; ++run) {
+    for (const char* step : {"first", "second"}) RecordAnalysisRun(store, Regression(), v2.recipe.recipe_id, step, 1);
+  }
+  CHECK(ListRecipes(store)[0].runs == 2);
 
   CHECK(RemoveRecipe(store, "trial") == 2);
   CHECK_FALSE(LoadRecipe(store, "trial"));
