@@ -103,12 +103,13 @@ QueryResult RowTable(const RunDiff& diff, bool readable) {
   table.columns = {"change", "section", "stratum", "term", "field", "run_a", "run_b", "delta"};
   for (const RowDiff& row : diff.rows) {
     const SqlValue stratum = readable ? SqlValue(row.stratum) : Text(row.stratum);
+    const std::string term = row.term_a.empty() ? row.term : row.term_a + " -> " + row.term;
     if (row.values.empty()) {
-      table.rows.push_back({ChangeName(row.change), row.section, stratum, row.term, std::monostate{},
+      table.rows.push_back({ChangeName(row.change), row.section, stratum, term, std::monostate{},
                             std::monostate{}, std::monostate{}, std::monostate{}});
     }
     for (const ValueChange& v : row.values) {
-      table.rows.push_back({ChangeName(row.change), row.section, stratum, row.term, v.field,
+      table.rows.push_back({ChangeName(row.change), row.section, stratum, term, v.field,
                             Number(v.old_value, readable), Number(v.new_value, readable),
                             Number(v.delta(), readable)});
     }
@@ -145,6 +146,7 @@ Json DiffJson(const RunDiff& diff) {
                     {"section", row.section},
                     {"stratum", row.stratum},
                     {"term", row.term},
+                    {"term_a", row.term_a.empty() ? Json() : Json(row.term_a)},
                     {"values", std::move(values)}});
   }
   out["rows"] = std::move(rows);

@@ -258,19 +258,42 @@ RunDiff DiffRuns(const StoredRun& a, const StoredRun& b, double relative_toleran
   const std::vector<RowKey> keys_b = KeysOf(b.rows);
   std::map<RowKey, const ResultRow*> rows_a;
   for (std::size_t i = 0; i < a.rows.size(); ++i) rows_a[keys_a[i]] = &a.rows[i];
+  // Rows whose term differs only in its qualifier: "pooled (REML)" and
+  // "pooled (FE)", the one unmatched row of that kind in each run.
+  const auto base = [](const std::string& term) {
+    const auto open = term.rfind(" (");
+    return open != std::string::npos && term.back() == ')' ? term.substr(0, open) : term;
+  };
+  using Place = std::tuple<std::string, std::string, std::string>;
+  std::map<Place, std::vector<RowKey>> only_a, only_b;
+  const std::set<RowKey> set_b(keys_b.begin(), keys_b.end());
+  for (const RowKey& k : keys_a) {
+    if (!set_b.count(k)) only_a[{k.section, k.stratum, base(k.term)}].push_back(k);
+  }
+  for (const RowKey& k : keys_b) {
+    if (!rows_a.count(k)) only_b[{k.section, k.stratum, base(k.term)}].push_back(k);
+  }
+  std::map<RowKey, RowKey> renamed;  // run_b key -> run_a key
+  for (const auto& [place, keys] : only_b) {
+    const auto it = only_a.find(place);
+    if (keys.size() == 1 && it != only_a.end() && it->second.size() == 1) renamed[keys[0]] = it->second[0];
+  }
   std::set<RowKey> matched;
   for (std::size_t i = 0; i < b.rows.size(); ++i) {
     const RowKey& key = keys_b[i];
-    auto it = rows_a.find(key);
+    const auto rename = renamed.find(key);
+    const RowKey& key_a = rename == renamed.end() ? key : rename->second;
+    auto it = rows_a.find(key_a);
     if (it == rows_a.end()) {
-      diff.rows.push_back({RowChange::kAdded, key.section, key.stratum, key.term, {}});
+      diff.rows.push_back({RowChange::kAdded, key.section, key.stratum, key.term, {}, {}});
       continue;
     }
-    matched.insert(key);
+    matched.insert(key_a);
     const auto fields_a = Fields(*it->second);
     const auto fields_b = Fields(b.rows[i]);
     std::map<std::string, std::optional<double>> old_values(fields_a.begin(), fields_a.end());
-    RowDiff row{RowChange::kChanged, key.section, key.stratum, key.term, {}};
+    RowDiff row{RowChange::kChanged, key.section, key.stratum, key.term,
+                key_a.term == key.term ? std::string() : key_a.term, {}};
     std::set<std::string> seen;
     for (const auto& [field, value] : fields_b) {
       seen.insert(field);
@@ -281,11 +304,11 @@ RunDiff DiffRuns(const StoredRun& a, const StoredRun& b, double relative_toleran
     for (const auto& [field, value] : fields_a) {
       if (!seen.count(field) && value) row.values.push_back({field, value, std::nullopt});
     }
-    if (!row.values.empty()) diff.rows.push_back(std::move(row));
+    if (!row.values.empty() || !row.term_a.empty()) diff.rows.push_back(std::move(row));
   }
   for (std::size_t i = 0; i < a.rows.size(); ++i) {
     if (!matched.count(keys_a[i])) {
-      diff.rows.push_back({RowChange::kRemoved, keys_a[i].section, keys_a[i].stratum, keys_a[i].term, {}});
+      diff.rows.push_back({RowChange::kRemoved, keys_a[i].section, keys_a[i].stratum, keys_a[i].term, {}, {}});
     }
   }
   return diff;

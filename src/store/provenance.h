@@ -88,6 +88,11 @@ struct RowDiff {
   std::string section;
   std::string stratum;
   std::string term;
+  // kChanged only: run_a's term when it differs. Two rows whose terms differ
+  // only in a final parenthesised qualifier ("pooled (REML)" in run_a,
+  // "pooled (FE)" in run_b), each the only such row left unmatched in its
+  // section and stratum, are compared as one.
+  std::string term_a;
   std::vector<ValueChange> values;  // only for kChanged: the fields that differ
 };
 

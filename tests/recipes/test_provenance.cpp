@@ -257,4 +257,20 @@ TEST_CASE("diff with a relative tolerance ignores rounding-level changes", "[rec
   CHECK_FALSE(diff.rows[0].values[0].delta());
 }
 
+TEST_CASE("a term that differs only in its qualifier is compared, not added and removed", "[recipes][diff]") {
+  StoredRun a;
+  a.info.command = "meta";
+  a.rows = {Row("pooled", "pooled (REML)", -0.65, 1e-27, 20), Row("studies", "T01", -0.4, kNaN, 80)};
+  StoredRun b = a;
+  b.rows[0].term = "pooled (FE)";
+  b.rows[0].estimate = -0.649;
+  const RunDiff diff = DiffRuns(a, b);
+  REQUIRE(diff.rows.size() == 1);
+  CHECK(diff.rows[0].change == RowChange::kChanged);
+  CHECK(diff.rows[0].term == "pooled (FE)");
+  CHECK(diff.rows[0].term_a == "pooled (REML)");
+  REQUIRE(diff.rows[0].values.size() == 1);
+  CHECK(*diff.rows[0].values[0].old_value == -0.65);
+}
+
 }  // namespace cohortdb
