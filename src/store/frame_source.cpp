@@ -94,7 +94,7 @@ std::vector<std::string> FrameColumns(Store& store, const FrameSource& source) {
     }
   }
   const std::string sql = FrameSelectSql(store, source);
-  return store.GuardedQuery(fmt::format("SELECT * FROM (\n{}\n) LIMIT 0", sql)).columns;
+  return store.GuardedColumns(sql, "--frame");
 }
 
 std::vector<LevelLabels> LoadLevelLabels(Store& store, const std::string& study) {

@@ -11,6 +11,9 @@
 #include "common/error.h"
 
 namespace cohortdb {
+
+// How a read-only refusal ends for the sql command; frames only read.
+constexpr std::string_view kWriteHint = " (the sql command takes --write to allow changes)";
 namespace {
 
 std::vector<SqlValue> ReadRow(sqlite3_stmt* statement) {
@@ -194,9 +197,8 @@ int Authorize(void* user, int action, const char* arg1, const char* arg2, const 
     default: break;
   }
   const bool named = !a1.empty() && action != SQLITE_ANALYZE;
-  return Deny(guard, fmt::format("{}{} is not allowed: queries are read-only (the sql command takes --write to "
-                                 "allow changes)",
-                                 verb, named ? fmt::format(" on {}", a1) : ""));
+  return Deny(guard, fmt::format("{}{} is not allowed: queries are read-only{}", verb,
+                                 named ? fmt::format(" on {}", a1) : "", kWriteHint));
 }
 
 int Progress(void* user) {
@@ -294,7 +296,67 @@ bool OnlySpaceLeft(const char* p, const char* end) {
   return p == end;
 }
 
+// Where a statement's own text starts: past blanks and comments.
+const char* StatementStart(const char* p, const char* end) {
+  for (;;) {
+    while (p < end && std::isspace(static_cast<unsigned char>(*p))) ++p;
+    if (end - p >= 2 && p[0] == '-' && p[1] == '-') {
+      while (p < end && *p != '\n') ++p;
+    } else if (end - p >= 2 && p[0] == '/' && p[1] == '*') {
+      const char* close = p + 2;
+      while (end - close >= 2 && !(close[0] == '*' && close[1] == '/')) ++close;
+      p = end - close >= 2 ? close + 2 : end;
+    } else {
+      return p;
+    }
+  }
+}
+
+// The error of a statement that did not prepare: a refusal, or SQLite's
+// message with the position it names, else the statement's start.
+[[noreturn]] void ThrowPrepareError(sqlite3* db, std::string_view sql, const char* tail, const Guard& guard) {
+  if (!guard.refusal.empty()) throw InputError(fmt::format("refused: {}", guard.refusal));
+  const int offset = sqlite3_error_offset(db);
+  const int start = static_cast<int>(tail - sql.data());
+  if (offset >= 0) throw InputError(fmt::format("SQL error{}: {}", Position(sql, start + offset), sqlite3_errmsg(db)));
+  const auto first = static_cast<int>(StatementStart(tail, sql.data() + sql.size()) - sql.data());
+  const auto opening = static_cast<int>(StatementStart(sql.data(), sql.data() + sql.size()) - sql.data());
+  if (first == opening) throw InputError(fmt::format("SQL error: {}", sqlite3_errmsg(db)));  // the first statement
+  throw InputError(
+      fmt::format("SQL error in the statement starting at {}: {}", LineColumn(sql, first), sqlite3_errmsg(db)));
+}
+
 }  // namespace
+
+std::vector<std::string> PrepareColumns(sqlite3* db, std::string_view sql, Guard& guard, const std::string& what) {
+  const char* tail = sql.data();
+  const char* end = sql.data() + sql.size();
+  std::vector<std::string> columns;
+  int statements = 0;
+  while (tail < end) {
+    sqlite3_stmt* raw = nullptr;
+    const char* next = nullptr;
+    guard.refusal.clear();
+    const int rc = sqlite3_prepare_v2(db, tail, static_cast<int>(end - tail), &raw, &next);
+    std::unique_ptr<sqlite3_stmt, int (*)(sqlite3_stmt*)> statement(raw, sqlite3_finalize);
+    if (rc != SQLITE_OK) {
+      std::string& refusal = guard.refusal;
+      if (const auto at = refusal.find(kWriteHint); at != std::string::npos) refusal.replace(at, kWriteHint.size(), "");
+      if (!refusal.empty()) throw InputError(fmt::format("{}: refused: {} (a frame only reads)", what, refusal));
+      ThrowPrepareError(db, sql, tail, guard);
+    }
+    if (raw != nullptr) {
+      if (++statements > 1) {
+        throw InputError(fmt::format("{}: expected one SELECT statement, found another starting at {}", what,
+                                     LineColumn(sql, static_cast<int>(StatementStart(tail, end) - sql.data()))));
+      }
+      columns = Columns(raw);
+    }
+    tail = next;
+  }
+  if (statements == 0) throw InputError(fmt::format("{}: expected one SELECT statement, found none", what));
+  return columns;
+}
 
 void RunScript(sqlite3* db, std::string_view sql, const std::vector<SqlValue>& params, Guard& guard,
                const std::string& context, const std::function<void(QueryResult&&)>& on_result) {
@@ -306,13 +368,7 @@ void RunScript(sqlite3* db, std::string_view sql, const std::vector<SqlValue>& p
     guard.refusal.clear();
     const int rc = sqlite3_prepare_v2(db, tail, static_cast<int>(end - tail), &raw, &next);
     std::unique_ptr<sqlite3_stmt, int (*)(sqlite3_stmt*)> statement(raw, sqlite3_finalize);
-    if (rc != SQLITE_OK) {
-      if (!guard.refusal.empty()) throw InputError(fmt::format("refused: {}", guard.refusal));
-      const int offset = sqlite3_error_offset(db);
-      throw InputError(fmt::format("SQL error{}: {}",
-                                   offset >= 0 ? Position(sql, static_cast<int>(tail - sql.data()) + offset) : "",
-                                   sqlite3_errmsg(db)));
-    }
+    if (rc != SQLITE_OK) ThrowPrepareError(db, sql, tail, guard);
     if (raw == nullptr) {  // only whitespace or a comment
       tail = next;
       continue;
@@ -332,7 +388,8 @@ void RunScript(sqlite3* db, std::string_view sql, const std::vector<SqlValue>& p
       }
       if (!guard.refusal.empty()) throw InputError(fmt::format("refused: {}", guard.refusal));
       throw InputError(fmt::format("SQL error in the statement starting at {}: {}",
-                                   LineColumn(sql, static_cast<int>(tail - sql.data())), sqlite3_errmsg(db)));
+                                   LineColumn(sql, static_cast<int>(StatementStart(tail, end) - sql.data())),
+                                   sqlite3_errmsg(db)));
     }
     if (result.columns.empty()) result.rows_changed = sqlite3_changes64(db);
     on_result(std::move(result));

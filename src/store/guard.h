@@ -73,4 +73,9 @@ class GuardScope {
 void RunScript(sqlite3* db, std::string_view sql, const std::vector<SqlValue>& params, Guard& guard,
                const std::string& context, const std::function<void(QueryResult&&)>& on_result);
 
+// The result columns of "sql", which must be exactly one statement,
+// prepared under the guard but not run. Errors as RunScript's; "what" names
+// the text in the error for more or fewer than one statement ("--frame").
+std::vector<std::string> PrepareColumns(sqlite3* db, std::string_view sql, Guard& guard, const std::string& what);
+
 }  // namespace cohortdb

@@ -366,6 +366,12 @@ QueryResult Store::GuardedQuery(std::string_view sql, const std::vector<SqlValue
   return result;
 }
 
+std::vector<std::string> Store::GuardedColumns(std::string_view sql, const std::string& what) {
+  impl_->Gate();
+  GuardScope scope(impl_->guard, impl_->db.getHandle(), false, std::chrono::seconds(60));
+  return PrepareColumns(impl_->db.getHandle(), sql, impl_->guard, what);
+}
+
 Store::Transaction::Transaction(Store& store) : store_(store) { store_.Exec("BEGIN IMMEDIATE"); }
 
 Store::Transaction::~Transaction() {

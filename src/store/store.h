@@ -110,6 +110,11 @@ class Store {
   QueryResult GuardedQuery(std::string_view sql, const std::vector<SqlValue>& params = {},
                            std::chrono::milliseconds time_limit = std::chrono::seconds(300));
 
+  // The columns of one user-written SELECT, prepared under the read-only
+  // guard but not run; errors give positions in "sql" itself. More or fewer
+  // than one statement: InputError naming "what" ("--frame").
+  std::vector<std::string> GuardedColumns(std::string_view sql, const std::string& what);
+
   // A transaction on this store: rolls back in its destructor unless Commit()
   // ran. Nested transactions are not supported.
   class Transaction {

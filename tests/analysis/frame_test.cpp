@@ -108,6 +108,17 @@ TEST_CASE("frames: a view name, a SELECT, and an unknown name", "[analysis][fram
       "--frame: no view or table named 'wide_cohrt' (pivot views: wide_cohort, wide_cohort_visit)");
   REQUIRE_THROWS_WITH(RunAnalysis(store, Request("describe", {{"vars", {"lmm"}}})),
                       "describe: give --study (its pivot is the default frame) or --frame");
+  // Errors point into the frame as written, and a second statement is named.
+  REQUIRE_THROWS_WITH(
+      RunAnalysis(store, Request("describe", {{"frame", "SELECT * FROM wide_cohort WHERE agee > 3"}, {"vars", {"lmm"}}})),
+      "SQL error (line 1, column 33): no such column: agee");
+  REQUIRE_THROWS_WITH(
+      RunAnalysis(store, Request("describe", {{"frame", "SELECT * FROM wide_cohort;\n SELECT 1"}, {"vars", {"lmm"}}})),
+      "--frame: expected one SELECT statement, found another starting at line 2, column 2");
+  REQUIRE_THROWS_WITH(
+      RunAnalysis(store, Request("describe", {{"frame", "SELECT * FROM wide_cohort; DELETE FROM participant"},
+                                              {"vars", {"lmm"}}})),
+      "--frame: refused: DELETE on participant is not allowed: queries are read-only (a frame only reads)");
 }
 
 TEST_CASE("cut points: a value on an inner cut goes to the interval it closes", "[analysis][derive]") {

@@ -167,7 +167,8 @@ TEST_CASE("recipe add validates completely and stores nothing on any error", "[r
        file + ":10:1: step \"correlations\" (correlate): SQL error: no such table: wide_trail"},
       {"a write in the frame",
        Edited("changes = \"SELECT *", "changes = \"DELETE FROM participant; SELECT *"),
-       file + ":10:1: step \"correlations\" (correlate): SQL error", true},
+       file + ":10:1: step \"correlations\" (correlate): --frame: refused: DELETE on participant is not allowed: "
+              "queries are read-only (a frame only reads)"},
       {"a value the option does not take", Edited("y = [\"pain_change\"]", "y = [\"pain_change\"]\nmethod = \"kendall\""),
        file + ":10:1: step \"correlations\" (correlate): --method: expected pearson or spearman, found 'kendall'"},
       {"a list item the option does not take",

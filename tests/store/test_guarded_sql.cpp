@@ -111,6 +111,19 @@ TEST_CASE("writes allowed by --write run in one transaction", "[store][guard]") 
                                         "failed"));
   CHECK(Count(store, "participant") == 3);
 
+  // The position is where the failing statement's text starts (past blanks
+  // and comments), also for a statement that does not compile.
+  REQUIRE_THROWS_WITH(store.GuardedScript("INSERT INTO participant (study_id, external_id) VALUES (1, 'P04');\n"
+                                          "  -- the next one fails\n"
+                                          "  INSERT INTO participant (study_id, external_id, age_years) "
+                                          "VALUES (1, 'P05', -3)",
+                                          true),
+                      Catch::StartsWith("SQL error in the statement starting at line 3, column 3: CHECK constraint"));
+  REQUIRE_THROWS_WITH(store.GuardedScript("SELECT 1;\nSELECT * FROM nosuch", true),
+                      "SQL error in the statement starting at line 2, column 1: no such table: nosuch");
+  REQUIRE_THROWS_WITH(store.GuardedScript("SELECT * FROM nosuch", true), "SQL error: no such table: nosuch");
+  CHECK(Count(store, "participant") == 3);
+
   // Even with --write: no ATTACH, no tampering with the migration history.
   REQUIRE_THROWS_WITH(store.GuardedScript("ATTACH DATABASE 'x.db' AS x", true), "refused: ATTACH (and VACUUM, which attaches) is never allowed");
   REQUIRE_THROWS_WITH(store.GuardedScript("DELETE FROM schema_migration", true),
