@@ -102,6 +102,13 @@ AnalysisResultSet RunCompare(Store& store, const AnalysisRequest& request) {
   }
   result.summary["nobs"] = result.rows_used;
   result.summary["group"] = group;
+  {
+    const Column& g = sample.frame.AsCategorical(group, "group");
+    if (g.levels.size() == 2) {
+      // t.test(y ~ g) subtracts the second level from the first.
+      result.summary["difference"] = fmt::format("{} minus {}", g.levels[0], g.levels[1]);
+    }
+  }
   if (min_cell) result.diagnostics["suppressed_cells"] = suppressed;
   return result;
 }

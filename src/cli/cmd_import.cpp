@@ -49,8 +49,8 @@ std::function<int()> SetupImportDictionary(CLI::App& app) {
     if (r.skipped) {
       std::cout << fmt::format("{}: already imported for study {}; nothing to do\n", *dictionary, *study);
     } else {
-      std::cout << fmt::format("{}: {} variables created, {} updated, {} fields skipped (study {})\n", *dictionary,
-                               r.created, r.updated, r.skipped_fields, *study);
+      std::cout << fmt::format("{}: {} variables created, {} updated, {} field{} skipped (study {})\n", *dictionary,
+                               r.created, r.updated, r.skipped_fields, r.skipped_fields == 1 ? "" : "s", *study);
     }
     return 0;
   };

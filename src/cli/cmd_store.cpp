@@ -77,11 +77,12 @@ std::function<int()> SetupInfo(CLI::App& app) {
       std::cout << doc.dump(1, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << '\n';
       return 0;
     }
-    std::cout << fmt::format("store: {}\nschema version: {}{}\nsize: {:.1f} KiB\n", *path, s.schema_version,
+    const double kib = static_cast<double>(s.file_bytes) / 1024.0;
+    std::cout << fmt::format("store: {}\nschema version: {}{}\nsize: {}\n", *path, s.schema_version,
                              s.schema_version == s.current_version
                                  ? " (current)"
                                  : fmt::format(" (this cohortdb uses {}: run cohortdb migrate)", s.current_version),
-                             static_cast<double>(s.file_bytes) / 1024.0);
+                             kib < 1024 ? fmt::format("{:.1f} KiB", kib) : fmt::format("{:.1f} MiB", kib / 1024));
     auto section = [&](const char* title, const QueryResult& table) {
       std::cout << '\n' << title << ":\n";
       if (table.rows.empty()) {

@@ -85,7 +85,7 @@ void ImportSession::ImportRecords(CsvReader& reader, const std::vector<std::stri
       continue;
     }
     ForgetRowCatalog();
-    RejectRow(r, row_errors);
+    RejectRow(r, header, row_errors);
     ++report.rows_rejected;
     if (ErrorLimitReached()) return;
   }

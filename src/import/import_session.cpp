@@ -361,7 +361,8 @@ std::string ImportSession::RawRow(const CsvRecord& record) const {
   return out;
 }
 
-void ImportSession::RejectRow(const CsvRecord& record, std::vector<RowError>& row_errors) {
+void ImportSession::RejectRow(const CsvRecord& record, const std::vector<std::string>& header,
+                              std::vector<RowError>& row_errors) {
   // In column order, whatever order the checks ran in.
   std::stable_sort(row_errors.begin(), row_errors.end(),
                    [](const RowError& a, const RowError& b) { return a.column < b.column; });
@@ -369,8 +370,10 @@ void ImportSession::RejectRow(const CsvRecord& record, std::vector<RowError>& ro
     std::string raw = RawRow(record);
     for (const RowError& e : row_errors) {
       std::int64_t col = static_cast<std::int64_t>(e.column);
+      const std::string_view name = e.column > 0 && e.column <= header.size() ? std::string_view(header[e.column - 1])
+                                                                              : std::string_view();
       writer_.InsertImportError(batch_id_, record.line(), e.column > 0 ? std::optional<std::int64_t>(col) : std::nullopt,
-                                "", e.message, raw);
+                                name, e.message, raw);
     }
     error_count_ += static_cast<std::int64_t>(row_errors.size());
     return;

@@ -153,7 +153,7 @@ class ImportSession {
   ColumnPlan PlanColumns(const std::vector<std::string>& header);
 
   // Reports the errors of a rejected row (quarantine: import_error rows).
-  void RejectRow(const CsvRecord& record, std::vector<RowError>& row_errors);
+  void RejectRow(const CsvRecord& record, const std::vector<std::string>& header, std::vector<RowError>& row_errors);
   void AddError(std::int64_t line, std::size_t column, const std::string& message);
   // Counts an error with its whole text (a file that cannot be read, or a
   // structural CSV error), kept while under --max-errors.

@@ -176,7 +176,7 @@ void ImportSession::ImportTrialSummary(CsvReader& reader, const std::vector<std:
       }
     }
     if (!row_errors.empty()) {
-      RejectRow(r, row_errors);
+      RejectRow(r, header, row_errors);
       ++report.rows_rejected;
       if (ErrorLimitReached()) return;
       continue;

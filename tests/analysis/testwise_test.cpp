@@ -35,6 +35,7 @@ TEST_CASE("compare tests each variable on the rows that hold it", "[analysis][co
   CHECK_THAT(x.statistic, WithinRel(-3.34432264845409, 1e-10));
   CHECK_THAT(x.p_value, WithinRel(0.00743613205023238, 1e-8));
   CHECK(both.rows_used == 13);
+  CHECK(both.summary["difference"] == "a minus b");
   CHECK(both.rows_excluded == 0);
   CHECK(both.diagnostics["excluded_because"]["missing y"] == 1);
   const auto alone = RunAnalysis(

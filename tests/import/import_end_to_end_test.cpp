@@ -120,6 +120,10 @@ TEST_CASE("import: whole numbers and ranges (detection limits too) are checked i
   CHECK(QueryOne(store, "SELECT group_concat(external_id || ' ' || variable || ' ' || ifnull(value, censoring || ' ' || "
                         "detection_limit), '; ') FROM (SELECT * FROM record_current ORDER BY external_id, variable)") ==
         "P1 duration 2.0; P1 il6 left 0.15; P1 smoker 1.0");
+  // Each kept error names its column as the header does.
+  CHECK(QueryOne(store, "SELECT group_concat(line || ':' || column_index || ' ' || column_name, '; ') FROM "
+                        "(SELECT * FROM import_error ORDER BY error_id)") ==
+        "3:3 value; 5:3 value; 6:3 value; 8:3 value; 9:3 value");
 }
 
 TEST_CASE("import: missing codes apply to the participant attribute columns too", "[import][e2e]") {
@@ -715,7 +719,7 @@ TEST_CASE("import-dictionary: the example dictionaries describe the example expo
   const std::string root = COHORTDB_SOURCE_DIR;
   RunResult r = Cohortdb("import-dictionary '" + store + "' --study trial --design trial examples/trial/trial_dictionary.csv", root);
   REQUIRE(r.exit_code == 0);
-  CHECK(r.out == "examples/trial/trial_dictionary.csv: 6 variables created, 0 updated, 1 fields skipped (study trial)\n");
+  CHECK(r.out == "examples/trial/trial_dictionary.csv: 6 variables created, 0 updated, 1 field skipped (study trial)\n");
   const std::string spec = dir / "trial_by_dictionary.toml";
   std::ofstream(spec) << "study = \"trial\"\nshape = \"redcap\"\ndefines_participants = true\n[participant]\narm = \"arm\"\n"
                          "[visit]\nmap = { baseline_arm_1 = \"baseline\", week_12_arm_1 = \"week12\" }\n";
