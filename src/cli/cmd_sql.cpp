@@ -5,6 +5,9 @@
 #include <iostream>
 #include <iterator>
 #include <memory>
+#include <optional>
+#include <sstream>
+#include <string>
 
 #include <fmt/format.h>
 
@@ -23,6 +26,48 @@ struct SqlOptions {
   bool write = false;
   double timeout_seconds = 60;
 };
+
+// The sqlite3 shell's catalog commands people type first: ".tables",
+// ".schema" and ".indexes", each with an optional LIKE pattern, as SQL over
+// sqlite_schema. Anything else starting with '.' is a usage error.
+struct DotCommand {
+  std::string sql;
+  bool schema_text = false;  // print the CREATE statements as text
+};
+
+std::optional<DotCommand> ParseDotCommand(const std::string& text) {
+  const auto first = text.find_first_not_of(" \t\r\n");
+  if (first == std::string::npos || text[first] != '.') return std::nullopt;
+  std::istringstream words(text.substr(first));
+  std::string command, pattern, extra;
+  words >> command >> pattern >> extra;
+  if (!extra.empty()) throw UsageError(fmt::format("sql: {} takes at most one pattern, found '{}'", command, extra));
+  // A LIKE pattern as the shell takes it, quoted for SQL.
+  std::string quoted = "'";
+  for (char c : pattern) quoted += c == '\'' ? std::string("''") : std::string(1, c);
+  quoted += "'";
+  if (command == ".tables") {
+    return DotCommand{fmt::format("SELECT name FROM sqlite_schema WHERE type IN ('table', 'view') AND name NOT LIKE "
+                                  "'sqlite\\_%' ESCAPE '\\'{} ORDER BY name",
+                                  pattern.empty() ? "" : " AND name LIKE " + quoted),
+                      false};
+  }
+  if (command == ".indexes" || command == ".indices") {
+    return DotCommand{fmt::format("SELECT name, tbl_name AS \"table\" FROM sqlite_schema WHERE type = 'index'{} "
+                                  "ORDER BY tbl_name, name",
+                                  pattern.empty() ? "" : " AND tbl_name LIKE " + quoted),
+                      false};
+  }
+  if (command == ".schema") {
+    return DotCommand{fmt::format("SELECT sql FROM sqlite_schema WHERE sql IS NOT NULL{} ORDER BY rowid",
+                                  pattern.empty() ? "" : " AND name LIKE " + quoted),
+                      true};
+  }
+  throw UsageError(fmt::format(
+      "sql: {} is a sqlite3 shell command; cohortdb sql runs SQL and knows .tables, .schema and .indexes "
+      "(each with an optional LIKE pattern); output modes are --format {}",
+      command, OutputFormatNames()));
+}
 
 }  // namespace
 
@@ -43,8 +88,18 @@ std::function<int()> SetupSql(CLI::App& app) {
       throw UsageError(fmt::format("sql: --timeout: expected seconds from 0.001 to 86400, found {}", o->timeout_seconds));
     }
     if (o->query == "-") o->query.assign(std::istreambuf_iterator<char>(std::cin), {});
+    const std::optional<DotCommand> dot = ParseDotCommand(o->query);
     Store store = Store::Open(o->store, o->write ? OpenMode::kReadWrite : OpenMode::kReadOnly);
     const auto limit = std::chrono::milliseconds(static_cast<long long>(o->timeout_seconds * 1000));
+    if (dot) {
+      const QueryResult result = store.GuardedQuery(dot->sql);
+      if (dot->schema_text) {
+        for (const auto& row : result.rows) std::cout << std::get<std::string>(row[0]) << ";\n";
+      } else {
+        WriteTable(std::cout, result, *ParseOutputFormat(o->format));
+      }
+      return 0;
+    }
     const ScriptResult script = store.GuardedScript(o->query, o->write, limit);
     const OutputFormat format = *ParseOutputFormat(o->format);
     bool first = true;

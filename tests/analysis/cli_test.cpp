@@ -150,6 +150,16 @@ TEST_CASE("cli: info --format json is one document; --schema shows the pivots; s
   const auto rows = nlohmann::json::parse(inf.out);
   CHECK(rows[0]["big"] == "Inf");
   CHECK(rows[0]["empty"].is_null());
+  // The sqlite3 shell's catalog commands.
+  const Run tables = Cohortdb(dir, "sql " + store + " \".tables wide%\" --format csv");
+  REQUIRE(tables.code == 0);
+  CHECK(tables.out == "name\r\nwide_cohort\r\nwide_cohort_visit\r\n");
+  const Run schema_of = Cohortdb(dir, "sql " + store + " \".schema participant\"");
+  REQUIRE(schema_of.code == 0);
+  CHECK(schema_of.out.rfind("CREATE TABLE participant (", 0) == 0);
+  const Run mode = Cohortdb(dir, "sql " + store + " \".mode csv\"");
+  CHECK(mode.code == 2);
+  CHECK_THAT(mode.err, Contains(".mode is a sqlite3 shell command") && Contains("--format"));
   const Run two = Cohortdb(dir, "sql " + store + " \"SELECT 1 AS a; SELECT 2 AS b\" --format markdown");
   REQUIRE(two.code == 0);
   CHECK(two.out == "| a |\n| ---: |\n| 1 |\n\n| b |\n| ---: |\n| 2 |\n");
