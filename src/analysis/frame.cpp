@@ -28,6 +28,38 @@ std::string Trim(std::string s) {
   return s.substr(begin, end - begin + 1);
 }
 
+// The order R's sort() and factor() give text in a UTF-8 locale (ICU root
+// collation), for ASCII: blanks, then punctuation in ICU's order, digits,
+// letters with case ignored; then lower case before upper case ("a" "A"
+// "b" "B"). Other bytes (non-ASCII) sort after the letters, by value.
+std::pair<int, int> CollationWeight(unsigned char c) {
+  static constexpr std::string_view kPunctuation = "_-,;:!?.'\"()[]{}@*/\\&#%`^+<=>|~$";
+  if (c == ' ' || c == '\t' || c == '\n' || c == '\r') return {0, 0};
+  if (const auto p = kPunctuation.find(static_cast<char>(c)); p != std::string_view::npos) {
+    return {1 + static_cast<int>(p), 0};
+  }
+  if (c >= '0' && c <= '9') return {100 + (c - '0'), 0};
+  if (c >= 'a' && c <= 'z') return {200 + (c - 'a'), 0};
+  if (c >= 'A' && c <= 'Z') return {200 + (c - 'A'), 1};
+  return {300 + c, 0};
+}
+
+bool CollatesBefore(const std::string& a, const std::string& b) {
+  const std::size_t n = std::min(a.size(), b.size());
+  for (std::size_t i = 0; i < n; ++i) {  // letters, digits, punctuation, case ignored
+    const int wa = CollationWeight(static_cast<unsigned char>(a[i])).first;
+    const int wb = CollationWeight(static_cast<unsigned char>(b[i])).first;
+    if (wa != wb) return wa < wb;
+  }
+  if (a.size() != b.size()) return a.size() < b.size();
+  for (std::size_t i = 0; i < n; ++i) {  // then case: lower first
+    const int ca = CollationWeight(static_cast<unsigned char>(a[i])).second;
+    const int cb = CollationWeight(static_cast<unsigned char>(b[i])).second;
+    if (ca != cb) return ca < cb;
+  }
+  return a < b;
+}
+
 std::string NumberLabel(double v) {
   if (std::floor(v) == v && std::fabs(v) < 1e15) return fmt::format("{}", static_cast<long long>(v));
   return fmt::format("{}", v);
@@ -98,7 +130,7 @@ Frame Frame::FromQuery(const QueryResult& result) {
         }
       }
     } else {
-      std::set<std::string> levels;
+      std::set<std::string, bool (*)(const std::string&, const std::string&)> levels(CollatesBefore);
       column.labels.reserve(frame.rows_);
       for (const auto& row : result.rows) {
         const SqlValue& v = row[c];

@@ -118,3 +118,27 @@ TEST_CASE("logistic: --per-sd-vars takes numeric predictors and needs --per-sd",
   CHECK_THROWS_WITH(logistic({{"per-sd-vars", {"lmm"}}}), "--per-sd-vars needs --per-sd K");
   CHECK(logistic({{"per-sd", 2}, {"per-sd-vars", {"lmm"}}}).rows_used > 0);
 }
+
+TEST_CASE("text levels come in the order R's factor() gives them", "[analysis][levels]") {
+  auto store = CohortStore();
+  // tests/reference/analysis_levels.R: levels
+  const auto result = RunAnalysis(
+      store, Request("describe", {{"frame", "SELECT column1 AS x FROM (VALUES ('1.5'),('10'),('2'),('a_1'),('a-1'),"
+                                            "('a1'),('A1'),('a10'),('a2'),('e'),('f'),('zulu'),('Zulu'),('Yes'),"
+                                            "('no'),('a b'),('ab'),('_x'))"},
+                                  {"vars", {"x"}}}));
+  std::vector<std::string> levels;
+  for (const auto& r : result.rows) {
+    if (r.section == "table1" && r.term.rfind("x=", 0) == 0) levels.push_back(r.term.substr(2));
+  }
+  CHECK(levels == std::vector<std::string>{"_x", "1.5", "10", "2", "a b", "a_1", "a-1", "a1", "A1", "a10", "a2",
+                                           "ab", "e", "f", "no", "Yes", "zulu", "Zulu"});
+  // A two-level outcome's event is its second level, as glm takes it.
+  const auto logistic = RunAnalysis(
+      store, Request("logistic", {{"frame", "SELECT column1 AS y, column2 AS x FROM (VALUES ('no',1),('no',2),"
+                                            "('Yes',3),('no',1.5),('Yes',4),('Yes',2.2),('no',0.5),('Yes',3.3),"
+                                            "('Yes',1.8),('no',2.5))"},
+                                  {"outcome", "y"},
+                                  {"predictors", {"x"}}}));
+  CHECK(logistic.summary["event"] == "Yes");
+}

@@ -35,3 +35,7 @@ ch <- withCallingHandlers(chisq.test(rbind(c(1, 4, 4), c(4, 1, 1))),
                           warning = function(w) { cat("chisq.test warns:", conditionMessage(w), "\n")
                                                    invokeRestart("muffleWarning") })
 p("chisq.statistic", ch$statistic); p("chisq.p", ch$p.value)
+# Text levels in the order factor() gives them (R 4.2, C.UTF-8 with ICU
+# collation; en_US.UTF-8 gives the same): case ignored first, lower case first.
+x <- c("1.5", "10", "2", "a_1", "a-1", "a1", "A1", "a10", "a2", "e", "f", "zulu", "Zulu", "Yes", "no", "a b", "ab", "_x")
+cat("levels:", paste0("'", levels(factor(x)), "'", collapse = ", "), "\n")
