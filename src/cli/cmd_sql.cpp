@@ -65,8 +65,8 @@ std::optional<DotCommand> ParseDotCommand(const std::string& text) {
   }
   throw UsageError(fmt::format(
       "sql: {} is a sqlite3 shell command; cohortdb sql runs SQL and knows .tables, .schema and .indexes "
-      "(each with an optional LIKE pattern); output modes are --format {}",
-      command, OutputFormatNames()));
+      "(each with an optional LIKE pattern); output modes are --format table|box|csv|json|markdown|list",
+      command));
 }
 
 }  // namespace
@@ -76,8 +76,10 @@ std::function<int()> SetupSql(CLI::App& app) {
   app.add_option("STORE", o->store, "Path of the store")->required();
   app.add_option("QUERY", o->query, "SQL text (several statements allowed); - reads it from standard input")
       ->required();
-  app.add_option("--format", o->format, "Output format: table|box|csv|json|markdown")
-      ->check(CLI::IsMember({"table", "box", "csv", "json", "markdown"}));
+  app.add_option("--format", o->format,
+                 "Output format: table|box|csv|json|markdown|list (list: the sqlite3 shell's list mode, values "
+                 "joined by '|', no header, nothing quoted)")
+      ->check(CLI::IsMember({"table", "box", "csv", "json", "markdown", "list"}));
   app.add_flag("--write", o->write, "Allow statements that change the store (run in one transaction)");
   app.add_option("--timeout", o->timeout_seconds,
                  "Stop a query running longer than this many seconds (0.001 to 86400, default 60)");

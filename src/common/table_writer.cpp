@@ -86,6 +86,16 @@ void WriteJson(std::ostream& out, const QueryResult& table) {
   out << TableJson(table).dump(1, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << '\n';
 }
 
+void WriteList(std::ostream& out, const QueryResult& table) {
+  for (const auto& row : table.rows) {
+    for (std::size_t c = 0; c < row.size(); ++c) {
+      if (c) out << '|';
+      if (!std::holds_alternative<std::monostate>(row[c])) out << FormatSqlValue(row[c]);
+    }
+    out << '\n';
+  }
+}
+
 std::string MarkdownCell(const std::string& text) {
   std::string escaped;
   for (char ch : text) {
@@ -150,6 +160,7 @@ std::optional<OutputFormat> ParseOutputFormat(std::string_view name) {
   if (name == "box") return OutputFormat::kBox;
   if (name == "csv") return OutputFormat::kCsv;
   if (name == "json") return OutputFormat::kJson;
+  if (name == "list") return OutputFormat::kList;
   if (name == "markdown") return OutputFormat::kMarkdown;
   return std::nullopt;
 }
@@ -173,6 +184,7 @@ void WriteTable(std::ostream& out, const QueryResult& table, OutputFormat format
     case OutputFormat::kCsv: return WriteCsv(out, table);
     case OutputFormat::kJson: return WriteJson(out, table);
     case OutputFormat::kMarkdown: return WriteMarkdown(out, table);
+    case OutputFormat::kList: return WriteList(out, table);
   }
 }
 

@@ -16,9 +16,11 @@
 
 namespace cohortdb {
 
-enum class OutputFormat { kTable, kBox, kCsv, kJson, kMarkdown };
+// kList is the sqlite3 shell's list mode (`cohortdb sql` only): the values of
+// a row joined by '|', no header, NULL empty, nothing quoted.
+enum class OutputFormat { kTable, kBox, kCsv, kJson, kMarkdown, kList };
 
-// Parses "table", "box", "csv", "json", "markdown"; nullopt otherwise.
+// Parses "table", "box", "csv", "json", "markdown", "list"; nullopt otherwise.
 std::optional<OutputFormat> ParseOutputFormat(std::string_view name);
 
 // The names ParseOutputFormat accepts, for help texts: "table|box|csv|json|markdown".

@@ -731,3 +731,33 @@ TEST_CASE("import-dictionary: the example dictionaries describe the example expo
   CHECK(QueryOne(store, "SELECT group_concat(code, ' ') FROM variable WHERE code LIKE 'comorb%'") ==
         "comorb___1 comorb___2 comorb___3 comorb___4");
 }
+
+TEST_CASE("import: a quarantined import's rejected rows load once corrected, as IMPORT.md shows",
+          "[import][e2e]") {
+  ScratchDir dir;
+  const std::string store = NewStore(dir);
+  const std::string file = dir / "people.csv";
+  std::ofstream(file) << "id,site,sex,age,pain,smoker,group\n"
+                         "P1,berlin,F,40,3,no,a\n"
+                         "P2,\"berlin, mitte\",F,41,11,no,a\n"  // pain above 10; a quoted site
+                         "P3,berlin,X,42,2,no,a\n";            // unknown sex code
+  RunResult r = Cohortdb("import '" + store + "' --spec import/people.toml '" + file + "' --quarantine");
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  // IMPORT.md's commands: the header, then each rejected row as it was.
+  const std::string fixes = dir / "fixes.csv";
+  r = Cohortdb("sql '" + store + "' \"SELECT raw_row FROM import_error WHERE batch_id = 1 GROUP BY line ORDER BY "
+               "line\" --format list");
+  REQUIRE(r.exit_code == 0);
+  REQUIRE("id,site,sex,age,pain,smoker,group\n" + r.out == "id,site,sex,age,pain,smoker,group\n"
+                        "P2,\"berlin, mitte\",F,41,11,no,a\n"
+                        "P3,berlin,X,42,2,no,a\n");
+  std::ofstream(fixes) << "id,site,sex,age,pain,smoker,group\n"
+                          "P2,\"berlin, mitte\",F,41,10,no,a\n"
+                          "P3,berlin,M,42,2,no,a\n";
+  r = Cohortdb("import '" + store + "' --spec import/people.toml '" + fixes + "'");
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK(QueryOne(store, "SELECT group_concat(external_id || ' ' || sex, '; ') FROM "
+                        "(SELECT * FROM participant ORDER BY external_id)") == "P1 female; P2 female; P3 male");
+}
