@@ -102,18 +102,45 @@ std::function<int()> SetupSql(CLI::App& app) {
       }
       return 0;
     }
-    const ScriptResult script = store.GuardedScript(o->query, o->write, limit);
     const OutputFormat format = *ParseOutputFormat(o->format);
+    // One result after another, as the sqlite3 shell prints them; a blank
+    // line between two keeps markdown tables apart and CSV blocks visible.
     bool first = true;
+    auto separate = [&] {
+      if (!first) std::cout << (format == OutputFormat::kCsv ? "\r\n" : "\n");
+      first = false;
+    };
+    const auto writer = MakeRowWriter(std::cout, format);
+    if (writer && !o->write) {
+      // Read-only csv, json and list print each row as it comes: a SELECT of
+      // any size runs in constant memory. (A --write script prints after it
+      // commits, so nothing is printed from a script that rolls back.)
+      ResultSink sink;
+      bool has_columns = false;
+      sink.begin = [&](const std::vector<std::string>& columns) {
+        has_columns = !columns.empty();
+        if (!has_columns) return;
+        separate();
+        writer->Begin(columns);
+      };
+      sink.row = [&](std::vector<SqlValue>&& row) { writer->Row(row); };
+      sink.end = [&](std::int64_t rows_changed) {
+        if (has_columns) {
+          writer->End();
+        } else {
+          std::cerr << fmt::format("{} row(s) changed\n", rows_changed);
+        }
+      };
+      store.GuardedScript(o->query, false, limit, sink);
+      return 0;
+    }
+    const ScriptResult script = store.GuardedScript(o->query, o->write, limit);
     for (const QueryResult& result : script.results) {
       if (result.columns.empty()) {
         std::cerr << fmt::format("{} row(s) changed\n", result.rows_changed);
         continue;
       }
-      // One result after another, as the sqlite3 shell prints them; a blank
-      // line between two keeps markdown tables apart and CSV blocks visible.
-      if (!first) std::cout << (format == OutputFormat::kCsv ? "\r\n" : "\n");
-      first = false;
+      separate();
       WriteTable(std::cout, result, format);
     }
     return 0;

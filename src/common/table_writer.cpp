@@ -70,30 +70,98 @@ void WriteGrid(std::ostream& out, const QueryResult& table, const Grid& g) {
   rule(g.bottom_left, g.bottom_mid, g.bottom_right);
 }
 
-void WriteCsv(std::ostream& out, const QueryResult& table) {
-  for (std::size_t c = 0; c < table.columns.size(); ++c) out << (c ? "," : "") << CsvField(table.columns[c]);
-  out << "\r\n";
-  for (const auto& row : table.rows) {
-    for (std::size_t c = 0; c < row.size(); ++c) {
-      if (c) out << ',';
-      if (!std::holds_alternative<std::monostate>(row[c])) out << CsvField(FormatSqlValue(row[c]));
-    }
-    out << "\r\n";
+nlohmann::ordered_json RowJson(const std::vector<std::string>& columns, const std::vector<SqlValue>& row) {
+  nlohmann::ordered_json object = nlohmann::ordered_json::object();
+  for (std::size_t c = 0; c < columns.size(); ++c) {
+    std::visit(
+        [&](const auto& v) {
+          using T = std::decay_t<decltype(v)>;
+          if constexpr (std::is_same_v<T, std::monostate>) {
+            object[columns[c]] = nullptr;
+          } else if constexpr (std::is_same_v<T, double>) {
+            // JSON has no Inf or NaN; a string keeps them apart from NULL.
+            if (std::isfinite(v)) {
+              object[columns[c]] = v;
+            } else {
+              object[columns[c]] = std::isnan(v) ? "NaN" : (v > 0 ? "Inf" : "-Inf");
+            }
+          } else {
+            object[columns[c]] = v;
+          }
+        },
+        row[c]);
   }
+  return object;
 }
 
-void WriteJson(std::ostream& out, const QueryResult& table) {
-  out << TableJson(table).dump(1, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << '\n';
-}
-
-void WriteList(std::ostream& out, const QueryResult& table) {
-  for (const auto& row : table.rows) {
-    for (std::size_t c = 0; c < row.size(); ++c) {
-      if (c) out << '|';
-      if (!std::holds_alternative<std::monostate>(row[c])) out << FormatSqlValue(row[c]);
-    }
-    out << '\n';
+class CsvWriter : public RowWriter {
+ public:
+  explicit CsvWriter(std::ostream& out) : out_(out) {}
+  void Begin(const std::vector<std::string>& columns) override {
+    for (std::size_t c = 0; c < columns.size(); ++c) out_ << (c ? "," : "") << CsvField(columns[c]);
+    out_ << "\r\n";
   }
+  void Row(const std::vector<SqlValue>& row) override {
+    for (std::size_t c = 0; c < row.size(); ++c) {
+      if (c) out_ << ',';
+      if (!std::holds_alternative<std::monostate>(row[c])) out_ << CsvField(FormatSqlValue(row[c]));
+    }
+    out_ << "\r\n";
+  }
+  void End() override {}
+
+ private:
+  std::ostream& out_;
+};
+
+// The array nlohmann's dump(1) prints, one element at a time.
+class JsonWriter : public RowWriter {
+ public:
+  explicit JsonWriter(std::ostream& out) : out_(out) {}
+  void Begin(const std::vector<std::string>& columns) override {
+    columns_ = columns;
+    rows_ = 0;
+    out_ << '[';
+  }
+  void Row(const std::vector<SqlValue>& row) override {
+    const std::string text =
+        RowJson(columns_, row).dump(1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+    out_ << (rows_++ ? ",\n " : "\n ");
+    for (char c : text) {
+      out_ << c;
+      if (c == '\n') out_ << ' ';
+    }
+  }
+  void End() override { out_ << (rows_ ? "\n]\n" : "]\n"); }
+
+ private:
+  std::ostream& out_;
+  std::vector<std::string> columns_;
+  std::size_t rows_ = 0;
+};
+
+class ListWriter : public RowWriter {
+ public:
+  explicit ListWriter(std::ostream& out) : out_(out) {}
+  void Begin(const std::vector<std::string>&) override {}
+  void Row(const std::vector<SqlValue>& row) override {
+    for (std::size_t c = 0; c < row.size(); ++c) {
+      if (c) out_ << '|';
+      if (!std::holds_alternative<std::monostate>(row[c])) out_ << FormatSqlValue(row[c]);
+    }
+    out_ << '\n';
+  }
+  void End() override {}
+
+ private:
+  std::ostream& out_;
+};
+
+void WriteRows(std::ostream& out, const QueryResult& table, OutputFormat format) {
+  const auto writer = MakeRowWriter(out, format);
+  writer->Begin(table.columns);
+  for (const auto& row : table.rows) writer->Row(row);
+  writer->End();
 }
 
 std::string MarkdownCell(const std::string& text) {
@@ -129,30 +197,17 @@ void WriteMarkdown(std::ostream& out, const QueryResult& table) {
 
 nlohmann::ordered_json TableJson(const QueryResult& table) {
   nlohmann::ordered_json rows = nlohmann::ordered_json::array();
-  for (const auto& row : table.rows) {
-    nlohmann::ordered_json object = nlohmann::ordered_json::object();
-    for (std::size_t c = 0; c < table.columns.size(); ++c) {
-      std::visit(
-          [&](const auto& v) {
-            using T = std::decay_t<decltype(v)>;
-            if constexpr (std::is_same_v<T, std::monostate>) {
-              object[table.columns[c]] = nullptr;
-            } else if constexpr (std::is_same_v<T, double>) {
-              // JSON has no Inf or NaN; a string keeps them apart from NULL.
-              if (std::isfinite(v)) {
-                object[table.columns[c]] = v;
-              } else {
-                object[table.columns[c]] = std::isnan(v) ? "NaN" : (v > 0 ? "Inf" : "-Inf");
-              }
-            } else {
-              object[table.columns[c]] = v;
-            }
-          },
-          row[c]);
-    }
-    rows.push_back(std::move(object));
-  }
+  for (const auto& row : table.rows) rows.push_back(RowJson(table.columns, row));
   return rows;
+}
+
+std::unique_ptr<RowWriter> MakeRowWriter(std::ostream& out, OutputFormat format) {
+  switch (format) {
+    case OutputFormat::kCsv: return std::make_unique<CsvWriter>(out);
+    case OutputFormat::kJson: return std::make_unique<JsonWriter>(out);
+    case OutputFormat::kList: return std::make_unique<ListWriter>(out);
+    default: return nullptr;
+  }
 }
 
 std::optional<OutputFormat> ParseOutputFormat(std::string_view name) {
@@ -181,10 +236,10 @@ void WriteTable(std::ostream& out, const QueryResult& table, OutputFormat format
   switch (format) {
     case OutputFormat::kTable: return WriteGrid(out, table, kAscii);
     case OutputFormat::kBox: return WriteGrid(out, table, kBox);
-    case OutputFormat::kCsv: return WriteCsv(out, table);
-    case OutputFormat::kJson: return WriteJson(out, table);
+    case OutputFormat::kCsv: return WriteRows(out, table, format);
+    case OutputFormat::kJson: return WriteRows(out, table, format);
     case OutputFormat::kMarkdown: return WriteMarkdown(out, table);
-    case OutputFormat::kList: return WriteList(out, table);
+    case OutputFormat::kList: return WriteRows(out, table, format);
   }
 }
 

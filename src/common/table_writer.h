@@ -5,10 +5,12 @@
 // markdown (a pipe table).
 // Reals are printed so they read back to the same double.
 
+#include <memory>
 #include <optional>
 #include <ostream>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -30,6 +32,19 @@ void WriteTable(std::ostream& out, const QueryResult& table, OutputFormat format
 
 // The json format's array of row objects, for documents that hold several.
 nlohmann::ordered_json TableJson(const QueryResult& table);
+
+// Writes one result row by row as it arrives, so output of any size needs no
+// memory: the csv, json and list formats, byte for byte as WriteTable writes
+// them. (The grids and markdown size or align their columns by every row.)
+class RowWriter {
+ public:
+  virtual ~RowWriter() = default;
+  virtual void Begin(const std::vector<std::string>& columns) = 0;
+  virtual void Row(const std::vector<SqlValue>& row) = 0;
+  virtual void End() = 0;
+};
+// nullptr for the formats that need every row first.
+std::unique_ptr<RowWriter> MakeRowWriter(std::ostream& out, OutputFormat format);
 
 // One CSV field, quoted when it holds a comma, quote, CR or LF.
 std::string CsvField(std::string_view text);

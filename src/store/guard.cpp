@@ -360,6 +360,22 @@ std::vector<std::string> PrepareColumns(sqlite3* db, std::string_view sql, Guard
 
 void RunScript(sqlite3* db, std::string_view sql, const std::vector<SqlValue>& params, Guard& guard,
                const std::string& context, const std::function<void(QueryResult&&)>& on_result) {
+  QueryResult result;
+  ResultSink sink;
+  sink.begin = [&](const std::vector<std::string>& columns) {
+    result = QueryResult();
+    result.columns = columns;
+  };
+  sink.row = [&](std::vector<SqlValue>&& row) { result.rows.push_back(std::move(row)); };
+  sink.end = [&](std::int64_t rows_changed) {
+    if (result.columns.empty()) result.rows_changed = rows_changed;
+    on_result(std::move(result));
+  };
+  RunScript(db, sql, params, guard, context, sink);
+}
+
+void RunScript(sqlite3* db, std::string_view sql, const std::vector<SqlValue>& params, Guard& guard,
+               const std::string& context, const ResultSink& sink) {
   const char* tail = sql.data();
   const char* end = sql.data() + sql.size();
   while (tail < end) {
@@ -374,25 +390,25 @@ void RunScript(sqlite3* db, std::string_view sql, const std::vector<SqlValue>& p
       continue;
     }
     if (!params.empty() && OnlySpaceLeft(next, end)) BindAll(raw, params, context);
-    QueryResult result;
-    result.columns = Columns(raw);
+    const std::vector<std::string> columns = Columns(raw);
+    sink.begin(columns);
     for (;;) {
       const int step = sqlite3_step(raw);
       if (step == SQLITE_DONE) break;
       if (step == SQLITE_ROW) {
-        result.rows.push_back(ReadRow(raw));
+        sink.row(ReadRow(raw));
         continue;
       }
       if (guard.timed_out) {
-        throw InputError(fmt::format("query stopped: it ran longer than the time limit of {} ms", guard.limit.count()));
+        throw InputError(fmt::format("query stopped: it ran longer than the time limit of {:g} s",
+                                     static_cast<double>(guard.limit.count()) / 1000.0));
       }
       if (!guard.refusal.empty()) throw InputError(fmt::format("refused: {}", guard.refusal));
       throw InputError(fmt::format("SQL error in the statement starting at {}: {}",
                                    LineColumn(sql, static_cast<int>(StatementStart(tail, end) - sql.data())),
                                    sqlite3_errmsg(db)));
     }
-    if (result.columns.empty()) result.rows_changed = sqlite3_changes64(db);
-    on_result(std::move(result));
+    sink.end(columns.empty() ? sqlite3_changes64(db) : 0);
     tail = next;
   }
 }

@@ -68,8 +68,11 @@ class GuardScope {
 };
 
 // Prepares and runs each statement of "sql" in turn, handing each result to
-// "on_result". "params" bind to the last statement. User errors (syntax,
-// refusal, time limit) throw InputError.
+// "on_result" (collected) or to "sink" (as the rows come). "params" bind to
+// the last statement. User errors (syntax, refusal, time limit) throw
+// InputError.
+void RunScript(sqlite3* db, std::string_view sql, const std::vector<SqlValue>& params, Guard& guard,
+               const std::string& context, const ResultSink& sink);
 void RunScript(sqlite3* db, std::string_view sql, const std::vector<SqlValue>& params, Guard& guard,
                const std::string& context, const std::function<void(QueryResult&&)>& on_result);
 

@@ -316,6 +316,24 @@ void Store::ForEachRow(std::string_view sql, const std::vector<SqlValue>& params
 
 ScriptResult Store::GuardedScript(std::string_view sql, bool allow_writes, std::chrono::milliseconds time_limit,
                                   const std::vector<SqlValue>& params) {
+  ScriptResult script;
+  QueryResult current;
+  ResultSink sink;
+  sink.begin = [&](const std::vector<std::string>& columns) {
+    current = QueryResult();
+    current.columns = columns;
+  };
+  sink.row = [&](std::vector<SqlValue>&& row) { current.rows.push_back(std::move(row)); };
+  sink.end = [&](std::int64_t rows_changed) {
+    current.rows_changed = rows_changed;
+    script.results.push_back(std::move(current));
+  };
+  GuardedScript(sql, allow_writes, time_limit, sink, params);
+  return script;
+}
+
+void Store::GuardedScript(std::string_view sql, bool allow_writes, std::chrono::milliseconds time_limit,
+                          const ResultSink& sink, const std::vector<SqlValue>& params) {
   impl_->Gate();
   if (allow_writes && impl_->read_only) {
     throw StoreError(fmt::format("{}: store was opened read-only; cannot run with --write", impl_->path));
@@ -325,11 +343,9 @@ ScriptResult Store::GuardedScript(std::string_view sql, bool allow_writes, std::
   sqlite3* db = impl_->db.getHandle();
   const bool transaction = allow_writes;
   if (transaction) Exec("SAVEPOINT cohortdb_user_script");
-  ScriptResult script;
   try {
     GuardScope scope(impl_->guard, db, allow_writes, time_limit);
-    RunScript(db, sql, params, impl_->guard, impl_->path,
-              [&](QueryResult&& result) { script.results.push_back(std::move(result)); });
+    RunScript(db, sql, params, impl_->guard, impl_->path, sink);
   } catch (...) {
     if (transaction) {
       sqlite3_exec(db, "ROLLBACK TO cohortdb_user_script; RELEASE cohortdb_user_script", nullptr, nullptr, nullptr);
@@ -347,7 +363,6 @@ ScriptResult Store::GuardedScript(std::string_view sql, bool allow_writes, std::
     }
     Exec("RELEASE cohortdb_user_script");
   }
-  return script;
 }
 
 QueryResult Store::GuardedQuery(std::string_view sql, const std::vector<SqlValue>& params,

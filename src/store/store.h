@@ -33,6 +33,15 @@ struct ScriptResult {
   std::vector<QueryResult> results;
 };
 
+// Where the statements of a script hand their results, row by row: begin
+// (the result columns; none for a statement that returns no rows), each row,
+// end (rows changed by a statement without columns, else 0).
+struct ResultSink {
+  std::function<void(const std::vector<std::string>& columns)> begin;
+  std::function<void(std::vector<SqlValue>&& row)> row;
+  std::function<void(std::int64_t rows_changed)> end;
+};
+
 enum class OpenMode {
   kReadWrite,  // normal use: imports, analyses
   kReadOnly,   // read-only connection plus the write-denying guard (see GuardedQuery)
@@ -103,6 +112,9 @@ class Store {
   ScriptResult GuardedScript(std::string_view sql, bool allow_writes = false,
                              std::chrono::milliseconds time_limit = std::chrono::seconds(60),
                              const std::vector<SqlValue>& params = {});
+  // The same, handing each result to "sink" row by row instead of holding it.
+  void GuardedScript(std::string_view sql, bool allow_writes, std::chrono::milliseconds time_limit,
+                     const ResultSink& sink, const std::vector<SqlValue>& params = {});
 
   // One user-written SELECT under the read-only guard, with bound parameters.
   // For analysis frames: throws InputError if "sql" is not a single

@@ -223,3 +223,25 @@ TEST_CASE("cli: notes and numerical errors carry no C++ function names", "[analy
   CHECK(none.code == 5);
   CHECK_THAT(none.err, Contains("regress: ") && !Contains("FitOls"));
 }
+
+TEST_CASE("cli: sql streams csv, json and list in the same bytes as the buffered writer", "[analysis][cli]") {
+  TempDir dir;
+  const std::string store = (dir.path() / "cohort.cohortdb").string();
+  CohortStore(store);
+  const std::string query =
+      "\"SELECT participant_id, external_id, age_years, NULL AS n FROM participant ORDER BY participant_id LIMIT 3; "
+      "SELECT 1 AS one WHERE 0\"";
+  for (const char* format : {"csv", "json", "list"}) {
+    INFO(format);
+    // --write buffers every result before printing; read-only streams.
+    const Run streamed = Cohortdb(dir, "sql " + store + " " + query + " --format " + format);
+    const Run buffered = Cohortdb(dir, "sql " + store + " " + query + " --format " + format + " --write");
+    REQUIRE(streamed.code == 0);
+    REQUIRE(buffered.code == 0);
+    CHECK(streamed.out == buffered.out);
+    CHECK_FALSE(streamed.out.empty());
+  }
+  const auto parsed = nlohmann::json::parse(
+      Cohortdb(dir, "sql " + store + " \"SELECT external_id FROM participant ORDER BY 1 LIMIT 2\" --format json").out);
+  CHECK(parsed.size() == 2);
+}

@@ -92,7 +92,7 @@ TEST_CASE("a query running past the time limit is stopped", "[store][guard]") {
   REQUIRE_THROWS_WITH(store.GuardedScript("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n) "
                                           "SELECT count(*) FROM n",
                                           false, std::chrono::milliseconds(100)),
-                      "query stopped: it ran longer than the time limit of 100 ms");
+                      "query stopped: it ran longer than the time limit of 0.1 s");
 }
 
 TEST_CASE("writes allowed by --write run in one transaction", "[store][guard]") {
