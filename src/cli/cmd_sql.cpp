@@ -1,6 +1,7 @@
 // sql: ad-hoc SQL against a store, read-only unless --write.
 #include <CLI/CLI.hpp>
 
+#include <cctype>
 #include <chrono>
 #include <iostream>
 #include <iterator>
@@ -8,6 +9,7 @@
 #include <optional>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -38,10 +40,30 @@ struct DotCommand {
 std::optional<DotCommand> ParseDotCommand(const std::string& text) {
   const auto first = text.find_first_not_of(" \t\r\n");
   if (first == std::string::npos || text[first] != '.') return std::nullopt;
-  std::istringstream words(text.substr(first));
-  std::string command, pattern, extra;
-  words >> command >> pattern >> extra;
-  if (!extra.empty()) throw UsageError(fmt::format("sql: {} takes at most one pattern, found '{}'", command, extra));
+  // Words as the shell splits them: blanks separate, '...' or "..." quote,
+  // a trailing ';' is dropped.
+  std::string rest = text.substr(first);
+  while (!rest.empty() && (std::isspace(static_cast<unsigned char>(rest.back())) || rest.back() == ';')) rest.pop_back();
+  std::vector<std::string> words;
+  for (std::size_t i = 0; i < rest.size();) {
+    if (std::isspace(static_cast<unsigned char>(rest[i]))) {
+      ++i;
+      continue;
+    }
+    std::string word;
+    if (rest[i] == '\'' || rest[i] == '"') {
+      const char quote = rest[i++];
+      while (i < rest.size() && rest[i] != quote) word.push_back(rest[i++]);
+      if (i == rest.size()) throw UsageError(fmt::format("sql: unterminated {} in '{}'", quote, rest));
+      ++i;
+    } else {
+      while (i < rest.size() && !std::isspace(static_cast<unsigned char>(rest[i]))) word.push_back(rest[i++]);
+    }
+    words.push_back(std::move(word));
+  }
+  const std::string command = words.empty() ? std::string(".") : words[0];
+  const std::string pattern = words.size() > 1 ? words[1] : std::string();
+  if (words.size() > 2) throw UsageError(fmt::format("sql: {} takes at most one pattern, found '{}'", command, words[2]));
   // A LIKE pattern as the shell takes it, quoted for SQL.
   std::string quoted = "'";
   for (char c : pattern) quoted += c == '\'' ? std::string("''") : std::string(1, c);
@@ -59,8 +81,10 @@ std::optional<DotCommand> ParseDotCommand(const std::string& text) {
                       false};
   }
   if (command == ".schema") {
+    // As the shell: objects named by the pattern and those on such a table
+    // (its indexes and triggers).
     return DotCommand{fmt::format("SELECT sql FROM sqlite_schema WHERE sql IS NOT NULL{} ORDER BY rowid",
-                                  pattern.empty() ? "" : " AND name LIKE " + quoted),
+                                  pattern.empty() ? "" : " AND (name LIKE " + quoted + " OR tbl_name LIKE " + quoted + ")"),
                       true};
   }
   throw UsageError(fmt::format(

@@ -58,7 +58,8 @@ std::string UsageMessage(CLI::App& app, int argc, char** argv, const std::string
   const auto subcommands = SubcommandNames(*current);
   if (!subcommands.empty() && next < argc && argv[next][0] != '-') {
     const std::string typed = argv[next];
-    return fmt::format("{}: unknown command '{}'{} (commands: {}; see {} --help)", path, typed,
+    return fmt::format("{}unknown command '{}'{} (commands: {}; see {} --help)",
+                       current == &app ? std::string() : path.substr(std::string("cohortdb ").size()) + ": ", typed,
                        DidYouMean(typed, subcommands, ""), fmt::join(subcommands, ", "), path);
   }
   std::string hint;

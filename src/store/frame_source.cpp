@@ -18,9 +18,16 @@ bool IsIdentifier(const std::string& text) {
                      [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; });
 }
 
-std::string TrimStatement(std::string sql) {
+// Without trailing blanks and semicolons; the start is kept, so error
+// positions count lines and columns in the text as the user wrote it.
+std::string TrimTrailing(std::string sql) {
   while (!sql.empty() && (std::isspace(static_cast<unsigned char>(sql.back())) || sql.back() == ';'))
     sql.pop_back();
+  return sql;
+}
+
+std::string TrimStatement(std::string sql) {
+  sql = TrimTrailing(std::move(sql));
   std::size_t start = 0;
   while (start < sql.size() && std::isspace(static_cast<unsigned char>(sql[start]))) ++start;
   return sql.substr(start);
@@ -61,7 +68,7 @@ std::string FrameSelectSql(Store& store, const FrameSource& source) {
     return WideSelectSql(store, source.study, false, source.censor_rule);
   }
   const std::string frame = TrimStatement(source.frame);
-  if (!IsIdentifier(frame)) return frame;
+  if (!IsIdentifier(frame)) return TrimTrailing(source.frame);
   const auto found =
       store.Query("SELECT 1 FROM sqlite_schema WHERE type IN ('view', 'table') AND name = ?1", {frame});
   if (found.rows.empty()) {

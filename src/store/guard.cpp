@@ -346,6 +346,21 @@ std::vector<std::string> PrepareColumns(sqlite3* db, std::string_view sql, Guard
       ThrowPrepareError(db, sql, tail, guard);
     }
     if (raw != nullptr) {
+      // A frame is rows: SELECT, WITH ... SELECT or VALUES, not a PRAGMA or
+      // a transaction statement that happens to prepare.
+      const char* first = StatementStart(tail, end);
+      const std::string keyword = [&] {
+        std::string word;
+        for (const char* p = first; p < end && std::isalpha(static_cast<unsigned char>(*p)); ++p) {
+          word.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(*p))));
+        }
+        return word;
+      }();
+      if (statements == 0 && keyword != "SELECT" && keyword != "WITH" && keyword != "VALUES") {
+        throw InputError(fmt::format("{}: expected one SELECT statement, found {} at {}", what,
+                                     keyword.empty() ? std::string("something else") : keyword,
+                                     LineColumn(sql, static_cast<int>(first - sql.data()))));
+      }
       if (++statements > 1) {
         throw InputError(fmt::format("{}: expected one SELECT statement, found another starting at {}", what,
                                      LineColumn(sql, static_cast<int>(StatementStart(tail, end) - sql.data()))));

@@ -118,8 +118,22 @@ std::string WideSelectSql(const PivotDefinition& pivot, bool per_visit, CensorRu
   if (per_visit) sql += ", v.code AS visit, v.visit_order";
   const bool multi_visit = pivot.visits.size() > 1;
   std::map<std::int64_t, std::string> visit_code(pivot.visits.begin(), pivot.visits.end());
+  // A column name may come twice: variable "pain_baseline" and variable
+  // "pain" at visit "baseline". SQLite would keep both and a SELECT by name
+  // would read the first, so the pivot is refused instead.
+  std::map<std::string, std::string> origin = {
+      {"participant_id", "the participant id"}, {"external_id", "the participant's external id"},
+      {"site", "the site"}, {"sex", "sex"}, {"age_years", "age"}, {"birth_year", "the birth year"}, {"arm", "the arm"}};
+  auto claim = [&](const std::string& column, const std::string& what) {
+    const auto [it, inserted] = origin.emplace(column, what);
+    if (inserted) return;
+    throw InputError(fmt::format(
+        "study '{}': the pivot wide_{} would have two columns named '{}', {} and {}; rename one of the variables",
+        pivot.study, pivot.study, column, it->second, what));
+  };
   for (const PivotVariable& v : pivot.variables) {
     const std::string name = ColumnName(v.code);
+    const std::string bare = name.substr(1, name.size() - 2);  // unquoted
     if (per_visit) {
       sql += fmt::format(",\n  coalesce({}, {}) AS {}", Cell(v, "v.visit_id", rule), Cell(v, "0", rule), name);
       continue;
@@ -134,15 +148,20 @@ std::string WideSelectSql(const PivotDefinition& pivot, bool per_visit, CensorRu
       }
     }
     if (!multi_visit) {
+      claim(bare, fmt::format("variable '{}'", v.code));
       std::string cells = Cell(v, "0", rule);
       for (std::int64_t id : visits) cells += ", " + Cell(v, std::to_string(id), rule);
       sql += visits.empty() ? fmt::format(",\n  {} AS {}", cells, name)
                             : fmt::format(",\n  coalesce({}) AS {}", cells, name);
       continue;
     }
-    if (has_participant_level || visits.empty()) sql += fmt::format(",\n  {} AS {}", Cell(v, "0", rule), name);
+    if (has_participant_level || visits.empty()) {
+      claim(bare, fmt::format("variable '{}'", v.code));
+      sql += fmt::format(",\n  {} AS {}", Cell(v, "0", rule), name);
+    }
     for (const auto& [id, code] : pivot.visits) {
       if (std::find(visits.begin(), visits.end(), id) == visits.end()) continue;
+      claim(fmt::format("{}_{}", v.code, code), fmt::format("variable '{}' at visit '{}'", v.code, code));
       sql += fmt::format(",\n  {} AS \"{}_{}\"", Cell(v, std::to_string(id), rule), v.code, code);
     }
   }

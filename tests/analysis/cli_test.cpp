@@ -157,6 +157,11 @@ TEST_CASE("cli: info --format json is one document; --schema shows the pivots; s
   const Run schema_of = Cohortdb(dir, "sql " + store + " \".schema participant\"");
   REQUIRE(schema_of.code == 0);
   CHECK(schema_of.out.rfind("CREATE TABLE participant (", 0) == 0);
+  // Quotes and a trailing ';' as the shell takes them; a table's indexes
+  // come with its schema.
+  CHECK(Cohortdb(dir, "sql " + store + " \".tables 'wide%';\" --format csv").out == tables.out);
+  const Run schema_indexes = Cohortdb(dir, "sql " + store + " \".schema biomarker\"");
+  CHECK_THAT(schema_indexes.out, Contains("CREATE TABLE biomarker") && Contains("CREATE UNIQUE INDEX biomarker_current"));
   const Run mode = Cohortdb(dir, "sql " + store + " \".mode csv\"");
   CHECK(mode.code == 2);
   CHECK_THAT(mode.err, Contains(".mode is a sqlite3 shell command") && Contains("--format"));
@@ -175,7 +180,8 @@ TEST_CASE("cli: usage errors name the mistyped command or option; option values 
   CHECK_THAT(command.err, Contains("unknown command 'corelate' (did you mean correlate?)"));
   const Run sub = Cohortdb(dir, "recipe lst " + store);
   CHECK(sub.code == 2);
-  CHECK_THAT(sub.err, Contains("cohortdb recipe: unknown command 'lst' (did you mean list?)"));
+  CHECK_THAT(sub.err, Contains("usage error: recipe: unknown command 'lst' (did you mean list?)"));
+  CHECK_THAT(command.err, Contains("cohortdb: usage error: unknown command"));
   const Run option = Cohortdb(dir, "correlate " + store + " --study cohort --x lmm --y pain_nrs --methd spearman");
   CHECK(option.code == 2);
   CHECK_THAT(option.err, Contains("unknown option --methd (did you mean --method?)") &&

@@ -113,6 +113,12 @@ TEST_CASE("frames: a view name, a SELECT, and an unknown name", "[analysis][fram
       RunAnalysis(store, Request("describe", {{"frame", "SELECT * FROM wide_cohort WHERE agee > 3"}, {"vars", {"lmm"}}})),
       "SQL error (line 1, column 33): no such column: agee");
   REQUIRE_THROWS_WITH(
+      RunAnalysis(store, Request("describe", {{"frame", "\n  SELECT * FROM wide_cohort WHERE agee > 3"}, {"vars", {"lmm"}}})),
+      "SQL error (line 2, column 35): no such column: agee");
+  REQUIRE_THROWS_WITH(
+      RunAnalysis(store, Request("describe", {{"frame", "PRAGMA table_info(participant)"}, {"vars", {"name"}}})),
+      "--frame: expected one SELECT statement, found PRAGMA at line 1, column 1");
+  REQUIRE_THROWS_WITH(
       RunAnalysis(store, Request("describe", {{"frame", "SELECT * FROM wide_cohort;\n SELECT 1"}, {"vars", {"lmm"}}})),
       "--frame: expected one SELECT statement, found another starting at line 2, column 2");
   REQUIRE_THROWS_WITH(

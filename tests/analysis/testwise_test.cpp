@@ -44,6 +44,23 @@ TEST_CASE("compare tests each variable on the rows that hold it", "[analysis][co
   CHECK(alone.rows_excluded == 1);
 }
 
+TEST_CASE("compare --min-cell hides a group of one beside an empty group, and the missing count", "[analysis][compare]") {
+  auto store = CohortStore();
+  // Stratum s = 1: z is missing for both 'a' rows, so its groups hold 0 and 1.
+  const auto result = RunAnalysis(
+      store, Request("compare", {{"frame", "SELECT 'a' AS g, 1.0 AS y, NULL AS z, 1 AS s UNION ALL SELECT 'a', 2.0, "
+                                           "NULL, 1 UNION ALL SELECT 'b', 3.0, 4.0, 2 UNION ALL SELECT 'b', 5.0, 1.0, "
+                                           "2 UNION ALL SELECT 'a', 2.2, 3.0, 2 UNION ALL SELECT 'b', 2.2, 3.0, 1 "
+                                           "UNION ALL SELECT 'a', 2.2, 7.0, 2"},
+                                 {"vars", {"y", "z"}}, {"group", "g"}, {"by", "s"}, {"test", {"t"}}, {"min-cell", 2}}));
+  const auto& z = FindRow(result, "tests", "z", "s=1");
+  CHECK(z.extra["suppressed"] == true);
+  CHECK_FALSE(z.n.has_value());
+  const auto& y = FindRow(result, "tests", "y", "s=1");
+  CHECK(y.extra["suppressed"] == true);
+  CHECK(y.extra["missing"].is_null());  // n would follow from the stratum's rows minus it
+}
+
 TEST_CASE("correlate tests each pair on the rows that hold both", "[analysis][correlate]") {
   auto store = CohortStore();
   const auto result = RunAnalysis(store, Request("correlate", {{"frame", kFrame}, {"x", {"x"}}, {"y", {"y"}}}));

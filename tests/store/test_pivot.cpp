@@ -105,6 +105,24 @@ TEST_CASE("a variable named like an SQL keyword gets a usable pivot column", "[s
         7.0);
 }
 
+TEST_CASE("a pivot whose columns would share a name is refused", "[store][pivot]") {
+  Store store = MakeTrial();
+  // A participant-level "pain_baseline" beside "pain" at visit "baseline".
+  store.Exec("INSERT INTO variable (study_id, code, record_kind, value_type) VALUES (1, 'pain_baseline', 'outcome', "
+             "'real');"
+             "INSERT INTO outcome (participant_id, variable_id, value, source_value, batch_id) VALUES (1, 5, 7, '7', 1);");
+  store.RecomputeCoverage();
+  CHECK_THROWS_WITH(store.RefreshPivots("trial"),
+                    "study 'trial': the pivot wide_trial would have two columns named 'pain_baseline', variable 'pain' "
+                    "at visit 'baseline' and variable 'pain_baseline'; rename one of the variables");
+  // Only at week 12 it has a column of its own, pain_baseline_week12.
+  store.Exec("UPDATE outcome SET visit_id = 2 WHERE variable_id = 5");
+  store.RecomputeCoverage();
+  store.RefreshPivots("trial");
+  CHECK(std::get<double>(store.Query("SELECT pain_baseline_week12 FROM wide_trial WHERE external_id = 'P01'")
+                             .rows[0][0]) == 7.0);
+}
+
 TEST_CASE("pivots refreshed inside a transaction roll back with it", "[store][pivot]") {
   Store store = MakeTrial();
   {
