@@ -49,8 +49,10 @@ std::function<int()> SetupImportDictionary(CLI::App& app) {
     if (r.skipped) {
       std::cout << fmt::format("{}: already imported for study {}; nothing to do\n", *dictionary, *study);
     } else {
-      std::cout << fmt::format("{}: {} variables created, {} updated, {} field{} skipped (study {})\n", *dictionary,
-                               r.created, r.updated, r.skipped_fields, r.skipped_fields == 1 ? "" : "s", *study);
+      const auto plural = [](int n) { return n == 1 ? "" : "s"; };
+      std::cout << fmt::format("{}: {} variable{} created, {} updated, {} field{} skipped (study {})\n", *dictionary,
+                               r.created, plural(r.created), r.updated, r.skipped_fields, plural(r.skipped_fields),
+                               *study);
     }
     return 0;
   };

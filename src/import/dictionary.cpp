@@ -154,6 +154,7 @@ DictionaryReport ImportDictionary(Store& store, const std::string& study, const 
   const std::size_t min_col = column({"text validation min"});
   const std::size_t max_col = column({"text validation max"});
   const std::size_t annotation_col = column({"field annotation"});
+  const std::size_t units_col = column({"field units"});  // legacy dictionaries
   if (name_col == kNone || type_col == kNone) {
     throw InputError(fmt::format("{}:1: expected a REDCap data dictionary header with 'Variable / Field Name' and "
                                  "'Field Type' columns, found '{}'",
@@ -218,6 +219,7 @@ DictionaryReport ImportDictionary(Store& store, const std::string& study, const 
       continue;
     }
     v.unit = Tag(annotation, "@UNIT=");
+    if (v.unit.empty()) v.unit = std::string(cell(r, units_col));  // a legacy dictionary's Field Units
     std::string validation = AsciiLower(cell(r, validation_col));
     std::string choice_error;
     if (type == "descriptive" || type == "file" || type == "sql") {
@@ -268,9 +270,7 @@ DictionaryReport ImportDictionary(Store& store, const std::string& study, const 
       }
       for (const auto& [code, label] : choices) {
         CatalogVariable c = v;
-        std::string suffix = AsciiLower(code);
-        std::replace(suffix.begin(), suffix.end(), '-', '_');
-        c.code = name + "___" + suffix;
+        c.code = name + "___" + RedcapCheckboxSuffix(code);
         c.label = v.label.empty() ? label : v.label + ": " + label;
         c.value_type = "boolean";
         c.levels = {{0, "Unchecked", "0"}, {1, "Checked", "1"}};

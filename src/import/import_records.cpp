@@ -136,8 +136,9 @@ std::optional<std::int64_t> ImportSession::ReadVisit(const CsvRecord& r, const C
                      code.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_") == std::string::npos &&
                      code.size() <= 32;
         if (!valid) {
-          row_errors.push_back({column + 1, fmt::format("expected a visit code of a-z, 0-9 and _ (or a [visit] map "
-                                                        "entry), found {}", Quoted(code))});
+          row_errors.push_back({column + 1, fmt::format("expected a visit code (a-z first, then a-z, 0-9 and _; at most "
+                                                        "32 characters) or a [visit] map entry, found {}",
+                                                        Quoted(code))});
         } else {
           visit_id = CreateVisit(store_, study_id_, code, "", ++max_visit_order_, std::nullopt);
           visits_[code] = *visit_id;

@@ -509,7 +509,20 @@ ImportSession::ColumnPlan ImportSession::PlanColumns(const std::vector<std::stri
     return i;
   };
   const bool redcap = spec_.shape == FileShape::kRedcap;
-  plan.participant = require(spec_.participant_column, "participant id");
+  // A REDCap "CSV (labels)" export has a header of field labels and cells of
+  // choice labels: one clear error instead of one per column and cell.
+  if (redcap && find(spec_.participant_column) == ColumnPlan::kNone &&
+      (find("Record ID") != ColumnPlan::kNone || find("Event Name") != ColumnPlan::kNone)) {
+    AddError(1, 0,
+             "expected a REDCap raw-data export, found a labels export (its header has 'Record ID' / 'Event Name'): "
+             "export the data again as 'CSV / Microsoft Excel (raw data)'");
+    return plan;
+  }
+  plan.participant = require(spec_.participant_column,
+                             redcap && spec_.participant_column == "record_id"
+                                 ? "participant id; REDCap names it record_id unless the project's first field is "
+                                   "called otherwise: then set [participant] id"
+                                 : "participant id");
   std::string site_column = spec_.site_column;
   if (redcap && site_column.empty() && find("redcap_data_access_group") != ColumnPlan::kNone) {
     site_column = "redcap_data_access_group";
@@ -593,7 +606,14 @@ ImportSession::ColumnPlan ImportSession::PlanColumns(const std::vector<std::stri
       if (sep != std::string::npos) {
         auto field = spec_.checkboxes.find(name.substr(0, sep));
         if (field != spec_.checkboxes.end()) {
-          auto code = field->second.find(name.substr(sep + 3));
+          // The spec may give the choice's code as the dictionary has it
+          // ("-99", "NA") or as the column name has it ("_99", "na").
+          const std::string suffix = name.substr(sep + 3);
+          auto code = field->second.find(suffix);
+          if (code == field->second.end()) {
+            code = std::find_if(field->second.begin(), field->second.end(),
+                                [&](const auto& entry) { return RedcapCheckboxSuffix(entry.first) == suffix; });
+          }
           if (code != field->second.end()) {
             ResolvedVariable* rv = by_code_.at(code->second);
             plan.values.emplace_back(i, rv);

@@ -283,12 +283,14 @@ ImportSpec ParseSpec(const std::string& text, const std::string& name) {
   for (const auto& [source, code] : spec.visit_map) {
     if (!IsIdentifier(code, 32)) {
       r.Fail(root.at_path("visit.map").node(),
-             fmt::format("visit.map.{}: expected a visit code of a-z, 0-9 and _, found '{}'", source, code));
+             fmt::format("visit.map.{}: expected a visit code (a-z first, then a-z, 0-9 and _; at most 32 "
+                         "characters), found '{}'", source, code));
     }
   }
   if (!spec.fixed_visit.empty() && !IsIdentifier(spec.fixed_visit, 32)) {
     r.Fail(root.at_path("visit.fixed").node(),
-           fmt::format("visit.fixed: expected a visit code of a-z, 0-9 and _, found '{}'", spec.fixed_visit));
+           fmt::format("visit.fixed: expected a visit code (a-z first, then a-z, 0-9 and _; at most 32 characters), "
+                       "found '{}'", spec.fixed_visit));
   }
   // A REDCap visit map naming events needs the event column; one whose keys
   // are all "#<instance>" maps the repeat rows of a flat export.

@@ -61,6 +61,14 @@ std::string AsciiLower(std::string_view s) {
   return out;
 }
 
+std::string RedcapCheckboxSuffix(std::string_view code) {
+  std::string out = AsciiLower(code);
+  for (char& c : out) {
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_')) c = '_';
+  }
+  return out;
+}
+
 std::string JsonQuote(std::string_view s) {
   std::string out;
   out.reserve(s.size() + 2);

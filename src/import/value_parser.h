@@ -29,6 +29,11 @@ std::optional<NumericCell> ParseNumericCell(std::string_view text);
 // Lower-case ASCII copy.
 std::string AsciiLower(std::string_view s);
 
+// How REDCap names the export column of a checkbox choice: field + "___" +
+// this suffix, the code in lower case with every character other than a-z,
+// 0-9 and _ made '_' ("-99" -> "_99", "NA" -> "na").
+std::string RedcapCheckboxSuffix(std::string_view code);
+
 // A JSON string literal for "s" (quotes included, control characters escaped).
 std::string JsonQuote(std::string_view s);
 

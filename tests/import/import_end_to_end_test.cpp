@@ -625,6 +625,24 @@ TEST_CASE("import: two cells of one row for the same variable are a row error", 
   CHECK(QueryOne(store, "SELECT group_concat(external_id || '=' || value, ' ') FROM record_current") == "C2=1.0");
 }
 
+TEST_CASE("import: checkbox codes as the dictionary writes them match REDCap's column names", "[import][e2e]") {
+  ScratchDir dir;
+  const std::string store = NewStore(dir);
+  const std::string spec = dir / "race.toml";
+  // REDCap exports the choices -99 and NA as race____99 and race___na.
+  std::ofstream(spec) << "study = \"cb\"\nshape = \"redcap\"\nrecord_kind = \"covariate\"\n"
+                         "defines_participants = true\n[checkboxes.race]\n\"1\" = \"race_white\"\n"
+                         "\"-99\" = \"race_unknown\"\n\"NA\" = \"race_na\"\n";
+  const std::string file = dir / "race.csv";
+  std::ofstream(file) << "record_id,race___1,race____99,race___na,demographics_complete\nR1,1,0,0,2\nR2,0,1,0,2\n"
+                         "R3,0,0,1,0\n";
+  RunResult r = Cohortdb("import '" + store + "' --spec '" + spec + "' '" + file + "'");
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK(QueryOne(store, "SELECT group_concat(external_id || ' ' || variable, '; ') FROM (SELECT * FROM record_current "
+                        "WHERE value = 1 ORDER BY external_id)") == "R1 race_white; R2 race_unknown; R3 race_na");
+}
+
 TEST_CASE("import: --quarantine loads good rows and keeps rejected ones in import_error", "[import][e2e]") {
   ScratchDir dir;
   const std::string store = NewStore(dir);
@@ -760,4 +778,42 @@ TEST_CASE("import: a quarantined import's rejected rows load once corrected, as 
   REQUIRE(r.exit_code == 0);
   CHECK(QueryOne(store, "SELECT group_concat(external_id || ' ' || sex, '; ') FROM "
                         "(SELECT * FROM participant ORDER BY external_id)") == "P1 female; P2 female; P3 male");
+}
+
+TEST_CASE("import: REDCap labels exports, visit codes that start with a digit, legacy dictionary units",
+          "[import][e2e]") {
+  ScratchDir dir;
+  const std::string store = NewStore(dir);
+  const std::string spec = dir / "rc.toml";
+  std::ofstream(spec) << "study = \"rc\"\nshape = \"redcap\"\nrecord_kind = \"covariate\"\n"
+                         "defines_participants = true\n[variables.score]\n";
+  // A "CSV (labels)" export: one error saying so, not one per column.
+  const std::string labels = dir / "labels.csv";
+  std::ofstream(labels) << "Record ID,Event Name,Score,Complete?\n1,Baseline (Arm 1: A),3,Complete\n";
+  RunResult r = Cohortdb("import '" + store + "' --spec '" + spec + "' '" + labels + "'");
+  CHECK(r.exit_code == 3);
+  CHECK(r.err == "cohortdb: " + labels + ":1: expected a REDCap raw-data export, found a labels export (its header "
+                 "has 'Record ID' / 'Event Name'): export the data again as 'CSV / Microsoft Excel (raw data)'\n"
+                 "import failed: 1 error; the store is unchanged\n");
+  // REDCap derives event names from labels: "12 month follow-up" gives
+  // 12_month_followup_arm_1, which needs a [visit] map entry.
+  const std::string events = dir / "events.csv";
+  std::ofstream(events) << "record_id,redcap_event_name,score\n1,12_month_followup_arm_1,3\n";
+  r = Cohortdb("import '" + store + "' --spec '" + spec + "' '" + events + "'");
+  CHECK(r.exit_code == 3);
+  CHECK(r.err.find(events + ":2:2: expected a visit code (a-z first, then a-z, 0-9 and _; at most 32 characters) or a "
+                   "[visit] map entry, found '12_month_followup_arm_1'") != std::string::npos);
+  // A legacy dictionary's Field Units column gives the unit.
+  const std::string dictionary = dir / "legacy.csv";
+  std::ofstream(dictionary)
+      << "Variable / Field Name,Form Name,Field Units,Section Header,Field Type,Field Label,\"Choices, Calculations, OR "
+         "Slider Labels\",Field Note,Text Validation Type OR Show Slider Number,Text Validation Min,Text Validation "
+         "Max,Identifier?,Branching Logic (Show field only if...),Required Field?\n"
+         "record_id,labs,,,text,Record ID,,,,,,,,\nhb,labs,g/dL,,text,Haemoglobin,,,float,5,20,,,\n";
+  r = Cohortdb("import-dictionary '" + store + "' --study lab '" + dictionary + "'");
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.out == dictionary + ": 1 variable created, 0 updated, 1 field skipped (study lab)\n");
+  CHECK(QueryOne(store, "SELECT unit || ' ' || min_value || '..' || max_value FROM variable WHERE code = 'hb'") ==
+        "g/dL 5.0..20.0");
 }
