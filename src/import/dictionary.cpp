@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <optional>
+#include <map>
 #include <set>
 #include <string>
 #include <vector>
@@ -232,20 +233,31 @@ DictionaryReport ImportDictionary(Store& store, const std::string& study, const 
         fail(choices_col, choice_error.empty() ? std::string("expected choices for a dropdown or radio field, found none") : choice_error);
         continue;
       }
-      // An integer code is its own level (as in a spec's code map); other
-      // codes take the smallest levels no integer code uses.
+      // Levels: a code the catalog has keeps its level (stored values refer
+      // to it, so adding a choice moves none); an integer code is its own
+      // level (as in a spec's code map) when that level is free; any other
+      // code takes the smallest level nothing uses.
+      const auto held = std::find_if(existing.begin(), existing.end(),
+                                     [&](const CatalogVariable& e) { return e.code == name; });
       std::set<std::int64_t> used;
-      std::vector<bool> own_level(choices.size(), false);
+      std::vector<std::optional<std::int64_t>> level_of(choices.size());
+      if (held != existing.end()) {
+        for (std::size_t k = 0; k < choices.size(); ++k) {
+          for (const CatalogLevel& l : held->levels) {
+            if (l.source_code == choices[k].first && used.insert(l.level).second) level_of[k] = l.level;
+          }
+        }
+      }
       for (std::size_t k = 0; k < choices.size(); ++k) {
-        auto level = ParseInteger(choices[k].first);
-        if (level && used.insert(*level).second) own_level[k] = true;
+        const auto own = ParseInteger(choices[k].first);
+        if (!level_of[k] && own && used.insert(*own).second) level_of[k] = *own;
       }
       std::int64_t next = 1;
       for (std::size_t k = 0; k < choices.size(); ++k) {
         const auto& [code, label] = choices[k];
         std::int64_t lv;
-        if (own_level[k]) {
-          lv = *ParseInteger(code);
+        if (level_of[k]) {
+          lv = *level_of[k];
         } else {
           while (used.count(next)) ++next;
           lv = next;

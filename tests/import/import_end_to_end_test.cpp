@@ -817,3 +817,33 @@ TEST_CASE("import: REDCap labels exports, visit codes that start with a digit, l
   CHECK(QueryOne(store, "SELECT unit || ' ' || min_value || '..' || max_value FROM variable WHERE code = 'hb'") ==
         "g/dL 5.0..20.0");
 }
+
+TEST_CASE("import-dictionary: a new choice moves no held code's level", "[import][e2e]") {
+  ScratchDir dir;
+  const std::string store = NewStore(dir);
+  const std::string header =
+      "Variable / Field Name,Form Name,Section Header,Field Type,Field Label,\"Choices, Calculations, OR Slider "
+      "Labels\",Field Note,Text Validation Type OR Show Slider Number,Text Validation Min,Text Validation Max,"
+      "Identifier?,Branching Logic (Show field only if...),Required Field?,Custom Alignment,Question Number (surveys "
+      "only),Matrix Group Name,Matrix Ranking?,Field Annotation\nrecord_id,f,,text,Record ID,,,,,,,,,,,,,\n";
+  const std::string first = dir / "d1.csv", second = dir / "d2.csv";
+  std::ofstream(first) << header << "resp,f,,radio,Response,\"-1, Refused | 0, No | 1, Yes | NA, N/A\",,,,,,,,,,,,\n";
+  std::ofstream(second) << header
+                        << "resp,f,,radio,Response,\"-1, Refused | 0, No | 1, Yes | NA, N/A | 2, Maybe\",,,,,,,,,,,,\n";
+  const std::string spec = dir / "e.toml";
+  std::ofstream(spec) << "study = \"lv\"\nshape = \"redcap\"\nrecord_kind = \"covariate\"\ndefines_participants = true\n";
+  const std::string data = dir / "e.csv", more = dir / "e2.csv";
+  std::ofstream(data) << "record_id,resp\n1,NA\n2,1\n";
+  std::ofstream(more) << "record_id,resp\n3,2\n";
+  REQUIRE(Cohortdb("import-dictionary '" + store + "' --study lv '" + first + "'").exit_code == 0);
+  Import(store, "--spec '" + spec + "' '" + data + "'");
+  // NA (level 2) holds a value; the new integer code 2 cannot take level 2.
+  RunResult r = Cohortdb("import-dictionary '" + store + "' --study lv '" + second + "'");
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  Import(store, "--spec '" + spec + "' '" + more + "'");
+  CHECK(QueryOne(store, "SELECT group_concat(level || '=' || source_code, ' ') FROM (SELECT * FROM variable_level "
+                        "ORDER BY level)") == "-1=-1 0=0 1=1 2=NA 3=2");
+  CHECK(QueryOne(store, "SELECT group_concat(external_id || ' ' || value_text, '; ') FROM (SELECT * FROM "
+                        "record_current ORDER BY external_id)") == "1 N/A; 2 Yes; 3 Maybe");
+}
