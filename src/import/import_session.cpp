@@ -258,7 +258,14 @@ std::optional<std::string> ImportSession::Convert(ResolvedVariable& v, std::stri
     else return fmt::format("expected 0 or 1 (or yes/no) for boolean variable '{}', found {}", cat.code, Quoted(t));
     return std::nullopt;
   }
-  auto cell = ParseNumericCell(t);
+  // A decimal comma reads as the point (one comma at most; the source value
+  // keeps the text as delivered).
+  std::string with_point;
+  if (spec_.decimal == ',' && std::count(t.begin(), t.end(), ',') == 1 && t.find('.') == std::string_view::npos) {
+    with_point.assign(t);
+    with_point[with_point.find(',')] = '.';
+  }
+  auto cell = ParseNumericCell(with_point.empty() ? t : std::string_view(with_point));
   if (!cell) {
     return fmt::format("expected a number (or <limit, >limit) for variable '{}', found {}", cat.code, Quoted(t));
   }

@@ -184,7 +184,7 @@ ImportSpec ParseSpec(const std::string& text, const std::string& name) {
   spec.name = name;
   spec.sha256 = Sha256Hex(text);
   r.CheckKeys(root,
-              {"study", "design", "title", "shape", "record_kind", "delimiter", "missing",
+              {"study", "design", "title", "shape", "record_kind", "delimiter", "decimal", "missing",
                "defines_participants", "participant", "visit", "visits", "long", "extra", "ignore",
                "variables", "checkboxes", "trial_summary"},
               "the spec");
@@ -217,6 +217,10 @@ ImportSpec ParseSpec(const std::string& text, const std::string& name) {
              fmt::format("record_kind: expected biomarker, mri_metric, outcome or covariate, found '{}'", *v));
     }
     spec.record_kind = *v;
+  }
+  if (auto v = r.String(root, "decimal", "spec")) {
+    if (*v == "." || *v == ",") spec.decimal = (*v)[0];
+    else r.Fail(root.get("decimal"), fmt::format("decimal: expected \".\" or \",\", found '{}'", *v));
   }
   if (auto v = r.String(root, "delimiter", "spec")) {
     if (*v == "tab" || *v == "\t") spec.delimiter = '\t';

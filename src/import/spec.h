@@ -72,6 +72,9 @@ struct ImportSpec {
   FileShape shape = FileShape::kWide;
   std::string record_kind = "covariate";  // default for variables without one
   char delimiter = ',';
+  // decimal = ",": numbers written with a decimal comma (REDCap's
+  // number_*_comma_decimal validations export them so).
+  char decimal = '.';
   std::vector<std::string> missing = {""};  // global missing codes
   bool defines_participants = false;
 

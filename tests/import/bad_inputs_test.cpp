@@ -115,7 +115,7 @@ import failed: 1 error; the store is unchanged
      R"msg(cohortdb: bad/24_broken_toml.toml:2:14: invalid TOML: Error while parsing string: unescaped control characters other than TAB (U+0009) are explicitly prohibited
 )msg"},
     {"--spec bad/25_unknown_key.toml bad/ok_long.csv",
-     R"msg(cohortdb: bad/25_unknown_key.toml:4:10: unknown key 'colour' in the spec: expected one of study, design, title, shape, record_kind, delimiter, missing, defines_participants, participant, visit, visits, long, extra, ignore, variables, checkboxes, trial_summary
+     R"msg(cohortdb: bad/25_unknown_key.toml:4:10: unknown key 'colour' in the spec: expected one of study, design, title, shape, record_kind, delimiter, decimal, missing, defines_participants, participant, visit, visits, long, extra, ignore, variables, checkboxes, trial_summary
 )msg"},
     {"--spec bad/26_missing_study.toml bad/ok_long.csv",
      R"msg(cohortdb: bad/26_missing_study.toml: missing key 'study': expected the study code, e.g. study = "nako"

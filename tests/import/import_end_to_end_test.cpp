@@ -847,3 +847,24 @@ TEST_CASE("import-dictionary: a new choice moves no held code's level", "[import
   CHECK(QueryOne(store, "SELECT group_concat(external_id || ' ' || value_text, '; ') FROM (SELECT * FROM "
                         "record_current ORDER BY external_id)") == "1 N/A; 2 Yes; 3 Maybe");
 }
+
+TEST_CASE("import: decimal = \",\" reads REDCap's comma-decimal numbers", "[import][e2e]") {
+  ScratchDir dir;
+  const std::string store = NewStore(dir);
+  const std::string spec = dir / "dc.toml";
+  std::ofstream(spec) << "study = \"dc\"\nshape = \"redcap\"\nrecord_kind = \"biomarker\"\ndecimal = \",\"\n"
+                         "defines_participants = true\n[variables.crp]\nunit = \"mg/L\"\nmin = 0\nmax = 300\n";
+  const std::string file = dir / "dc.csv";
+  std::ofstream(file) << "record_id,crp\n1,\"2,5\"\n2,\"<0,15\"\n3,12\n";
+  RunResult r = Cohortdb("import '" + store + "' --spec '" + spec + "' '" + file + "'");
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK(QueryOne(store, "SELECT group_concat(external_id || ' ' || ifnull(value, censoring || ' ' || detection_limit) "
+                        "|| ' ' || source_value, '; ') FROM (SELECT * FROM record_current ORDER BY external_id)") ==
+        "1 2.5 2,5; 2 left 0.15 <0,15; 3 12.0 12");
+  const std::string bad = dir / "bad.toml";
+  std::ofstream(bad) << "study = \"dc\"\nshape = \"redcap\"\nrecord_kind = \"biomarker\"\ndecimal = \";\"\n";
+  r = Cohortdb("import '" + store + "' --spec '" + bad + "' '" + file + "'");
+  CHECK(r.exit_code == 3);
+  CHECK(r.err.find("decimal: expected \".\" or \",\", found ';'") != std::string::npos);
+}
