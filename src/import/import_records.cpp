@@ -109,7 +109,10 @@ std::optional<std::int64_t> ImportSession::ReadVisit(const CsvRecord& r, const C
     // instance have no visit.
     const bool repeat = plan.repeat_instance != ColumnPlan::kNone && !Trim(r[plan.repeat_instance]).empty();
     if (plan.visit == ColumnPlan::kNone && !repeat) return visit_id;
-    std::size_t column = plan.visit != ColumnPlan::kNone ? plan.visit : plan.repeat_instance;
+    // A repeat row's key is the instance's doing: errors point at that column.
+    std::size_t column = plan.visit != ColumnPlan::kNone && !repeat ? plan.visit
+                         : repeat                                    ? plan.repeat_instance
+                                                                     : plan.visit;
     if (plan.visit != ColumnPlan::kNone) visit_key.assign(Trim(r[plan.visit]));
     if (repeat) {
       visit_key += "#";
@@ -135,7 +138,13 @@ std::optional<std::int64_t> ImportSession::ReadVisit(const CsvRecord& r, const C
         bool valid = !code.empty() && code[0] >= 'a' && code[0] <= 'z' &&
                      code.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_") == std::string::npos &&
                      code.size() <= 32;
-        if (!valid) {
+        if (!valid && repeat) {
+          row_errors.push_back(
+              {column + 1, fmt::format("expected a [visit] map entry for the repeat rows, found the key {} (a "
+                                       "repeating instrument or event row is keyed '<event>#<instance>', or "
+                                       "'#<instance>' in a flat export: map it, e.g. \"{}\" = \"visit{}\")",
+                                       Quoted(visit_key), visit_key, Trim(r[plan.repeat_instance]))});
+        } else if (!valid) {
           row_errors.push_back({column + 1, fmt::format("expected a visit code (a-z first, then a-z, 0-9 and _; at most "
                                                         "32 characters) or a [visit] map entry, found {}",
                                                         Quoted(code))});

@@ -868,3 +868,18 @@ TEST_CASE("import: decimal = \",\" reads REDCap's comma-decimal numbers", "[impo
   CHECK(r.exit_code == 3);
   CHECK(r.err.find("decimal: expected \".\" or \",\", found ';'") != std::string::npos);
 }
+
+TEST_CASE("import: a repeat row without a visit map entry says how to map it", "[import][e2e]") {
+  ScratchDir dir;
+  const std::string store = NewStore(dir);
+  const std::string spec = dir / "rep.toml";
+  std::ofstream(spec) << "study = \"rep\"\nshape = \"redcap\"\nrecord_kind = \"covariate\"\n"
+                         "defines_participants = true\n[variables.dose]\n";
+  const std::string file = dir / "rep.csv";
+  std::ofstream(file) << "record_id,redcap_repeat_instrument,redcap_repeat_instance,dose\n1,,,\n1,meds,1,20\n";
+  RunResult r = Cohortdb("import '" + store + "' --spec '" + spec + "' '" + file + "'");
+  CHECK(r.exit_code == 3);
+  CHECK(r.err.find(file + ":3:3: expected a [visit] map entry for the repeat rows, found the key '#1' (a repeating "
+                   "instrument or event row is keyed '<event>#<instance>', or '#<instance>' in a flat export: map it, "
+                   "e.g. \"#1\" = \"visit1\")") != std::string::npos);
+}
