@@ -93,11 +93,12 @@ AnalysisResultSet RunCompare(Store& store, const AnalysisRequest& request) {
         if (min_cell && (static_cast<std::int64_t>(a.size()) < *min_cell ||
                          static_cast<std::int64_t>(b.size()) < *min_cell)) {
           // The smaller group that has rows (an empty group discloses no one);
-          // the missing count goes too, as n would follow from it.
+          // the missing count goes too, as n would follow from it, and the
+          // group means (the mean of one person is that person's value).
           double ignored = 0;
           const auto n1 = static_cast<std::int64_t>(a.size()), n2 = static_cast<std::int64_t>(b.size());
           const std::int64_t small = n1 == 0 ? n2 : n2 == 0 ? n1 : std::min(n1, n2);
-          if (SuppressSmallCount(small, min_cell, row.extra, row.n, ignored, {"n1", "n2", "missing"})) ++suppressed;
+          if (SuppressSmallCount(small, min_cell, row.extra, row.n, ignored, {"n1", "n2", "missing", "mean1", "mean2"})) ++suppressed;
         }
         result.rows.push_back(std::move(row));
       }

@@ -59,6 +59,7 @@ TEST_CASE("compare --min-cell hides a group of one beside an empty group, and th
   const auto& y = FindRow(result, "tests", "y", "s=1");
   CHECK(y.extra["suppressed"] == true);
   CHECK(y.extra["missing"].is_null());  // n would follow from the stratum's rows minus it
+  CHECK(y.extra["mean2"].is_null());    // the one 'b' row's value
 }
 
 TEST_CASE("correlate tests each pair on the rows that hold both", "[analysis][correlate]") {
