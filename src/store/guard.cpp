@@ -4,6 +4,7 @@
 
 #include <cctype>
 #include <cmath>
+#include <memory>
 #include <set>
 
 #include <fmt/format.h>
@@ -373,20 +374,24 @@ std::vector<std::string> PrepareColumns(sqlite3* db, std::string_view sql, Guard
   return columns;
 }
 
+ResultSink CollectingSink(std::function<void(QueryResult&&)> on_result) {
+  auto result = std::make_shared<QueryResult>();
+  ResultSink sink;
+  sink.begin = [result](const std::vector<std::string>& columns) {
+    *result = QueryResult();
+    result->columns = columns;
+  };
+  sink.row = [result](std::vector<SqlValue>&& row) { result->rows.push_back(std::move(row)); };
+  sink.end = [result, on_result = std::move(on_result)](std::int64_t rows_changed) {
+    result->rows_changed = rows_changed;
+    on_result(std::move(*result));
+  };
+  return sink;
+}
+
 void RunScript(sqlite3* db, std::string_view sql, const std::vector<SqlValue>& params, Guard& guard,
                const std::string& context, const std::function<void(QueryResult&&)>& on_result) {
-  QueryResult result;
-  ResultSink sink;
-  sink.begin = [&](const std::vector<std::string>& columns) {
-    result = QueryResult();
-    result.columns = columns;
-  };
-  sink.row = [&](std::vector<SqlValue>&& row) { result.rows.push_back(std::move(row)); };
-  sink.end = [&](std::int64_t rows_changed) {
-    if (result.columns.empty()) result.rows_changed = rows_changed;
-    on_result(std::move(result));
-  };
-  RunScript(db, sql, params, guard, context, sink);
+  RunScript(db, sql, params, guard, context, CollectingSink(on_result));
 }
 
 void RunScript(sqlite3* db, std::string_view sql, const std::vector<SqlValue>& params, Guard& guard,

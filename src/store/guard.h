@@ -67,6 +67,9 @@ class GuardScope {
   int like_limit_ = 0;  // restored when the scope ends
 };
 
+// A sink that collects each result whole and hands it to "on_result".
+ResultSink CollectingSink(std::function<void(QueryResult&&)> on_result);
+
 // Prepares and runs each statement of "sql" in turn, handing each result to
 // "on_result" (collected) or to "sink" (as the rows come). "params" bind to
 // the last statement. User errors (syntax, refusal, time limit) throw

@@ -317,18 +317,8 @@ void Store::ForEachRow(std::string_view sql, const std::vector<SqlValue>& params
 ScriptResult Store::GuardedScript(std::string_view sql, bool allow_writes, std::chrono::milliseconds time_limit,
                                   const std::vector<SqlValue>& params) {
   ScriptResult script;
-  QueryResult current;
-  ResultSink sink;
-  sink.begin = [&](const std::vector<std::string>& columns) {
-    current = QueryResult();
-    current.columns = columns;
-  };
-  sink.row = [&](std::vector<SqlValue>&& row) { current.rows.push_back(std::move(row)); };
-  sink.end = [&](std::int64_t rows_changed) {
-    current.rows_changed = rows_changed;
-    script.results.push_back(std::move(current));
-  };
-  GuardedScript(sql, allow_writes, time_limit, sink, params);
+  GuardedScript(sql, allow_writes, time_limit,
+                CollectingSink([&](QueryResult&& result) { script.results.push_back(std::move(result)); }), params);
   return script;
 }
 
