@@ -223,9 +223,15 @@ DictionaryReport ImportDictionary(Store& store, const std::string& study, const 
     if (v.unit.empty()) v.unit = std::string(cell(r, units_col));  // a legacy dictionary's Field Units
     std::string validation = AsciiLower(cell(r, validation_col));
     std::string choice_error;
-    if (type == "descriptive" || type == "file" || type == "sql") {
+    if (type == "descriptive") {  // no data, no export column
       ++report.skipped_fields;
       continue;
+    } else if (type == "file" || type == "sql") {
+      // An upload's export cell names the file; a "sql" field (a dropdown
+      // filled by a query) exports the chosen value. Both are kept as text,
+      // so the export's columns of them need no ignore = [...].
+      v.value_type = "text";
+      made.push_back(v);
     } else if (type == "dropdown" || type == "radio") {
       v.value_type = "categorical";
       auto choices = ParseChoices(cell(r, choices_col), &choice_error);

@@ -883,3 +883,27 @@ TEST_CASE("import: a repeat row without a visit map entry says how to map it", "
                    "instrument or event row is keyed '<event>#<instance>', or '#<instance>' in a flat export: map it, "
                    "e.g. \"#1\" = \"visit1\")") != std::string::npos);
 }
+
+TEST_CASE("import-dictionary: file and sql fields become text variables an export can fill", "[import][e2e]") {
+  ScratchDir dir;
+  const std::string store = NewStore(dir);
+  const std::string dictionary = dir / "d.csv";
+  std::ofstream(dictionary)
+      << "Variable / Field Name,Form Name,Section Header,Field Type,Field Label,\"Choices, Calculations, OR Slider "
+         "Labels\",Field Note,Text Validation Type OR Show Slider Number,Text Validation Min,Text Validation Max,"
+         "Identifier?,Branching Logic (Show field only if...),Required Field?,Custom Alignment,Question Number (surveys "
+         "only),Matrix Group Name,Matrix Ranking?,Field Annotation\n"
+         "record_id,f,,text,Record ID,,,,,,,,,,,,,\nconsent_form,f,,file,Signed consent,,,,,,,,,,,,,\n"
+         "clinic,f,,sql,Clinic,\"select id, name from clinics\",,,,,,,,,,,,\nnote,f,,descriptive,Read this,,,,,,,,,,,,,\n";
+  RunResult r = Cohortdb("import-dictionary '" + store + "' --study fs '" + dictionary + "'");
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.out == dictionary + ": 2 variables created, 0 updated, 2 fields skipped (study fs)\n");
+  const std::string spec = dir / "e.toml";
+  std::ofstream(spec) << "study = \"fs\"\nshape = \"redcap\"\nrecord_kind = \"covariate\"\ndefines_participants = true\n";
+  const std::string file = dir / "e.csv";
+  std::ofstream(file) << "record_id,consent_form,clinic,f_complete\n1,[document],7,2\n";
+  Import(store, "--spec '" + spec + "' '" + file + "'");
+  CHECK(QueryOne(store, "SELECT group_concat(variable || '=' || value_text, ' ') FROM (SELECT * FROM record_current "
+                        "ORDER BY variable)") == "clinic=7 consent_form=[document]");
+}
