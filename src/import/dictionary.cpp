@@ -190,7 +190,8 @@ DictionaryReport ImportDictionary(Store& store, const std::string& study, const 
                                     : fmt::format("{}:{}:{}: {}", path, r.line(), col + 1, what));
     };
     if (r.size() != header.size()) {
-      fail(kNone, fmt::format("expected {} fields as in the header, found {}", header.size(), r.size()));
+      fail(std::min(r.size(), header.size()),  // the first field missing or extra
+           fmt::format("expected {} fields as in the header, found {}", header.size(), r.size()));
       continue;
     }
     if (!r.problem().empty()) {
@@ -331,7 +332,7 @@ DictionaryReport ImportDictionary(Store& store, const std::string& study, const 
       made.push_back(v);
     } else {
       fail(type_col, fmt::format("expected a REDCap field type (text, notes, dropdown, radio, checkbox, yesno, truefalse, "
-                                 "calc, slider, descriptive, file), found '{}'",
+                                 "calc, slider, descriptive, file, sql), found '{}'",
                                  type));
       continue;
     }

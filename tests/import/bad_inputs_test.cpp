@@ -207,8 +207,9 @@ TEST_CASE("import-dictionary: malformed dictionaries fail and leave the store un
   CHECK(r.exit_code == 3);
   CHECK(r.err == R"msg(cohortdb: bad/dictionary_bad.csv:3:6: expected choices as "code, label | code, label", found '1 Female'
 bad/dictionary_bad.csv:4:9: expected a numeric validation limit, found 'ten'
-bad/dictionary_bad.csv:5:4: expected a REDCap field type (text, notes, dropdown, radio, checkbox, yesno, truefalse, calc, slider, descriptive, file), found 'smiley'
-import-dictionary failed: 3 errors; the store is unchanged
+bad/dictionary_bad.csv:5:4: expected a REDCap field type (text, notes, dropdown, radio, checkbox, yesno, truefalse, calc, slider, descriptive, file, sql), found 'smiley'
+bad/dictionary_bad.csv:6:5: expected 10 fields as in the header, found 4
+import-dictionary failed: 4 errors; the store is unchanged
 )msg");
   CHECK(StoreHash(store) == before);
 }
