@@ -17,6 +17,7 @@
 #include "common/error.h"
 #include "common/table_writer.h"
 #include "store/store.h"
+#include "store/summary.h"
 
 namespace cohortdb::cli {
 namespace {
@@ -30,11 +31,12 @@ struct SqlOptions {
 };
 
 // The sqlite3 shell's catalog commands people type first: ".tables",
-// ".schema" and ".indexes", each with an optional LIKE pattern, as SQL over
-// sqlite_schema. Anything else starting with '.' is a usage error.
+// ".schema" and ".indexes", each with an optional LIKE pattern (the store
+// answers them: store/summary.h). Anything else starting with '.' is a
+// usage error.
 struct DotCommand {
-  std::string sql;
-  bool schema_text = false;  // print the CREATE statements as text
+  std::string command;  // ".tables", ".indexes" or ".schema"
+  std::string pattern;  // "" for all
 };
 
 std::optional<DotCommand> ParseDotCommand(const std::string& text) {
@@ -61,36 +63,18 @@ std::optional<DotCommand> ParseDotCommand(const std::string& text) {
     }
     words.push_back(std::move(word));
   }
-  const std::string command = words.empty() ? std::string(".") : words[0];
-  const std::string pattern = words.size() > 1 ? words[1] : std::string();
-  if (words.size() > 2) throw UsageError(fmt::format("sql: {} takes at most one pattern, found '{}'", command, words[2]));
-  // A LIKE pattern as the shell takes it, quoted for SQL.
-  std::string quoted = "'";
-  for (char c : pattern) quoted += c == '\'' ? std::string("''") : std::string(1, c);
-  quoted += "'";
-  if (command == ".tables") {
-    return DotCommand{fmt::format("SELECT name FROM sqlite_schema WHERE type IN ('table', 'view') AND name NOT LIKE "
-                                  "'sqlite\\_%' ESCAPE '\\'{} ORDER BY name",
-                                  pattern.empty() ? "" : " AND name LIKE " + quoted),
-                      false};
+  DotCommand dot{words.empty() ? std::string(".") : words[0], words.size() > 1 ? words[1] : std::string()};
+  if (dot.command == ".indices") dot.command = ".indexes";
+  if (dot.command != ".tables" && dot.command != ".indexes" && dot.command != ".schema") {
+    throw UsageError(fmt::format(
+        "sql: {} is a sqlite3 shell command; cohortdb sql runs SQL and knows .tables, .schema and .indexes "
+        "(each with an optional LIKE pattern); output modes are --format table|box|csv|json|markdown|list",
+        dot.command));
   }
-  if (command == ".indexes" || command == ".indices") {
-    return DotCommand{fmt::format("SELECT name, tbl_name AS \"table\" FROM sqlite_schema WHERE type = 'index'{} "
-                                  "ORDER BY tbl_name, name",
-                                  pattern.empty() ? "" : " AND tbl_name LIKE " + quoted),
-                      false};
+  if (words.size() > 2) {
+    throw UsageError(fmt::format("sql: {} takes at most one pattern, found '{}'", dot.command, words[2]));
   }
-  if (command == ".schema") {
-    // As the shell: objects named by the pattern and those on such a table
-    // (its indexes and triggers).
-    return DotCommand{fmt::format("SELECT sql FROM sqlite_schema WHERE sql IS NOT NULL{} ORDER BY rowid",
-                                  pattern.empty() ? "" : " AND (name LIKE " + quoted + " OR tbl_name LIKE " + quoted + ")"),
-                      true};
-  }
-  throw UsageError(fmt::format(
-      "sql: {} is a sqlite3 shell command; cohortdb sql runs SQL and knows .tables, .schema and .indexes "
-      "(each with an optional LIKE pattern); output modes are --format table|box|csv|json|markdown|list",
-      command));
+  return dot;
 }
 
 }  // namespace
@@ -118,10 +102,11 @@ std::function<int()> SetupSql(CLI::App& app) {
     Store store = Store::Open(o->store, o->write ? OpenMode::kReadWrite : OpenMode::kReadOnly);
     const auto limit = std::chrono::milliseconds(static_cast<long long>(o->timeout_seconds * 1000));
     if (dot) {
-      const QueryResult result = store.GuardedQuery(dot->sql);
-      if (dot->schema_text) {
-        for (const auto& row : result.rows) std::cout << std::get<std::string>(row[0]) << ";\n";
+      if (dot->command == ".schema") {
+        std::cout << CatalogSchema(store, dot->pattern);
       } else {
+        const QueryResult result =
+            dot->command == ".tables" ? CatalogTables(store, dot->pattern) : CatalogIndexes(store, dot->pattern);
         WriteTable(std::cout, result, *ParseOutputFormat(o->format));
       }
       return 0;

@@ -327,13 +327,15 @@ const char* StatementStart(const char* p, const char* end) {
       fmt::format("SQL error in the statement starting at {}: {}", LineColumn(sql, first), sqlite3_errmsg(db)));
 }
 
-}  // namespace
-
-std::vector<std::string> PrepareColumns(sqlite3* db, std::string_view sql, Guard& guard, const std::string& what) {
+// Prepares each statement of "sql" in turn under the guard and hands it to
+// "on_statement" with its text (tail: where it and the blanks before it
+// start; next: just past it); blank or comment-only text is skipped. A
+// statement that does not prepare throws: a refusal, or the SQL error. For
+// a frame ("frame" names the option) a refusal says that frames only read.
+void ForEachStatement(sqlite3* db, std::string_view sql, Guard& guard, const std::string& frame,
+                      const std::function<void(sqlite3_stmt*, const char* tail, const char* next)>& on_statement) {
   const char* tail = sql.data();
   const char* end = sql.data() + sql.size();
-  std::vector<std::string> columns;
-  int statements = 0;
   while (tail < end) {
     sqlite3_stmt* raw = nullptr;
     const char* next = nullptr;
@@ -342,34 +344,41 @@ std::vector<std::string> PrepareColumns(sqlite3* db, std::string_view sql, Guard
     std::unique_ptr<sqlite3_stmt, int (*)(sqlite3_stmt*)> statement(raw, sqlite3_finalize);
     if (rc != SQLITE_OK) {
       std::string& refusal = guard.refusal;
-      if (const auto at = refusal.find(kWriteHint); at != std::string::npos) refusal.replace(at, kWriteHint.size(), "");
-      if (!refusal.empty()) throw InputError(fmt::format("{}: refused: {} (a frame only reads)", what, refusal));
+      if (!frame.empty() && !refusal.empty()) {
+        if (const auto at = refusal.find(kWriteHint); at != std::string::npos) refusal.replace(at, kWriteHint.size(), "");
+        throw InputError(fmt::format("{}: refused: {} (a frame only reads)", frame, refusal));
+      }
       ThrowPrepareError(db, sql, tail, guard);
     }
-    if (raw != nullptr) {
-      // A frame is rows: SELECT, WITH ... SELECT or VALUES, not a PRAGMA or
-      // a transaction statement that happens to prepare.
-      const char* first = StatementStart(tail, end);
-      const std::string keyword = [&] {
-        std::string word;
-        for (const char* p = first; p < end && std::isalpha(static_cast<unsigned char>(*p)); ++p) {
-          word.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(*p))));
-        }
-        return word;
-      }();
-      if (statements == 0 && keyword != "SELECT" && keyword != "WITH" && keyword != "VALUES") {
-        throw InputError(fmt::format("{}: expected one SELECT statement, found {} at {}", what,
-                                     keyword.empty() ? std::string("something else") : keyword,
-                                     LineColumn(sql, static_cast<int>(first - sql.data()))));
-      }
-      if (++statements > 1) {
-        throw InputError(fmt::format("{}: expected one SELECT statement, found another starting at {}", what,
-                                     LineColumn(sql, static_cast<int>(StatementStart(tail, end) - sql.data()))));
-      }
-      columns = Columns(raw);
-    }
+    if (raw != nullptr) on_statement(raw, tail, next);
     tail = next;
   }
+}
+
+}  // namespace
+
+std::vector<std::string> PrepareColumns(sqlite3* db, std::string_view sql, Guard& guard, const std::string& what) {
+  const char* end = sql.data() + sql.size();
+  std::vector<std::string> columns;
+  int statements = 0;
+  ForEachStatement(db, sql, guard, what, [&](sqlite3_stmt* raw, const char* tail, const char*) {
+    // A frame is rows: SELECT, WITH ... SELECT or VALUES, not a PRAGMA or a
+    // transaction statement that happens to prepare.
+    const char* first = StatementStart(tail, end);
+    std::string keyword;
+    for (const char* p = first; p < end && std::isalpha(static_cast<unsigned char>(*p)); ++p) {
+      keyword.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(*p))));
+    }
+    const std::string where = LineColumn(sql, static_cast<int>(first - sql.data()));
+    if (++statements > 1) {
+      throw InputError(fmt::format("{}: expected one SELECT statement, found another starting at {}", what, where));
+    }
+    if (keyword != "SELECT" && keyword != "WITH" && keyword != "VALUES") {
+      throw InputError(fmt::format("{}: expected one SELECT statement, found {} at {}", what,
+                                   keyword.empty() ? std::string("something else") : keyword, where));
+    }
+    columns = Columns(raw);
+  });
   if (statements == 0) throw InputError(fmt::format("{}: expected one SELECT statement, found none", what));
   return columns;
 }
@@ -396,19 +405,8 @@ void RunScript(sqlite3* db, std::string_view sql, const std::vector<SqlValue>& p
 
 void RunScript(sqlite3* db, std::string_view sql, const std::vector<SqlValue>& params, Guard& guard,
                const std::string& context, const ResultSink& sink) {
-  const char* tail = sql.data();
   const char* end = sql.data() + sql.size();
-  while (tail < end) {
-    sqlite3_stmt* raw = nullptr;
-    const char* next = nullptr;
-    guard.refusal.clear();
-    const int rc = sqlite3_prepare_v2(db, tail, static_cast<int>(end - tail), &raw, &next);
-    std::unique_ptr<sqlite3_stmt, int (*)(sqlite3_stmt*)> statement(raw, sqlite3_finalize);
-    if (rc != SQLITE_OK) ThrowPrepareError(db, sql, tail, guard);
-    if (raw == nullptr) {  // only whitespace or a comment
-      tail = next;
-      continue;
-    }
+  ForEachStatement(db, sql, guard, "", [&](sqlite3_stmt* raw, const char* tail, const char* next) {
     if (!params.empty() && OnlySpaceLeft(next, end)) BindAll(raw, params, context);
     const std::vector<std::string> columns = Columns(raw);
     sink.begin(columns);
@@ -429,8 +427,7 @@ void RunScript(sqlite3* db, std::string_view sql, const std::vector<SqlValue>& p
                                    sqlite3_errmsg(db)));
     }
     sink.end(columns.empty() ? sqlite3_changes64(db) : 0);
-    tail = next;
-  }
+  });
 }
 
 }  // namespace cohortdb

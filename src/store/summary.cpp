@@ -66,4 +66,30 @@ std::string SchemaSql(Store& store, bool with_pivots) {
   return sql;
 }
 
+QueryResult CatalogTables(Store& store, const std::string& pattern) {
+  return store.Query(
+      "SELECT name FROM sqlite_schema WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' "
+      "AND (?1 = '' OR name LIKE ?1) ORDER BY name",
+      {pattern});
+}
+
+QueryResult CatalogIndexes(Store& store, const std::string& pattern) {
+  return store.Query(
+      "SELECT name, tbl_name AS \"table\" FROM sqlite_schema WHERE type = 'index' AND (?1 = '' OR tbl_name LIKE ?1) "
+      "ORDER BY tbl_name, name",
+      {pattern});
+}
+
+std::string CatalogSchema(Store& store, const std::string& pattern) {
+  std::string text;
+  for (const auto& row : store
+                             .Query("SELECT sql FROM sqlite_schema WHERE sql IS NOT NULL AND (?1 = '' OR name LIKE ?1 "
+                                    "OR tbl_name LIKE ?1) ORDER BY rowid",
+                                    {pattern})
+                             .rows) {
+    text += std::get<std::string>(row[0]) + ";\n";
+  }
+  return text;
+}
+
 }  // namespace cohortdb

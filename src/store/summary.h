@@ -28,4 +28,13 @@ StoreSummary Summarize(Store& store);
 // "with_pivots" (cohortdb info --schema), under a comment saying so.
 std::string SchemaSql(Store& store, bool with_pivots = false);
 
+// The sqlite3 shell's catalog commands, each with a LIKE pattern ("": all):
+// .tables (tables and views, one column "name"), .indexes (name, table; the
+// pattern matches the table) and .schema (the CREATE statements of the
+// objects named, and of the indexes and triggers on a table named, each
+// ending in ";\n").
+QueryResult CatalogTables(Store& store, const std::string& pattern);
+QueryResult CatalogIndexes(Store& store, const std::string& pattern);
+std::string CatalogSchema(Store& store, const std::string& pattern);
+
 }  // namespace cohortdb
