@@ -68,18 +68,18 @@ void RecordTestwiseSample(AnalysisResultSet& result, const Sample& sample,
   nlohmann::ordered_json excluded_by = sample.excluded_by;
   std::vector<std::string> counted;
   for (const auto& group : groups) {
+    std::vector<const Column*> columns;
+    for (const std::string& v : group) columns.push_back(&frame.Get(v));
     for (std::size_t i = 0; i < rows; ++i) {
       if (used[i]) continue;
-      bool complete = true;
-      for (const std::string& v : group) complete = complete && !frame.Get(v).Missing(i);
-      used[i] = complete;
+      used[i] = std::none_of(columns.begin(), columns.end(), [&](const Column* c) { return c->Missing(i); });
     }
-    for (const std::string& v : group) {
-      if (std::find(counted.begin(), counted.end(), v) != counted.end()) continue;
-      counted.push_back(v);
+    for (std::size_t k = 0; k < group.size(); ++k) {
+      if (std::find(counted.begin(), counted.end(), group[k]) != counted.end()) continue;
+      counted.push_back(group[k]);
       std::int64_t missing = 0;
-      for (std::size_t i = 0; i < rows; ++i) missing += frame.Get(v).Missing(i) ? 1 : 0;
-      if (missing > 0) excluded_by["missing " + v] = missing;
+      for (std::size_t i = 0; i < rows; ++i) missing += columns[k]->Missing(i) ? 1 : 0;
+      if (missing > 0) excluded_by["missing " + group[k]] = missing;
     }
   }
   const auto n_used = static_cast<std::int64_t>(std::count(used.begin(), used.end(), true));
