@@ -137,6 +137,12 @@ void DescribeStratum(Frame& frame, const std::string& stratum, const std::string
         row.extra["q1"] = s.q1;
         row.extra["q3"] = s.q3;
         row.extra["missing"] = s.missing;
+        // Fewer than --min-cell values: the summary of one or two people is
+        // their values, so it is hidden with its count.
+        if (SuppressSmallCount(static_cast<std::int64_t>(s.n), min_cell, row.extra, row.n, row.estimate,
+                               {"mean", "sd", "median", "q1", "q3", "missing"})) {
+          ++suppressed;
+        }
         result.rows.push_back(std::move(row));
         samples.push_back(stats::DropMissing(x));
       }

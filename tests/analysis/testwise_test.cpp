@@ -72,3 +72,16 @@ TEST_CASE("correlate tests each pair on the rows that hold both", "[analysis][co
   CHECK(result.rows_used == 11);
   CHECK(result.rows_excluded == 2);
 }
+
+TEST_CASE("describe --min-cell hides the summary of a group with fewer values than N", "[analysis][describe]") {
+  auto store = CohortStore();
+  const auto result = RunAnalysis(
+      store, Request("describe", {{"frame", "SELECT 'a' AS g, 1.0 AS y UNION ALL SELECT 'a', 2.0 UNION ALL SELECT 'a', "
+                                            "3.0 UNION ALL SELECT 'b', 7.5 UNION ALL SELECT 'b', NULL"},
+                                  {"vars", {"y"}}, {"group", "g"}, {"min-cell", 2}}));
+  const auto& b = FindRow(result, "table1", "y", "", "b");
+  CHECK(b.extra["suppressed"] == true);
+  CHECK(b.extra["mean"].is_null());  // the one value, 7.5
+  CHECK(b.extra["missing"].is_null());
+  CHECK_FALSE(FindRow(result, "table1", "y", "", "a").extra.contains("suppressed"));
+}
