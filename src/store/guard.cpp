@@ -12,9 +12,6 @@
 #include "common/error.h"
 
 namespace cohortdb {
-
-// How a read-only refusal ends for the sql command; frames only read.
-constexpr std::string_view kWriteHint = " (the sql command takes --write to allow changes)";
 namespace {
 
 std::vector<SqlValue> ReadRow(sqlite3_stmt* statement) {
@@ -199,7 +196,9 @@ int Authorize(void* user, int action, const char* arg1, const char* arg2, const 
   }
   const bool named = !a1.empty() && action != SQLITE_ANALYZE;
   return Deny(guard, fmt::format("{}{} is not allowed: queries are read-only{}", verb,
-                                 named ? fmt::format(" on {}", a1) : "", kWriteHint));
+                                 named ? fmt::format(" on {}", a1) : "",
+                                 guard.frame ? " (a frame only reads)"
+                                             : " (the sql command takes --write to allow changes)"));
 }
 
 int Progress(void* user) {
@@ -248,9 +247,11 @@ void PreparedStatement::Run(const std::function<void(const std::vector<SqlValue>
   sqlite3_reset(statement_);
 }
 
-GuardScope::GuardScope(Guard& guard, sqlite3* db, bool allow_writes, std::chrono::milliseconds time_limit)
+GuardScope::GuardScope(Guard& guard, sqlite3* db, bool allow_writes, std::chrono::milliseconds time_limit,
+                       bool frame)
     : db_(db) {
   guard.allow_writes = allow_writes;
+  guard.frame = frame;
   guard.refusal.clear();
   guard.timed_out = false;
   guard.writes_records = false;
@@ -331,7 +332,7 @@ const char* StatementStart(const char* p, const char* end) {
 // "on_statement" with its text (tail: where it and the blanks before it
 // start; next: just past it); blank or comment-only text is skipped. A
 // statement that does not prepare throws: a refusal, or the SQL error. For
-// a frame ("frame" names the option) a refusal says that frames only read.
+// a frame ("frame" names the option) a refusal is prefixed with it.
 void ForEachStatement(sqlite3* db, std::string_view sql, Guard& guard, const std::string& frame,
                       const std::function<void(sqlite3_stmt*, const char* tail, const char* next)>& on_statement) {
   const char* tail = sql.data();
@@ -343,10 +344,8 @@ void ForEachStatement(sqlite3* db, std::string_view sql, Guard& guard, const std
     const int rc = sqlite3_prepare_v2(db, tail, static_cast<int>(end - tail), &raw, &next);
     std::unique_ptr<sqlite3_stmt, int (*)(sqlite3_stmt*)> statement(raw, sqlite3_finalize);
     if (rc != SQLITE_OK) {
-      std::string& refusal = guard.refusal;
-      if (!frame.empty() && !refusal.empty()) {
-        if (const auto at = refusal.find(kWriteHint); at != std::string::npos) refusal.replace(at, kWriteHint.size(), "");
-        throw InputError(fmt::format("{}: refused: {} (a frame only reads)", frame, refusal));
+      if (!frame.empty() && !guard.refusal.empty()) {
+        throw InputError(fmt::format("{}: refused: {}", frame, guard.refusal));
       }
       ThrowPrepareError(db, sql, tail, guard);
     }

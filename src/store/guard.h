@@ -44,6 +44,9 @@ struct Guard {
   // A statement that inserts, updates or deletes rows of a record table was
   // allowed (record_coverage must then be recomputed).
   bool writes_records = false;
+  // The SQL is an analysis frame, not the sql command's text: a refused
+  // write says that frames only read instead of pointing at --write.
+  bool frame = false;
 };
 
 // True for the tables, views and indexes the migrations create: under
@@ -57,7 +60,7 @@ inline constexpr int kGuardedLikePatternLength = 1000;
 
 class GuardScope {
  public:
-  GuardScope(Guard& guard, sqlite3* db, bool allow_writes, std::chrono::milliseconds time_limit);
+  GuardScope(Guard& guard, sqlite3* db, bool allow_writes, std::chrono::milliseconds time_limit, bool frame = false);
   ~GuardScope();
   GuardScope(const GuardScope&) = delete;
   GuardScope& operator=(const GuardScope&) = delete;

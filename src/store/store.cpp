@@ -358,7 +358,7 @@ void Store::GuardedScript(std::string_view sql, bool allow_writes, std::chrono::
 QueryResult Store::GuardedQuery(std::string_view sql, const std::vector<SqlValue>& params,
                                 std::chrono::milliseconds time_limit) {
   impl_->Gate();
-  GuardScope scope(impl_->guard, impl_->db.getHandle(), false, time_limit);
+  GuardScope scope(impl_->guard, impl_->db.getHandle(), false, time_limit, /*frame=*/true);
   QueryResult result;
   int statements = 0;
   RunScript(impl_->db.getHandle(), sql, params, impl_->guard, impl_->path, [&](QueryResult&& r) {
@@ -373,7 +373,7 @@ QueryResult Store::GuardedQuery(std::string_view sql, const std::vector<SqlValue
 
 std::vector<std::string> Store::GuardedColumns(std::string_view sql, const std::string& what) {
   impl_->Gate();
-  GuardScope scope(impl_->guard, impl_->db.getHandle(), false, std::chrono::seconds(60));
+  GuardScope scope(impl_->guard, impl_->db.getHandle(), false, std::chrono::seconds(60), /*frame=*/true);
   return PrepareColumns(impl_->db.getHandle(), sql, impl_->guard, what);
 }
 
