@@ -162,6 +162,8 @@ TEST_CASE("cli: info --format json is one document; --schema shows the pivots; s
   CHECK(Cohortdb(dir, "sql " + store + " \".tables 'wide%';\" --format csv").out == tables.out);
   const Run schema_indexes = Cohortdb(dir, "sql " + store + " \".schema biomarker\"");
   CHECK_THAT(schema_indexes.out, Contains("CREATE TABLE biomarker") && Contains("CREATE UNIQUE INDEX biomarker_current"));
+  CHECK(Cohortdb(dir, "sql " + store + " \".indexes biomarker\" --format list").out ==
+        "biomarker_current|biomarker\n");
   const Run mode = Cohortdb(dir, "sql " + store + " \".mode csv\"");
   CHECK(mode.code == 2);
   CHECK_THAT(mode.err, Contains(".mode is a sqlite3 shell command") && Contains("--format"));
@@ -201,6 +203,9 @@ TEST_CASE("cli: usage errors name the mistyped command or option; option values 
   CHECK(plot.code == 2);
   CHECK_THAT(plot.err, Contains("unknown option --plot"));
   CHECK_THAT(Cohortdb(dir, "regress --help").out, Contains("--plot"));
+  // Each recipe subcommand shows its own example.
+  CHECK_THAT(Cohortdb(dir, "recipe add --help").out, Contains("cohortdb recipe add demo-output/demo.cohortdb"));
+  CHECK_THAT(Cohortdb(dir, "recipe rm --help").out, Contains("cohortdb recipe rm demo-output/demo.cohortdb"));
   CHECK_THAT(Cohortdb(dir, "describe --help").out, Contains("--derive TEXT ...") && !Contains("(repeatable) (repeatable"));
 
   const std::string missing = (dir.path() / "missing.cohortdb").string();

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "test_support.h"
 
 using namespace cohortdb::test;
@@ -758,10 +760,14 @@ TEST_CASE("import: a quarantined import's rejected rows load once corrected, as 
   std::ofstream(file) << "id,site,sex,age,pain,smoker,group\n"
                          "P1,berlin,F,40,3,no,a\n"
                          "P2,\"berlin, mitte\",F,41,11,no,a\n"  // pain above 10; a quoted site
-                         "P3,berlin,X,42,2,no,a\n";            // unknown sex code
+                         "P3,berlin,X,42,12,no,a\n";           // unknown sex code, pain above 10
   RunResult r = Cohortdb("import '" + store + "' --spec import/people.toml '" + file + "' --quarantine");
   INFO(r.err);
   REQUIRE(r.exit_code == 0);
+  // info counts rejected rows (2), not their errors (3).
+  const auto info = nlohmann::json::parse(Cohortdb("info '" + store + "' --format json").out);
+  CHECK(info["quarantined_rows"][0]["rejected_rows"] == 2);
+  CHECK(info["quarantined_rows"][0]["errors"] == 3);
   // IMPORT.md's commands: the header, then each rejected row as it was.
   const std::string fixes = dir / "fixes.csv";
   r = Cohortdb("sql '" + store + "' \"SELECT raw_row FROM import_error WHERE batch_id = 1 GROUP BY line ORDER BY "
@@ -769,7 +775,7 @@ TEST_CASE("import: a quarantined import's rejected rows load once corrected, as 
   REQUIRE(r.exit_code == 0);
   REQUIRE("id,site,sex,age,pain,smoker,group\n" + r.out == "id,site,sex,age,pain,smoker,group\n"
                         "P2,\"berlin, mitte\",F,41,11,no,a\n"
-                        "P3,berlin,X,42,2,no,a\n");
+                        "P3,berlin,X,42,12,no,a\n");
   std::ofstream(fixes) << "id,site,sex,age,pain,smoker,group\n"
                           "P2,\"berlin, mitte\",F,41,10,no,a\n"
                           "P3,berlin,M,42,2,no,a\n";
