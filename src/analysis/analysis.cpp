@@ -20,14 +20,6 @@
 namespace cohortdb::analysis {
 namespace {
 
-// Options whose values name frame variables.
-const std::set<std::string>& VariableOptionNames() {
-  static const std::set<std::string> kNames = {"by",       "group",      "vars",        "x",      "y",
-                                               "outcome",  "predictors", "per-sd-vars", "random", "treatment",
-                                               "mediator", "covariates", "category"};
-  return kNames;
-}
-
 const char* TypeName(OptionType type) {
   switch (type) {
     case OptionType::kString:
@@ -297,7 +289,11 @@ void ValidateRequest(Store& store, const AnalysisRequest& request) {
                     close.empty() ? "" : fmt::format(" (did you mean {}?)", fmt::join(close, ", "))));
   };
   for (const OptionSpec& o : spec->options) {
-    if (!VariableOptionNames().count(o.name) || !options.Has(o.name)) continue;
+    const auto& variable_options = VariableOptions();
+    if (std::find(variable_options.begin(), variable_options.end(), o.name) == variable_options.end() ||
+        !options.Has(o.name)) {
+      continue;
+    }
     if (o.type == OptionType::kStringList) {
       for (const std::string& name : options.List(o.name)) check(o.name, name);
     } else {

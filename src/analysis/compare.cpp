@@ -55,7 +55,7 @@ AnalysisResultSet RunCompare(Store& store, const AnalysisRequest& request) {
           ++missing;
           continue;
         }
-        (*gc.labels[i] == gc.levels[0] ? a : b).push_back(values[i]);
+        (gc.codes[i] == 0 ? a : b).push_back(values[i]);
       }
       for (const auto& t : tests) {
         ResultRow row;

@@ -43,12 +43,12 @@ Groups GroupRows(Frame& frame, const std::string& group) {
     return g;
   }
   const Column& c = frame.AsCategorical(group, "group");
-  for (const std::string& level : c.levels) {
+  for (std::size_t k = 0; k < c.levels.size(); ++k) {
     std::vector<std::size_t> rows;
-    for (std::size_t i = 0; i < c.labels.size(); ++i) {
-      if (c.labels[i] && *c.labels[i] == level) rows.push_back(i);
+    for (std::size_t i = 0; i < c.codes.size(); ++i) {
+      if (c.codes[i] == static_cast<std::int32_t>(k)) rows.push_back(i);
     }
-    g.names.push_back(level);
+    g.names.push_back(c.levels[k]);
     g.rows.push_back(std::move(rows));
   }
   return g;
@@ -205,13 +205,11 @@ void DescribeStratum(Frame& frame, const std::string& stratum, const std::string
     for (std::size_t g = 0; g < groups.names.size(); ++g) {
       std::size_t missing = 0;
       for (std::size_t i : groups.rows[g]) {
-        if (!column.labels[i]) {
+        if (column.codes[i] < 0) {
           ++missing;
           continue;
         }
-        const auto level =
-            std::find(column.levels.begin(), column.levels.end(), *column.labels[i]) - column.levels.begin();
-        table(level, static_cast<Eigen::Index>(g)) += 1;
+        table(column.codes[i], static_cast<Eigen::Index>(g)) += 1;
         non_missing[g] += 1;
       }
       for (std::size_t l = 0; l < column.levels.size(); ++l) {

@@ -2,11 +2,13 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstdlib>
 #include <cmath>
 #include <limits>
 #include <map>
 #include <regex>
 #include <set>
+#include <unordered_map>
 
 #include <fmt/format.h>
 
@@ -14,6 +16,8 @@
 #include "common/close_matches.h"
 #include "common/error.h"
 #include "store/frame_source.h"
+#include "store/catalog.h"
+#include "store/pivot_reader.h"
 #include "store/store.h"
 
 namespace cohortdb::analysis {
@@ -60,6 +64,25 @@ bool CollatesBefore(const std::string& a, const std::string& b) {
   return a < b;
 }
 
+// Orders a categorical column's levels as R's factor() does and remaps its
+// codes accordingly.
+void SortLevels(Column& c) {
+  std::vector<std::size_t> order(c.levels.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(),
+            [&](std::size_t a, std::size_t b) { return CollatesBefore(c.levels[a], c.levels[b]); });
+  std::vector<std::int32_t> remap(order.size());
+  std::vector<std::string> levels(order.size());
+  for (std::size_t k = 0; k < order.size(); ++k) {
+    remap[order[k]] = static_cast<std::int32_t>(k);
+    levels[k] = std::move(c.levels[order[k]]);
+  }
+  c.levels = std::move(levels);
+  for (std::int32_t& code : c.codes) {
+    if (code >= 0) code = remap[static_cast<std::size_t>(code)];
+  }
+}
+
 std::string NumberLabel(double v) {
   if (std::floor(v) == v && std::fabs(v) < 1e15) return fmt::format("{}", static_cast<long long>(v));
   return fmt::format("{}", v);
@@ -99,54 +122,97 @@ DeriveSpec SplitDerive(const std::string& text) {
 
 }  // namespace
 
-bool Column::Missing(std::size_t row) const {
-  return numeric ? std::isnan(values[row]) : !labels[row].has_value();
+bool Column::Missing(std::size_t row) const { return numeric ? std::isnan(values[row]) : codes[row] < 0; }
+
+std::int32_t Column::CodeOf(std::string_view level) const {
+  for (std::size_t k = 0; k < levels.size(); ++k) {
+    if (levels[k] == level) return static_cast<std::int32_t>(k);
+  }
+  return kMissingCode;
+}
+
+// A column under construction: numbers as doubles with their SQL type, text
+// as codes into a first-seen dictionary (numbers in a text column get their
+// label when the column is finished).
+struct FrameBuilder::Pending {
+  std::vector<double> values;
+  std::vector<std::uint8_t> kind;  // 0 NULL, 1 integer, 2 real, 3 text
+  std::vector<std::int32_t> codes;
+  std::vector<std::string> dictionary;
+  std::unordered_map<std::string, std::int32_t> index;
+  bool text = false;
+
+  std::int32_t Code(std::string label) {
+    auto [it, added] = index.emplace(std::move(label), static_cast<std::int32_t>(dictionary.size()));
+    if (added) dictionary.push_back(it->first);
+    return it->second;
+  }
+};
+
+FrameBuilder::FrameBuilder(std::vector<std::string> columns) : names_(std::move(columns)) {
+  columns_.resize(names_.size());
+}
+
+void FrameBuilder::AddRow(const std::vector<SqlValue>& row) {
+  for (std::size_t c = 0; c < columns_.size(); ++c) {
+    Pending& p = columns_[c];
+    const SqlValue& v = row[c];
+    if (const auto* d = std::get_if<double>(&v)) {
+      p.values.push_back(*d);
+      p.kind.push_back(2);
+      p.codes.push_back(kMissingCode);
+    } else if (const auto* i = std::get_if<std::int64_t>(&v)) {
+      p.values.push_back(static_cast<double>(*i));
+      p.kind.push_back(1);
+      p.codes.push_back(kMissingCode);
+    } else if (const auto* t = std::get_if<std::string>(&v)) {
+      p.text = true;
+      p.values.push_back(kNaN);
+      p.kind.push_back(3);
+      p.codes.push_back(p.Code(*t));
+    } else {
+      p.values.push_back(kNaN);
+      p.kind.push_back(0);
+      p.codes.push_back(kMissingCode);
+    }
+  }
+  ++rows_;
+}
+
+Frame FrameBuilder::Finish() {
+  std::vector<Column> columns;
+  for (std::size_t c = 0; c < columns_.size(); ++c) {
+    Pending& p = columns_[c];
+    Column column;
+    column.name = names_[c];
+    column.numeric = !p.text;
+    if (column.numeric) {
+      column.values = std::move(p.values);
+    } else {
+      for (std::size_t r = 0; r < rows_; ++r) {
+        if (p.kind[r] == 1) p.codes[r] = p.Code(FormatSqlValue(static_cast<std::int64_t>(p.values[r])));
+        if (p.kind[r] == 2) p.codes[r] = p.Code(FormatSqlValue(p.values[r]));
+      }
+      column.codes = std::move(p.codes);
+      column.levels = std::move(p.dictionary);
+      SortLevels(column);
+    }
+    p = Pending{};
+    columns.push_back(std::move(column));
+  }
+  return Frame::FromColumns(std::move(columns), rows_);
 }
 
 Frame Frame::FromQuery(const QueryResult& result) {
+  FrameBuilder builder(result.columns);
+  for (const auto& row : result.rows) builder.AddRow(row);
+  return builder.Finish();
+}
+
+Frame Frame::FromColumns(std::vector<Column> columns, std::size_t rows) {
   Frame frame;
-  frame.rows_ = result.rows.size();
-  for (std::size_t c = 0; c < result.columns.size(); ++c) {
-    Column column;
-    column.name = result.columns[c];
-    bool numeric = true;
-    for (const auto& row : result.rows) {
-      if (std::holds_alternative<std::string>(row[c])) {
-        numeric = false;
-        break;
-      }
-    }
-    column.numeric = numeric;
-    if (numeric) {
-      column.values.reserve(frame.rows_);
-      for (const auto& row : result.rows) {
-        const SqlValue& v = row[c];
-        if (const auto* d = std::get_if<double>(&v)) {
-          column.values.push_back(*d);
-        } else if (const auto* i = std::get_if<std::int64_t>(&v)) {
-          column.values.push_back(static_cast<double>(*i));
-        } else {
-          column.values.push_back(kNaN);
-        }
-      }
-    } else {
-      std::set<std::string, bool (*)(const std::string&, const std::string&)> levels(CollatesBefore);
-      column.labels.reserve(frame.rows_);
-      for (const auto& row : result.rows) {
-        const SqlValue& v = row[c];
-        if (std::holds_alternative<std::monostate>(v)) {
-          column.labels.emplace_back();
-        } else {
-          std::string label =
-              std::holds_alternative<std::string>(v) ? std::get<std::string>(v) : FormatSqlValue(v);
-          levels.insert(label);
-          column.labels.emplace_back(std::move(label));
-        }
-      }
-      column.levels.assign(levels.begin(), levels.end());
-    }
-    frame.columns_.push_back(std::move(column));
-  }
+  frame.rows_ = rows;
+  frame.columns_ = std::move(columns);
   return frame;
 }
 
@@ -158,8 +224,15 @@ const Column& Frame::Get(const std::string& name, const std::string& option) con
   for (const Column& c : columns_) {
     if (c.name == name) return c;
   }
-  std::vector<std::string> names;
-  for (const Column& c : columns_) names.push_back(c.name);
+  std::vector<std::string> names = source_columns_;
+  for (const Column& c : columns_) {
+    if (std::find(names.begin(), names.end(), c.name) == names.end()) names.push_back(c.name);
+  }
+  if (std::find(source_columns_.begin(), source_columns_.end(), name) != source_columns_.end()) {
+    throw InputError(fmt::format("--{}: variable '{}' was not read into the frame: name it in an option "
+                                 "(--vars, --predictors, --derive, ...) of this analysis",
+                                 option, name));
+  }
   const auto close = CloseMatches(name, names);
   std::string hint;
   if (!close.empty()) {
@@ -207,6 +280,7 @@ void Frame::Put(Column column) {
 Frame Frame::Subset(const std::vector<std::size_t>& indices) const {
   Frame out;
   out.rows_ = indices.size();
+  out.source_columns_ = source_columns_;
   for (const Column& c : columns_) {
     Column copy;
     copy.name = c.name;
@@ -217,10 +291,25 @@ Frame Frame::Subset(const std::vector<std::size_t>& indices) const {
       copy.values.reserve(indices.size());
       for (std::size_t i : indices) copy.values.push_back(c.values[i]);
     } else {
-      copy.labels.reserve(indices.size());
-      for (std::size_t i : indices) copy.labels.push_back(c.labels[i]);
+      copy.codes.reserve(indices.size());
+      for (std::size_t i : indices) copy.codes.push_back(c.codes[i]);
+    }
+    if (!c.censored.empty()) {
+      copy.censored.reserve(indices.size());
+      for (std::size_t i : indices) copy.censored.push_back(c.censored[i]);
     }
     out.columns_.push_back(std::move(copy));
+  }
+  return out;
+}
+
+Frame Frame::Select(const std::optional<std::vector<std::string>>& names) const {
+  if (!names) return *this;
+  Frame out;
+  out.rows_ = rows_;
+  out.source_columns_ = source_columns_;
+  for (const Column& c : columns_) {
+    if (std::find(names->begin(), names->end(), c.name) != names->end()) out.columns_.push_back(c);
   }
   return out;
 }
@@ -262,13 +351,17 @@ const Column& Frame::AsCategorical(const std::string& name, const std::string& o
     if (!std::isnan(v)) distinct.insert(v);
   }
   for (double v : distinct) c.levels.push_back(NumberLabel(v));
+  const std::vector<double> ordered(distinct.begin(), distinct.end());
+  c.codes.reserve(source.values.size());
   for (double v : source.values) {
     if (std::isnan(v)) {
-      c.labels.emplace_back();
+      c.codes.push_back(kMissingCode);
     } else {
-      c.labels.emplace_back(NumberLabel(v));
+      c.codes.push_back(
+          static_cast<std::int32_t>(std::lower_bound(ordered.begin(), ordered.end(), v) - ordered.begin()));
     }
   }
+  c.censored = source.censored;
   Put(std::move(c));
   return Get(name, option);
 }
@@ -399,57 +492,327 @@ void ApplyCut(Frame& frame, const std::string& text) {
   out.levels.push_back(">" + FormatCut(cuts.back()));
   for (double v : source.values) {
     if (std::isnan(v)) {
-      out.labels.emplace_back();
+      out.codes.push_back(kMissingCode);
       continue;
     }
     if (v < cuts.front()) {
-      out.labels.emplace_back(out.levels.front());
+      out.codes.push_back(0);
     } else if (v > cuts.back()) {
-      out.labels.emplace_back(out.levels.back());
+      out.codes.push_back(static_cast<std::int32_t>(out.levels.size() - 1));
     } else {
       std::size_t k =
           0;  // cuts[k] <= v <= cuts[k+1]; a value equal to an inner cut goes to the lower interval
       while (k + 2 < cuts.size() && v > cuts[k + 1]) ++k;
-      out.labels.emplace_back(out.levels[k + 1]);
+      out.codes.push_back(static_cast<std::int32_t>(k + 1));
     }
   }
   frame.Add(std::move(out));
 }
 
+const std::vector<std::string>& VariableOptions() {
+  static const std::vector<std::string> kNames = {"by",       "group",      "vars",        "x",      "y",
+                                                  "outcome",  "predictors", "per-sd-vars", "random", "treatment",
+                                                  "mediator", "covariates", "category"};
+  return kNames;
+}
+
+namespace {
+
+// The identifiers in an expression or SQL text (letters, digits, '_'; a
+// double-quoted name whole).
+std::vector<std::string> Identifiers(std::string_view text) {
+  std::vector<std::string> out;
+  for (std::size_t i = 0; i < text.size();) {
+    const unsigned char ch = static_cast<unsigned char>(text[i]);
+    if (ch == '"') {
+      const std::size_t close = text.find('"', i + 1);
+      if (close == std::string_view::npos) break;
+      out.emplace_back(text.substr(i + 1, close - i - 1));
+      i = close + 1;
+    } else if (std::isalpha(ch) || ch == '_') {
+      std::size_t j = i;
+      while (j < text.size() && (std::isalnum(static_cast<unsigned char>(text[j])) || text[j] == '_')) ++j;
+      out.emplace_back(text.substr(i, j - i));
+      i = j;
+    } else {
+      ++i;
+    }
+  }
+  return out;
+}
+
+thread_local FrameCache* current_cache = nullptr;
+
+FrameReadMode& ReadMode() {
+  static FrameReadMode mode = [] {
+    const char* env = std::getenv("COHORTDB_FRAME_READER");
+    return env != nullptr && std::string_view(env) == "views" ? FrameReadMode::kViews : FrameReadMode::kPivotReader;
+  }();
+  return mode;
+}
+
+// The reference path: the frame's SQL over the pivot views, every column.
+Frame ReadFrameThroughViews(Store& store, const FrameSource& source) {
+  Frame frame = Frame::FromQuery(ReadFrame(store, source));
+  return frame;
+}
+
+std::string CacheKey(const FrameSource& source) {
+  return fmt::format("{}\x1f{}\x1f{}", source.frame, source.study, CensorRuleName(source.censor_rule));
+}
+
+// A store column as a frame column: text as codes with levels in R's order
+// (the visit column of a per-visit pivot keeps the study's visit order).
+Column ToColumn(PivotColumnData&& data, bool keep_order) {
+  Column c;
+  c.name = std::move(data.name);
+  c.censored = std::move(data.censored);
+  if (!data.text) {
+    c.values = std::move(data.values);
+    return c;
+  }
+  c.numeric = false;
+  c.codes = std::move(data.codes);
+  c.levels = std::move(data.dictionary);
+  if (!keep_order) SortLevels(c);
+  return c;
+}
+
+// The pivot views a frame's SQL names: wide_<study> and wide_<study>_visit
+// of existing studies whose view exists.
+struct PivotUse {
+  std::string view;
+  std::string study;
+  bool per_visit = false;
+};
+std::vector<PivotUse> PivotsNamed(Store& store, const std::string& sql) {
+  std::vector<PivotUse> out;
+  std::set<std::string> seen;
+  for (const std::string& id : Identifiers(sql)) {
+    if (id.rfind("wide_", 0) != 0 || !seen.insert(id).second) continue;
+    if (store.Query("SELECT 1 FROM sqlite_schema WHERE type = 'view' AND name = ?1", {id}).rows.empty()) continue;
+    std::string study = id.substr(5);
+    bool per_visit = false;
+    if (!FindStudy(store, study) && study.size() > 6 && study.compare(study.size() - 6, 6, "_visit") == 0) {
+      study.resize(study.size() - 6);
+      per_visit = true;
+    }
+    if (!FindStudy(store, study)) continue;
+    out.push_back({id, study, per_visit});
+  }
+  return out;
+}
+
+// Relabels the study's categorical catalog variables: the pivot holds level
+// numbers, analyses show labels in catalog level order.
+void ApplyCatalogLabels(Store& store, const std::string& study, Frame& frame) {
+  for (const LevelLabels& labels : LoadLevelLabels(store, study)) {
+    std::vector<Column> relabel;
+    for (const Column& c : frame.columns()) {
+      const bool match = std::find(labels.columns.begin(), labels.columns.end(), c.name) != labels.columns.end();
+      if (!match || !c.numeric) continue;
+      Column relabelled;
+      relabelled.name = c.name;
+      relabelled.numeric = false;
+      relabelled.censored = c.censored;
+      std::map<double, std::int32_t> code_of;
+      for (const auto& [level, label] : labels.levels) {
+        code_of.emplace(static_cast<double>(level), static_cast<std::int32_t>(relabelled.levels.size()));
+        relabelled.levels.push_back(label);
+      }
+      bool ok = true;
+      relabelled.codes.reserve(c.values.size());
+      for (double v : c.values) {
+        if (std::isnan(v)) {
+          relabelled.codes.push_back(kMissingCode);
+          continue;
+        }
+        const auto it = code_of.find(v);
+        if (it == code_of.end()) {
+          ok = false;
+          break;
+        }
+        relabelled.codes.push_back(it->second);
+      }
+      if (ok) relabel.push_back(std::move(relabelled));
+    }
+    for (Column& c : relabel) frame.Put(std::move(c));
+  }
+}
+
+// A categorical "visit" column holding the study's visit codes takes the
+// study's visit order (not the alphabet: m6 before m12).
+void OrderVisits(Store& store, const std::string& study, Frame& frame) {
+  if (!frame.Has("visit")) return;
+  const Column& visit = frame.Get("visit");
+  if (visit.numeric) return;
+  const auto id = FindStudy(store, study);
+  if (!id) return;
+  std::vector<std::string> order;
+  for (const CatalogVisit& v : LoadVisits(store, *id)) order.push_back(v.code);
+  for (const std::string& level : visit.levels) {
+    if (std::find(order.begin(), order.end(), level) == order.end()) return;
+  }
+  Column c = visit;
+  std::vector<std::string> levels;
+  for (const std::string& code : order) {
+    if (std::find(c.levels.begin(), c.levels.end(), code) != c.levels.end()) levels.push_back(code);
+  }
+  std::vector<std::int32_t> remap(c.levels.size());
+  for (std::size_t k = 0; k < c.levels.size(); ++k) {
+    remap[k] = static_cast<std::int32_t>(std::find(levels.begin(), levels.end(), c.levels[k]) - levels.begin());
+  }
+  for (std::int32_t& code : c.codes) {
+    if (code >= 0) code = remap[static_cast<std::size_t>(code)];
+  }
+  c.levels = std::move(levels);
+  frame.Put(std::move(c));
+}
+
+// Reads a frame from the store: the columns "wanted" (nullopt: all) of the
+// study's pivot, or of a user frame. Catalog labels applied.
+Frame ReadBaseFrame(Store& store, const FrameSource& source, const std::optional<std::vector<std::string>>& wanted) {
+  if (ReadMode() == FrameReadMode::kViews) {
+    Frame frame = ReadFrameThroughViews(store, source);
+    if (!source.study.empty()) ApplyCatalogLabels(store, source.study, frame);
+    return frame;
+  }
+  if (source.frame.empty()) {
+    if (source.study.empty()) throw InputError("no frame: give --study (its pivot is the default frame) or --frame");
+    const PivotDefinition pivot = LoadPivotDefinition(store, source.study);
+    PivotData data = ReadPivot(store, pivot, false, source.censor_rule, wanted);
+    std::vector<Column> columns;
+    for (PivotColumnData& c : data.columns) columns.push_back(ToColumn(std::move(c), false));
+    Frame frame = Frame::FromColumns(std::move(columns), data.rows);
+    frame.SetSourceColumns(PivotColumnNames(pivot, false));
+    ApplyCatalogLabels(store, source.study, frame);
+    return frame;
+  }
+  const std::string sql = FrameSelectSql(store, source);
+  // Pivot views the frame reads are served by the pivot reader: temp tables
+  // of the columns the analysis and the frame's own SQL name shadow the views.
+  const std::vector<PivotUse> pivots = PivotsNamed(store, sql);
+  if (pivots.empty() && source.censor_rule != CensorRule::kExclude) {
+    throw InputError(fmt::format(
+        "--censored {}: this frame reads no pivot view (wide_<study> or wide_<study>_visit), so the rule would "
+        "substitute nothing; read a pivot view in the frame, or drop --censored",
+        CensorRuleName(source.censor_rule)));
+  }
+  // The frame's columns over the views (before any shadow narrows them).
+  const std::vector<std::string> source_columns = store.GuardedColumns(sql, "--frame");
+  ShadowPivots shadows(store);
+  std::vector<std::string> referenced = Identifiers(sql);
+  std::string labels_study = source.study;
+  std::set<std::string> studies;
+  for (const PivotUse& use : pivots) {
+    const PivotDefinition pivot = LoadPivotDefinition(store, use.study);
+    std::optional<std::vector<std::string>> columns;
+    if (wanted) {
+      columns = *wanted;
+      columns->insert(columns->end(), referenced.begin(), referenced.end());
+    }
+    shadows.Add(use.view, ReadPivot(store, pivot, use.per_visit, source.censor_rule, columns));
+    studies.insert(use.study);
+  }
+  // A frame over one study's pivot keeps that study's catalog.
+  if (labels_study.empty() && studies.size() == 1) labels_study = *studies.begin();
+  std::string query = sql;
+  if (wanted) {
+    std::vector<std::string> keep;
+    for (const std::string& name : source_columns) {
+      if (std::find(wanted->begin(), wanted->end(), name) != wanted->end() &&
+          std::find(keep.begin(), keep.end(), name) == keep.end()) {
+        keep.push_back(name);
+      }
+    }
+    if (!keep.empty()) {
+      std::string list;
+      for (const std::string& name : keep) list += fmt::format("{}\"{}\"", list.empty() ? "" : ", ", name);
+      query = fmt::format("SELECT {} FROM (\n{}\n)", list, sql);
+    }
+  }
+  std::optional<FrameBuilder> builder;
+  ResultSink sink;
+  sink.begin = [&](const std::vector<std::string>& columns) { builder.emplace(columns); };
+  sink.row = [&](std::vector<SqlValue>&& row) { builder->AddRow(row); };
+  sink.end = [](std::int64_t) {};
+  store.GuardedQuery(query, sink);
+  Frame frame = builder ? builder->Finish() : Frame();
+  frame.SetSourceColumns(source_columns);
+  if (!labels_study.empty()) {
+    ApplyCatalogLabels(store, labels_study, frame);
+    OrderVisits(store, labels_study, frame);
+  }
+  return frame;
+}
+
+}  // namespace
+
+std::vector<std::string> FrameNeeds(const Options& options) {
+  std::vector<std::string> names;
+  auto add = [&](const std::string& name) {
+    if (std::find(names.begin(), names.end(), name) == names.end()) names.push_back(name);
+  };
+  for (const std::string& option : VariableOptions()) {
+    if (!options.Has(option)) continue;
+    for (const std::string& name : options.List(option)) {
+      if (const auto threshold = ParseThreshold(name)) {
+        add(threshold->variable);
+      } else {
+        add(name);
+      }
+    }
+  }
+  static const std::regex kChange(
+      R"(change\(\s*([A-Za-z_][A-Za-z0-9_]*)\s*,\s*([A-Za-z_][A-Za-z0-9_]*)\s*,\s*([A-Za-z_][A-Za-z0-9_]*)\s*\))");
+  for (const char* option : {"derive", "cut"}) {
+    for (const std::string& item : options.Items(option)) {
+      for (const std::string& id : Identifiers(item)) add(id);
+      for (auto it = std::sregex_iterator(item.begin(), item.end(), kChange); it != std::sregex_iterator(); ++it) {
+        add((*it)[1].str() + "_" + (*it)[2].str());
+        add((*it)[1].str() + "_" + (*it)[3].str());
+      }
+    }
+  }
+  return names;
+}
+
+void FrameCache::Plan(const Options& options) {
+  Entry& entry = entries_[CacheKey(SourceOf(options))];
+  for (const std::string& name : FrameNeeds(options)) {
+    if (std::find(entry.columns.begin(), entry.columns.end(), name) == entry.columns.end()) {
+      entry.columns.push_back(name);
+    }
+  }
+}
+
+void SetFrameReadMode(FrameReadMode mode) { ReadMode() = mode; }
+FrameReadMode GetFrameReadMode() { return ReadMode(); }
+
+FrameCacheScope::FrameCacheScope(FrameCache& cache) : previous_(current_cache) { current_cache = &cache; }
+FrameCacheScope::~FrameCacheScope() { current_cache = previous_; }
+
 Frame LoadFrame(Store& store, const Options& options) {
   const FrameSource source = SourceOf(options);
-  Frame frame = Frame::FromQuery(ReadFrame(store, source));
-  if (!source.study.empty()) {
-    for (const LevelLabels& labels : LoadLevelLabels(store, source.study)) {
-      std::map<std::string, std::string> by_level;
-      for (const auto& [level, label] : labels.levels)
-        by_level[NumberLabel(static_cast<double>(level))] = label;
-      std::vector<Column> relabel;
-      for (const Column& c : frame.columns()) {
-        const bool match =
-            std::find(labels.columns.begin(), labels.columns.end(), c.name) != labels.columns.end();
-        if (!match || !c.numeric) continue;
-        Column relabelled;
-        relabelled.name = c.name;
-        relabelled.numeric = false;
-        for (const auto& [level, label] : labels.levels) relabelled.levels.push_back(label);
-        bool ok = true;
-        for (double v : c.values) {
-          if (std::isnan(v)) {
-            relabelled.labels.emplace_back();
-            continue;
-          }
-          auto it = by_level.find(NumberLabel(v));
-          if (it == by_level.end()) {
-            ok = false;
-            break;
-          }
-          relabelled.labels.emplace_back(it->second);
-        }
-        if (ok) relabel.push_back(std::move(relabelled));
+  const std::vector<std::string> needs = FrameNeeds(options);
+  Frame frame;
+  FrameCache::Entry* cached = nullptr;
+  if (current_cache != nullptr) {
+    const auto it = current_cache->entries_.find(CacheKey(source));
+    if (it != current_cache->entries_.end()) cached = &it->second;
+  }
+  if (cached != nullptr) {
+    if (!cached->frame) {
+      std::vector<std::string> columns = cached->columns;
+      for (const std::string& name : needs) {
+        if (std::find(columns.begin(), columns.end(), name) == columns.end()) columns.push_back(name);
       }
-      for (Column& c : relabel) frame.Put(std::move(c));
+      cached->frame = ReadBaseFrame(store, source, columns);
+      ++current_cache->reads_;
     }
+    frame = cached->frame->Select(needs);
+  } else {
+    frame = ReadBaseFrame(store, source, needs);
   }
   for (const std::string& derive : options.Items("derive")) ApplyDerive(frame, derive);
   for (const std::string& cut : options.Items("cut")) ApplyCut(frame, cut);

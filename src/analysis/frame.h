@@ -23,6 +23,8 @@
 // Not thread-safe; frames are values (copyable).
 
 #include <cstddef>
+#include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -38,22 +40,36 @@ namespace cohortdb::analysis {
 
 class Options;
 
+inline constexpr std::int32_t kMissingCode = -1;
+
 struct Column {
   std::string name;
   bool numeric = true;
-  std::vector<double> values;                      // numeric columns
-  std::vector<std::optional<std::string>> labels;  // categorical columns
-  std::vector<std::string> levels;                 // categorical: level order, first = reference
-  bool deferred_z = false;                         // z(): standardised on the analysis sample
+  std::vector<double> values;        // numeric columns: NaN = missing
+  std::vector<std::int32_t> codes;   // categorical columns: index into levels, kMissingCode = missing
+  std::vector<std::string> levels;   // categorical: level order, first = reference
+  bool deferred_z = false;           // z(): standardised on the analysis sample
+  // Rows whose value stands for a censored record (below or above a detection
+  // limit): substituted by the --censored rule, or missing under "exclude".
+  // Empty when the column holds none.
+  std::vector<std::uint8_t> censored;
 
   bool Missing(std::size_t row) const;
-  std::size_t size() const { return numeric ? values.size() : labels.size(); }
+  std::size_t size() const { return numeric ? values.size() : codes.size(); }
+  // The level label of a categorical row, or nullptr when missing.
+  const std::string* Label(std::size_t row) const {
+    return codes[row] < 0 ? nullptr : &levels[static_cast<std::size_t>(codes[row])];
+  }
+  // The code of "level" in this column, or kMissingCode when it is no level.
+  std::int32_t CodeOf(std::string_view level) const;
 };
 
 class Frame {
  public:
   Frame() = default;
-  // Builds a frame from query rows.
+  // Builds a frame from query rows: a column is numeric when every non-NULL
+  // value is a number, else categorical with its values as labels (numbers
+  // printed as FormatSqlValue prints them) and levels in R's sort order.
   static Frame FromQuery(const QueryResult& result);
 
   std::size_t rows() const { return rows_; }
@@ -69,8 +85,13 @@ class Frame {
   // Replaces the column of the same name (or adds it).
   void Put(Column column);
 
+  // A frame of these columns (each of "rows" rows).
+  static Frame FromColumns(std::vector<Column> columns, std::size_t rows);
+
   // The rows at "indices", in that order.
   Frame Subset(const std::vector<std::size_t>& indices) const;
+  // The named columns (those the frame has), all rows; nullopt: every column.
+  Frame Select(const std::optional<std::vector<std::string>>& names) const;
 
   // Standardises every deferred z() column on this frame's rows.
   void StandardiseDeferred();
@@ -79,16 +100,89 @@ class Frame {
   // order, labels printed as numbers). No-op for a categorical column.
   const Column& AsCategorical(const std::string& name, const std::string& option);
 
+  // Every column name of the frame's source, of which this frame read only
+  // some (for "did you mean" hints).
+  void SetSourceColumns(std::vector<std::string> names) { source_columns_ = std::move(names); }
+
  private:
   std::size_t rows_ = 0;
   std::vector<Column> columns_;
+  std::vector<std::string> source_columns_;
 };
 
 
+// Builds a frame row by row from query results, as Frame::FromQuery.
+class FrameBuilder {
+ public:
+  explicit FrameBuilder(std::vector<std::string> columns);
+  void AddRow(const std::vector<SqlValue>& row);
+  Frame Finish();
+
+ private:
+  struct Pending;
+  std::vector<std::string> names_;
+  std::vector<Pending> columns_;
+  std::size_t rows_ = 0;
+};
+
 // Reads the frame of the request (--frame / --study / --censored), labels the
 // study's categorical variables, and adds --derive and --cut variables in the
-// order given. Throws InputError for a bad frame or derivation.
+// order given. Only the columns the options name are read (FrameNeeds). A
+// frame over a study's pivot views (wide_<study>, wide_<study>_visit) reads
+// them through the store's pivot reader, with the --censored rule applied;
+// the study's catalog labels its levels even without --study. Throws
+// InputError for a bad frame or derivation, and for a --censored rule that
+// cannot apply (a frame that reads no pivot view).
 Frame LoadFrame(Store& store, const Options& options);
+
+// The options whose values name frame variables (--outcome, --predictors, ...).
+const std::vector<std::string>& VariableOptions();
+
+// The frame columns an analysis with these options reads: every variable
+// option's names (thresholds by their variable), --derive and --cut inputs,
+// --by. Names that are not columns are harmless (derived names).
+std::vector<std::string> FrameNeeds(const Options& options);
+
+// The frames of one recipe run: each distinct frame (source, study, censor
+// rule) is read once, with the columns of every step that uses it, and each
+// step gets its own copy of the columns it reads. Plan every step before the
+// first LoadFrame; a FrameCacheScope makes LoadFrame use the cache.
+class FrameCache {
+ public:
+  void Plan(const Options& options);
+  // How many frames were read from the store so far.
+  std::size_t reads() const { return reads_; }
+
+ private:
+  friend Frame LoadFrame(Store& store, const Options& options);
+  struct Entry {
+    std::vector<std::string> columns;
+    std::optional<Frame> frame;
+  };
+  std::map<std::string, Entry> entries_;
+  std::size_t reads_ = 0;
+};
+
+// How LoadFrame reads the store. kPivotReader (the default) reads only the
+// columns an analysis names, straight from the record tables; kViews runs
+// the pivot views' SQL as given and reads every column (the reference the
+// reader is tested and benchmarked against). The environment variable
+// COHORTDB_FRAME_READER=views selects kViews in a process (tools/bench).
+enum class FrameReadMode { kPivotReader, kViews };
+void SetFrameReadMode(FrameReadMode mode);
+FrameReadMode GetFrameReadMode();
+
+// While alive, LoadFrame on this thread reads through "cache".
+class FrameCacheScope {
+ public:
+  explicit FrameCacheScope(FrameCache& cache);
+  ~FrameCacheScope();
+  FrameCacheScope(const FrameCacheScope&) = delete;
+  FrameCacheScope& operator=(const FrameCacheScope&) = delete;
+
+ private:
+  FrameCache* previous_;
+};
 
 // The column names LoadFrame would produce, without reading rows (for
 // validation): the frame's columns plus derived names.

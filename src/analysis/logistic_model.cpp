@@ -45,11 +45,7 @@ struct Fitted {
 
 std::vector<int> GroupCodes(Frame& frame, const std::string& random) {
   const Column& c = frame.AsCategorical(random, "random");
-  std::map<std::string, int> code;
-  for (std::size_t l = 0; l < c.levels.size(); ++l) code[c.levels[l]] = static_cast<int>(l);
-  std::vector<int> out;
-  for (const auto& label : c.labels) out.push_back(code.at(*label));
-  return out;
+  return std::vector<int>(c.codes.begin(), c.codes.end());
 }
 
 bool IsBinary(const Column& c) {

@@ -28,7 +28,7 @@ std::vector<double> TreatmentValues(Frame& frame, const std::string& name, std::
   }
   if (coding) *coding = fmt::format("{} = 0, {} = 1", c.levels[0], c.levels[1]);
   std::vector<double> out;
-  for (const auto& l : c.labels) out.push_back(l ? (*l == c.levels[1] ? 1.0 : 0.0) : std::nan(""));
+  for (std::int32_t code : c.codes) out.push_back(code < 0 ? std::nan("") : (code == 1 ? 1.0 : 0.0));
   return out;
 }
 

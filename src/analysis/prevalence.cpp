@@ -35,8 +35,8 @@ AnalysisResultSet RunPrevalence(Store& store, const AnalysisRequest& request) {
     const Eigen::VectorXd y = BinaryOutcome(s.frame, outcome);
     const Column& c = s.frame.AsCategorical(category, "category");
     std::vector<double> cases(c.levels.size(), 0), totals(c.levels.size(), 0);
-    for (std::size_t i = 0; i < c.labels.size(); ++i) {
-      const auto l = std::find(c.levels.begin(), c.levels.end(), *c.labels[i]) - c.levels.begin();
+    for (std::size_t i = 0; i < c.codes.size(); ++i) {
+      const auto l = c.codes[i];
       totals[static_cast<std::size_t>(l)] += 1;
       cases[static_cast<std::size_t>(l)] += y(static_cast<Eigen::Index>(i));
     }

@@ -14,6 +14,9 @@ namespace cohortdb::analysis {
 
 Sample CompleteCases(Frame& frame, const std::vector<std::string>& variables) {
   Sample sample;
+  // Thresholds are derived on demand (adding columns) before any column is
+  // held by address.
+  for (const std::string& v : variables) frame.Require(v, "variable");
   std::vector<const Column*> columns;
   for (const std::string& v : variables) columns.push_back(&frame.Get(v));
   std::vector<std::int64_t> missing(columns.size(), 0);
@@ -49,13 +52,13 @@ std::vector<Stratum> Strata(Frame& sample, const std::string& by) {
     throw InputError(fmt::format("--by: '{}' has {} levels; stratified analyses take at most {}", by,
                                  column.levels.size(), kMaxStrata));
   }
-  for (const std::string& level : column.levels) {
-    std::vector<std::size_t> rows;
-    for (std::size_t i = 0; i < column.labels.size(); ++i) {
-      if (column.labels[i] && *column.labels[i] == level) rows.push_back(i);
-    }
-    if (rows.empty()) continue;
-    out.push_back({fmt::format("{}={}", by, level), sample.Subset(rows)});
+  std::vector<std::vector<std::size_t>> rows(column.levels.size());
+  for (std::size_t i = 0; i < column.codes.size(); ++i) {
+    if (column.codes[i] >= 0) rows[static_cast<std::size_t>(column.codes[i])].push_back(i);
+  }
+  for (std::size_t k = 0; k < column.levels.size(); ++k) {
+    if (rows[k].empty()) continue;
+    out.push_back({fmt::format("{}={}", by, column.levels[k]), sample.Subset(rows[k])});
   }
   return out;
 }
@@ -107,50 +110,69 @@ void RecordSample(AnalysisResultSet& result, const Sample& sample) {
 
 Design BuildDesign(Frame& frame, const std::vector<std::string>& predictors, bool intercept) {
   Design d;
-  std::vector<Eigen::VectorXd> cols;
   const auto n = static_cast<Eigen::Index>(frame.rows());
+  // First the columns (names, and per categorical predictor the codes of the
+  // levels these rows hold), then one fill of the matrix: no column copies.
+  struct Source {
+    const Column* column = nullptr;
+    std::int32_t code = -1;  // categorical dummy: this level's code; -1: numeric
+  };
+  std::vector<Source> sources;
   if (intercept) {
-    cols.push_back(Eigen::VectorXd::Ones(n));
+    sources.push_back({});
     d.names.push_back("(Intercept)");
     d.variables.push_back("");
   }
   for (const std::string& p : predictors) {
+    frame.Require(p, "predictors");
+  }
+  for (const std::string& p : predictors) {
     const Column& c = frame.Get(p, "predictors");
     if (c.numeric) {
-      cols.push_back(Eigen::Map<const Eigen::VectorXd>(c.values.data(), n));
+      sources.push_back({&c, -1});
       d.names.push_back(p);
       d.variables.push_back(p);
       continue;
     }
     // The levels these rows hold, in level order: lm's model.frame drops
     // unused levels, so the first level present is the reference.
-    std::set<std::string_view> held;
-    for (const auto& label : c.labels) {
-      if (label) held.insert(*label);
+    std::vector<bool> held(c.levels.size(), false);
+    for (std::int32_t code : c.codes) {
+      if (code >= 0) held[static_cast<std::size_t>(code)] = true;
     }
-    std::vector<std::string_view> levels;
-    for (const std::string& level : c.levels) {
-      if (held.count(level) > 0) levels.push_back(level);
+    std::vector<std::int32_t> levels;
+    for (std::size_t k = 0; k < c.levels.size(); ++k) {
+      if (held[k]) levels.push_back(static_cast<std::int32_t>(k));
     }
     if (levels.size() < 2) {
       throw InputError(fmt::format(
           "predictor '{}' has {} in the rows used; a categorical predictor needs at least two levels "
           "(R's lm and glm stop with \"contrasts can be applied only to factors with 2 or more levels\")",
-          p, levels.empty() ? std::string("no level") : fmt::format("the single level '{}'", levels.front())));
+          p,
+          levels.empty() ? std::string("no level")
+                         : fmt::format("the single level '{}'", c.levels[static_cast<std::size_t>(levels.front())])));
     }
     for (std::size_t l = 1; l < levels.size(); ++l) {
-      Eigen::VectorXd dummy(n);
-      for (Eigen::Index i = 0; i < n; ++i) {
-        const auto& label = c.labels[static_cast<std::size_t>(i)];
-        dummy(i) = label ? (*label == levels[l] ? 1.0 : 0.0) : std::nan("");
-      }
-      cols.push_back(std::move(dummy));
-      d.names.push_back(p + std::string(levels[l]));
+      sources.push_back({&c, levels[l]});
+      d.names.push_back(p + c.levels[static_cast<std::size_t>(levels[l])]);
       d.variables.push_back(p);
     }
   }
-  d.x.resize(n, static_cast<Eigen::Index>(cols.size()));
-  for (std::size_t j = 0; j < cols.size(); ++j) d.x.col(static_cast<Eigen::Index>(j)) = cols[j];
+  d.x.resize(n, static_cast<Eigen::Index>(sources.size()));
+  for (std::size_t j = 0; j < sources.size(); ++j) {
+    const Source& source = sources[j];
+    auto column = d.x.col(static_cast<Eigen::Index>(j));
+    if (source.column == nullptr) {
+      column.setOnes();
+    } else if (source.code < 0) {
+      column = Eigen::Map<const Eigen::VectorXd>(source.column->values.data(), n);
+    } else {
+      for (Eigen::Index i = 0; i < n; ++i) {
+        const std::int32_t code = source.column->codes[static_cast<std::size_t>(i)];
+        column(i) = code < 0 ? std::nan("") : (code == source.code ? 1.0 : 0.0);
+      }
+    }
+  }
   return d;
 }
 
@@ -219,8 +241,8 @@ Eigen::VectorXd BinaryOutcome(Frame& frame, const std::string& name, std::string
                                  c.levels.size()));
   }
   for (Eigen::Index i = 0; i < n; ++i) {
-    const auto& label = c.labels[static_cast<std::size_t>(i)];
-    y(i) = label ? (*label == c.levels[1] ? 1.0 : 0.0) : std::nan("");
+    const std::int32_t code = c.codes[static_cast<std::size_t>(i)];
+    y(i) = code < 0 ? std::nan("") : (code == 1 ? 1.0 : 0.0);
   }
   if (event_label) *event_label = c.levels[1];
   return y;

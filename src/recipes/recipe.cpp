@@ -9,6 +9,8 @@
 #include <fmt/format.h>
 #include <toml++/toml.h>
 
+#include "analysis/frame.h"
+#include "analysis/options.h"
 #include "common/error.h"
 #include "common/input_file.h"
 #include "store/provenance.h"
@@ -383,6 +385,13 @@ Recipe RunRecipe(Store& store, const StoredRecipe& stored,
                  const std::function<void(const StepRun&)>& on_step) {
   const std::string source = fmt::format("recipe {} version {}", stored.name, stored.version);
   Recipe recipe = ParseRecipe(stored.body, source);
+  // Each distinct frame is read once, with the columns of every step that
+  // uses it (meta reads trial summaries, not a frame).
+  analysis::FrameCache frames;
+  for (const RecipeStep& step : recipe.steps) {
+    if (step.request.command != std::string("meta")) frames.Plan(analysis::Options(step.request));
+  }
+  const analysis::FrameCacheScope frame_scope(frames);
   for (const RecipeStep& step : recipe.steps) {
     StepRun run;
     run.step = &step;

@@ -371,6 +371,23 @@ QueryResult Store::GuardedQuery(std::string_view sql, const std::vector<SqlValue
   return result;
 }
 
+void Store::GuardedQuery(std::string_view sql, const ResultSink& sink, std::chrono::milliseconds time_limit) {
+  impl_->Gate();
+  GuardScope scope(impl_->guard, impl_->db.getHandle(), false, time_limit, /*frame=*/true);
+  int statements = 0;
+  ResultSink counting = sink;
+  counting.begin = [&](const std::vector<std::string>& columns) {
+    if (++statements > 1) {
+      throw InputError("frame query must be exactly one SELECT statement, found more than one");
+    }
+    if (sink.begin) sink.begin(columns);
+  };
+  RunScript(impl_->db.getHandle(), sql, {}, impl_->guard, impl_->path, counting);
+  if (statements != 1) {
+    throw InputError(fmt::format("frame query must be exactly one SELECT statement, found {}", statements));
+  }
+}
+
 std::vector<std::string> Store::GuardedColumns(std::string_view sql, const std::string& what) {
   impl_->Gate();
   GuardScope scope(impl_->guard, impl_->db.getHandle(), false, std::chrono::seconds(60), /*frame=*/true);

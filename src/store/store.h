@@ -122,6 +122,11 @@ class Store {
   QueryResult GuardedQuery(std::string_view sql, const std::vector<SqlValue>& params = {},
                            std::chrono::milliseconds time_limit = std::chrono::seconds(300));
 
+  // The same, handing the rows to "sink" as they come instead of holding
+  // them (analysis frames at biobank scale).
+  void GuardedQuery(std::string_view sql, const ResultSink& sink,
+                    std::chrono::milliseconds time_limit = std::chrono::seconds(300));
+
   // The columns of one user-written SELECT, prepared under the read-only
   // guard but not run; errors give positions in "sql" itself. More or fewer
   // than one statement: InputError naming "what" ("--frame").

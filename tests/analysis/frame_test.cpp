@@ -139,12 +139,12 @@ TEST_CASE("cut points: a value on an inner cut goes to the interval it closes", 
   ApplyCut(frame, "pa=500,5000");
   const Column& c = frame.Get("pa_cat");
   REQUIRE(c.levels == std::vector<std::string>{"<500", "500-5000", ">5000"});
-  CHECK(*c.labels[0] == "<500");
-  CHECK(*c.labels[1] == "500-5000");
-  CHECK(*c.labels[2] == "<500");
-  CHECK(*c.labels[3] == "500-5000");
-  CHECK(*c.labels[4] == ">5000");
-  CHECK_FALSE(c.labels[5].has_value());
+  CHECK(*c.Label(0) == "<500");
+  CHECK(*c.Label(1) == "500-5000");
+  CHECK(*c.Label(2) == "<500");
+  CHECK(*c.Label(3) == "500-5000");
+  CHECK(*c.Label(4) == ">5000");
+  CHECK(c.Label(5) == nullptr);
   REQUIRE_THROWS_WITH(ApplyCut(frame, "pa=5000,500"), "--cut pa: cut points must increase");
   REQUIRE_THROWS_WITH(ApplyDerive(frame, "x=mean(pa)"),
                       "--derive x: expected change(VAR, FROM, TO), z(VAR) or VAR>=VALUE, found 'mean(pa)'");

@@ -1,0 +1,78 @@
+#pragma once
+// Reads a study's pivot (the rows and columns of the views wide_<study> and
+// wide_<study>_visit, see pivot.h) straight from the record tables, without
+// the views' per-participant subqueries: one scan of the participants and one
+// scan of each record table that holds a requested variable, merged in
+// memory. Only the requested columns are read.
+//
+// The result equals the view's, value for value: the same rows in the same
+// order (participant_id, then visit_order), the same coalescing of visit-level
+// and participant-level records, the same censor rule. Columns are typed as
+// the view's values are: a column is text when it holds at least one text
+// value (a text variable or a participant text column), else real (NULL =
+// NaN); integer participant columns (participant_id, birth_year,
+// visit_order) are flagged so that a temporary table can keep their type.
+//
+// Plain functions on a Store; not thread-safe (as Store).
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "store/pivot.h"
+
+namespace cohortdb {
+
+class Store;
+
+struct PivotColumnData {
+  std::string name;
+  bool text = false;     // codes/dictionary hold it; else values
+  bool integer = false;  // participant_id, birth_year, visit_order
+  std::vector<double> values;        // !text: NaN = NULL
+  std::vector<std::int32_t> codes;   // text: index into dictionary, -1 = NULL
+  std::vector<std::string> dictionary;  // text: distinct values in first-seen order
+  // Rows whose value is a censored record's substitute (rule != exclude) or,
+  // under "exclude", a censored record left NULL. Empty when none.
+  std::vector<std::uint8_t> censored;
+  std::size_t censored_count = 0;
+};
+
+struct PivotData {
+  std::size_t rows = 0;
+  std::vector<PivotColumnData> columns;  // in the view's column order
+};
+
+// The names of every column of the pivot, in the view's order. Throws as
+// WideSelectSql (an unknown study, two columns of one name).
+std::vector<std::string> PivotColumnNames(const PivotDefinition& pivot, bool per_visit);
+
+// Reads the columns "wanted" (nullopt: all) of the study's pivot. Names that
+// are not pivot columns are ignored (the caller checks names). The censor
+// rule is applied as WideSelectSql applies it.
+PivotData ReadPivot(Store& store, const PivotDefinition& pivot, bool per_visit, CensorRule rule,
+                    const std::optional<std::vector<std::string>>& wanted);
+
+// Temporary tables that shadow pivot views for the frame queries run while
+// this object lives: SQLite resolves an unqualified name in the temp schema
+// first, so a user's SELECT over wide_<study> reads temp.wide_<study>, filled
+// from a PivotData (integer columns as integers, reals as reals, text as
+// text, NaN as NULL). The tables are dropped on destruction.
+class ShadowPivots {
+ public:
+  explicit ShadowPivots(Store& store) : store_(store) {}
+  ~ShadowPivots();
+  ShadowPivots(const ShadowPivots&) = delete;
+  ShadowPivots& operator=(const ShadowPivots&) = delete;
+
+  // Creates temp."view_name" with the columns of "data".
+  void Add(const std::string& view_name, const PivotData& data);
+
+ private:
+  Store& store_;
+  std::vector<std::string> tables_;
+};
+
+}  // namespace cohortdb
