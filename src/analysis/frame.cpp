@@ -281,6 +281,7 @@ Frame Frame::Subset(const std::vector<std::size_t>& indices) const {
   Frame out;
   out.rows_ = indices.size();
   out.source_columns_ = source_columns_;
+  out.censor_rule_ = censor_rule_;
   for (const Column& c : columns_) {
     Column copy;
     copy.name = c.name;
@@ -308,6 +309,7 @@ Frame Frame::Select(const std::optional<std::vector<std::string>>& names) const 
   Frame out;
   out.rows_ = rows_;
   out.source_columns_ = source_columns_;
+  out.censor_rule_ = censor_rule_;
   for (const Column& c : columns_) {
     if (std::find(names->begin(), names->end(), c.name) != names->end()) out.columns_.push_back(c);
   }
@@ -421,16 +423,24 @@ void ApplyDerive(Frame& frame, const std::string& text) {
       throw InputError(fmt::format("--derive {}: change() needs numeric columns", spec.name));
     out.values.resize(frame.rows());
     for (std::size_t i = 0; i < frame.rows(); ++i) out.values[i] = b.values[i] - a.values[i];
+    if (!a.censored.empty() || !b.censored.empty()) {  // a change from or to a censored value
+      out.censored.assign(frame.rows(), 0);
+      for (std::size_t i = 0; i < frame.rows(); ++i) {
+        out.censored[i] = (!a.censored.empty() && a.censored[i]) || (!b.censored.empty() && b.censored[i]);
+      }
+    }
   } else if (std::regex_match(spec.body, m, kZ)) {
     const Column& a = frame.Get(m[1].str(), "derive");
     if (!a.numeric) throw InputError(fmt::format("--derive {}: z() needs a numeric column", spec.name));
     out.values = a.values;
+    out.censored = a.censored;
     out.deferred_z = true;
   } else if (const auto threshold = ParseThreshold(spec.body)) {
     const Column& a = frame.Get(threshold->variable, "derive");
     if (!a.numeric)
       throw InputError(fmt::format("--derive {}: a threshold needs a numeric column", spec.name));
     RefuseDeferredZ(a, fmt::format("--derive {}", spec.name));
+    out.censored = a.censored;
     out.values.resize(frame.rows());
     const double t = threshold->value;
     const std::string& op = threshold->op;
@@ -484,6 +494,7 @@ void ApplyCut(Frame& frame, const std::string& text) {
   RefuseDeferredZ(source, fmt::format("--cut {}", var));
   Column out;
   out.name = var + "_cat";
+  out.censored = source.censored;
   out.numeric = false;
   out.levels.push_back("<" + FormatCut(cuts.front()));
   for (std::size_t i = 0; i + 1 < cuts.size(); ++i) {
@@ -669,6 +680,31 @@ void OrderVisits(Store& store, const std::string& study, Frame& frame) {
   frame.Put(std::move(c));
 }
 
+// Marks the frame's censored cells: those whose participant (and visit, in
+// a frame with a visit column) held a censored value of that column in the
+// pivot the frame read.
+void MarkCensored(Frame& frame, const std::map<std::string, std::set<std::pair<std::int64_t, std::string>>>& cells) {
+  if (cells.empty() || !frame.Has("participant_id")) return;
+  const Column& ids = frame.Get("participant_id");
+  if (!ids.numeric) return;
+  const Column* visit = frame.Has("visit") ? &frame.Get("visit") : nullptr;
+  std::vector<Column> marked;
+  for (const Column& c : frame.columns()) {
+    const auto found = cells.find(c.name);
+    if (found == cells.end()) continue;
+    Column copy = c;
+    copy.censored.assign(frame.rows(), 0);
+    for (std::size_t r = 0; r < frame.rows(); ++r) {
+      if (std::isnan(ids.values[r])) continue;
+      std::string visit_code;
+      if (visit != nullptr && !visit->numeric && visit->Label(r) != nullptr) visit_code = *visit->Label(r);
+      copy.censored[r] = found->second.count({static_cast<std::int64_t>(ids.values[r]), visit_code}) > 0;
+    }
+    marked.push_back(std::move(copy));
+  }
+  for (Column& c : marked) frame.Put(std::move(c));
+}
+
 // Reads a frame from the store: the columns "wanted" (nullopt: all) of the
 // study's pivot, or of a user frame. Catalog labels applied.
 Frame ReadBaseFrame(Store& store, const FrameSource& source, const std::optional<std::vector<std::string>>& wanted) {
@@ -704,6 +740,7 @@ Frame ReadBaseFrame(Store& store, const FrameSource& source, const std::optional
   std::vector<std::string> referenced = Identifiers(sql);
   std::string labels_study = source.study;
   std::set<std::string> studies;
+  std::map<std::string, std::set<std::pair<std::int64_t, std::string>>> censored_cells;
   for (const PivotUse& use : pivots) {
     const PivotDefinition pivot = LoadPivotDefinition(store, use.study);
     std::optional<std::vector<std::string>> columns;
@@ -711,8 +748,33 @@ Frame ReadBaseFrame(Store& store, const FrameSource& source, const std::optional
       columns = *wanted;
       columns->insert(columns->end(), referenced.begin(), referenced.end());
     }
-    shadows.Add(use.view, ReadPivot(store, pivot, use.per_visit, source.censor_rule, columns));
+    if (columns) {
+      columns->push_back("participant_id");
+      columns->push_back("visit");
+    }
+    PivotData data = ReadPivot(store, pivot, use.per_visit, source.censor_rule, columns);
+    shadows.Add(use.view, data);
     studies.insert(use.study);
+    // Which (participant, visit) cells of each column hold a censored value,
+    // to mark them in the frame's rows by participant_id (and visit).
+    const PivotColumnData* ids = nullptr;
+    const PivotColumnData* visit = nullptr;
+    for (const PivotColumnData& c : data.columns) {
+      if (c.name == "participant_id") ids = &c;
+      if (c.name == "visit") visit = &c;
+    }
+    for (const PivotColumnData& c : data.columns) {
+      if (c.censored_count == 0 || ids == nullptr) continue;
+      std::set<std::pair<std::int64_t, std::string>>& cells = censored_cells[c.name];
+      for (std::size_t r = 0; r < data.rows; ++r) {
+        if (!c.censored[r]) continue;
+        const std::string visit_code =
+            visit != nullptr && visit->text && visit->codes[r] >= 0
+                ? visit->dictionary[static_cast<std::size_t>(visit->codes[r])]
+                : std::string();
+        cells.emplace(static_cast<std::int64_t>(ids->values[r]), visit_code);
+      }
+    }
   }
   // A frame over one study's pivot keeps that study's catalog.
   if (labels_study.empty() && studies.size() == 1) labels_study = *studies.begin();
@@ -720,7 +782,8 @@ Frame ReadBaseFrame(Store& store, const FrameSource& source, const std::optional
   if (wanted) {
     std::vector<std::string> keep;
     for (const std::string& name : source_columns) {
-      if (std::find(wanted->begin(), wanted->end(), name) != wanted->end() &&
+      const bool key = !censored_cells.empty() && (name == "participant_id" || name == "visit");
+      if ((key || std::find(wanted->begin(), wanted->end(), name) != wanted->end()) &&
           std::find(keep.begin(), keep.end(), name) == keep.end()) {
         keep.push_back(name);
       }
@@ -739,6 +802,7 @@ Frame ReadBaseFrame(Store& store, const FrameSource& source, const std::optional
   store.GuardedQuery(query, sink);
   Frame frame = builder ? builder->Finish() : Frame();
   frame.SetSourceColumns(source_columns);
+  MarkCensored(frame, censored_cells);
   if (!labels_study.empty()) {
     ApplyCatalogLabels(store, labels_study, frame);
     OrderVisits(store, labels_study, frame);
@@ -814,9 +878,17 @@ Frame LoadFrame(Store& store, const Options& options) {
   } else {
     frame = ReadBaseFrame(store, source, needs);
   }
+  frame.SetCensorRule(CensorRuleName(source.censor_rule));
   for (const std::string& derive : options.Items("derive")) ApplyDerive(frame, derive);
   for (const std::string& cut : options.Items("cut")) ApplyCut(frame, cut);
   return frame;
+}
+
+std::string CensorAction(const std::string& rule) {
+  if (rule == "half") return "set to limit/2 (a value above an upper limit: the limit)";
+  if (rule == "sqrt2") return "set to limit/sqrt(2) (a value above an upper limit: the limit)";
+  if (rule == "limit") return "set to the limit";
+  return "left out as missing (--censored exclude)";
 }
 
 std::vector<std::string> FrameVariableNames(Store& store, const Options& options) {

@@ -104,11 +104,19 @@ class Frame {
   // some (for "did you mean" hints).
   void SetSourceColumns(std::vector<std::string> names) { source_columns_ = std::move(names); }
 
+  // The --censored rule the frame was read with ("exclude", "half", ...).
+  const std::string& censor_rule() const { return censor_rule_; }
+  void SetCensorRule(std::string rule) { censor_rule_ = std::move(rule); }
+
  private:
   std::size_t rows_ = 0;
   std::vector<Column> columns_;
   std::vector<std::string> source_columns_;
+  std::string censor_rule_ = "exclude";
 };
+
+// What the rule did to censored values, in words ("set to limit/2 ...").
+std::string CensorAction(const std::string& rule);
 
 
 // Builds a frame row by row from query results, as Frame::FromQuery.

@@ -450,6 +450,12 @@ void WriteReport(std::ostream& out, const AnalysisResultSet& result, OutputForma
   }
   if (result.min_cell) used += fmt::format("; counts below {} suppressed", *result.min_cell);
   out << (markdown ? "- " : "") << used << '\n';
+  if (result.diagnostics.contains("censored")) {
+    std::vector<std::string> parts;
+    for (const auto& [k, v] : result.diagnostics["censored"].items())
+      parts.push_back(fmt::format("{}: {}", k, v.get<std::string>()));
+    out << (markdown ? "- " : "") << "censored values: " << fmt::format("{}", fmt::join(parts, "; ")) << '\n';
+  }
   for (const auto& [k, v] : result.summary.items()) {
     if (k == "strata") {
       for (const auto& [label, s] : v.items())

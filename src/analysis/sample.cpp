@@ -38,6 +38,18 @@ Sample CompleteCases(Frame& frame, const std::vector<std::string>& variables) {
   for (std::size_t c = 0; c < columns.size(); ++c) {
     if (missing[c] > 0) sample.excluded_by["missing " + variables[c]] = missing[c];
   }
+  const bool excluded = frame.censor_rule() == "exclude";
+  for (std::size_t c = 0; c < columns.size(); ++c) {
+    const std::vector<std::uint8_t>& mask = columns[c]->censored;
+    if (mask.empty()) continue;
+    std::int64_t count = 0;
+    if (excluded) {
+      for (std::size_t i = 0; i < mask.size(); ++i) count += mask[i] && columns[c]->Missing(i) ? 1 : 0;
+    } else {
+      for (std::size_t i : keep) count += mask[i] ? 1 : 0;
+    }
+    if (count > 0) sample.censored[variables[c]] = count;
+  }
   return sample;
 }
 
@@ -62,6 +74,32 @@ std::vector<Stratum> Strata(Frame& sample, const std::string& by) {
   }
   return out;
 }
+
+namespace {
+
+// Writes what the --censored rule did: the counts of CompleteCases, and for
+// every other column of "frame" that holds censored values, those in its rows
+// (substituted, or under "exclude" left out as missing).
+void RecordCensored(AnalysisResultSet& result, nlohmann::ordered_json censored, const Frame& frame) {
+  const bool excluded_rule = frame.censor_rule() == "exclude";
+  for (const Column& c : frame.columns()) {
+    if (c.censored.empty() || censored.contains(c.name)) continue;
+    std::int64_t count = 0;
+    for (std::size_t i = 0; i < frame.rows(); ++i) {
+      count += c.censored[i] && (excluded_rule == c.Missing(i)) ? 1 : 0;
+    }
+    if (count > 0) censored[c.name] = count;
+  }
+  if (censored.empty()) return;
+  nlohmann::ordered_json out = nlohmann::ordered_json::object();
+  for (const auto& [variable, count] : censored.items()) {
+    out[variable] = fmt::format("{} at a detection limit, {}", count.get<std::int64_t>(),
+                                CensorAction(frame.censor_rule()));
+  }
+  result.diagnostics["censored"] = out;
+}
+
+}  // namespace
 
 void RecordTestwiseSample(AnalysisResultSet& result, const Sample& sample,
                           const std::vector<std::vector<std::string>>& groups) {
@@ -91,6 +129,7 @@ void RecordTestwiseSample(AnalysisResultSet& result, const Sample& sample,
   result.diagnostics["rows_used"] = result.rows_used;
   result.diagnostics["rows_excluded"] = result.rows_excluded;
   result.diagnostics["excluded_because"] = excluded_by;
+  RecordCensored(result, sample.censored, frame);
 }
 
 AnalysisResultSet NewResultSet(const AnalysisRequest& request) {
@@ -106,6 +145,7 @@ void RecordSample(AnalysisResultSet& result, const Sample& sample) {
   result.diagnostics["rows_used"] = sample.used;
   result.diagnostics["rows_excluded"] = sample.excluded;
   result.diagnostics["excluded_because"] = sample.excluded_by;
+  RecordCensored(result, sample.censored, sample.frame);
 }
 
 Design BuildDesign(Frame& frame, const std::vector<std::string>& predictors, bool intercept) {

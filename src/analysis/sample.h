@@ -28,6 +28,10 @@ struct Sample {
   std::int64_t excluded = 0;
   // variable -> rows missing it (a row missing two variables counts twice).
   nlohmann::ordered_json excluded_by = nlohmann::ordered_json::object();
+  // variable -> censored values (below or above a detection limit): those
+  // the --censored rule substituted in the rows used, or under "exclude"
+  // those it left out as missing.
+  nlohmann::ordered_json censored = nlohmann::ordered_json::object();
 };
 Sample CompleteCases(Frame& frame, const std::vector<std::string>& variables);
 
