@@ -101,7 +101,7 @@ TEST_CASE("cli: logistic with --format csv --out, --plot and --no-record", "[ana
   const std::string text = Slurp(csv);
   CHECK(text.rfind("section,stratum,term,estimate", 0) == 0);
   CHECK_THAT(text, Contains("odds_ratios,,lmm,"));
-  CHECK_THAT(Slurp(svg), Contains("lmm (per 2 SD)"));
+  CHECK_THAT(Slurp(svg), Contains("lmm (per 2 SD = 9.4"));
   Store opened = Store::Open(store, OpenMode::kReadOnly);
   CHECK(std::get<std::int64_t>(opened.Query("SELECT count(*) FROM analysis_run").rows[0][0]) == 0);
 }
