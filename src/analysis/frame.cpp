@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include "analysis/options.h"
+#include "analysis/reference_level.h"
 #include "common/close_matches.h"
 #include "common/error.h"
 #include "store/frame_source.h"
@@ -453,6 +454,7 @@ Frame LoadFrame(Store& store, const Options& options) {
   }
   for (const std::string& derive : options.Items("derive")) ApplyDerive(frame, derive);
   for (const std::string& cut : options.Items("cut")) ApplyCut(frame, cut);
+  ApplyReferenceLevels(frame, options);
   return frame;
 }
 
