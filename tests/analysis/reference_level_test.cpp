@@ -34,7 +34,7 @@ nlohmann::ordered_json CohortModel(nlohmann::ordered_json ref) {
 
 }  // namespace
 
-TEST_CASE("--ref makes a --cut level and a text level the reference, as relevel", "[analysis][ref]") {
+TEST_CASE("reference level: --ref makes a --cut level and a text level the reference, as relevel", "[analysis][ref]") {
   auto store = CohortStore();
   const auto result = RunAnalysis(store, Request("logistic", CohortModel({"pa_met_cat=500-5000", "sex=male"})));
   CHECK(result.rows_used == 390);
@@ -56,7 +56,7 @@ TEST_CASE("--ref makes a --cut level and a text level the reference, as relevel"
   CHECK(result.parameters["ref"] == nlohmann::ordered_json({"pa_met_cat=500-5000", "sex=male"}));
 }
 
-TEST_CASE("--ref on a catalog-labelled variable", "[analysis][ref]") {
+TEST_CASE("reference level: --ref on a catalog-labelled variable", "[analysis][ref]") {
   auto store = CohortStore();
   store.Exec(
       "INSERT INTO variable_level (variable_id, level, label, source_code) VALUES (1, 0, 'no', '0'), "
@@ -78,7 +78,7 @@ TEST_CASE("--ref on a catalog-labelled variable", "[analysis][ref]") {
                     "--ref diabetes=maybe: 'diabetes' has no level 'maybe'; its levels are 'no' and 'yes'");
 }
 
-TEST_CASE("--ref errors name the variable and list its levels", "[analysis][ref]") {
+TEST_CASE("reference level: --ref errors name the variable and list its levels", "[analysis][ref]") {
   auto store = CohortStore();
   // Levels known before reading (a --cut column): refused by validation, so
   // a recipe holding it is refused at `recipe add`.
