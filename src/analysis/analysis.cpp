@@ -12,6 +12,7 @@
 #include "analysis/analyses.h"
 #include "analysis/frame.h"
 #include "analysis/options.h"
+#include "analysis/reference_level.h"
 #include "analysis/sample.h"
 #include "common/close_matches.h"
 #include "common/error.h"
@@ -19,6 +20,9 @@
 
 namespace cohortdb::analysis {
 namespace {
+
+// List options whose items hold commas of their own, kept whole.
+bool IsItemList(const std::string& name) { return name == "derive" || name == "cut" || name == "ref"; }
 
 const char* TypeName(OptionType type) {
   switch (type) {
@@ -53,6 +57,34 @@ bool TypeMatches(OptionType type, const nlohmann::ordered_json& v) {
   return false;
 }
 
+// The levels of frame columns that are known without reading rows: the
+// catalog's levels of --study's categorical variables and the levels of
+// each --cut column.
+std::map<std::string, std::vector<std::string>> LevelsKnownBeforeReading(Store& store, const Options& options) {
+  std::map<std::string, std::vector<std::string>> known;
+  if (const auto study = options.String("study")) {
+    for (const LevelLabels& labels : LoadLevelLabels(store, *study)) {
+      std::vector<std::string> levels;
+      for (const auto& level : labels.levels) levels.push_back(level.second);
+      for (const std::string& column : labels.columns) known[column] = levels;
+    }
+  }
+  for (const std::string& cut : options.Items("cut")) {
+    const auto eq = cut.find('=');
+    if (eq == std::string::npos) continue;  // ApplyCut reports it
+    // The levels ApplyCut gives, from a column without rows.
+    Frame empty;
+    Column source;
+    source.name = cut.substr(0, eq);
+    source.name.erase(0, source.name.find_first_not_of(" \t"));
+    source.name.erase(source.name.find_last_not_of(" \t") + 1);
+    empty.Add(source);
+    ApplyCut(empty, cut);
+    known[source.name + "_cat"] = empty.Get(source.name + "_cat").levels;
+  }
+  return known;
+}
+
 }  // namespace
 
 std::vector<OptionSpec> CommonOptions() {
@@ -66,6 +98,8 @@ std::vector<OptionSpec> CommonOptions() {
       {"derive", OptionType::kStringList,
        "Derived variable: NAME=change(VAR, FROM, TO) | NAME=z(VAR) | NAME=VAR>=VALUE"},
       {"cut", OptionType::kStringList, "Categories from cut points: VAR=500,5000 adds VAR_cat"},
+      {"ref", OptionType::kStringList,
+       "Reference level of a categorical variable, as R's relevel: VAR=LEVEL (e.g. met_min_week_cat=500-5000)"},
       {"by", OptionType::kString, "Run the analysis per level of this variable, and overall"},
       {"min-cell", OptionType::kInteger,
        "Suppress counts below this number and the percentages derived from them"},
@@ -263,7 +297,7 @@ void ValidateRequest(Store& store, const AnalysisRequest& request) {
   }
   if (request.command == std::string("meta")) {
     // meta reads the study's trial summaries, not a participant frame.
-    for (const char* frame_option : {"frame", "derive", "cut", "censored"}) {
+    for (const char* frame_option : {"frame", "derive", "cut", "ref", "censored"}) {
       if (options.Has(frame_option)) {
         OptionError(request, fmt::format("meta: --{} does not apply: meta pools the trial summaries of --study, not "
                                      "participant rows",
@@ -300,6 +334,7 @@ void ValidateRequest(Store& store, const AnalysisRequest& request) {
       check(o.name, options.RequiredString(o.name));
     }
   }
+  if (options.Has("ref")) ValidateReferenceLevels(options, columns, LevelsKnownBeforeReading(store, options));
 }
 
 namespace {
@@ -333,6 +368,34 @@ void StripFunctionNames(nlohmann::ordered_json& j) {
 
 }  // namespace
 
+nlohmann::ordered_json NormalizedParameters(const AnalysisRequest& request) {
+  const AnalysisSpec* spec = FindAnalysis(request.command);
+  nlohmann::ordered_json out = nlohmann::ordered_json::object();
+  if (!spec) return out;
+  const Options options(request);
+  for (const OptionSpec& o : spec->options) {
+    if (!options.Has(o.name)) continue;
+    switch (o.type) {
+      case OptionType::kString:
+        out[o.name] = *options.String(o.name);
+        break;
+      case OptionType::kStringList:
+        out[o.name] = IsItemList(o.name) ? options.Items(o.name) : options.List(o.name);
+        break;
+      case OptionType::kInteger:
+        out[o.name] = *options.Integer(o.name);
+        break;
+      case OptionType::kNumber:
+        out[o.name] = *options.Number(o.name);
+        break;
+      case OptionType::kFlag:
+        out[o.name] = options.Flag(o.name);
+        break;
+    }
+  }
+  return out;
+}
+
 AnalysisResultSet RunAnalysis(Store& store, const AnalysisRequest& request) {
   ValidateRequest(store, request);
   const AnalysisSpec* spec = FindAnalysis(request.command);
@@ -348,6 +411,7 @@ AnalysisResultSet RunAnalysis(Store& store, const AnalysisRequest& request) {
   StripFunctionNames(result.summary);
   const Options options(request);
   result.min_cell = MinCellOption(options);
+  result.parameters = NormalizedParameters(request);
   return result;
 }
 

@@ -73,7 +73,15 @@ const AnalysisSpec* FindAnalysis(const std::string& name);
 // exists in it. Throws InputError naming the option or variable.
 void ValidateRequest(Store& store, const AnalysisRequest& request);
 
-// Validates, then runs the request.
+// The options of a valid request as they are recorded with its run (in the
+// analysis's option order, absent and null options left out): every list as
+// an array of names whether it was typed "a,b", given twice or written as a
+// recipe array ("derive" and "cut" items kept whole), numbers as numbers,
+// integers as integers, text as text.
+nlohmann::ordered_json NormalizedParameters(const AnalysisRequest& request);
+
+// Validates, then runs the request; the result's parameters are
+// NormalizedParameters(request).
 AnalysisResultSet RunAnalysis(Store& store, const AnalysisRequest& request);
 
 }  // namespace cohortdb::analysis

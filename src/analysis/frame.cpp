@@ -13,6 +13,7 @@
 #include <fmt/format.h>
 
 #include "analysis/options.h"
+#include "analysis/reference_level.h"
 #include "common/close_matches.h"
 #include "common/error.h"
 #include "store/frame_source.h"
@@ -408,6 +409,10 @@ std::string FormatCut(double value) { return NumberLabel(value); }
 
 void ApplyDerive(Frame& frame, const std::string& text) {
   const DeriveSpec spec = SplitDerive(text);
+  for (const std::string& item : options.Items("ref")) {  // VAR=LEVEL
+    const auto eq = item.find('=');
+    if (eq != std::string::npos) add(Trim(item.substr(0, eq)));
+  }
   static const std::regex kChange(
       R"(^change\(\s*([A-Za-z_][A-Za-z0-9_]*)\s*,\s*([A-Za-z_][A-Za-z0-9_]*)\s*,\s*([A-Za-z_][A-Za-z0-9_]*)\s*\)$)");
   static const std::regex kZ(R"(^z\(\s*([A-Za-z_][A-Za-z0-9_]*)\s*\)$)");
@@ -881,6 +886,7 @@ Frame LoadFrame(Store& store, const Options& options) {
   frame.SetCensorRule(CensorRuleName(source.censor_rule));
   for (const std::string& derive : options.Items("derive")) ApplyDerive(frame, derive);
   for (const std::string& cut : options.Items("cut")) ApplyCut(frame, cut);
+  ApplyReferenceLevels(frame, options);
   return frame;
 }
 

@@ -13,6 +13,7 @@
 #include "analysis/analyses.h"
 #include "analysis/forest_plot.h"
 #include "analysis/options.h"
+#include "analysis/report.h"
 #include "analysis/sample.h"
 #include "common/error.h"
 #include "stats/logistic.h"
@@ -30,6 +31,9 @@ struct ModelSettings {
   int agq = 1;
   std::optional<double> per_sd;
   std::vector<std::string> per_sd_vars;
+  // Per --per-sd variable: the SD of the overall analysis sample, by which
+  // every stratum's odds ratio is scaled too (one unit across the table).
+  std::map<std::string, double> overall_sd;
 };
 
 // The fit of one model, whichever kind.
@@ -48,6 +52,35 @@ std::vector<int> GroupCodes(Frame& frame, const std::string& random) {
   return std::vector<int>(c.codes.begin(), c.codes.end());
 }
 
+// Sample SD (n - 1) of the non-missing values; NaN for fewer than two.
+double SampleSd(const std::vector<double>& values) {
+  double n = 0, mean = 0, m2 = 0;
+  for (double v : values) {
+    if (std::isnan(v)) continue;
+    n += 1;
+    const double delta = v - mean;
+    mean += delta / n;
+    m2 += delta * (v - mean);
+  }
+  return n < 2 ? std::nan("") : std::sqrt(m2 / (n - 1));
+}
+
+// The catalog unit of each variable of --study named in "names" that has one.
+std::map<std::string, std::string> CatalogUnits(Store& store, const Options& options,
+                                                const std::vector<std::string>& names) {
+  std::map<std::string, std::string> units;
+  const auto study = options.String("study");
+  if (!study) return units;
+  for (const std::string& name : names) {
+    const QueryResult found = store.Query(
+        "SELECT v.unit FROM variable v JOIN study s ON s.study_id = v.study_id "
+        "WHERE s.code = ?1 AND v.code = ?2 AND v.unit IS NOT NULL AND v.unit <> ''",
+        {*study, name});
+    if (!found.rows.empty()) units[name] = std::get<std::string>(found.rows[0][0]);
+  }
+  return units;
+}
+
 bool IsBinary(const Column& c) {
   if (!c.numeric) return true;
   for (double v : c.values) {
@@ -61,10 +94,10 @@ Fitted FitModel(Frame& frame, const Design& design, const ModelSettings& s, bool
   Fitted out;
   auto per_sd_rows = [&](auto& fit) {
     if (!per_sd || !s.per_sd) return;
-    for (std::size_t j = 0; j < design.names.size(); ++j) {
-      const std::string& term = design.names[j];
-      if (std::find(s.per_sd_vars.begin(), s.per_sd_vars.end(), term) == s.per_sd_vars.end()) continue;
-      out.odds_ratios[j] = stats::OddsRatioPerSd(fit, design.x, term, *s.per_sd);
+    for (std::size_t j = 0; j < design.names.size() && j < fit.terms.size(); ++j) {
+      const auto sd = s.overall_sd.find(design.names[j]);
+      if (sd == s.overall_sd.end()) continue;
+      out.odds_ratios[j] = stats::ToOddsRatio(fit.terms[j], *s.per_sd * sd->second, out.odds_ratios[j].note);
     }
   };
   if (s.random.empty()) {
@@ -153,6 +186,9 @@ AnalysisResultSet RunLogistic(Store& store, const AnalysisRequest& request) {
     }
   }
   Sample sample = CompleteCases(frame, needed);
+  for (const auto& v : s.per_sd_vars) s.overall_sd[v] = SampleSd(sample.frame.Get(v).values);
+  const std::map<std::string, std::string> units = s.per_sd ? CatalogUnits(store, options, s.per_sd_vars)
+                                                            : std::map<std::string, std::string>{};
   AnalysisResultSet result = NewResultSet(request);
   RecordSample(result, sample);
   std::string event;
@@ -188,9 +224,12 @@ AnalysisResultSet RunLogistic(Store& store, const AnalysisRequest& request) {
       row.p_value = o.p_value;
       row.n = static_cast<std::int64_t>(fit.n);
       row.extra["odds_ratio"] = o.odds_ratio;
-      if (o.units != 1.0) {
+      if (s.overall_sd.count(o.term)) {
         row.extra["per_sd"] = *s.per_sd;
         row.extra["units"] = o.units;
+        row.extra["sd"] = s.overall_sd.at(o.term);
+        row.extra["sd_of"] = "overall analysis sample";
+        if (units.count(o.term)) row.extra["unit"] = units.at(o.term);
       }
       if (!o.note.empty()) row.extra["note"] = o.note;
       result.rows.push_back(std::move(row));
@@ -240,7 +279,7 @@ AnalysisResultSet RunLogistic(Store& store, const AnalysisRequest& request) {
       if (!by.empty()) AddStratumHeading(plot, current, r.stratum);
       ForestRow f;
       std::string term = r.term;
-      if (r.extra.contains("per_sd")) term += fmt::format(" (per {} SD)", r.extra["per_sd"].get<double>());
+      term += PerSdLabel(r);
       f.label = term;
       f.estimate = r.estimate;
       f.low = r.conf_low;

@@ -232,6 +232,23 @@ std::string FormatPValue(double p) {
   return fmt::format("{:.2f}", p);
 }
 
+std::string PerSdLabel(const ResultRow& row) {
+  if (!row.extra.is_object() || !row.extra.contains("per_sd")) return "";
+  const double k = ExtraNumber(row, "per_sd");
+  const std::string per = fmt::format("per {:g} SD", k);
+  if (!row.extra.contains("units") || !row.extra["units"].is_number()) return " (" + per + ")";
+  const double units = row.extra["units"].get<double>();
+  // Three significant digits in fixed notation: 7.54, 75.4, 754, 0.0754.
+  const int magnitude = units == 0 || !std::isfinite(units)
+                            ? 0
+                            : static_cast<int>(std::floor(std::log10(std::fabs(units))));
+  std::string text = fmt::format("{:.{}f}", units, std::max(0, 2 - magnitude));
+  if (row.extra.contains("unit") && row.extra["unit"].is_string()) {
+    text += " " + row.extra["unit"].get<std::string>();
+  }
+  return fmt::format(" ({} = {})", per, text);
+}
+
 std::string FormatNumber(double value, int digits) {
   if (std::isnan(value)) return "NA";
   if (std::isinf(value)) return value > 0 ? "Inf" : "-Inf";
@@ -278,8 +295,7 @@ std::vector<ReportTable> PaperTables(const AnalysisResultSet& result) {
   SectionTable(result, "odds_ratios", "Odds ratios", {"Term", "OR (95% CI)", "p"}, out,
                [&](const ResultRow& r) -> Row {
                  std::string term = r.term;
-                 if (r.extra.contains("per_sd"))
-                   term += fmt::format(" (per {} SD)", ExtraNumber(r, "per_sd"));
+                 term += PerSdLabel(r);
                  std::string or_text = EstimateCi(r.estimate, r.conf_low, r.conf_high, 2, true);
                  if (r.extra.contains("note")) or_text = "not estimable: " + ExtraText(r, "note");
                  return {term, or_text, FormatPValue(r.p_value)};

@@ -42,6 +42,12 @@ void WriteReport(std::ostream& out, const AnalysisResultSet& result, OutputForma
 // 0.1 ("0.005"), two otherwise ("0.43"); "NA" for NaN.
 std::string FormatPValue(double p);
 
+// The unit an odds ratio per K SD refers to, as its term's label says it:
+// " (per 2 SD = 7.54 cm3/kg/m)" from the row's extra per_sd, units (K times
+// the SD of the overall analysis sample, three significant digits) and the
+// catalog's unit when known; "" for a row without per_sd.
+std::string PerSdLabel(const ResultRow& row);
+
 // A number rounded to "digits" decimals; "NA" for NaN.
 std::string FormatNumber(double value, int digits);
 

@@ -64,10 +64,10 @@ std::function<int()> SetupAnalysis(CLI::App& app) {
           added = app.add_option(flag, o->strings[name], option.help);
           break;
         case analysis::OptionType::kStringList:
-          // Each --derive and --cut holds commas of its own, so only those
-          // two are not comma-separated lists.
+          // Each --derive, --cut and --ref holds commas of its own, so only
+          // those three are not comma-separated lists.
           added = app.add_option(flag, o->lists[name],
-                                 std::string(option.help) + (name == "derive" || name == "cut"
+                                 std::string(option.help) + (name == "derive" || name == "cut" || name == "ref"
                                                                  ? " (repeatable)"
                                                                  : " (repeatable or comma-separated)"));
           break;

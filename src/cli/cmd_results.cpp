@@ -26,7 +26,7 @@ struct ResultsOptions {
   std::int64_t run = 0;
   std::vector<std::int64_t> diff;
   std::string format = "table";
-  double tolerance = 0;
+  double tolerance = kDefaultDiffTolerance;
 };
 
 SqlValue Text(const std::string& text) {
@@ -98,6 +98,17 @@ QueryResult ParameterTable(const RunDiff& diff) {
   return table;
 }
 
+QueryResult EditTable(const RunDiff& diff) {
+  QueryResult table;
+  table.columns = {"edit", "edited_at", "rows_changed", "objects", "statement"};
+  for (const DataEdit& e : diff.edits) {
+    std::string objects;
+    for (const std::string& o : e.objects) objects += (objects.empty() ? "" : ", ") + o;
+    table.rows.push_back({e.edit_id, e.edited_at, e.rows_changed, objects, e.statement});
+  }
+  return table;
+}
+
 QueryResult RowTable(const RunDiff& diff, bool readable) {
   QueryResult table;
   table.columns = {"change", "section", "stratum", "term", "field", "run_a", "run_b", "delta"};
@@ -125,6 +136,15 @@ Json DiffJson(const RunDiff& diff) {
   out["fingerprint_changed"] = diff.fingerprint_changed;
   out["fingerprint_a"] = diff.run_a.data_fingerprint;
   out["fingerprint_b"] = diff.run_b.data_fingerprint;
+  Json edits = Json::array();
+  for (const DataEdit& e : diff.edits) {
+    edits.push_back({{"edit", e.edit_id},
+                     {"edited_at", e.edited_at},
+                     {"rows_changed", e.rows_changed},
+                     {"objects", e.objects},
+                     {"statement", e.statement}});
+  }
+  out["edits"] = std::move(edits);
   out["tool_version_a"] = diff.run_a.tool_version;
   out["tool_version_b"] = diff.run_b.tool_version;
   Json parameters = Json::array();
@@ -171,6 +191,10 @@ void PrintDiff(const RunDiff& diff, OutputFormat format) {
                     ? fmt::format("data: changed (fingerprint {} -> {})\n", a.data_fingerprint.substr(0, 12),
                                   b.data_fingerprint.substr(0, 12))
                     : fmt::format("data: unchanged (fingerprint {})\n", a.data_fingerprint.substr(0, 12)));
+  if (!diff.edits.empty()) {
+    std::cout << fmt::format("data edits between the two runs (sql --write):\n");
+    WriteTable(std::cout, EditTable(diff), format);
+  }
   if (diff.tool_version_changed) {
     std::cout << fmt::format("tool version: {} -> {}\n", a.tool_version, b.tool_version);
   }
@@ -212,7 +236,8 @@ std::function<int()> SetupResults(CLI::App& app) {
   app.add_option("--format", o->format, "Output format: table|box|csv|json|markdown")
       ->check(CLI::IsMember({"table", "box", "csv", "json", "markdown"}));
   app.add_option("--tolerance", o->tolerance,
-                 "With --diff: relative difference below which values count as equal")
+                 "With --diff: values count as equal within this relative difference (absolute near 0), as R's "
+                 "all.equal; default 1.5e-8, 0 compares exactly")
       ->check(CLI::NonNegativeNumber);
   return [o, run_option] {
     Store store = Store::Open(o->store, OpenMode::kReadOnly);

@@ -152,6 +152,10 @@ std::function<int()> SetupSql(CLI::App& app) {
       separate();
       WriteTable(std::cout, result, format);
     }
+    if (script.edit_id) {
+      std::cerr << fmt::format("recorded as data edit {} (the data fingerprint of later analysis runs includes it)\n",
+                               *script.edit_id);
+    }
     return 0;
   };
 }

@@ -103,9 +103,10 @@ int Deny(Guard& guard, std::string what) {
   return SQLITE_DENY;
 }
 
-int Authorize(void* user, int action, const char* arg1, const char* arg2, const char*, const char*) {
+int Authorize(void* user, int action, const char* arg1, const char* arg2, const char* database, const char*) {
   Guard& guard = *static_cast<Guard*>(user);
   const std::string a1 = arg1 == nullptr ? "" : arg1;
+  const bool temp = database != nullptr && std::string(database) == "temp";
   switch (action) {
     case SQLITE_SELECT:
     case SQLITE_READ:
@@ -147,7 +148,7 @@ int Authorize(void* user, int action, const char* arg1, const char* arg2, const 
     // ALTER TABLE names the database first and the table second.
     const std::string table = action == SQLITE_ALTER_TABLE ? (arg2 == nullptr ? "" : arg2) : a1;
     if (action == SQLITE_ANALYZE || action == SQLITE_REINDEX) return SQLITE_OK;  // statistics and indexes only
-    if (table == "schema_migration" || table == "sqlite_sequence") {
+    if (table == "schema_migration" || table == "sqlite_sequence" || table == "data_edit") {
       return Deny(guard, fmt::format("changing {} is not allowed: it is managed by cohortdb", table));
     }
     if (action == SQLITE_CREATE_TRIGGER || action == SQLITE_CREATE_TEMP_TRIGGER) {
@@ -168,6 +169,7 @@ int Authorize(void* user, int action, const char* arg1, const char* arg2, const 
       return Deny(guard, fmt::format("{} {} is not allowed: it is part of the store's schema (migrations manage it)",
                                      verb, object));
     }
+    if (!temp && !object.empty()) guard.written.insert(object);
     if ((action == SQLITE_INSERT || action == SQLITE_UPDATE || action == SQLITE_DELETE) &&
         (a1 == "biomarker" || a1 == "mri_metric" || a1 == "outcome" || a1 == "covariate")) {
       guard.writes_records = true;
@@ -215,7 +217,7 @@ int Progress(void* user) {
 bool IsStoreObject(const std::string& name) {
   static const std::set<std::string> kObjects = {
       "analysis_result", "analysis_run",     "analysis_run_recipe", "biomarker",     "biomarker_current",
-      "covariate",       "covariate_current", "import_batch",       "import_error",  "import_error_batch",
+      "covariate",       "covariate_current", "data_edit",         "import_batch",       "import_error",  "import_error_batch",
       "meta_arm_summary", "meta_trial",       "mri_metric",          "mri_metric_current", "outcome",
       "outcome_current", "participant",       "recipe",              "record_all",    "record_coverage",
       "record_current",  "schema_migration",  "site",                "study",         "unit_conversion",
@@ -255,6 +257,7 @@ GuardScope::GuardScope(Guard& guard, sqlite3* db, bool allow_writes, std::chrono
   guard.refusal.clear();
   guard.timed_out = false;
   guard.writes_records = false;
+  guard.written.clear();
   guard.limit = time_limit;
   guard.deadline = std::chrono::steady_clock::now() + time_limit;
   sqlite3_set_authorizer(db, Authorize, &guard);

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <functional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -44,6 +45,10 @@ struct Guard {
   // A statement that inserts, updates or deletes rows of a record table was
   // allowed (record_coverage must then be recomputed).
   bool writes_records = false;
+  // The objects of the main database a writable script inserts into,
+  // updates, deletes from, creates, alters or drops (not temp objects):
+  // recorded with its data_edit.
+  std::set<std::string> written;
   // The SQL is an analysis frame, not the sql command's text: a refused
   // write says that frames only read instead of pointing at --write.
   bool frame = false;

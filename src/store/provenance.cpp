@@ -82,11 +82,16 @@ Json AsJson(const SqlValue& value) {
   return Json::object();
 }
 
-constexpr const char* kRunColumns =
-    "SELECT r.run_id, r.command, r.parameters, r.recipe_id, c.name, c.version, r.recipe_step, "
-    "r.data_fingerprint, r.tool_version, r.started_at, r.elapsed_ms, r.rows_used, r.rows_excluded, "
-    "r.min_cell, r.summary, r.diagnostics "
-    "FROM analysis_run r LEFT JOIN recipe c ON c.recipe_id = r.recipe_id ";
+// The columns RunFromRow reads; a store older than data_edit has no
+// data_edit_id.
+std::string RunColumns(const Store& store) {
+  return fmt::format(
+      "SELECT r.run_id, r.command, r.parameters, r.recipe_id, c.name, c.version, r.recipe_step, "
+      "r.data_fingerprint, r.tool_version, r.started_at, r.elapsed_ms, r.rows_used, r.rows_excluded, "
+      "r.min_cell, r.summary, r.diagnostics, {} "
+      "FROM analysis_run r LEFT JOIN recipe c ON c.recipe_id = r.recipe_id ",
+      store.schema_version() >= kDataEditVersion ? "r.data_edit_id" : "NULL");
+}
 
 AnalysisRunInfo RunFromRow(const std::vector<SqlValue>& row) {
   AnalysisRunInfo info;
@@ -106,6 +111,7 @@ AnalysisRunInfo RunFromRow(const std::vector<SqlValue>& row) {
   info.min_cell = AsOptionalInt(row[13]);
   info.summary = AsJson(row[14]);
   info.diagnostics = AsJson(row[15]);
+  info.data_edit_id = AsOptionalInt(row[16]);
   return info;
 }
 
@@ -130,11 +136,42 @@ std::vector<std::pair<std::string, std::optional<double>>> Fields(const ResultRo
   return fields;
 }
 
-bool SameValue(const std::optional<double>& a, const std::optional<double>& b, double tolerance) {
-  if (!a || !b) return !a && !b;
-  if (*a == *b) return true;
-  if (tolerance <= 0) return false;
-  return std::fabs(*a - *b) <= tolerance * std::max(std::fabs(*a), std::fabs(*b));
+// The names a list parameter holds: each text split at commas outside
+// parentheses, blanks trimmed (as analysis::SplitList does).
+std::vector<std::string> Names(const Json& value) {
+  std::vector<std::string> names;
+  auto split = [&](const std::string& text) {
+    std::size_t start = 0;
+    int depth = 0;
+    for (std::size_t i = 0; i <= text.size(); ++i) {
+      if (i < text.size() && text[i] == '(') ++depth;
+      if (i < text.size() && text[i] == ')') --depth;
+      if (i == text.size() || (text[i] == ',' && depth == 0)) {
+        std::string item = text.substr(start, i - start);
+        const auto first = item.find_first_not_of(" \t");
+        const auto last = item.find_last_not_of(" \t");
+        if (first != std::string::npos) names.push_back(item.substr(first, last - first + 1));
+        start = i + 1;
+      }
+    }
+  };
+  if (value.is_string()) split(value.get<std::string>());
+  for (const Json& item : value.is_array() ? value : Json::array()) split(item.get<std::string>());
+  return names;
+}
+
+bool IsTextList(const Json& value) {
+  return value.is_array() && std::all_of(value.begin(), value.end(), [](const Json& v) { return v.is_string(); });
+}
+
+// Equal parameters: equal JSON, or a list and a list (or text) of the same
+// names.
+bool SameParameter(const Json& a, const Json& b) {
+  if (a == b) return true;
+  const bool a_names = IsTextList(a) || a.is_string();
+  const bool b_names = IsTextList(b) || b.is_string();
+  if (!a_names || !b_names || (!IsTextList(a) && !IsTextList(b))) return false;
+  return Names(a) == Names(b);
 }
 
 struct RowKey {
@@ -160,6 +197,37 @@ std::vector<RowKey> KeysOf(const std::vector<ResultRow>& rows) {
 
 }  // namespace
 
+bool SameValue(const std::optional<double>& a, const std::optional<double>& b, double tolerance) {
+  if (!a || !b) return !a && !b;
+  if (*a == *b) return true;
+  if (!(tolerance > 0) || !std::isfinite(*a) || !std::isfinite(*b)) return false;
+  const double scale = std::max(std::fabs(*a), std::fabs(*b));
+  const double difference = std::fabs(*a - *b);
+  return scale > tolerance ? difference / scale <= tolerance : difference <= tolerance;
+}
+
+std::vector<DataEdit> DataEditsBetween(Store& store, std::optional<std::int64_t> after,
+                                       std::optional<std::int64_t> upto) {
+  std::vector<DataEdit> edits;
+  if (store.schema_version() < kDataEditVersion) return edits;
+  store.ForEachRow(
+      "SELECT edit_id, edited_at, statement, rows_changed, objects FROM data_edit WHERE edit_id > ?1 AND "
+      "edit_id <= ?2 AND " + std::string(kDataEditCountsSql) + " ORDER BY edit_id",
+      {after.value_or(0), upto.value_or(0)}, [&](const std::vector<SqlValue>& row) {
+        DataEdit edit;
+        edit.edit_id = *AsOptionalInt(row[0]);
+        edit.edited_at = AsText(row[1]);
+        edit.statement = AsText(row[2]);
+        edit.rows_changed = AsOptionalInt(row[3]).value_or(0);
+        const Json objects = AsJson(row[4]);
+        for (const Json& o : objects.is_array() ? objects : Json::array()) {
+          if (o.is_string()) edit.objects.push_back(o.get<std::string>());
+        }
+        edits.push_back(std::move(edit));
+      });
+  return edits;
+}
+
 std::int64_t RecordAnalysisRun(Store& store, const AnalysisResultSet& result,
                                std::optional<std::int64_t> recipe_id, const std::string& recipe_step,
                                double elapsed_ms) {
@@ -169,8 +237,9 @@ std::int64_t RecordAnalysisRun(Store& store, const AnalysisResultSet& result,
   const QueryResult inserted = store.Query(
       "INSERT INTO analysis_run (command, parameters, recipe_id, recipe_step, data_fingerprint, "
       "tool_version, "
-      "started_at, elapsed_ms, rows_used, rows_excluded, min_cell, summary, diagnostics) "
-      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) RETURNING run_id",
+      "started_at, elapsed_ms, rows_used, rows_excluded, min_cell, summary, diagnostics, data_edit_id) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, (SELECT max(edit_id) FROM data_edit)) "
+      "RETURNING run_id",
       {result.command, JsonText(result.parameters, true), OptionalInt(recipe_id),
        recipe_step.empty() ? SqlValue(std::monostate{}) : SqlValue(recipe_step), fingerprint,
        std::string(kVersion), StartedAt(elapsed_ms), std::max(0.0, elapsed_ms), result.rows_used,
@@ -197,13 +266,13 @@ std::int64_t RecordAnalysisRun(Store& store, const AnalysisResultSet& result,
 
 std::vector<AnalysisRunInfo> ListAnalysisRuns(Store& store) {
   std::vector<AnalysisRunInfo> runs;
-  store.ForEachRow(std::string(kRunColumns) + "ORDER BY r.run_id", {},
+  store.ForEachRow(RunColumns(store) + "ORDER BY r.run_id", {},
                    [&](const std::vector<SqlValue>& row) { runs.push_back(RunFromRow(row)); });
   return runs;
 }
 
 std::optional<StoredRun> LoadAnalysisRun(Store& store, std::int64_t run_id) {
-  const QueryResult found = store.Query(std::string(kRunColumns) + "WHERE r.run_id = ?1", {run_id});
+  const QueryResult found = store.Query(RunColumns(store) + "WHERE r.run_id = ?1", {run_id});
   if (found.rows.empty()) return std::nullopt;
   StoredRun run;
   run.info = RunFromRow(found.rows.front());
@@ -228,7 +297,7 @@ std::optional<StoredRun> LoadAnalysisRun(Store& store, std::int64_t run_id) {
   return run;
 }
 
-RunDiff DiffRuns(const StoredRun& a, const StoredRun& b, double relative_tolerance) {
+RunDiff DiffRuns(const StoredRun& a, const StoredRun& b, double tolerance) {
   if (a.info.command != b.info.command) {
     throw InputError(fmt::format(
         "cannot diff run {} ({}) with run {} ({}): --diff compares two runs of the same analysis command",
@@ -246,7 +315,7 @@ RunDiff DiffRuns(const StoredRun& a, const StoredRun& b, double relative_toleran
     auto it = pb.find(key);
     if (it == pb.end()) {
       diff.parameters.push_back({key, value, Json()});
-    } else if (*it != value) {
+    } else if (!SameParameter(value, *it)) {
       diff.parameters.push_back({key, value, *it});
     }
   }
@@ -299,7 +368,7 @@ RunDiff DiffRuns(const StoredRun& a, const StoredRun& b, double relative_toleran
       seen.insert(field);
       auto old = old_values.find(field);
       const std::optional<double> old_value = old == old_values.end() ? std::nullopt : old->second;
-      if (!SameValue(old_value, value, relative_tolerance)) row.values.push_back({field, old_value, value});
+      if (!SameValue(old_value, value, tolerance)) row.values.push_back({field, old_value, value});
     }
     for (const auto& [field, value] : fields_a) {
       if (!seen.count(field) && value) row.values.push_back({field, value, std::nullopt});
@@ -314,12 +383,16 @@ RunDiff DiffRuns(const StoredRun& a, const StoredRun& b, double relative_toleran
   return diff;
 }
 
-RunDiff DiffAnalysisRuns(Store& store, std::int64_t run_a, std::int64_t run_b, double relative_tolerance) {
+RunDiff DiffAnalysisRuns(Store& store, std::int64_t run_a, std::int64_t run_b, double tolerance) {
   auto a = LoadAnalysisRun(store, run_a);
   if (!a) throw InputError(fmt::format("no analysis run {} in {}", run_a, store.path()));
   auto b = LoadAnalysisRun(store, run_b);
   if (!b) throw InputError(fmt::format("no analysis run {} in {}", run_b, store.path()));
-  return DiffRuns(*a, *b, relative_tolerance);
+  RunDiff diff = DiffRuns(*a, *b, tolerance);
+  const std::int64_t edit_a = a->info.data_edit_id.value_or(0);
+  const std::int64_t edit_b = b->info.data_edit_id.value_or(0);
+  diff.edits = DataEditsBetween(store, std::min(edit_a, edit_b), std::max(edit_a, edit_b));
+  return diff;
 }
 
 }  // namespace cohortdb

@@ -29,6 +29,8 @@ struct AnalysisRunInfo {
   std::optional<std::int64_t> recipe_version;
   std::string recipe_step;  // empty when not run from a recipe
   std::string data_fingerprint;
+  // The newest data_edit when the run was recorded (nullopt: none yet).
+  std::optional<std::int64_t> data_edit_id;
   std::string tool_version;
   std::string started_at;  // ISO 8601 UTC
   double elapsed_ms = 0;
@@ -39,6 +41,21 @@ struct AnalysisRunInfo {
   nlohmann::ordered_json diagnostics = nlohmann::ordered_json::object();
 };
 
+// One data_edit row: a `sql --write` script that changed the store.
+struct DataEdit {
+  std::int64_t edit_id = 0;
+  std::string edited_at;  // ISO 8601 UTC
+  std::string statement;  // the script's text as given
+  std::int64_t rows_changed = 0;
+  std::vector<std::string> objects;  // tables and views written
+};
+
+// The edits that count for the data fingerprint (kDataEditCountsSql) with
+// ids in (after, upto], oldest first; nullopt bounds mean "before the first
+// edit". Empty for a store older than data_edit.
+std::vector<DataEdit> DataEditsBetween(Store& store, std::optional<std::int64_t> after,
+                                       std::optional<std::int64_t> upto);
+
 // A run with its result rows in their original order (NULLs read back as NaN).
 struct StoredRun {
   AnalysisRunInfo info;
@@ -46,7 +63,7 @@ struct StoredRun {
 };
 
 // Writes one analysis_run row for "result" (command, parameters, the store's
-// DataFingerprint(), kVersion, start time = now - elapsed_ms) and one
+// DataFingerprint() and newest data_edit, kVersion, start time = now - elapsed_ms) and one
 // analysis_result row per result row (NaN stored as NULL), in one transaction;
 // returns the new run_id. "recipe_id" must name an existing recipe version;
 // "recipe_step" is stored only when non-empty. Must not be called inside
@@ -101,19 +118,35 @@ struct RunDiff {
   AnalysisRunInfo run_b;
   std::vector<ParameterChange> parameters;
   bool fingerprint_changed = false;
+  // The data edits made between the two runs (in either order), oldest
+  // first; filled by DiffAnalysisRuns only.
+  std::vector<DataEdit> edits;
   bool tool_version_changed = false;
   std::vector<RowDiff> rows;  // changed, added and removed rows, in run_b's order then removed
   bool Identical() const { return parameters.empty() && !fingerprint_changed && rows.empty(); }
 };
 
-// Compares two stored runs. Values are equal when both are NULL/NaN or they
-// agree to a relative tolerance of "relative_tolerance" (default: exactly).
+// The default tolerance of a diff: R's all.equal() default,
+// sqrt(.Machine$double.eps) = 1.49e-8.
+inline constexpr double kDefaultDiffTolerance = 1.4901161193847656e-8;
+
+// True when "a" and "b" are equal to "tolerance" as R's all.equal() judges
+// one number: |a - b| / |a| <= tolerance, or |a - b| <= tolerance when |a| is
+// tolerance or less (so values at the scale of rounding noise around 0 are
+// compared absolutely); symmetric (the larger magnitude is the scale). Both
+// missing is equal; one missing is not. Tolerance 0: exactly equal.
+bool SameValue(const std::optional<double>& a, const std::optional<double>& b, double tolerance);
+
+// Compares two stored runs. Values are equal by SameValue with "tolerance".
+// Parameters are compared as stored, except that a list and a text that
+// hold the same comma-separated names (["a,b"] and ["a", "b"], as runs
+// recorded before parameters were normalised stored them) are equal.
 // Throws InputError when a run does not exist or the runs are of different
 // commands ("cannot diff run 3 (regress) with run 4 (logistic): ...").
 RunDiff DiffAnalysisRuns(Store& store, std::int64_t run_a, std::int64_t run_b,
-                         double relative_tolerance = 0.0);
+                         double tolerance = kDefaultDiffTolerance);
 
-// The same comparison on runs already loaded (no store access).
-RunDiff DiffRuns(const StoredRun& a, const StoredRun& b, double relative_tolerance = 0.0);
+// The same comparison on runs already loaded (no store access; no edits).
+RunDiff DiffRuns(const StoredRun& a, const StoredRun& b, double tolerance = kDefaultDiffTolerance);
 
 }  // namespace cohortdb

@@ -8,9 +8,11 @@
 #include <set>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include "common/error.h"
 #include "common/sha256.h"
+#include "common/version.h"
 #include "store/aggregates.h"
 #include "store/embedded_migrations.h"
 #include "store/guard.h"
@@ -317,13 +319,15 @@ void Store::ForEachRow(std::string_view sql, const std::vector<SqlValue>& params
 ScriptResult Store::GuardedScript(std::string_view sql, bool allow_writes, std::chrono::milliseconds time_limit,
                                   const std::vector<SqlValue>& params) {
   ScriptResult script;
-  GuardedScript(sql, allow_writes, time_limit,
-                CollectingSink([&](QueryResult&& result) { script.results.push_back(std::move(result)); }), params);
+  script.edit_id = GuardedScript(
+      sql, allow_writes, time_limit,
+      CollectingSink([&](QueryResult&& result) { script.results.push_back(std::move(result)); }), params);
   return script;
 }
 
-void Store::GuardedScript(std::string_view sql, bool allow_writes, std::chrono::milliseconds time_limit,
-                          const ResultSink& sink, const std::vector<SqlValue>& params) {
+std::optional<std::int64_t> Store::GuardedScript(std::string_view sql, bool allow_writes,
+                                                 std::chrono::milliseconds time_limit, const ResultSink& sink,
+                                                 const std::vector<SqlValue>& params) {
   impl_->Gate();
   if (allow_writes && impl_->read_only) {
     throw StoreError(fmt::format("{}: store was opened read-only; cannot run with --write", impl_->path));
@@ -333,6 +337,8 @@ void Store::GuardedScript(std::string_view sql, bool allow_writes, std::chrono::
   sqlite3* db = impl_->db.getHandle();
   const bool transaction = allow_writes;
   if (transaction) Exec("SAVEPOINT cohortdb_user_script");
+  const sqlite3_int64 changes_before = sqlite3_total_changes64(db);
+  const int schema_before = transaction ? PragmaInt(impl_->db, "schema_version") : 0;
   try {
     GuardScope scope(impl_->guard, db, allow_writes, time_limit);
     RunScript(db, sql, params, impl_->guard, impl_->path, sink);
@@ -342,17 +348,29 @@ void Store::GuardedScript(std::string_view sql, bool allow_writes, std::chrono::
     }
     throw;
   }
-  if (transaction) {
-    if (impl_->guard.writes_records) {
-      try {
-        RecomputeCoverage();
-      } catch (...) {
-        sqlite3_exec(db, "ROLLBACK TO cohortdb_user_script; RELEASE cohortdb_user_script", nullptr, nullptr, nullptr);
-        throw;
-      }
+  if (!transaction) return std::nullopt;
+  std::optional<std::int64_t> edit_id;
+  try {
+    // Rows changed by the script's statements (and their foreign-key
+    // actions), before cohortdb's own bookkeeping below.
+    const std::int64_t changed = sqlite3_total_changes64(db) - changes_before;
+    const bool schema_changed = PragmaInt(impl_->db, "schema_version") != schema_before;
+    const std::set<std::string>& written = impl_->guard.written;
+    if (impl_->guard.writes_records) RecomputeCoverage();
+    if ((changed > 0 || schema_changed) && !written.empty()) {
+      const std::string objects = nlohmann::json(written).dump();
+      const QueryResult inserted = Query(
+          "INSERT INTO data_edit (edited_at, statement, rows_changed, objects, tool_version) "
+          "VALUES (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), ?1, ?2, ?3, ?4) RETURNING edit_id",
+          {std::string(sql), changed, objects, std::string(kVersion)});
+      edit_id = std::get<std::int64_t>(inserted.rows.at(0).at(0));
     }
-    Exec("RELEASE cohortdb_user_script");
+  } catch (...) {
+    sqlite3_exec(db, "ROLLBACK TO cohortdb_user_script; RELEASE cohortdb_user_script", nullptr, nullptr, nullptr);
+    throw;
   }
+  Exec("RELEASE cohortdb_user_script");
+  return edit_id;
 }
 
 QueryResult Store::GuardedQuery(std::string_view sql, const std::vector<SqlValue>& params,
@@ -432,17 +450,27 @@ void Store::RecomputeCoverage() {
 
 std::string Store::DataFingerprint() {
   Sha256 hash;
+  auto add_row = [&](const std::vector<SqlValue>& row) {
+    for (const SqlValue& v : row) {
+      const std::string text = FormatSqlValue(v);
+      hash.Update(text.data(), text.size());
+      hash.Update("|", 1);
+    }
+    hash.Update("\n", 1);
+  };
   ForEachRow(
       "SELECT batch_id, file_sha256, spec_sha256, rows_loaded, rows_rejected, status FROM import_batch "
       "ORDER BY batch_id",
-      {}, [&](const std::vector<SqlValue>& row) {
-        for (const SqlValue& v : row) {
-          const std::string text = FormatSqlValue(v);
-          hash.Update(text.data(), text.size());
-          hash.Update("|", 1);
-        }
-        hash.Update("\n", 1);
-      });
+      {}, add_row);
+  // Older stores (opened read-only before `migrate`) have no edits.
+  if (impl_->version >= kDataEditVersion) {
+    ForEachRow(
+        "SELECT 'edit', edit_id, edited_at, statement, rows_changed FROM data_edit WHERE " +
+            std::string(kDataEditCountsSql) + " ORDER BY edit_id",
+        {}, [&](const std::vector<SqlValue>& row) {
+          add_row({row[0], row[1], row[2], Sha256Hex(std::get<std::string>(row[3])), row[4]});
+        });
+  }
   return hash.FinishHex();
 }
 

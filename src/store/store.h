@@ -31,6 +31,8 @@ namespace cohortdb {
 // be given to the sql command; each yields one result, possibly without columns).
 struct ScriptResult {
   std::vector<QueryResult> results;
+  // The data_edit recorded for a writable script that changed the store.
+  std::optional<std::int64_t> edit_id;
 };
 
 // Where the statements of a script hand their results, row by row: begin
@@ -41,6 +43,14 @@ struct ResultSink {
   std::function<void(std::vector<SqlValue>&& row)> row;
   std::function<void(std::int64_t rows_changed)> end;
 };
+
+// The schema version that added data_edit (migrations/0006_data_edit.sql).
+inline constexpr int kDataEditVersion = 6;
+// The SQL condition (over data_edit) of an edit that counts for the data
+// fingerprint: it wrote an object other than the provenance tables.
+inline constexpr const char* kDataEditCountsSql =
+    "EXISTS (SELECT 1 FROM json_each(data_edit.objects) "
+    "WHERE value NOT IN ('analysis_run', 'analysis_result', 'recipe'))";
 
 enum class OpenMode {
   kReadWrite,  // normal use: imports, analyses
@@ -108,12 +118,15 @@ class Store {
   // `--write` allows writes. With "allow_writes" the authorizer still refuses
   // ATTACH and load_extension, and the statements run in one transaction
   // that rolls back on any error. Parameters bind to the last statement only
-  // when given.
+  // when given. A writable script that changed rows or the schema of the
+  // main database is recorded, in its transaction, as one data_edit row
+  // (time, the script's text, rows changed, the objects written); its id is
+  // returned (see DataFingerprint).
   ScriptResult GuardedScript(std::string_view sql, bool allow_writes = false,
                              std::chrono::milliseconds time_limit = std::chrono::seconds(60),
                              const std::vector<SqlValue>& params = {});
   // The same, handing each result to "sink" row by row instead of holding it.
-  void GuardedScript(std::string_view sql, bool allow_writes, std::chrono::milliseconds time_limit,
+  std::optional<std::int64_t> GuardedScript(std::string_view sql, bool allow_writes, std::chrono::milliseconds time_limit,
                      const ResultSink& sink, const std::vector<SqlValue>& params = {});
 
   // One user-written SELECT under the read-only guard, with bound parameters.
@@ -159,8 +172,11 @@ class Store {
   void RecomputeCoverage();
 
   // A fingerprint of the store's data: SHA-256 over every import batch's
-  // identity (file and spec digests, counts). Equal fingerprints mean the
-  // same data was loaded.
+  // identity (file and spec digests, counts) and every data_edit (id, time,
+  // the SHA-256 of its text, rows changed) that wrote more than the
+  // provenance tables (analysis_run, analysis_result, recipe). Equal
+  // fingerprints mean the same data was loaded and edited alike. A store
+  // without edits keeps the fingerprint it had before edits were recorded.
   std::string DataFingerprint();
 
   // For src/store internals only (other layers must not include SQLiteCpp).

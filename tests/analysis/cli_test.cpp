@@ -101,7 +101,7 @@ TEST_CASE("cli: logistic with --format csv --out, --plot and --no-record", "[ana
   const std::string text = Slurp(csv);
   CHECK(text.rfind("section,stratum,term,estimate", 0) == 0);
   CHECK_THAT(text, Contains("odds_ratios,,lmm,"));
-  CHECK_THAT(Slurp(svg), Contains("lmm (per 2 SD)"));
+  CHECK_THAT(Slurp(svg), Contains("lmm (per 2 SD = 9.4"));
   Store opened = Store::Open(store, OpenMode::kReadOnly);
   CHECK(std::get<std::int64_t>(opened.Query("SELECT count(*) FROM analysis_run").rows[0][0]) == 0);
 }
@@ -255,4 +255,42 @@ TEST_CASE("cli: sql streams csv, json and list in the same bytes as the buffered
   const auto parsed = nlohmann::json::parse(
       Cohortdb(dir, "sql " + store + " \"SELECT external_id FROM participant ORDER BY 1 LIMIT 2\" --format json").out);
   CHECK(parsed.size() == 2);
+}
+
+// Issue 13 items 3 and 7 through the binary: an UPDATE through sql --write
+// changes the fingerprint and is listed by results --diff; --predictors a,b
+// and a repeated --predictors are the same parameter.
+TEST_CASE("cli: results --diff shows a sql --write edit between two runs", "[analysis][cli][provenance]") {
+  TempDir dir;
+  const std::string store = (dir.path() / "cohort.cohortdb").string();
+  CohortStore(store);
+  const std::string logistic = "logistic " + store + " --study cohort --outcome cbp --per-sd 2 ";
+  REQUIRE(Cohortdb(dir, logistic + "--predictors lmm,age_years").code == 0);
+  const Run edit = Cohortdb(dir, "sql " + store +
+                                     " --write \"UPDATE mri_metric SET value = value * 2 WHERE variable_id = 4\"");
+  INFO(edit.err);
+  REQUIRE(edit.code == 0);
+  CHECK_THAT(edit.err, Contains("row(s) changed"));
+  CHECK_THAT(edit.err, Contains("recorded as data edit 1"));
+  REQUIRE(Cohortdb(dir, logistic + "--predictors lmm --predictors age_years").code == 0);
+
+  const Run diff = Cohortdb(dir, "results " + store + " --diff 1 2");
+  INFO(diff.out << diff.err);
+  REQUIRE(diff.code == 0);
+  CHECK_THAT(diff.out, Contains("data: changed"));
+  CHECK_THAT(diff.out, Contains("data edits between the two runs"));
+  CHECK_THAT(diff.out, Contains("UPDATE mri_metric SET value = value * 2 WHERE variable_id = 4"));
+  CHECK_THAT(diff.out, Contains("parameters: unchanged"));
+  CHECK_THAT(diff.out, Contains("results changed"));
+  const Run json = Cohortdb(dir, "results " + store + " --diff 1 2 --format json");
+  const auto parsed = nlohmann::json::parse(json.out);
+  REQUIRE(parsed["edits"].size() == 1);
+  CHECK(parsed["edits"][0]["statement"] == "UPDATE mri_metric SET value = value * 2 WHERE variable_id = 4");
+  CHECK(parsed["fingerprint_changed"] == true);
+  CHECK(parsed["parameters"].empty());
+
+  Store opened = Store::Open(store, OpenMode::kReadOnly);
+  CHECK(std::get<std::string>(opened.Query("SELECT parameters FROM analysis_run WHERE run_id = 1").rows[0][0]) ==
+        R"({"outcome":"cbp","predictors":["lmm","age_years"],"per-sd":2.0,"study":"cohort"})");
+  CHECK(std::get<std::int64_t>(opened.Query("SELECT rows_changed FROM data_edit").rows[0][0]) > 0);
 }

@@ -50,6 +50,44 @@ TEST_CASE("logistic: glm with a categorical covariate and odds ratios per 2 SD",
              WithinRel(std::exp(0.460802295909572), 1e-6));
 }
 
+// Issue 13 item 5: under --by each stratum was scaled by its own SD, so "per
+// 2 SD" meant another unit in each stratum.
+TEST_CASE("logistic --per-sd under --by scales every stratum by the overall sample's SD", "[analysis][logistic]") {
+  auto store = CohortStore();
+  store.Exec("UPDATE variable SET unit = 'cm3/kg/m' WHERE code = 'lmm'");
+  const auto result = RunAnalysis(
+      store, Request("logistic", {{"study", "cohort"},
+                                  {"outcome", "cbp"},
+                                  {"predictors", {"lmm", "intermat", "age_years", "sex"}},
+                                  {"per-sd", 2},
+                                  {"per-sd-vars", {"lmm"}},
+                                  {"by", "osteoarthritis"}}));
+  // tests/reference/analysis_per_sd_by.R
+  CHECK(result.rows_used == 376);
+  const double sd = 4.71532763021656;  // lmm over the 376 rows used
+  const struct {
+    const char* stratum;
+    double odds_ratio, low, high;
+  } expected[] = {{"osteoarthritis=0", 0.559429969146689, 0.292938690041899, 1.06835287047506},
+                  {"osteoarthritis=1", 0.253020237828663, 0.0767791012124403, 0.833810760218958}};
+  for (const auto& e : expected) {
+    INFO(e.stratum);
+    const auto& lmm = FindRow(result, "odds_ratios", "lmm", e.stratum);
+    CHECK_THAT(lmm.estimate, WithinRel(e.odds_ratio, 1e-6));
+    CHECK_THAT(lmm.conf_low, WithinRel(e.low, 1e-6));
+    CHECK_THAT(lmm.conf_high, WithinRel(e.high, 1e-6));
+    CHECK_THAT(lmm.extra["units"].get<double>(), WithinRel(2 * sd, 1e-12));
+    CHECK_THAT(lmm.extra["sd"].get<double>(), WithinRel(sd, 1e-12));
+    CHECK(lmm.extra["unit"] == "cm3/kg/m");
+  }
+  const auto& overall = FindRow(result, "odds_ratios", "lmm");
+  CHECK_THAT(overall.extra["units"].get<double>(), WithinRel(2 * sd, 1e-12));
+  // The unit is stated where the table names the term.
+  std::ostringstream table;
+  cohortdb::analysis::WriteReport(table, result, cohortdb::OutputFormat::kTable);
+  CHECK_THAT(table.str(), Catch::Matchers::Contains("lmm (per 2 SD = 9.43 cm3/kg/m)"));
+}
+
 TEST_CASE("logistic --random site: mixed logistic, Laplace and adaptive quadrature, as glmer",
           "[analysis][logistic][mixed]") {
   auto store = CohortStore();

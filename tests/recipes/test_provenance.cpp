@@ -243,7 +243,7 @@ TEST_CASE("diff with a relative tolerance ignores rounding-level changes", "[rec
   a.rows = {Row("coefficients", "arm", -0.512, 0.006, 41)};
   StoredRun b = a;
   b.rows[0].estimate = -0.512 * (1 + 1e-12);
-  CHECK(DiffRuns(a, b).rows.size() == 1);
+  CHECK(DiffRuns(a, b, 0).rows.size() == 1);  // 0: exactly
   CHECK(DiffRuns(a, b, 1e-9).Identical());
   b.rows[0].estimate = -0.5;
   CHECK(DiffRuns(a, b, 1e-9).rows.size() == 1);
@@ -271,6 +271,89 @@ TEST_CASE("a term that differs only in its qualifier is compared, not added and 
   CHECK(diff.rows[0].term_a == "pooled (REML)");
   REQUIRE(diff.rows[0].values.size() == 1);
   CHECK(*diff.rows[0].values[0].old_value == -0.65);
+}
+
+}  // namespace cohortdb
+
+namespace cohortdb {
+
+// Issue 13 item 7: results differing by 1e-15 were listed as changed.
+TEST_CASE("diff ignores rounding noise by default, as R's all.equal", "[recipes][diff]") {
+  StoredRun a;
+  a.info.command = "regress";
+  a.rows = {Row("coefficients", "arm", 0.1 + 0.2, 0.006, 41), Row("coefficients", "age", 1e-17, 0.5, 41)};
+  StoredRun b = a;
+  b.rows[0].estimate = 0.3;               // 5.6e-17 apart
+  b.rows[0].std_error = 0.1 * (1 + 1e-15);
+  b.rows[1].estimate = -3e-17;            // both rounding noise around 0
+  CHECK(DiffRuns(a, b).Identical());
+  CHECK(DiffRuns(a, b, 0).rows.size() == 2);
+  // A change at the default's scale is shown.
+  b.rows[0].estimate = 0.3 * (1 + 1e-7);
+  const RunDiff diff = DiffRuns(a, b);
+  REQUIRE(diff.rows.size() == 1);
+  CHECK(diff.rows[0].values.size() == 1);
+  CHECK(diff.rows[0].values[0].field == "estimate");
+  CHECK(kDefaultDiffTolerance == Approx(1.49e-8).epsilon(0.01));
+  CHECK(SameValue(100.0, 100.0 + 1e-6, kDefaultDiffTolerance));  // relative: 1e-8
+  CHECK_FALSE(SameValue(100.0, 100.0 + 1e-5, kDefaultDiffTolerance));
+  CHECK(SameValue(1e-9, -1e-9, kDefaultDiffTolerance));  // absolute below the tolerance
+  CHECK_FALSE(SameValue(1e-6, 2e-6, kDefaultDiffTolerance));
+  CHECK_FALSE(SameValue(std::nullopt, 0.0, 1.0));
+  CHECK(SameValue(std::nullopt, std::nullopt, 0.0));
+}
+
+// Issue 13 item 7: `--predictors a,b` was stored as ["a,b"], a recipe's list
+// as ["a","b"], and the diff reported a parameter change.
+TEST_CASE("diff compares list parameters by the names they hold", "[recipes][diff]") {
+  StoredRun a;
+  a.info.command = "regress";
+  a.info.parameters = {{"outcome", "pain"}, {"predictors", {"arm,il6_change"}}, {"per-sd", 2}};
+  StoredRun b = a;
+  b.info.parameters = {{"per-sd", 2.0}, {"predictors", {"arm", "il6_change"}}, {"outcome", "pain"}};
+  CHECK(DiffRuns(a, b).Identical());
+  b.info.parameters["predictors"] = "arm, il6_change";
+  CHECK(DiffRuns(a, b).Identical());
+  b.info.parameters["predictors"] = {"il6_change", "arm"};  // another order is another model's term order
+  CHECK(DiffRuns(a, b).parameters.size() == 1);
+  b.info.parameters["predictors"] = {"arm"};
+  REQUIRE(DiffRuns(a, b).parameters.size() == 1);
+  CHECK(DiffRuns(a, b).parameters[0].name == "predictors");
+}
+
+// Issue 13 item 3: `results --diff` said "data: unchanged" after an UPDATE
+// through `sql --write` that moved an estimate.
+TEST_CASE("diff lists the sql --write edits made between two runs", "[recipes][diff]") {
+  Store store = Store::Create(":memory:");
+  store.Exec(
+      "INSERT INTO study (code, design) VALUES ('trial', 'trial');"
+      "INSERT INTO participant (study_id, external_id) VALUES (1, 'P01'), (1, 'P02');");
+  const std::int64_t a = RecordAnalysisRun(store, Regression(), std::nullopt, "", 1);
+  store.GuardedScript("UPDATE participant SET age_years = 40", true);
+  store.GuardedScript("SELECT 1", true);  // no edit
+  store.GuardedScript("DELETE FROM participant WHERE external_id = 'P02'", true);
+  const std::int64_t b = RecordAnalysisRun(store, Regression(), std::nullopt, "", 1);
+  store.GuardedScript("UPDATE participant SET age_years = 41", true);
+  const std::int64_t c = RecordAnalysisRun(store, Regression(), std::nullopt, "", 1);
+
+  const RunDiff diff = DiffAnalysisRuns(store, a, b);
+  CHECK(diff.fingerprint_changed);
+  CHECK_FALSE(diff.Identical());
+  REQUIRE(diff.edits.size() == 2);
+  CHECK(diff.edits[0].edit_id == 1);
+  CHECK(diff.edits[0].statement == "UPDATE participant SET age_years = 40");
+  CHECK(diff.edits[0].rows_changed == 2);
+  CHECK(diff.edits[0].objects == std::vector<std::string>{"participant"});
+  CHECK(diff.edits[1].rows_changed == 1);
+  // In either order, and only the edits between the two runs.
+  CHECK(DiffAnalysisRuns(store, b, a).edits.size() == 2);
+  REQUIRE(DiffAnalysisRuns(store, b, c).edits.size() == 1);
+  CHECK(DiffAnalysisRuns(store, b, c).edits[0].edit_id == 3);
+  CHECK(DiffAnalysisRuns(store, a, c).edits.size() == 3);
+  // Two runs with no edit between them: the same data.
+  const std::int64_t d = RecordAnalysisRun(store, Regression(), std::nullopt, "", 1);
+  CHECK(DiffAnalysisRuns(store, c, d).Identical());
+  CHECK(DiffAnalysisRuns(store, c, d).edits.empty());
 }
 
 }  // namespace cohortdb

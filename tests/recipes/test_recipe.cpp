@@ -152,7 +152,7 @@ TEST_CASE("recipe add validates completely and stores nothing on any error", "[r
       {"unknown option", Edited("standardize = true", "standardise = true"),
        file + ":24:15: step \"pain_model\": unknown option \"standardise\" for analysis regress (known: "
               "outcome, "
-              "predictors, standardize, study, frame, censored, derive, cut, by, min-cell, plot)"},
+              "predictors, standardize, study, frame, censored, derive, cut, ref, by, min-cell, plot)"},
       {"wrong option type", Edited("standardize = true", "standardize = \"yes\""),
        file + ":24:15: step \"pain_model\": option \"standardize\" expects a boolean (true or false), found "
               "\"yes\""},
@@ -176,6 +176,10 @@ TEST_CASE("recipe add validates completely and stores nothing on any error", "[r
               "analysis = \"compare\"\n[step.options]\nvars = [\"pain_change\"]\ngroup = \"treatment\"\n"
               "test = [\"t\", \"ztest\"]"),
        file + ":10:1: step \"correlations\" (compare): --test: expected t, welch or wilcoxon, found 'ztest'"},
+      {"a reference level the variable does not have",
+       Edited("standardize = true", "standardize = true\ncut = [\"il6_change=0\"]\nref = [\"il6_change_cat=middle\"]"),
+       file + ":17:1: step \"pain_model\" (regress): --ref il6_change_cat=middle: 'il6_change_cat' has no level "
+              "'middle'; its levels are '<0' and '>0'"},
       {"duplicate step name", Edited("name = \"pain_model\"", "name = \"correlations\""),
        file + ":18:8: step name \"correlations\" is used twice"},
   };

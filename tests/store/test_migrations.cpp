@@ -10,6 +10,7 @@
 
 #include "common/error.h"
 #include "store/embedded_migrations.h"
+#include "store/provenance.h"
 #include "store/store.h"
 #include "store/summary.h"
 #include "support/temp_dir.h"
@@ -91,8 +92,8 @@ TEST_CASE("migrations 0004 and 0005 rebuild the record and participant tables ke
         "INSERT INTO covariate (record_id, participant_id, variable_id, value, source_value, batch_id)"
         "  VALUES (3, 1, 2, 24, '24', 1);");
   }
-  CHECK(Store::Migrate(path) ==
-        std::vector<std::string>{"0004_lean_record_tables.sql", "0005_lean_participant.sql"});
+  CHECK(Store::Migrate(path) == std::vector<std::string>{"0004_lean_record_tables.sql", "0005_lean_participant.sql",
+                                                         "0006_data_edit.sql"});
   Store store = Store::Open(path);
   const auto rows = store.Query(
       "SELECT record_id, value, censoring, detection_limit, assay, superseded_by FROM biomarker ORDER BY record_id");
@@ -126,6 +127,35 @@ TEST_CASE("migrations 0004 and 0005 rebuild the record and participant tables ke
   store.Exec("UPDATE participant SET sex = 'female' WHERE participant_id = 1");
   CHECK_THROWS_WITH(store.Exec("INSERT INTO participant (study_id, external_id) VALUES (1, 'P1')"),
                     Catch::Contains("UNIQUE constraint failed"));
+}
+
+TEST_CASE("migration 0006 adds the edit log and keeps the fingerprints of earlier runs", "[store][migrations]") {
+  TempDir dir;
+  const std::string path = dir.File("v5.cohortdb");
+  Store::Migrate(path, 5);
+  {
+    SQLite::Database db(path, SQLite::OPEN_READWRITE);
+    db.exec(
+        "INSERT INTO import_batch (file_name, file_sha256, spec_sha256, started_at, tool_version)"
+        "  VALUES ('f', printf('%064d', 1), printf('%064d', 2), 'now', 'test');"
+        "INSERT INTO analysis_run (command, parameters, data_fingerprint, tool_version, started_at)"
+        "  VALUES ('regress', '{\"predictors\": [\"a,b\"]}', 'x', 'test', 'now');");
+  }
+  std::string old_fingerprint;
+  {
+    // An older store opens read-only: its fingerprint and runs read without data_edit.
+    Store old = Store::Open(path, OpenMode::kReadOnly);
+    old_fingerprint = old.DataFingerprint();
+    const auto runs = ListAnalysisRuns(old);
+    REQUIRE(runs.size() == 1);
+    CHECK_FALSE(runs[0].data_edit_id);
+  }
+  CHECK(Store::Migrate(path) == std::vector<std::string>{"0006_data_edit.sql"});
+  Store store = Store::Open(path);
+  CHECK(store.DataFingerprint() == old_fingerprint);
+  REQUIRE(ListAnalysisRuns(store).size() == 1);
+  store.GuardedScript("DELETE FROM import_batch", true);
+  CHECK(store.DataFingerprint() != old_fingerprint);
 }
 
 TEST_CASE("a migration run with foreign keys off refuses to commit a dangling reference", "[store][migrations]") {
