@@ -305,6 +305,21 @@ Frame Frame::Subset(const std::vector<std::size_t>& indices) const {
   return out;
 }
 
+void Frame::KeepRows(const std::vector<std::size_t>& indices) {
+  auto keep = [&](auto& v) {
+    if (v.empty()) return;
+    for (std::size_t j = 0; j < indices.size(); ++j) v[j] = v[indices[j]];
+    v.resize(indices.size());
+    v.shrink_to_fit();
+  };
+  for (Column& c : columns_) {
+    keep(c.values);
+    keep(c.codes);
+    keep(c.censored);
+  }
+  rows_ = indices.size();
+}
+
 Frame Frame::Select(const std::optional<std::vector<std::string>>& names) const {
   if (!names) return *this;
   Frame out;
@@ -409,10 +424,6 @@ std::string FormatCut(double value) { return NumberLabel(value); }
 
 void ApplyDerive(Frame& frame, const std::string& text) {
   const DeriveSpec spec = SplitDerive(text);
-  for (const std::string& item : options.Items("ref")) {  // VAR=LEVEL
-    const auto eq = item.find('=');
-    if (eq != std::string::npos) add(Trim(item.substr(0, eq)));
-  }
   static const std::regex kChange(
       R"(^change\(\s*([A-Za-z_][A-Za-z0-9_]*)\s*,\s*([A-Za-z_][A-Za-z0-9_]*)\s*,\s*([A-Za-z_][A-Za-z0-9_]*)\s*\)$)");
   static const std::regex kZ(R"(^z\(\s*([A-Za-z_][A-Za-z0-9_]*)\s*\)$)");
@@ -831,6 +842,10 @@ std::vector<std::string> FrameNeeds(const Options& options) {
         add(name);
       }
     }
+  }
+  for (const std::string& item : options.Items("ref")) {  // VAR=LEVEL
+    const auto eq = item.find('=');
+    if (eq != std::string::npos) add(Trim(item.substr(0, eq)));
   }
   static const std::regex kChange(
       R"(change\(\s*([A-Za-z_][A-Za-z0-9_]*)\s*,\s*([A-Za-z_][A-Za-z0-9_]*)\s*,\s*([A-Za-z_][A-Za-z0-9_]*)\s*\))");

@@ -90,6 +90,8 @@ class Frame {
 
   // The rows at "indices", in that order.
   Frame Subset(const std::vector<std::size_t>& indices) const;
+  // Keeps only the rows at "indices" (ascending), in place.
+  void KeepRows(const std::vector<std::size_t>& indices);
   // The named columns (those the frame has), all rows; nullopt: every column.
   Frame Select(const std::optional<std::vector<std::string>>& names) const;
 

@@ -195,7 +195,7 @@ AnalysisResultSet RunLogistic(Store& store, const AnalysisRequest& request) {
   BinaryOutcome(sample.frame, s.outcome, &event);
   result.summary["outcome"] = s.outcome;
   result.summary["event"] = event;
-  for (Stratum& st : Strata(sample.frame, by)) {
+  for (Stratum& st : Strata(sample.frame, by, /*consume=*/true)) {  // sample.frame is used below only with --by
     ModelSettings local = s;
     if (!st.label.empty()) local.predictors = WithoutVariable(s.predictors, by);
     Fitted fit;

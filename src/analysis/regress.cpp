@@ -51,7 +51,7 @@ AnalysisResultSet RunRegress(Store& store, const AnalysisRequest& request) {
   RecordSample(result, sample);
   if (sample.used < 2)
     throw NumericalError(fmt::format("regress: {} complete rows, at least 2 needed", sample.used));
-  for (Stratum& s : Strata(sample.frame, by)) {
+  for (Stratum& s : Strata(sample.frame, by, /*consume=*/true)) {  // sample.frame is used below only with --by
     const auto preds = s.label.empty() ? predictors : WithoutVariable(predictors, by);
     const Eigen::VectorXd y = NumericVector(s.frame, outcome, "outcome");
     stats::OlsFit fit;

@@ -31,8 +31,6 @@ Sample CompleteCases(Frame& frame, const std::vector<std::string>& variables) {
     }
     if (complete) keep.push_back(i);
   }
-  sample.frame = frame.Subset(keep);
-  sample.frame.StandardiseDeferred();
   sample.used = static_cast<std::int64_t>(keep.size());
   sample.excluded = static_cast<std::int64_t>(frame.rows() - keep.size());
   for (std::size_t c = 0; c < columns.size(); ++c) {
@@ -50,11 +48,21 @@ Sample CompleteCases(Frame& frame, const std::vector<std::string>& variables) {
     }
     if (count > 0) sample.censored[variables[c]] = count;
   }
+  // In place: the rows live on in the sample only, one frame's memory.
+  frame.KeepRows(keep);
+  sample.frame = std::move(frame);
+  frame = Frame();
+  sample.frame.StandardiseDeferred();
   return sample;
 }
 
-std::vector<Stratum> Strata(Frame& sample, const std::string& by) {
+std::vector<Stratum> Strata(Frame& sample, const std::string& by, bool consume) {
   std::vector<Stratum> out;
+  if (by.empty() && consume) {
+    out.push_back({"", std::move(sample)});
+    sample = Frame();
+    return out;
+  }
   out.push_back({"", sample});
   if (by.empty()) return out;
   const Column& column = sample.AsCategorical(by, "by");

@@ -21,7 +21,8 @@ namespace cohortdb::analysis {
 class Options;
 
 // The rows of "frame" with no missing value in any of "variables" (names
-// already checked), with z() columns standardised on those rows.
+// already checked), with z() columns standardised on those rows. "frame" is
+// emptied: its rows live on in the sample only (one copy at biobank scale).
 struct Sample {
   Frame frame;
   std::int64_t used = 0;
@@ -44,7 +45,9 @@ inline constexpr std::size_t kMaxStrata = 200;
 // The overall sample first (label ""), then one per level of "by" (label
 // "by=level"), in level order. Without "by" only the overall sample. More
 // than kMaxStrata levels: InputError.
-std::vector<Stratum> Strata(Frame& sample, const std::string& by);
+// With "consume" and no "by", the overall stratum takes "sample" over (left
+// empty) instead of copying it.
+std::vector<Stratum> Strata(Frame& sample, const std::string& by, bool consume = false);
 
 // For analyses that test one variable (or pair) at a time on the rows that
 // hold it (compare, correlate): "sample" holds the rows with the variables

@@ -9,6 +9,7 @@
 #include <limits>
 #include <map>
 #include <set>
+#include <string_view>
 #include <unordered_map>
 
 #include <fmt/format.h>
@@ -200,6 +201,22 @@ PivotData ReadPivot(Store& store, const PivotDefinition& pivot, bool per_visit, 
     }
   } end_read{store, own_transaction};
 
+  // A scan gains nothing from a large page cache: keep it small while the
+  // reader runs and give its pages back after (the store's default is 64 MiB).
+  struct SmallCache {
+    Store& store;
+    std::int64_t previous;
+    explicit SmallCache(Store& s)
+        : store(s), previous(std::get<std::int64_t>(s.Query("PRAGMA cache_size").rows.at(0).at(0))) {
+      store.Exec("PRAGMA cache_size = -2048");
+    }
+    ~SmallCache() {
+      sqlite3* handle = store.database().getHandle();
+      sqlite3_db_release_memory(handle);
+      const std::string sql = fmt::format("PRAGMA cache_size = {}", previous);
+      sqlite3_exec(handle, sql.c_str(), nullptr, nullptr, nullptr);
+    }
+  } small_cache{store};
   PivotData data;
   data.columns.resize(targets.size());
   for (std::size_t c = 0; c < targets.size(); ++c) data.columns[c].name = targets[c].name;
@@ -216,10 +233,15 @@ PivotData ReadPivot(Store& store, const PivotDefinition& pivot, bool per_visit, 
                                                              "age_years",      "birth_year",  "arm"};
   std::vector<std::int64_t> ids;
   {
+    // Participants in rowid order (a scan, no sort); sites from their own
+    // small table, not joined per row.
+    std::unordered_map<std::int64_t, std::string> site_code;
+    for (const auto& row : store.Query("SELECT site_id, code FROM site WHERE study_id = ?", {pivot.study_id}).rows) {
+      site_code.emplace(std::get<std::int64_t>(row[0]), std::get<std::string>(row[1]));
+    }
     std::string sql = "SELECT p.participant_id";
-    for (const std::string& e : kParticipantSql) sql += ", " + e;
-    sql += fmt::format(" FROM participant p LEFT JOIN site s ON s.site_id = p.site_id WHERE p.study_id = {} "
-                       "ORDER BY p.participant_id",
+    for (const std::string& e : kParticipantSql) sql += ", " + (e == "s.code" ? std::string("p.site_id") : e);
+    sql += fmt::format(" FROM participant p NOT INDEXED WHERE p.study_id = {} ORDER BY p.participant_id",
                        pivot.study_id);
     // Which participant columns are wanted, and where.
     std::vector<std::optional<std::size_t>> where(kParticipantNames.size());
@@ -236,7 +258,13 @@ PivotData ReadPivot(Store& store, const PivotDefinition& pivot, bool per_visit, 
         if (!where[k]) continue;
         PivotColumnData& column = data.columns[*where[k]];
         const int col = static_cast<int>(k) + 1;
-        const int type = sqlite3_column_type(st.get(), col);
+        int type = sqlite3_column_type(st.get(), col);
+        const std::string* site = nullptr;
+        if (k == 2 && type != SQLITE_NULL) {  // site: the code of site_id
+          const auto found = site_code.find(sqlite3_column_int64(st.get(), col));
+          if (found != site_code.end()) site = &found->second;
+          type = site != nullptr ? SQLITE_TEXT : SQLITE_NULL;
+        }
         for (std::size_t v = 0; v < visit_count; ++v) {
           const std::size_t row = participant * visit_count + v;
           if (column.values.size() <= row) column.values.resize(row + 1, kNaN);
@@ -244,8 +272,13 @@ PivotData ReadPivot(Store& store, const PivotDefinition& pivot, bool per_visit, 
           if (type == SQLITE_NULL) continue;
           if (type == SQLITE_TEXT) {
             column.text = true;
-            PutText(column, text_index[*where[k]], row, sqlite3_column_text(st.get(), col),
-                    sqlite3_column_bytes(st.get(), col));
+            if (site != nullptr) {
+              PutText(column, text_index[*where[k]], row, reinterpret_cast<const unsigned char*>(site->data()),
+                      static_cast<int>(site->size()));
+            } else {
+              PutText(column, text_index[*where[k]], row, sqlite3_column_text(st.get(), col),
+                      sqlite3_column_bytes(st.get(), col));
+            }
           } else {
             column.values[row] = sqlite3_column_double(st.get(), col);
             if (type == SQLITE_INTEGER) column.integer = true;
@@ -287,6 +320,10 @@ PivotData ReadPivot(Store& store, const PivotDefinition& pivot, bool per_visit, 
   for (std::size_t c = 0; c < targets.size(); ++c) {
     if (targets[c].variable) by_table[targets[c].variable->table].push_back(c);
   }
+  std::map<std::string, std::size_t> table_variables;  // variables of every study per record table
+  for (const auto& row : store.Query("SELECT record_kind, count(*) FROM variable GROUP BY record_kind").rows) {
+    table_variables[std::get<std::string>(row[0])] = static_cast<std::size_t>(std::get<std::int64_t>(row[1]));
+  }
   std::vector<std::vector<std::uint8_t>> priority(targets.size());
   std::vector<std::vector<std::uint8_t>> flags(targets.size());
   for (const auto& [table, columns] : by_table) {
@@ -312,9 +349,11 @@ PivotData ReadPivot(Store& store, const PivotDefinition& pivot, bool per_visit, 
     std::string id_list;
     for (std::int64_t id : variable_ids) id_list += (id_list.empty() ? "" : ",") + std::to_string(id);
     const std::string sql = fmt::format(
-        "SELECT participant_id, variable_id, ifnull(visit_id, 0), value, detection_limit, censoring = 'left', {} "
-        "FROM {} NOT INDEXED WHERE superseded_by IS NULL AND variable_id IN ({})",
-        any_text ? "value_text" : "NULL", table, id_list);
+        "SELECT participant_id, variable_id, visit_id, value, detection_limit, censoring, {} "
+        "FROM {} NOT INDEXED WHERE superseded_by IS NULL{}",
+        any_text ? "value_text" : "NULL", table,
+        // Every variable of the table: no filter to evaluate per row.
+        variable_ids.size() == table_variables[table] ? "" : fmt::format(" AND variable_id IN ({})", id_list));
     std::vector<std::unordered_map<std::string, std::int32_t>> text_index(targets.size());
     Statement st(db, sql);
     sqlite3_stmt* s = st.get();
@@ -323,7 +362,7 @@ PivotData ReadPivot(Store& store, const PivotDefinition& pivot, bool per_visit, 
       if (p < 0) continue;
       const auto found = slots.find(sqlite3_column_int64(s, 1));
       if (found == slots.end()) continue;
-      const std::int64_t visit_key = sqlite3_column_int64(s, 2);
+      const std::int64_t visit_key = sqlite3_column_int64(s, 2);  // NULL reads as 0
       for (const Slot& slot : found->second) {
         PivotColumnData& column = data.columns[slot.column];
         const bool text_variable = targets[slot.column].variable->text;
@@ -364,7 +403,9 @@ PivotData ReadPivot(Store& store, const PivotDefinition& pivot, bool per_visit, 
           is_null = false;
         } else if (sqlite3_column_type(s, 4) != SQLITE_NULL) {
           censored = true;
-          value = Substitute(rule, sqlite3_column_int(s, 5) != 0, sqlite3_column_double(s, 4));
+          const auto* censoring = reinterpret_cast<const char*>(sqlite3_column_text(s, 5));
+          const bool left = censoring != nullptr && std::string_view(censoring) == "left";
+          value = Substitute(rule, left, sqlite3_column_double(s, 4));
           is_null = std::isnan(value);
         }
         for (std::size_t row = first; row < last; ++row) {
