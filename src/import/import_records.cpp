@@ -542,6 +542,13 @@ void ImportSession::PlanForms(const std::vector<std::string>& header, ColumnPlan
       }
     }
   }
+  // A mapping of events to forms needs to know the forms of the columns.
+  if (!spec_.event_forms.empty() && !plan.values.empty() &&
+      std::none_of(plan.value_form.begin(), plan.value_form.end(), [](int f) { return f >= 0; })) {
+    AddError(1, 0, fmt::format("expected <form>_complete columns (or [redcap] forms in the spec) to tell which form each "
+                               "column belongs to, as [redcap] {} needs, found none",
+                               spec_.instrument_events.empty() ? "events" : "instrument_events"));
+  }
 }
 
 std::vector<ImportSession::FormState> ImportSession::FormStates(const CsvRecord& r, const ColumnPlan& plan,

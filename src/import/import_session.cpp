@@ -78,6 +78,17 @@ ImportSession::ImportSession(Store& store, ImportWriter& writer, const ImportSpe
   CreateSpecVisits();
   if (spec_.shape != FileShape::kTrialSummary) {
     ResolveCatalog();
+    // A conversion for one variable names a variable of the study.
+    std::vector<CatalogVariable> catalog;
+    for (const UnitSpec& u : spec_.units) {
+      if (u.variable.empty() || by_code_.count(u.variable)) continue;
+      if (catalog.empty()) catalog = LoadVariables(store_, study_id_);
+      if (std::none_of(catalog.begin(), catalog.end(), [&](const CatalogVariable& c) { return c.code == u.variable; })) {
+        throw InputError(fmt::format("{}: units.\"{} -> {}\": expected a variable of study '{}' (in the spec or the "
+                                     "catalog), found variable = '{}'",
+                                     u.where, u.from_unit, u.to_unit, spec_.study, u.variable));
+      }
+    }
     writer_.ForEachParticipant(study_id_, [&](std::string_view ext, std::int64_t id, const ParticipantAttributes& a) {
       participants_.Insert(ext, ParticipantState{id, a});
     });

@@ -225,6 +225,10 @@ std::string ReadInstrumentEvents(const std::string& path, std::map<std::string, 
 void ParseUnits(const SpecReader& r, const toml::table& root, ImportSpec& spec, const std::string& name) {
   const toml::table* units = r.Table(root, "units");
   if (units == nullptr) return;
+  if (spec.shape == FileShape::kTrialSummary) {
+    r.Fail(root.get("units"), "[units]: expected only with a record file (shape redcap, wide or long), found shape = "
+                              "\"trial_summary\", whose values are not converted");
+  }
   for (const auto& [key, node] : *units) {
     const std::string text(key.str());
     const std::string section = fmt::format("units.\"{}\"", text);

@@ -175,6 +175,13 @@ TEST_CASE("import: [redcap] keys are checked", "[import][redcap][forms]") {
   Write(dir, "w.toml", "study = \"w\"\nshape = \"wide\"\n[participant]\nid = \"id\"\n[redcap]\nevents = {}\n");
   RunResult r = Run(dir, "import s.cohortdb --spec w.toml lg.csv");
   CHECK(r.err == "cohortdb: w.toml:5:1: [redcap]: expected only with shape = \"redcap\", found shape = \"wide\"\n");
+  // Columns whose form is unknown cannot be matched against events.
+  Write(dir, "noforms.csv", "record_id,redcap_event_name,comorb___1,comorb___2,pain\n1,baseline_arm_1,0,0,3\n");
+  Write(dir, "ev.toml", std::string(kLongitudinalSpec) + "\n[redcap]\nevents = { baseline_arm_1 = [\"comorbidities\"] }\n");
+  r = Run(dir, "import s.cohortdb --spec ev.toml noforms.csv");
+  CHECK(r.err ==
+        "cohortdb: noforms.csv:1: expected <form>_complete columns (or [redcap] forms in the spec) to tell which form "
+        "each column belongs to, as [redcap] events needs, found none\nimport failed: 1 error; the store is unchanged\n");
   // A flat export cannot be matched against events.
   Write(dir, "flat.csv", "record_id,comorb___1,comorb___2,comorbidities_complete,pain\n1,0,0,2,3\n");
   Write(dir, "flat.toml", "study = \"lg\"\nshape = \"redcap\"\ndefines_participants = true\n"
@@ -349,6 +356,9 @@ TEST_CASE("import: [units] entries are checked", "[import][units]") {
         "found a string\n");
   CHECK(fails("\"a->b\" = 2\n\"a -> b\" = 2\n") ==
         "cohortdb: x.toml:13:10: units.\"a->b\": expected each conversion once, found a -> b again\n");
+  CHECK(fails("\"a -> b\" = { factor = 2, variable = \"crpp\" }\n") ==
+        "cohortdb: x.toml:13:12: units.\"a -> b\": expected a variable of study 'un' (in the spec or the catalog), found "
+        "variable = 'crpp'\n");
   CHECK(fails("\"a -> b\" = { factor = 2, unit = \"x\" }\n") ==
         "cohortdb: x.toml:13:33: unknown key 'unit' in [units.\"a -> b\"]: expected one of factor, offset, variable\n");
 }
