@@ -295,6 +295,13 @@ void ParseRedcapForms(const SpecReader& r, const toml::table& root, ImportSpec& 
     std::filesystem::path path(*file);
     if (path.is_relative()) path = std::filesystem::path(name).parent_path() / path;
     spec.instrument_events = path.string();
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(path, ec)) {
+      r.Fail(t->get("instrument_events"),
+             fmt::format("redcap.instrument_events: expected REDCap's instrument-event mapping (a CSV file; a relative "
+                         "path is read from the spec's folder), found no file '{}'",
+                         spec.instrument_events));
+    }
     const std::string digest = ReadInstrumentEvents(spec.instrument_events, spec.event_forms);
     // The mapping decides what is stored: an import with another mapping is
     // another import.

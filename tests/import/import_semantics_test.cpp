@@ -170,6 +170,9 @@ TEST_CASE("import: [redcap] keys are checked", "[import][redcap][forms]") {
         "(arm_num, unique_event_name, form), found no form column\n");
   CHECK(fails("\n[redcap]\ninstrument_events = \"m.csv\"\n", "unique_event_name,form\nbaseline_arm_1,\n") ==
         "cohortdb: m.csv:2:2: expected a form name, found an empty field\n");
+  CHECK(fails("\n[redcap]\ninstrument_events = \"nosuch.csv\"\n") ==
+        "cohortdb: x.toml:18:21: redcap.instrument_events: expected REDCap's instrument-event mapping (a CSV file; a "
+        "relative path is read from the spec's folder), found no file 'nosuch.csv'\n");
   CHECK(fails("\n[redcap]\nforms = { a = [\"pain\"], b = [\"pain\"] }\n") ==
         "cohortdb: x.toml:18:29: redcap.forms.b: expected each field in one form, found 'pain' also in form 'a'\n");
   Write(dir, "w.toml", "study = \"w\"\nshape = \"wide\"\n[participant]\nid = \"id\"\n[redcap]\nevents = {}\n");
