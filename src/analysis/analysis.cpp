@@ -96,7 +96,7 @@ std::vector<OptionSpec> CommonOptions() {
       {"censored", OptionType::kString,
        "Censored values (<LOD): exclude (default) | half (limit/2) | sqrt2 (limit/sqrt 2) | limit"},
       {"derive", OptionType::kStringList,
-       "Derived variable: NAME=change(VAR, FROM, TO) | NAME=z(VAR) | NAME=VAR>=VALUE"},
+       "Derived variable: NAME=change(VAR, FROM, TO) | NAME=days(DATE, FROM_DATE) | NAME=z(VAR) | NAME=VAR>=VALUE"},
       {"cut", OptionType::kStringList, "Categories from cut points: VAR=500,5000 adds VAR_cat"},
       {"ref", OptionType::kStringList,
        "Reference level of a categorical variable, as R's relevel: VAR=LEVEL (e.g. met_min_week_cat=500-5000)"},

@@ -14,10 +14,11 @@
 
 #include "analysis/options.h"
 #include "analysis/reference_level.h"
+#include "common/calendar_date.h"
 #include "common/close_matches.h"
 #include "common/error.h"
-#include "store/frame_source.h"
 #include "store/catalog.h"
+#include "store/frame_source.h"
 #include "store/pivot_reader.h"
 #include "store/store.h"
 
@@ -116,9 +117,88 @@ DeriveSpec SplitDerive(const std::string& text) {
   std::smatch m;
   if (eq == std::string::npos || !std::regex_match(text, m, kName)) {
     throw InputError(fmt::format(
-        "--derive: expected NAME=change(VAR, FROM, TO), NAME=z(VAR) or NAME=VAR>=VALUE, found '{}'", text));
+        "--derive: expected NAME=change(VAR, FROM, TO), NAME=days(DATE, FROM_DATE), NAME=z(VAR) or "
+        "NAME=VAR>=VALUE, found '{}'",
+        text));
   }
   return {m[1].str(), Trim(m[2].str())};
+}
+
+// days(A, B): the days from date B to date A (A - B; fractions from the time
+// of a datetime), as as.numeric(difftime(A, B, units = "days")) in R. Both
+// columns hold ISO 8601 dates, as the pivots show date variables.
+Column DeriveDays(const Frame& frame, const std::string& name, const std::string& a_name, const std::string& b_name) {
+  const auto day_numbers = [&](const std::string& column_name) {
+    const Column& c = frame.Get(column_name, "derive");
+    std::vector<double> days(frame.rows(), kNaN);
+    if (c.numeric) {
+      if (std::all_of(c.values.begin(), c.values.end(), [](double v) { return std::isnan(v); })) return days;
+      throw InputError(fmt::format("--derive {}: days() needs date columns (ISO 8601 text such as 2023-02-28), found "
+                                   "the numeric column '{}'",
+                                   name, column_name));
+    }
+    for (std::size_t i = 0; i < frame.rows(); ++i) {
+      if (c.Label(i) == nullptr) continue;
+      const auto date = ParseCalendarDate(*c.Label(i), DateOrder::kYmd, TimePart::kOptional);
+      if (!date) {
+        throw InputError(fmt::format("--derive {}: days() needs date columns, found '{}' in column '{}' (row {}); "
+                                     "expected a date {}",
+                                     name, *c.Label(i), column_name, i + 1,
+                                     DateFormatName(DateOrder::kYmd, TimePart::kOptional)));
+      }
+      days[i] = DayNumber(*date);
+    }
+    return days;
+  };
+  const std::vector<double> a = day_numbers(a_name);
+  const std::vector<double> b = day_numbers(b_name);
+  Column out;
+  out.name = name;
+  out.values.resize(frame.rows());
+  for (std::size_t i = 0; i < frame.rows(); ++i) out.values[i] = a[i] - b[i];  // NaN when either is missing
+  return out;
+}
+
+// A categorical "visit" column (the per-visit pivot's) takes its levels in
+// the study's visit order, not in collation order (m6 before m12): by the
+// frame's own visit_order column when it has one, else by the catalog of
+// --study. Labels that are not visits of the study keep their place after
+// the visits.
+void OrderVisitLevels(Store& store, const std::string& study, Frame& frame) {
+  if (!frame.Has("visit") || frame.Get("visit").numeric) return;
+  Column visit = frame.Get("visit");
+  std::map<std::string, double> order;
+  if (frame.Has("visit_order") && frame.Get("visit_order").numeric) {
+    const Column& by = frame.Get("visit_order");
+    for (std::size_t i = 0; i < frame.rows(); ++i) {
+      if (visit.Label(i) == nullptr || std::isnan(by.values[i])) continue;
+      auto [it, inserted] = order.emplace(*visit.Label(i), by.values[i]);
+      if (!inserted) it->second = std::min(it->second, by.values[i]);
+    }
+  } else if (!study.empty()) {
+    const auto study_id = FindStudy(store, study);
+    if (!study_id) return;
+    for (const CatalogVisit& v : LoadVisits(store, *study_id)) order.emplace(v.code, static_cast<double>(v.order));
+  }
+  if (order.empty()) return;
+  std::vector<std::size_t> index(visit.levels.size());
+  for (std::size_t k = 0; k < index.size(); ++k) index[k] = k;
+  std::stable_sort(index.begin(), index.end(), [&](std::size_t a, std::size_t b) {
+    const auto ox = order.find(visit.levels[a]), oy = order.find(visit.levels[b]);
+    if (ox == order.end() || oy == order.end()) return ox != order.end() && oy == order.end();
+    return ox->second < oy->second;
+  });
+  std::vector<std::int32_t> remap(index.size());
+  std::vector<std::string> levels(index.size());
+  for (std::size_t k = 0; k < index.size(); ++k) {
+    remap[index[k]] = static_cast<std::int32_t>(k);
+    levels[k] = visit.levels[index[k]];
+  }
+  for (std::int32_t& code : visit.codes) {
+    if (code >= 0) code = remap[static_cast<std::size_t>(code)];
+  }
+  visit.levels = std::move(levels);
+  frame.Put(std::move(visit));
 }
 
 }  // namespace
@@ -427,6 +507,8 @@ void ApplyDerive(Frame& frame, const std::string& text) {
   static const std::regex kChange(
       R"(^change\(\s*([A-Za-z_][A-Za-z0-9_]*)\s*,\s*([A-Za-z_][A-Za-z0-9_]*)\s*,\s*([A-Za-z_][A-Za-z0-9_]*)\s*\)$)");
   static const std::regex kZ(R"(^z\(\s*([A-Za-z_][A-Za-z0-9_]*)\s*\)$)");
+  static const std::regex kDays(
+      R"(^days\(\s*([A-Za-z_][A-Za-z0-9_]*)\s*,\s*([A-Za-z_][A-Za-z0-9_]*)\s*\)$)");
   std::smatch m;
   Column out;
   out.name = spec.name;
@@ -445,6 +527,8 @@ void ApplyDerive(Frame& frame, const std::string& text) {
         out.censored[i] = (!a.censored.empty() && a.censored[i]) || (!b.censored.empty() && b.censored[i]);
       }
     }
+  } else if (std::regex_match(spec.body, m, kDays)) {
+    out = DeriveDays(frame, spec.name, m[1].str(), m[2].str());
   } else if (std::regex_match(spec.body, m, kZ)) {
     const Column& a = frame.Get(m[1].str(), "derive");
     if (!a.numeric) throw InputError(fmt::format("--derive {}: z() needs a numeric column", spec.name));
@@ -483,7 +567,8 @@ void ApplyDerive(Frame& frame, const std::string& text) {
     }
   } else {
     throw InputError(
-        fmt::format("--derive {}: expected change(VAR, FROM, TO), z(VAR) or VAR>=VALUE, found '{}'",
+        fmt::format("--derive {}: expected change(VAR, FROM, TO), days(DATE, FROM_DATE), z(VAR) or VAR>=VALUE, "
+                    "found '{}'",
                     spec.name, spec.body));
   }
   frame.Add(std::move(out));
@@ -667,35 +752,6 @@ void ApplyCatalogLabels(Store& store, const std::string& study, Frame& frame) {
   }
 }
 
-// A categorical "visit" column holding the study's visit codes takes the
-// study's visit order (not the alphabet: m6 before m12).
-void OrderVisits(Store& store, const std::string& study, Frame& frame) {
-  if (!frame.Has("visit")) return;
-  const Column& visit = frame.Get("visit");
-  if (visit.numeric) return;
-  const auto id = FindStudy(store, study);
-  if (!id) return;
-  std::vector<std::string> order;
-  for (const CatalogVisit& v : LoadVisits(store, *id)) order.push_back(v.code);
-  for (const std::string& level : visit.levels) {
-    if (std::find(order.begin(), order.end(), level) == order.end()) return;
-  }
-  Column c = visit;
-  std::vector<std::string> levels;
-  for (const std::string& code : order) {
-    if (std::find(c.levels.begin(), c.levels.end(), code) != c.levels.end()) levels.push_back(code);
-  }
-  std::vector<std::int32_t> remap(c.levels.size());
-  for (std::size_t k = 0; k < c.levels.size(); ++k) {
-    remap[k] = static_cast<std::int32_t>(std::find(levels.begin(), levels.end(), c.levels[k]) - levels.begin());
-  }
-  for (std::int32_t& code : c.codes) {
-    if (code >= 0) code = remap[static_cast<std::size_t>(code)];
-  }
-  c.levels = std::move(levels);
-  frame.Put(std::move(c));
-}
-
 // Marks the frame's censored cells: those whose participant (and visit, in
 // a frame with a visit column) held a censored value of that column in the
 // pivot the frame read.
@@ -821,7 +877,7 @@ Frame ReadBaseFrame(Store& store, const FrameSource& source, const std::optional
   MarkCensored(frame, censored_cells);
   if (!labels_study.empty()) {
     ApplyCatalogLabels(store, labels_study, frame);
-    OrderVisits(store, labels_study, frame);
+    OrderVisitLevels(store, labels_study, frame);
   }
   return frame;
 }
@@ -899,6 +955,7 @@ Frame LoadFrame(Store& store, const Options& options) {
     frame = ReadBaseFrame(store, source, needs);
   }
   frame.SetCensorRule(CensorRuleName(source.censor_rule));
+  OrderVisitLevels(store, source.study, frame);
   for (const std::string& derive : options.Items("derive")) ApplyDerive(frame, derive);
   for (const std::string& cut : options.Items("cut")) ApplyCut(frame, cut);
   ApplyReferenceLevels(frame, options);

@@ -9,6 +9,8 @@
 //
 // Derived variables (documented in README "Analyses"):
 //   --derive "NAME=change(VAR, FROM, TO)"  VAR_TO - VAR_FROM (pivot columns)
+//   --derive "NAME=days(DATE, FROM)"       days from date FROM to date DATE
+//                                          (ISO 8601 text columns)
 //   --derive "NAME=z(VAR)"                 (VAR - mean) / SD over the analysis
 //                                          sample (after complete-case selection)
 //   --derive "NAME=VAR>=4"                 1 when true, 0 when false, missing

@@ -10,6 +10,7 @@
 
 #include <fmt/format.h>
 
+#include "common/calendar_date.h"
 #include "common/error.h"
 #include "common/sha256.h"
 #include "common/version.h"
@@ -310,8 +311,29 @@ DictionaryReport ImportDictionary(Store& store, const std::string& study, const 
         v.value_type = "real";
       } else if (validation == "integer" || validation == "int") {
         v.value_type = "integer";
+      } else if (validation.rfind("date_", 0) == 0) {  // date_ymd, date_mdy, date_dmy
+        v.value_type = "date";
+      } else if (validation.rfind("datetime_", 0) == 0) {  // datetime_ymd, datetime_seconds_dmy, ...
+        v.value_type = "datetime";
       } else {
         v.value_type = "text";
+      }
+      if (v.value_type == "date" || v.value_type == "datetime") {
+        // REDCap writes a date field's limits as Y-M-D (a datetime's with a time).
+        for (auto [col, target] : {std::pair{min_col, &v.min_value}, std::pair{max_col, &v.max_value}}) {
+          std::string_view text = cell(r, col);
+          if (text.empty()) continue;
+          auto date = ParseCalendarDate(text, DateOrder::kYmd, TimePart::kOptional);
+          if (!date) {
+            fail(col, fmt::format("expected a validation limit YYYY-MM-DD for a {} field, found '{}'", v.value_type, text));
+            continue;
+          }
+          *target = DayNumber(*date);
+        }
+        if (v.min_value && v.max_value && *v.min_value > *v.max_value) {
+          fail(min_col, fmt::format("expected validation min <= max, found {} > {}", cell(r, min_col), cell(r, max_col)));
+          continue;
+        }
       }
       if (v.value_type == "real" || v.value_type == "integer") {
         for (auto [col, target] : {std::pair{min_col, &v.min_value}, std::pair{max_col, &v.max_value}}) {

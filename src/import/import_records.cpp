@@ -254,21 +254,38 @@ void ImportSession::ReadValues(const CsvRecord& r, const ColumnPlan& plan, const
       if (!Trim(unit).empty()) p.source_unit = unit;
       else if (!rv->source_unit.empty()) p.source_unit = rv->source_unit;
       if (auto err = Convert(*rv, p.source_value, unit, p.converted)) {
-        row_errors.push_back({plan.value + 1, *err});
+        row_errors.push_back(MissingUnitError(*rv, plan.value + 1, *err, 0));
       } else {
         pending.push_back(p);
       }
     }
   } else {
-    for (const auto& [col, rv] : plan.values) {
+    const std::vector<FormState> forms = FormStates(r, plan, row_errors);
+    for (std::size_t k = 0; k < plan.values.size(); ++k) {
+      const auto& [col, rv] = plan.values[k];
       std::string_view cell = r[col];
       if (IsMissing(*rv, cell)) continue;
+      // A form not collected at this event stores nothing: REDCap exports
+      // its checkboxes as 0 on every row of the record.
+      const int form = k < plan.value_form.size() ? plan.value_form[k] : -1;
+      const FormState state = form >= 0 ? forms[static_cast<std::size_t>(form)] : FormState::kCollected;
+      if (state != FormState::kCollected && plan.value_checkbox[k] && Trim(cell) == "0") continue;
+      if (state == FormState::kNotDesignated) {
+        row_errors.push_back({col + 1, fmt::format("column {}: expected no value, as form '{}' is not collected at event {} "
+                                                   "([redcap] {}), found {}",
+                                                   Quoted(header[col]), plan.forms[static_cast<std::size_t>(form)].first,
+                                                   Quoted(Trim(r[plan.visit])),
+                                                   spec_.instrument_events.empty() ? "events" : "instrument_events",
+                                                   Quoted(Trim(cell)))});
+        continue;
+      }
       PendingRecord p;
       p.variable = rv;
       p.source_value = cell;
       if (!rv->source_unit.empty()) p.source_unit = rv->source_unit;
       if (auto err = Convert(*rv, cell, {}, p.converted)) {
-        row_errors.push_back({col + 1, fmt::format("column {}: {}", Quoted(header[col]), *err)});
+        const std::string prefix = fmt::format("column {}: ", Quoted(header[col]));
+        row_errors.push_back(MissingUnitError(*rv, col + 1, prefix + *err, prefix.size()));
       } else {
         pending.push_back(p);
       }
@@ -427,6 +444,11 @@ void ImportSession::WriteRecords(const CsvRecord& r, const ColumnPlan& plan, Par
     row.variable_id = p.variable->catalog.id;
     row.value = p.converted.value;
     row.value_text = p.converted.text;
+    if (!p.converted.iso_text.empty()) row.value_text = p.converted.iso_text;
+    if (p.source_unit) {
+      auto conversion = p.variable->unit_cache.find(Trim(*p.source_unit));
+      if (conversion != p.variable->unit_cache.end() && conversion->second) ++conversion->second->values;
+    }
     row.source_value = p.source_value;
     row.source_unit = p.source_unit;
     row.censoring = p.converted.censoring;
@@ -461,6 +483,119 @@ void ImportSession::WriteRecords(const CsvRecord& r, const ColumnPlan& plan, Par
     if (std::find(loaded.begin(), loaded.end(), visit_slot) == loaded.end()) loaded.push_back(visit_slot);
   }
   writer_.WriteFullChunks();
+}
+
+ImportSession::RowError ImportSession::MissingUnitError(const ResolvedVariable& variable, std::size_t column,
+                                                       std::string message, std::size_t offset) const {
+  RowError e{column, std::move(message)};
+  if (!missing_unit_.empty()) {
+    // The row count goes before the parenthesis: "... found unit 'x' in 20 rows (lines 2 to 41) (no conversion ...".
+    e.fold = variable.catalog.code + '\x1f' + missing_unit_;
+    e.fold_at = e.message.find(" (no conversion", offset);
+    if (e.fold_at == std::string::npos) e.fold_at = e.message.size();
+  }
+  return e;
+}
+
+void ImportSession::PlanForms(const std::vector<std::string>& header, ColumnPlan& plan) {
+  if (!spec_.event_forms.empty() && plan.visit == ColumnPlan::kNone) {
+    AddError(1, 0, fmt::format("expected the event column 'redcap_event_name' that [redcap] {} refers to, found no "
+                               "such column in the header",
+                               spec_.instrument_events.empty() ? "events" : "instrument_events"));
+  }
+  plan.value_form.assign(plan.values.size(), -1);
+  plan.value_checkbox.assign(plan.values.size(), false);
+  const auto form_index = [&](const std::string& form) {
+    for (std::size_t i = 0; i < plan.forms.size(); ++i) {
+      if (plan.forms[i].first == form) return static_cast<int>(i);
+    }
+    plan.forms.emplace_back(form, ColumnPlan::kNone);
+    return static_cast<int>(plan.forms.size() - 1);
+  };
+  // The <form>_complete columns, in header order, unless the catalog holds a
+  // field of that name (then it is a value column).
+  std::vector<std::pair<std::size_t, int>> completes;
+  for (std::size_t i = 0; i < header.size(); ++i) {
+    const std::string& name = header[i];
+    if (name.size() <= 9 || name.compare(name.size() - 9, 9, "_complete") != 0) continue;
+    if (std::any_of(plan.values.begin(), plan.values.end(), [&](const auto& v) { return v.first == i; })) continue;
+    const int form = form_index(name.substr(0, name.size() - 9));
+    plan.forms[static_cast<std::size_t>(form)].second = i;
+    completes.emplace_back(i, form);
+  }
+  for (std::size_t k = 0; k < plan.values.size(); ++k) {
+    const auto& [col, rv] = plan.values[k];
+    const std::string& name = header[col];
+    const std::size_t sep = name.find("___");
+    const std::string field = sep == std::string::npos ? name : name.substr(0, sep);
+    plan.value_checkbox[k] = sep != std::string::npos && rv->catalog.value_type == "boolean";
+    if (!spec_.field_forms.empty()) {
+      auto it = spec_.field_forms.find(name);
+      if (it == spec_.field_forms.end()) it = spec_.field_forms.find(field);
+      if (it != spec_.field_forms.end()) plan.value_form[k] = form_index(it->second);
+      continue;
+    }
+    for (const auto& [complete_col, form] : completes) {
+      if (complete_col > col) {
+        plan.value_form[k] = form;
+        break;
+      }
+    }
+  }
+  // A mapping of events to forms needs to know the forms of the columns.
+  if (!spec_.event_forms.empty() && !plan.values.empty() &&
+      std::none_of(plan.value_form.begin(), plan.value_form.end(), [](int f) { return f >= 0; })) {
+    AddError(1, 0, fmt::format("expected <form>_complete columns (or [redcap] forms in the spec) to tell which form each "
+                               "column belongs to, as [redcap] {} needs, found none",
+                               spec_.instrument_events.empty() ? "events" : "instrument_events"));
+  }
+}
+
+std::vector<ImportSession::FormState> ImportSession::FormStates(const CsvRecord& r, const ColumnPlan& plan,
+                                                                std::vector<RowError>& row_errors) const {
+  std::vector<FormState> states(plan.forms.size(), FormState::kCollected);
+  if (plan.forms.empty()) return states;
+  const std::vector<std::string>* designated = nullptr;
+  if (!spec_.event_forms.empty() && plan.visit != ColumnPlan::kNone) {
+    const std::string_view event = Trim(r[plan.visit]);
+    auto it = spec_.event_forms.find(std::string(event));
+    if (it == spec_.event_forms.end()) {
+      // An event the visit map does not know is reported once, by ReadVisit.
+      if (std::any_of(row_errors.begin(), row_errors.end(), [&](const RowError& e) { return e.column == plan.visit + 1; })) {
+        return states;
+      }
+      std::string events;
+      for (const auto& [name, forms] : spec_.event_forms) events += (events.empty() ? "" : ", ") + name;
+      row_errors.push_back({plan.visit + 1, fmt::format("expected an event of [redcap] {} ({}), found {}",
+                                                        spec_.instrument_events.empty() ? "events" : "instrument_events",
+                                                        events, Quoted(event))});
+      return states;
+    }
+    designated = &it->second;
+  }
+  for (std::size_t i = 0; i < plan.forms.size(); ++i) {
+    const auto& [form, complete] = plan.forms[i];
+    if (designated != nullptr && std::find(designated->begin(), designated->end(), form) == designated->end()) {
+      states[i] = FormState::kNotDesignated;
+      continue;
+    }
+    if (complete != ColumnPlan::kNone) {
+      const std::string_view status = Trim(r[complete]);
+      if (status.empty() || std::find(spec_.missing.begin(), spec_.missing.end(), status) != spec_.missing.end()) {
+        states[i] = FormState::kNotSaved;
+      }
+    }
+  }
+  // A form whose status is blank but which holds a value (a ticked box, a
+  // number) was entered after all: its zeros are data too.
+  for (std::size_t k = 0; k < plan.values.size() && k < plan.value_form.size(); ++k) {
+    const int form = plan.value_form[k];
+    if (form < 0 || states[static_cast<std::size_t>(form)] != FormState::kNotSaved) continue;
+    const auto& [col, rv] = plan.values[k];
+    if (IsMissing(*rv, r[col]) || (plan.value_checkbox[k] && Trim(r[col]) == "0")) continue;
+    states[static_cast<std::size_t>(form)] = FormState::kCollected;
+  }
+  return states;
 }
 
 void ImportSession::ForgetRowCatalog() {

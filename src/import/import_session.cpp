@@ -55,6 +55,21 @@ ImportSession::ImportSession(Store& store, ImportWriter& writer, const ImportSpe
   auto study = FindStudy(store_, spec_.study);
   study_id_ = study ? *study : CreateStudy(store_, spec_.study, spec_.design, spec_.title);
   conversions_ = LoadUnitConversions(store_);
+  // A conversion the spec declares must agree with the store's own for the
+  // same units and variable (to 12 significant digits: 0.0833333333333 is 1/12).
+  const auto same = [](double a, double b) { return std::abs(a - b) <= 1e-12 * std::max(std::abs(a), std::abs(b)); };
+  for (const UnitSpec& u : spec_.units) {
+    for (const UnitConversion& c : conversions_) {
+      if (c.from_unit != u.from_unit || c.to_unit != u.to_unit || c.analyte != u.variable) continue;
+      if (!same(c.factor, u.factor) || !same(c.offset, u.offset)) {
+        throw InputError(fmt::format(
+            "{}: units.\"{} -> {}\"{}: expected the conversion the store holds in unit_conversion (factor {}, offset {}) "
+            "or none, found factor {}, offset {}",
+            u.where, u.from_unit, u.to_unit, u.variable.empty() ? "" : " for variable '" + u.variable + "'",
+            FormatNumber(c.factor), FormatNumber(c.offset), FormatNumber(u.factor), FormatNumber(u.offset)));
+      }
+    }
+  }
   for (const auto& v : LoadVisits(store_, study_id_)) {
     visits_[v.code] = v.id;
     max_visit_order_ = std::max(max_visit_order_, v.order);
@@ -63,6 +78,17 @@ ImportSession::ImportSession(Store& store, ImportWriter& writer, const ImportSpe
   CreateSpecVisits();
   if (spec_.shape != FileShape::kTrialSummary) {
     ResolveCatalog();
+    // A conversion for one variable names a variable of the study.
+    std::vector<CatalogVariable> catalog;
+    for (const UnitSpec& u : spec_.units) {
+      if (u.variable.empty() || by_code_.count(u.variable)) continue;
+      if (catalog.empty()) catalog = LoadVariables(store_, study_id_);
+      if (std::none_of(catalog.begin(), catalog.end(), [&](const CatalogVariable& c) { return c.code == u.variable; })) {
+        throw InputError(fmt::format("{}: units.\"{} -> {}\": expected a variable of study '{}' (in the spec or the "
+                                     "catalog), found variable = '{}'",
+                                     u.where, u.from_unit, u.to_unit, spec_.study, u.variable));
+      }
+    }
     writer_.ForEachParticipant(study_id_, [&](std::string_view ext, std::int64_t id, const ParticipantAttributes& a) {
       participants_.Insert(ext, ParticipantState{id, a});
     });
@@ -153,6 +179,8 @@ ResolvedVariable& ImportSession::ResolveVariable(const VariableSpec* vspec, cons
     }
     rv->source_unit = vspec->source_unit;
     rv->missing = vspec->missing;
+    if (vspec->date_format == "mdy") rv->date_order = DateOrder::kMdy;
+    if (vspec->date_format == "dmy") rv->date_order = DateOrder::kDmy;
   }
   if (cat.value_type == "categorical") {
     if (vspec != nullptr && !vspec->codes.empty()) {
@@ -235,11 +263,13 @@ std::optional<std::string> ImportSession::Convert(ResolvedVariable& v, std::stri
   const CatalogVariable& cat = v.catalog;
   std::string_view t = Trim(raw);
   out = ConvertedValue{};
+  missing_unit_.clear();
   const std::string& type = cat.value_type;
   if (type == "text") {
     out.text = raw;
     return std::nullopt;
   }
+  if (type == "date" || type == "datetime") return ConvertDate(v, t, unit, out);
   if (type == "categorical" || (type == "boolean" && !v.codes.empty())) {
     // A code map lists every code the file may use: 0 and 1 too.
     auto it = v.codes.find(t);
@@ -280,22 +310,33 @@ std::optional<std::string> ImportSession::Convert(ResolvedVariable& v, std::stri
     }
     auto cached = v.unit_cache.find(u);
     if (cached == v.unit_cache.end()) {
-      std::optional<std::pair<double, double>> conv;
+      // The most specific conversion wins: the variable's own (spec, then
+      // store), then one for every variable (spec, then store).
+      std::optional<ResolvedVariable::AppliedConversion> conv;
       for (int pass = 0; pass < 2 && !conv; ++pass) {
-        for (const UnitConversion& c : conversions_) {
-          if (c.from_unit == u && c.to_unit == cat.unit && c.analyte == (pass == 0 ? cat.code : "")) {
-            conv = std::make_pair(c.factor, c.offset);
+        const std::string& analyte = pass == 0 ? cat.code : std::string();
+        for (const UnitSpec& c : spec_.units) {
+          if (c.from_unit == u && c.to_unit == cat.unit && c.variable == analyte) {
+            conv = ResolvedVariable::AppliedConversion{c.factor, c.offset, true, 0};
             break;
+          }
+        }
+        for (const UnitConversion& c : conversions_) {
+          if (conv) break;
+          if (c.from_unit == u && c.to_unit == cat.unit && c.analyte == analyte) {
+            conv = ResolvedVariable::AppliedConversion{c.factor, c.offset, false, 0};
           }
         }
       }
       cached = v.unit_cache.emplace(std::string(u), conv).first;
     }
     if (!cached->second) {
-      return fmt::format("expected a unit convertible to '{}' for variable '{}', found unit {} (no row in unit_conversion)",
-                         cat.unit, cat.code, Quoted(u));
+      missing_unit_.assign(u);
+      return fmt::format("expected a unit convertible to '{}' for variable '{}', found unit {} (no conversion in "
+                         "unit_conversion or the spec's [units], e.g. \"{} -> {}\" = FACTOR)",
+                         cat.unit, cat.code, Quoted(u), u, cat.unit);
     }
-    x = x * cached->second->first + cached->second->second;
+    x = x * cached->second->factor + cached->second->offset;
   }
   // What was found, in the catalog's unit when it was converted.
   const auto found = [&] {
@@ -326,6 +367,38 @@ std::optional<std::string> ImportSession::Convert(ResolvedVariable& v, std::stri
     return std::nullopt;
   }
   out.value = x;
+  return std::nullopt;
+}
+
+std::optional<std::string> ImportSession::ConvertDate(ResolvedVariable& v, std::string_view t, std::string_view unit,
+                                                      ConvertedValue& out) {
+  const CatalogVariable& cat = v.catalog;
+  const std::string& type = cat.value_type;
+  if (!Trim(unit).empty()) {
+    return fmt::format("expected no unit for {} variable '{}', found unit {}", type, cat.code, Quoted(Trim(unit)));
+  }
+  const TimePart time = type == "date" ? TimePart::kNone : TimePart::kRequired;
+  std::string problem;
+  const auto date = ParseCalendarDate(t, v.date_order, time, &problem);
+  if (!date) {
+    if (problem.empty()) {
+      return fmt::format("expected a {} {} for variable '{}', found {}", type, DateFormatName(v.date_order, time),
+                         cat.code, Quoted(t));
+    }
+    return fmt::format("expected a valid calendar {} for variable '{}', found {} ({})", type, cat.code, Quoted(t),
+                       problem);
+  }
+  const double day = DayNumber(*date);
+  if ((cat.min_value && day < *cat.min_value) || (cat.max_value && day > *cat.max_value)) {
+    const auto bound = [](double d) { return FormatIsoDate(DateOfDay(static_cast<std::int64_t>(std::floor(d)))); };
+    std::string range = cat.min_value && cat.max_value
+                            ? fmt::format("from {} to {}", bound(*cat.min_value), bound(*cat.max_value))
+                            : cat.min_value ? fmt::format("on or after {}", bound(*cat.min_value))
+                                            : fmt::format("on or before {}", bound(*cat.max_value));
+    return fmt::format("expected a {} {} for variable '{}', found {}", type, range, cat.code, Quoted(t));
+  }
+  out.value = day;
+  out.iso_text = FormatIsoDate(*date);
   return std::nullopt;
 }
 
@@ -389,8 +462,51 @@ void ImportSession::RejectRow(const CsvRecord& record, const std::vector<std::st
   // its problems, so "stopped after N errors" lists N of them.
   const bool show = static_cast<int>(errors_.size()) < options_.max_errors;
   for (const RowError& e : row_errors) {
+    if (!e.fold.empty()) {
+      // One error per variable and unit of the file, with its row count.
+      auto [it, first] = folded_.try_emplace(e.fold);
+      FoldedError& f = it->second;
+      ++f.rows;
+      f.last_line = record.line();
+      if (!first) continue;
+      f.first_line = record.line();
+      f.column = e.column;
+      f.message = e.message;
+      f.fold_at = e.fold_at;
+      ++error_count_;
+      if (show) {
+        f.shown = errors_.size();
+        errors_.push_back(FormatError(record.line(), e.column, e.message));
+      }
+      continue;
+    }
     ++error_count_;
     if (show) errors_.push_back(FormatError(record.line(), e.column, e.message));
+  }
+}
+
+void ImportSession::FinishFoldedErrors() {
+  for (auto& [key, f] : folded_) {
+    if (!f.shown || f.rows < 2) continue;
+    std::string message = f.message;
+    message.insert(f.fold_at, fmt::format(" in {} rows (lines {} to {})", f.rows, f.first_line, f.last_line));
+    errors_[*f.shown] = FormatError(f.first_line, f.column, message);
+  }
+  folded_.clear();
+}
+
+void ImportSession::RecordConversions() {
+  for (const auto& variable : variables_) {
+    for (auto& [unit, conversion] : variable->unit_cache) {
+      if (!conversion || conversion->values == 0) continue;
+      if (batch_id_ != 0) {
+        RecordBatchConversion(store_, BatchConversion{batch_id_, variable->catalog.id, unit, variable->catalog.unit,
+                                                      conversion->factor, conversion->offset,
+                                                      conversion->from_spec ? "spec" : "unit_conversion",
+                                                      conversion->values});
+      }
+      conversion->values = 0;
+    }
   }
 }
 
@@ -474,12 +590,15 @@ FileImportReport ImportSession::ImportFile(const std::string& path) {
   }
   std::int64_t errors_before = error_count_;
   batch_id_ = 0;
+  folded_.clear();
   try {
     ReadFile(path, file_sha, report);
   } catch (const InputError& e) {
     AddFileError(e.what());  // a structural CSV error ends this file
   }
   writer_.FlushRecords();
+  FinishFoldedErrors();
+  RecordConversions();
   for (const auto& variable : variables_) {
     for (std::int64_t visit_key : variable->loaded_visits) {
       writer_.AddCoverage(variable->catalog.id, visit_key == 0 ? std::nullopt : std::optional<std::int64_t>(visit_key));
@@ -652,6 +771,7 @@ ImportSession::ColumnPlan ImportSession::PlanColumns(const std::vector<std::stri
                          Quoted(name), spec_.study));
   }
   plan.record_kind = kinds.size() == 1 ? RecordKindName(*kinds.begin()) : "mixed";
+  if (redcap) PlanForms(header, plan);
   return plan;
 }
 

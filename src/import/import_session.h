@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/calendar_date.h"
 #include "import/importer.h"
 #include "import/participant_table.h"
 #include "import/spec.h"
@@ -47,8 +48,17 @@ struct ResolvedVariable {
   // Visits (0: none) this import has loaded values of it at, written to
   // record_coverage when the file ends.
   std::vector<std::int64_t> loaded_visits;
-  // Cache: delivered unit -> (factor, offset), nullopt when no conversion exists.
-  StringMap<std::optional<std::pair<double, double>>> unit_cache;
+  // Dates: the order of year, month and day in delivered values.
+  DateOrder date_order = DateOrder::kYmd;
+  // A conversion from a delivered unit, and how many stored values of the
+  // current file it converted (import_batch_conversion).
+  struct AppliedConversion {
+    double factor = 1, offset = 0;
+    bool from_spec = false;  // [units] of the spec, else the unit_conversion table
+    std::int64_t values = 0;
+  };
+  // Cache: delivered unit -> conversion, nullopt when no conversion exists.
+  StringMap<std::optional<AppliedConversion>> unit_cache;
 };
 
 // A converted cell, ready to become a RecordRow.
@@ -57,6 +67,7 @@ struct ConvertedValue {
   std::optional<std::string_view> text;  // label (categorical) or raw text
   const char* censoring = "none";
   std::optional<double> detection_limit;
+  std::string iso_text;  // date/datetime: the ISO 8601 text stored as value_text
 };
 
 class ImportSession {
@@ -90,9 +101,23 @@ class ImportSession {
     }
   };
   struct RowError {
+    RowError() = default;
+    RowError(std::size_t c, std::string m) : column(c), message(std::move(m)) {}
     std::size_t column = 0;  // 1-based; 0 when the error is about the whole row
     std::string message;
+    // A missing unit conversion is reported once per variable and unit of a
+    // file: "fold" is that key, "fold_at" where the row count goes in.
+    std::string fold;
+    std::size_t fold_at = 0;
   };
+  struct FoldedError {
+    std::int64_t first_line = 0, last_line = 0, rows = 0;
+    std::size_t column = 0, fold_at = 0;
+    std::string message;
+    std::optional<std::size_t> shown;  // index in errors_
+  };
+  // Whether a REDCap form is collected on a row (see FormStates).
+  enum class FormState { kCollected, kNotDesignated, kNotSaved };
   // Where each role lives in the header (0-based indexes; kNone when absent).
   struct ColumnPlan {
     static constexpr std::size_t kNone = static_cast<std::size_t>(-1);
@@ -102,6 +127,12 @@ class ImportSession {
     std::vector<std::pair<std::size_t, ResolvedVariable*>> values;  // wide files
     std::vector<std::pair<std::size_t, std::string>> extras;
     std::string record_kind;
+    // REDCap forms: name and its <form>_complete column (kNone if absent);
+    // for each entry of "values", the index of its form (-1: none) and
+    // whether it is a checkbox column (field___code).
+    std::vector<std::pair<std::string, std::size_t>> forms;
+    std::vector<int> value_form;
+    std::vector<bool> value_checkbox;
   };
   struct PendingRecord {
     ResolvedVariable* variable = nullptr;
@@ -119,6 +150,9 @@ class ImportSession {
   // Returns an error message, or nullopt when "raw" converted into "out".
   std::optional<std::string> Convert(ResolvedVariable& variable, std::string_view raw, std::string_view unit,
                                      ConvertedValue& out);
+  // Convert for date and datetime variables: ISO text and day number.
+  std::optional<std::string> ConvertDate(ResolvedVariable& variable, std::string_view trimmed, std::string_view unit,
+                                         ConvertedValue& out);
   bool IsMissing(const ResolvedVariable& variable, std::string_view raw) const;
 
   void ReadFile(const std::string& path, const std::string& file_sha, FileImportReport& report);
@@ -149,6 +183,22 @@ class ImportSession {
                     std::optional<std::int64_t> visit_id, const std::vector<PendingRecord>& pending,
                     const std::vector<bool>& supersede, FileImportReport& report);
   void ForgetRowCatalog();
+  // A row error for a failed Convert; after a missing unit conversion it is
+  // folded per variable and unit, the count inserted at the message's
+  // " (no conversion" found from "offset" on.
+  RowError MissingUnitError(const ResolvedVariable& variable, std::size_t column, std::string message,
+                            std::size_t offset) const;
+  // Assigns the wide columns of a REDCap export to forms: [redcap] forms,
+  // else the header's order (each <form>_complete column closes its form).
+  void PlanForms(const std::vector<std::string>& header, ColumnPlan& plan);
+  // For each form of the plan, whether this row collects it: not designated
+  // for the row's event by [redcap] events / instrument_events, or not saved
+  // (its <form>_complete cell is blank), or collected.
+  std::vector<FormState> FormStates(const CsvRecord& r, const ColumnPlan& plan, std::vector<RowError>& row_errors) const;
+  // Writes the conversions the current file used to import_batch_conversion.
+  void RecordConversions();
+  // Completes the folded errors of the current file with their row counts.
+  void FinishFoldedErrors();
   void ImportTrialSummary(CsvReader& reader, const std::vector<std::string>& header, FileImportReport& report);
   ColumnPlan PlanColumns(const std::vector<std::string>& header);
 
@@ -176,6 +226,9 @@ class ImportSession {
   const ImportOptions& options_;
   std::int64_t study_id_ = 0;
   std::vector<UnitConversion> conversions_;
+  // Set by Convert when a delivered unit has no conversion (else empty).
+  std::string missing_unit_;
+  StringMap<FoldedError> folded_;
   std::vector<std::unique_ptr<ResolvedVariable>> variables_;
   StringMap<ResolvedVariable*> by_code_;
   StringMap<ResolvedVariable*> by_name_;  // long files: names in the variable column

@@ -1,6 +1,8 @@
 #include "import/spec.h"
 
 #include <algorithm>
+#include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -8,9 +10,12 @@
 #include <fmt/format.h>
 #include <toml++/toml.h>
 
+#include "common/calendar_date.h"
 #include "common/error.h"
 #include "common/input_file.h"
 #include "common/sha256.h"
+#include "import/csv_reader.h"
+#include "import/value_parser.h"
 
 namespace cohortdb {
 namespace {
@@ -150,7 +155,184 @@ class SpecReader {
 };
 
 const std::set<std::string> kRecordKinds = {"biomarker", "mri_metric", "outcome", "covariate"};
-const std::set<std::string> kValueTypes = {"real", "integer", "boolean", "categorical", "text"};
+const std::set<std::string> kValueTypes = {"real", "integer", "boolean", "categorical", "text", "date", "datetime"};
+
+bool IsDateType(const std::optional<std::string>& type) { return type && (*type == "date" || *type == "datetime"); }
+
+// A date variable's min or max: a TOML date (or date-time) as its day number.
+std::optional<double> DateBound(const toml::node* node) {
+  if (node == nullptr) return std::nullopt;
+  if (const auto* d = node->as_date()) {
+    const toml::date& v = d->get();
+    return static_cast<double>(DaysSinceEpoch(v.year, v.month, v.day));
+  }
+  if (const auto* dt = node->as_date_time()) {
+    const toml::date_time& v = dt->get();
+    CalendarDate c;
+    c.year = v.date.year;
+    c.month = v.date.month;
+    c.day = v.date.day;
+    c.hour = v.time.hour;
+    c.minute = v.time.minute;
+    c.second = v.time.second;
+    return DayNumber(c);
+  }
+  return std::nullopt;
+}
+
+// Reads REDCap's instrument-event mapping export ("instrument designations":
+// arm_num, unique_event_name, form) into event -> forms. Throws InputError
+// "FILE:LINE[:COLUMN]: ..." on a problem; returns the file's digest.
+std::string ReadInstrumentEvents(const std::string& path, std::map<std::string, std::vector<std::string>>& out) {
+  const std::string digest = Sha256OfFile(path);
+  CsvReader reader(path, ',', path);
+  const CsvRecord* header = reader.Next();
+  if (header == nullptr) throw InputError(fmt::format("{}:1: expected a header line, found an empty file", path));
+  std::size_t event_col = header->size(), form_col = header->size();
+  for (std::size_t i = 0; i < header->size(); ++i) {
+    const std::string_view name = Trim((*header)[i]);
+    if (name == "unique_event_name") event_col = i;
+    if (name == "form") form_col = i;
+  }
+  if (event_col == header->size() || form_col == header->size()) {
+    throw InputError(fmt::format("{}:1: expected REDCap's instrument-event mapping with the columns unique_event_name "
+                                 "and form (arm_num, unique_event_name, form), found no {} column",
+                                 path, event_col == header->size() ? "unique_event_name" : "form"));
+  }
+  std::size_t rows = 0;
+  for (const CsvRecord* r = reader.Next(); r != nullptr; r = reader.Next()) {
+    ++rows;
+    if (!r->problem().empty()) throw InputError(fmt::format("{}:{}:{}: {}", path, r->line(), r->problem_column(), r->problem()));
+    if (r->size() != header->size()) {
+      throw InputError(fmt::format("{}:{}: expected {} fields as in the header, found {}", path, r->line(), header->size(),
+                                   r->size()));
+    }
+    for (std::size_t col : {event_col, form_col}) {
+      if (Trim((*r)[col]).empty()) {
+        throw InputError(fmt::format("{}:{}:{}: expected {}, found an empty field", path, r->line(), col + 1,
+                                     col == event_col ? "an event name" : "a form name"));
+      }
+    }
+    std::vector<std::string>& forms = out[std::string(Trim((*r)[event_col]))];
+    const std::string form(Trim((*r)[form_col]));
+    if (std::find(forms.begin(), forms.end(), form) == forms.end()) forms.push_back(form);
+  }
+  if (rows == 0) throw InputError(fmt::format("{}:1: expected at least one event and form after the header, found none", path));
+  return digest;
+}
+
+// [units]: "FROM -> TO" = FACTOR, or = { factor = F, offset = O, variable = "code" }.
+void ParseUnits(const SpecReader& r, const toml::table& root, ImportSpec& spec, const std::string& name) {
+  const toml::table* units = r.Table(root, "units");
+  if (units == nullptr) return;
+  if (spec.shape == FileShape::kTrialSummary) {
+    r.Fail(root.get("units"), "[units]: expected only with a record file (shape redcap, wide or long), found shape = "
+                              "\"trial_summary\", whose values are not converted");
+  }
+  for (const auto& [key, node] : *units) {
+    const std::string text(key.str());
+    const std::string section = fmt::format("units.\"{}\"", text);
+    UnitSpec u;
+    const auto arrow = text.find("->");
+    if (arrow != std::string::npos) {
+      u.from_unit = std::string(Trim(std::string_view(text).substr(0, arrow)));
+      u.to_unit = std::string(Trim(std::string_view(text).substr(arrow + 2)));
+    }
+    if (arrow == std::string::npos || u.from_unit.empty() || u.to_unit.empty() ||
+        u.to_unit.find("->") != std::string::npos) {
+      r.Fail(&node, fmt::format("{}: expected a key \"FROM -> TO\" such as \"mg/dL -> mg/L\"", section));
+    }
+    if (u.from_unit == u.to_unit) r.Fail(&node, fmt::format("{}: expected two different units, found the same twice", section));
+    const toml::node* factor = &node;
+    const toml::node* offset = nullptr;
+    if (const auto* t = node.as_table()) {
+      r.CheckKeys(*t, {"factor", "offset", "variable"}, "[" + section + "]");
+      factor = t->get("factor");
+      if (factor == nullptr) r.Fail(&node, fmt::format("{}: expected factor = NUMBER (and optionally offset, variable)", section));
+      offset = t->get("offset");
+      u.variable = r.String(*t, "variable", section).value_or("");
+      if (!u.variable.empty() && !IsIdentifier(u.variable, 48)) {
+        r.Fail(t->get("variable"), fmt::format("{}.variable: expected a variable code, found '{}'", section, u.variable));
+      }
+    }
+    auto number = [&](const toml::node* n, const char* what) -> double {
+      if (const auto* i = n->as_integer()) return static_cast<double>(i->get());
+      if (const auto* f = n->as_floating_point()) {
+        if (std::isfinite(f->get())) return f->get();
+        r.Fail(n, fmt::format("{}: expected a finite {}, found {}", section, what, f->get()));
+      }
+      r.Fail(n, fmt::format("{}: expected {} (a number, or a table {{ factor = F, offset = O }}), found {}", section,
+                            what, NodeTypeName(*n)));
+    };
+    u.factor = number(factor, "factor");
+    if (!(u.factor > 0)) r.Fail(factor, fmt::format("{}: expected a factor > 0, found {}", section, u.factor));
+    if (offset != nullptr) u.offset = number(offset, "offset");
+    u.where = fmt::format("{}:{}:{}", name, node.source().begin.line, node.source().begin.column);
+    for (const UnitSpec& other : spec.units) {
+      if (other.from_unit == u.from_unit && other.to_unit == u.to_unit && other.variable == u.variable) {
+        r.Fail(&node, fmt::format("{}: expected each conversion once, found {} -> {}{} again", section, u.from_unit,
+                                  u.to_unit, u.variable.empty() ? "" : " for variable " + u.variable));
+      }
+    }
+    spec.units.push_back(std::move(u));
+  }
+}
+
+// [redcap]: instrument_events = "FILE.csv" or events = { event = [forms] },
+// and forms = { form = [fields] }.
+void ParseRedcapForms(const SpecReader& r, const toml::table& root, ImportSpec& spec, const std::string& name) {
+  const toml::table* t = r.Table(root, "redcap");
+  if (t == nullptr) return;
+  if (spec.shape != FileShape::kRedcap) {
+    r.Fail(root.get("redcap"), fmt::format("[redcap]: expected only with shape = \"redcap\", found shape = \"{}\"",
+                                           FileShapeName(spec.shape)));
+  }
+  r.CheckKeys(*t, {"instrument_events", "events", "forms"}, "[redcap]");
+  if (t->get("instrument_events") != nullptr && t->get("events") != nullptr) {
+    r.Fail(t->get("events"), "redcap: expected either instrument_events (the mapping file) or events, found both");
+  }
+  if (auto file = r.String(*t, "instrument_events", "redcap")) {
+    std::filesystem::path path(*file);
+    if (path.is_relative()) path = std::filesystem::path(name).parent_path() / path;
+    spec.instrument_events = path.string();
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(path, ec)) {
+      r.Fail(t->get("instrument_events"),
+             fmt::format("redcap.instrument_events: expected REDCap's instrument-event mapping (a CSV file; a relative "
+                         "path is read from the spec's folder), found no file '{}'",
+                         spec.instrument_events));
+    }
+    const std::string digest = ReadInstrumentEvents(spec.instrument_events, spec.event_forms);
+    // The mapping decides what is stored: an import with another mapping is
+    // another import.
+    spec.sha256 = Sha256Hex(spec.sha256 + digest);
+  }
+  if (const toml::node* events = t->get("events")) {
+    const auto* et = events->as_table();
+    if (et == nullptr) {
+      r.Fail(events, fmt::format("redcap.events: expected a table of event = [\"form\", ...], found {}", NodeTypeName(*events)));
+    }
+    for (const auto& [event, forms] : *et) {
+      (void)forms;
+      spec.event_forms[std::string(event.str())] = r.Strings(*et, std::string(event.str()).c_str(), "redcap.events");
+    }
+  }
+  if (const toml::node* forms = t->get("forms")) {
+    const auto* ft = forms->as_table();
+    if (ft == nullptr) {
+      r.Fail(forms, fmt::format("redcap.forms: expected a table of form = [\"field\", ...], found {}", NodeTypeName(*forms)));
+    }
+    for (const auto& [form, fields] : *ft) {
+      for (const std::string& field : r.Strings(*ft, std::string(form.str()).c_str(), "redcap.forms")) {
+        auto [it, inserted] = spec.field_forms.emplace(field, std::string(form.str()));
+        if (!inserted) {
+          r.Fail(&fields, fmt::format("redcap.forms.{}: expected each field in one form, found '{}' also in form '{}'",
+                                      form.str(), field, it->second));
+        }
+      }
+    }
+  }
+}
 
 }  // namespace
 
@@ -186,7 +368,7 @@ ImportSpec ParseSpec(const std::string& text, const std::string& name) {
   r.CheckKeys(root,
               {"study", "design", "title", "shape", "record_kind", "delimiter", "decimal", "missing",
                "defines_participants", "participant", "visit", "visits", "long", "extra", "ignore",
-               "variables", "checkboxes", "trial_summary"},
+               "variables", "checkboxes", "trial_summary", "units", "redcap"},
               "the spec");
 
   auto study = r.String(root, "study", "spec");
@@ -322,7 +504,8 @@ ImportSpec ParseSpec(const std::string& text, const std::string& name) {
       const auto* t = node.as_table();
       if (t == nullptr) r.Fail(&node, fmt::format("variables.{}: expected a table, found {}", key.str(), NodeTypeName(node)));
       std::string section = fmt::format("variables.{}", key.str());
-      r.CheckKeys(*t, {"column", "names", "kind", "type", "unit", "source_unit", "min", "max", "label", "missing", "codes"},
+      r.CheckKeys(*t, {"column", "names", "kind", "type", "unit", "source_unit", "min", "max", "label", "missing", "codes",
+                       "date_format"},
                   "[" + section + "]");
       VariableSpec v;
       v.code = std::string(key.str());
@@ -339,13 +522,42 @@ ImportSpec ParseSpec(const std::string& text, const std::string& name) {
       }
       v.value_type = r.String(*t, "type", section);
       if (v.value_type && !kValueTypes.count(*v.value_type)) {
-        r.Fail(t->get("type"), fmt::format("{}.type: expected real, integer, boolean, categorical or text, found '{}'",
-                                           section, *v.value_type));
+        r.Fail(t->get("type"), fmt::format("{}.type: expected real, integer, boolean, categorical, text, date or datetime, "
+                                           "found '{}'", section, *v.value_type));
       }
       v.unit = r.String(*t, "unit", section);
       v.source_unit = r.String(*t, "source_unit", section).value_or("");
-      v.min_value = r.Number(*t, "min", section);
-      v.max_value = r.Number(*t, "max", section);
+      v.date_format = r.String(*t, "date_format", section);
+      if (v.date_format) {
+        if (!IsDateType(v.value_type)) {
+          r.Fail(t->get("date_format"), fmt::format("{}.date_format: expected only with type = \"date\" or \"datetime\", "
+                                                    "found type {}", section, v.value_type.value_or("not given")));
+        }
+        if (*v.date_format != "ymd" && *v.date_format != "mdy" && *v.date_format != "dmy") {
+          r.Fail(t->get("date_format"), fmt::format("{}.date_format: expected ymd, mdy or dmy, found '{}'", section,
+                                                    *v.date_format));
+        }
+      }
+      if (IsDateType(v.value_type) && (t->get("unit") != nullptr || t->get("source_unit") != nullptr)) {
+        r.Fail(t->get("unit") != nullptr ? t->get("unit") : t->get("source_unit"),
+               fmt::format("{}: expected no unit for a {} variable (its values are days), found one", section, *v.value_type));
+      }
+      if (IsDateType(v.value_type)) {
+        // A date variable's range is given as TOML dates: min = 1900-01-01.
+        for (const char* bound_key : {"min", "max"}) {
+          const toml::node* bound = t->get(bound_key);
+          if (bound == nullptr) continue;
+          auto day = DateBound(bound);
+          if (!day) {
+            r.Fail(bound, fmt::format("{}.{}: expected a date such as {} = 2015-01-01 (unquoted), found {}", section, bound_key,
+                                      bound_key, NodeTypeName(*bound)));
+          }
+          (std::string_view(bound_key) == "min" ? v.min_value : v.max_value) = *day;
+        }
+      } else {
+        v.min_value = r.Number(*t, "min", section);
+        v.max_value = r.Number(*t, "max", section);
+      }
       if (v.min_value && v.max_value && *v.min_value > *v.max_value) {
         r.Fail(t->get("min"), fmt::format("{}: expected min <= max, found min {} > max {}", section, *v.min_value, *v.max_value));
       }
@@ -411,6 +623,8 @@ ImportSpec ParseSpec(const std::string& text, const std::string& name) {
       }
     }
   }
+  ParseUnits(r, root, spec, name);
+  ParseRedcapForms(r, root, spec, name);
   return spec;
 }
 

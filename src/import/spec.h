@@ -32,13 +32,22 @@ struct VariableSpec {
   std::string column;                     // wide/redcap: source column (default: code)
   std::vector<std::string> names;         // long: values of the variable column meaning this variable
   std::optional<std::string> record_kind; // biomarker | mri_metric | outcome | covariate
-  std::optional<std::string> value_type;  // real | integer | boolean | categorical | text
+  std::optional<std::string> value_type;  // real | integer | boolean | categorical | text | date | datetime
+  std::optional<std::string> date_format; // date/datetime: ymd (default) | mdy | dmy
   std::optional<std::string> unit;        // canonical unit when the variable is created
   std::string source_unit;                // unit of delivered values when no unit column says it
   std::optional<double> min_value, max_value;
   std::optional<std::string> label;
   std::vector<std::string> missing;       // missing codes for this column (beside the global ones)
   std::vector<CodeMapping> codes;
+};
+
+// One conversion of [units]: value_to = value_from * factor + offset, for
+// every variable (variable empty) or one variable.
+struct UnitSpec {
+  std::string from_unit, to_unit, variable;
+  double factor = 1, offset = 0;
+  std::string where;  // "SPEC:LINE:COLUMN" of the entry, for messages
 };
 
 struct VisitSpec {
@@ -103,6 +112,17 @@ struct ImportSpec {
   std::map<std::string, std::map<std::string, std::string>> checkboxes;
 
   TrialSummarySpec trial_summary;
+
+  // [units]: conversions this import may use beside the unit_conversion table.
+  std::vector<UnitSpec> units;
+
+  // [redcap]: which instruments (forms) are collected at which events, and
+  // which columns belong to which form. event_forms comes from events = {...}
+  // or from the instrument-event mapping file (instrument_events), read when
+  // the spec is parsed; its digest is part of sha256.
+  std::string instrument_events;                              // the mapping file as resolved
+  std::map<std::string, std::vector<std::string>> event_forms;  // unique_event_name -> forms
+  std::map<std::string, std::string> field_forms;               // field (or checkbox field) -> form
 };
 
 // Parses the spec file at "path". Throws InputError on any problem.

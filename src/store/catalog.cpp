@@ -228,4 +228,21 @@ std::vector<UnitConversion> LoadUnitConversions(Store& store) {
   });
 }
 
+void RecordBatchConversion(Store& store, const BatchConversion& c) {
+  Guarded("recording a unit conversion of the batch", [&] {
+    SQLite::Statement st(store.database(),
+                         "INSERT INTO import_batch_conversion (batch_id, variable_id, from_unit, to_unit, factor, offset, "
+                         "origin, values_converted) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+    st.bind(1, c.batch_id);
+    st.bind(2, c.variable_id);
+    st.bind(3, c.from_unit);
+    st.bind(4, c.to_unit);
+    st.bind(5, c.factor);
+    st.bind(6, c.offset);
+    st.bind(7, c.origin);
+    st.bind(8, c.values);
+    st.exec();
+  });
+}
+
 }  // namespace cohortdb

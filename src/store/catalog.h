@@ -74,4 +74,16 @@ void DeleteSite(Store& store, std::int64_t site_id);
 
 std::vector<UnitConversion> LoadUnitConversions(Store& store);
 
+// A conversion an import batch applied to the values of one variable
+// delivered in "from_unit" (origin: "unit_conversion" or "spec").
+struct BatchConversion {
+  std::int64_t batch_id = 0, variable_id = 0;
+  std::string from_unit, to_unit;
+  double factor = 1, offset = 0;
+  std::string origin;
+  std::int64_t values = 0;
+};
+// Adds the row to import_batch_conversion.
+void RecordBatchConversion(Store& store, const BatchConversion& conversion);
+
 }  // namespace cohortdb

@@ -217,7 +217,8 @@ int Progress(void* user) {
 bool IsStoreObject(const std::string& name) {
   static const std::set<std::string> kObjects = {
       "analysis_result", "analysis_run",     "analysis_run_recipe", "biomarker",     "biomarker_current",
-      "covariate",       "covariate_current", "data_edit",         "import_batch",       "import_error",  "import_error_batch",
+      "covariate",       "covariate_current", "data_edit",          "import_batch",  "import_batch_conversion",
+      "import_error",    "import_error_batch",
       "meta_arm_summary", "meta_trial",       "mri_metric",          "mri_metric_current", "outcome",
       "outcome_current", "participant",       "recipe",              "record_all",    "record_coverage",
       "record_current",  "schema_migration",  "site",                "study",         "unit_conversion",

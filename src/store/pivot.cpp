@@ -89,7 +89,8 @@ PivotDefinition LoadPivotDefinition(Store& store, const std::string& study_code)
     v.variable_id = std::get<std::int64_t>(row[0]);
     v.code = std::get<std::string>(row[1]);
     v.table = std::get<std::string>(row[2]);
-    v.text = std::get<std::string>(row[3]) == "text";
+    const std::string& type = std::get<std::string>(row[3]);
+    v.text = type == "text" || type == "date" || type == "datetime";  // dates as ISO 8601 text
     pivot.variables.push_back(std::move(v));
   }
   // Which (variable, visit) pairs hold data: record_coverage, which imports

@@ -147,7 +147,7 @@ TEST_CASE("cut points: a value on an inner cut goes to the interval it closes", 
   CHECK(c.Label(5) == nullptr);
   REQUIRE_THROWS_WITH(ApplyCut(frame, "pa=5000,500"), "--cut pa: cut points must increase");
   REQUIRE_THROWS_WITH(ApplyDerive(frame, "x=mean(pa)"),
-                      "--derive x: expected change(VAR, FROM, TO), z(VAR) or VAR>=VALUE, found 'mean(pa)'");
+                      "--derive x: expected change(VAR, FROM, TO), days(DATE, FROM_DATE), z(VAR) or VAR>=VALUE, found 'mean(pa)'");
 }
 
 TEST_CASE("change() names the missing visit column", "[analysis][derive]") {

@@ -68,7 +68,7 @@ import failed: 1 error; the store is unchanged
 import failed: 1 error; the store is unchanged
 )msg"},
     {"--spec bad/long.toml bad/13_unknown_unit.csv",
-     R"msg(cohortdb: bad/13_unknown_unit.csv:2:4: expected a unit convertible to 'mg/L' for variable 'hscrp', found unit 'mmol/L' (no row in unit_conversion)
+     R"msg(cohortdb: bad/13_unknown_unit.csv:2:4: expected a unit convertible to 'mg/L' for variable 'hscrp', found unit 'mmol/L' (no conversion in unit_conversion or the spec's [units], e.g. "mmol/L -> mg/L" = FACTOR)
 import failed: 1 error; the store is unchanged
 )msg"},
     {"--spec bad/wide.toml bad/14_out_of_range.csv",
@@ -115,7 +115,7 @@ import failed: 1 error; the store is unchanged
      R"msg(cohortdb: bad/24_broken_toml.toml:2:14: invalid TOML: Error while parsing string: unescaped control characters other than TAB (U+0009) are explicitly prohibited
 )msg"},
     {"--spec bad/25_unknown_key.toml bad/ok_long.csv",
-     R"msg(cohortdb: bad/25_unknown_key.toml:4:10: unknown key 'colour' in the spec: expected one of study, design, title, shape, record_kind, delimiter, decimal, missing, defines_participants, participant, visit, visits, long, extra, ignore, variables, checkboxes, trial_summary
+     R"msg(cohortdb: bad/25_unknown_key.toml:4:10: unknown key 'colour' in the spec: expected one of study, design, title, shape, record_kind, delimiter, decimal, missing, defines_participants, participant, visit, visits, long, extra, ignore, variables, checkboxes, trial_summary, units, redcap
 )msg"},
     {"--spec bad/26_missing_study.toml bad/ok_long.csv",
      R"msg(cohortdb: bad/26_missing_study.toml: missing key 'study': expected the study code, e.g. study = "nako"
@@ -124,7 +124,7 @@ import failed: 1 error; the store is unchanged
      R"msg(cohortdb: bad/27_bad_shape.toml:2:9: shape: expected redcap, wide, long or trial_summary, found 'diagonal'
 )msg"},
     {"--spec bad/28_bad_type.toml bad/ok_long.csv",
-     R"msg(cohortdb: bad/28_bad_type.toml:9:8: variables.il6.type: expected real, integer, boolean, categorical or text, found 'float'
+     R"msg(cohortdb: bad/28_bad_type.toml:9:8: variables.il6.type: expected real, integer, boolean, categorical, text, date or datetime, found 'float'
 )msg"},
     {"--spec bad/29_min_above_max.toml bad/ok_long.csv",
      R"msg(cohortdb: bad/29_min_above_max.toml:9:7: variables.il6: expected min <= max, found min 10 > max 1
