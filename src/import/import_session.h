@@ -57,6 +57,10 @@ struct ConvertedValue {
   std::optional<std::string_view> text;  // label (categorical) or raw text
   const char* censoring = "none";
   std::optional<double> detection_limit;
+  // The cell was read as something other than its exact text: blanks around
+  // it, or a number not written plainly (IsPlainNumber). Counted in the
+  // import summary.
+  bool normalised = false;
 };
 
 class ImportSession {
@@ -108,6 +112,7 @@ class ImportSession {
     ConvertedValue converted;
     std::string_view source_value;
     std::optional<std::string_view> source_unit;
+    std::size_t column = 0;  // 1-based column of the value
   };
 
   void ResolveCatalog();
@@ -149,6 +154,9 @@ class ImportSession {
                     std::optional<std::int64_t> visit_id, const std::vector<PendingRecord>& pending,
                     const std::vector<bool>& supersede, FileImportReport& report);
   void ForgetRowCatalog();
+  // Counts a normalised cell of a loaded row in the report (the first one is
+  // named in the summary).
+  static void NoteNormalised(FileImportReport& report, std::int64_t line, std::size_t column, std::string_view text);
   void ImportTrialSummary(CsvReader& reader, const std::vector<std::string>& header, FileImportReport& report);
   ColumnPlan PlanColumns(const std::vector<std::string>& header);
 
