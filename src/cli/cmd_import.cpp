@@ -29,7 +29,7 @@ std::function<int()> SetupImport(CLI::App& app) {
   app.add_option("--spec", o->spec_path, "Import spec (TOML, see docs/IMPORT.md)")->required();
   app.add_flag("--dry-run", o->dry_run, "Validate everything and report, writing nothing");
   app.add_option("--max-errors", o->max_errors, "Stop after this many errors (default 20)");
-  app.add_flag("--quarantine", o->quarantine, "Load the good rows; keep rejected rows in import_error");
+  app.add_flag("--quarantine", o->quarantine, "Load the good rows; keep rejected rows in import_error (exit code 6 when there are any)");
   app.add_flag("--replace", o->replace, "Supersede values already loaded for the same participant, visit and variable");
   return [store_path, o] {
     o->progress = isatty(STDERR_FILENO) != 0;

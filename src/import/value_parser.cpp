@@ -56,7 +56,8 @@ const char* NumberOutOfRange(std::string_view text) {
   double value = 0;
   switch (ParseDouble(text, value)) {
     case NumberParse::kTooLarge: return "too large to be stored as a double (at most 1.8e308 in magnitude)";
-    case NumberParse::kTooSmall: return "too close to 0 to be stored as a double (it would read as 0; the smallest is 4.9e-324)";
+    case NumberParse::kTooSmall:
+      return "too close to 0 to be stored as a double (it would read as 0; the smallest is 4.9e-324)";
     default: return nullptr;
   }
 }

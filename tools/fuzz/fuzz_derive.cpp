@@ -42,10 +42,18 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::string text(reinterpret_cast<const char*>(data) + 1, size - 1);
   try {
     switch (data[0] % 4) {
-      case 0: cohortdb::analysis::ApplyDerive(frame, text); break;
-      case 1: cohortdb::analysis::ApplyCut(frame, text); break;
-      case 2: (void)cohortdb::analysis::ParseThreshold(text); break;
-      default: (void)frame.Get(text, "--outcome"); break;
+      case 0:
+        cohortdb::analysis::ApplyDerive(frame, text);
+        break;
+      case 1:
+        cohortdb::analysis::ApplyCut(frame, text);
+        break;
+      case 2:
+        (void)cohortdb::analysis::ParseThreshold(text);
+        break;
+      default:
+        (void)frame.Get(text, "--outcome");
+        break;
     }
     // Whatever was added has one value per row.
     for (const auto& column : frame.columns()) {
