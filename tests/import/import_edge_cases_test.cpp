@@ -169,7 +169,7 @@ TEST_CASE("import: min = max admits exactly that value", "[import][edge]") {
   REQUIRE(s.Import("id,visit,name,value\nP1,v1,one,3\n").exit_code == 0);
 }
 
-TEST_CASE("import: --quarantine with rejected rows exits 6; without, 0", "[import][edge]") {
+TEST_CASE("import: --quarantine with rejected rows exits 6, without them 0", "[import][edge]") {
   EdgeStore s;
   RunResult r = s.Import("id,visit,name,value\nP1,v1,x,1\nP2,v1,x,abc\nP3,v1,n,1.5\n", "--quarantine");
   CHECK(r.exit_code == 6);
