@@ -227,8 +227,10 @@ void ValidateRequest(Store& store, const AnalysisRequest& request) {
   std::vector<std::string> known;
   for (const OptionSpec& o : spec->options) known.push_back(o.name);
   for (const auto& [key, value] : request.options.items()) {
+    // Captured by an init-capture: clang before 16 cannot capture a structured
+    // binding (the fuzz build, tools/fuzz/build).
     const auto it = std::find_if(spec->options.begin(), spec->options.end(),
-                                 [&](const OptionSpec& o) { return key == o.name; });
+                                 [&name = key](const OptionSpec& o) { return name == o.name; });
     if (it == spec->options.end()) {
       const auto close = CloseMatches(key, known);
       throw InputError(

@@ -101,6 +101,11 @@ class CsvReader {
   bool eof_ = false;
 };
 
+// How often any CsvReader's parser grew its field buffer since the process
+// started (for tests: growth is geometric, so a field of N bytes takes
+// O(log N) of them).
+std::uint64_t CsvFieldBufferReallocations();
+
 // True if "text" is valid UTF-8 (no overlongs, no surrogates, <= U+10FFFF).
 // On failure *bad_offset receives the offset of the first invalid byte.
 bool IsValidUtf8(std::string_view text, std::size_t* bad_offset = nullptr);

@@ -39,11 +39,20 @@ std::string NowIso() {
 // Splits REDCap choices: "1, Female | 2, Male"; legacy exports separate with
 // line breaks ("1, Female\n2, Male") or "\n" escapes, and may omit spaces.
 std::vector<std::pair<std::string, std::string>> ParseChoices(std::string_view text, std::string* error) {
-  std::string normalized(text);
-  for (std::size_t pos; (pos = normalized.find("\\n")) != std::string::npos;) normalized.replace(pos, 2, "|");
-  std::replace(normalized.begin(), normalized.end(), '\n', '|');
-  std::replace(normalized.begin(), normalized.end(), '\r', '|');
+  // One pass (replacing each "\\n" in place moved the rest of the text each
+  // time: quadratic in a long cell).
+  std::string normalized;
+  normalized.reserve(text.size());
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '\\' && i + 1 < text.size() && text[i + 1] == 'n') {
+      normalized.push_back('|');
+      ++i;
+    } else {
+      normalized.push_back(text[i] == '\n' || text[i] == '\r' ? '|' : text[i]);
+    }
+  }
   std::vector<std::pair<std::string, std::string>> out;
+  std::set<std::string> codes;
   std::size_t start = 0;
   while (start <= normalized.size()) {
     std::size_t end = normalized.find('|', start);
@@ -60,6 +69,11 @@ std::vector<std::pair<std::string, std::string>> ParseChoices(std::string_view t
     std::string label(Trim(item.substr(comma + 1)));
     if (code.empty() || label.empty()) {
       *error = fmt::format("expected choices as \"code, label | code, label\", found '{}'", item);
+      return {};
+    }
+    // Two choices with one code would be two levels of one source code.
+    if (!codes.insert(code).second) {
+      *error = fmt::format("expected each choice code once, found code '{}' twice", code);
       return {};
     }
     out.emplace_back(code, label);

@@ -79,6 +79,12 @@ void ImportSession::ImportRecords(CsvReader& reader, const std::vector<std::stri
     }
     if (row_errors.empty()) {
       ParticipantState& stored = StoreParticipant(participant, external_id, attrs, report);
+      if (external_id.size() != r[plan.participant].size()) {
+        NoteNormalised(report, r.line(), plan.participant + 1, r[plan.participant]);
+      }
+      if (spec_.shape == FileShape::kLong && Trim(r[plan.variable]).size() != r[plan.variable].size()) {
+        NoteNormalised(report, r.line(), plan.variable + 1, r[plan.variable]);
+      }
       WriteRecords(r, plan, stored, visit_id, pending, supersede, report);
       report.values += static_cast<std::int64_t>(pending.size());
       ++report.rows_loaded;
@@ -250,6 +256,7 @@ void ImportSession::ReadValues(const CsvRecord& r, const ColumnPlan& plan, const
       PendingRecord p;
       p.variable = rv;
       p.source_value = r[plan.value];
+      p.column = plan.value + 1;
       std::string_view unit = plan.unit != ColumnPlan::kNone ? r[plan.unit] : std::string_view();
       if (!Trim(unit).empty()) p.source_unit = unit;
       else if (!rv->source_unit.empty()) p.source_unit = rv->source_unit;
@@ -282,6 +289,7 @@ void ImportSession::ReadValues(const CsvRecord& r, const ColumnPlan& plan, const
       PendingRecord p;
       p.variable = rv;
       p.source_value = cell;
+      p.column = col + 1;
       if (!rv->source_unit.empty()) p.source_unit = rv->source_unit;
       if (auto err = Convert(*rv, cell, {}, p.converted)) {
         const std::string prefix = fmt::format("column {}: ", Quoted(header[col]));
@@ -478,6 +486,7 @@ void ImportSession::WriteRecords(const CsvRecord& r, const ColumnPlan& plan, Par
       report.superseded += writer_.SupersedeRecord(row.kind, row.participant_id, row.visit_id, row.variable_id, batch_id_);
     }
     writer_.QueueRecord(row);
+    if (p.converted.normalised) NoteNormalised(report, r.line(), p.column, p.source_value);
     MarkSeen(participant, visit_slot, *p.variable);
     std::vector<std::int64_t>& loaded = p.variable->loaded_visits;
     if (std::find(loaded.begin(), loaded.end(), visit_slot) == loaded.end()) loaded.push_back(visit_slot);
@@ -596,6 +605,17 @@ std::vector<ImportSession::FormState> ImportSession::FormStates(const CsvRecord&
     states[static_cast<std::size_t>(form)] = FormState::kCollected;
   }
   return states;
+}
+
+void ImportSession::NoteNormalised(FileImportReport& report, std::int64_t line, std::size_t column,
+                                   std::string_view text) {
+  if (report.normalised++ == 0) {
+    // A long cell is shown by its start: the line and column find the rest.
+    constexpr std::size_t kShown = 40;
+    std::string shown = Quoted(text.substr(0, kShown));
+    if (text.size() > kShown) shown += "...";
+    report.first_normalised = fmt::format("line {}, column {}: {}", line, column, shown);
+  }
 }
 
 void ImportSession::ForgetRowCatalog() {

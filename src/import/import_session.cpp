@@ -279,6 +279,7 @@ std::optional<std::string> ImportSession::Convert(ResolvedVariable& v, std::stri
     }
     out.value = static_cast<double>(it->second.first);
     if (type == "categorical") out.text = it->second.second;
+    out.normalised = t.size() != raw.size();
     return std::nullopt;
   }
   if (type == "boolean") {
@@ -286,6 +287,7 @@ std::optional<std::string> ImportSession::Convert(ResolvedVariable& v, std::stri
     if (lower == "1" || lower == "yes" || lower == "true" || lower == "y") out.value = 1;
     else if (lower == "0" || lower == "no" || lower == "false" || lower == "n") out.value = 0;
     else return fmt::format("expected 0 or 1 (or yes/no) for boolean variable '{}', found {}", cat.code, Quoted(t));
+    out.normalised = t.size() != raw.size();
     return std::nullopt;
   }
   // A decimal comma reads as the point (one comma at most; the source value
@@ -295,10 +297,16 @@ std::optional<std::string> ImportSession::Convert(ResolvedVariable& v, std::stri
     with_point.assign(t);
     with_point[with_point.find(',')] = '.';
   }
-  auto cell = ParseNumericCell(with_point.empty() ? t : std::string_view(with_point));
+  const std::string_view number_text = with_point.empty() ? t : std::string_view(with_point);
+  auto cell = ParseNumericCell(number_text);
   if (!cell) {
-    return fmt::format("expected a number (or <limit, >limit) for variable '{}', found {}", cat.code, Quoted(t));
+    std::string_view limit = number_text;
+    if (!limit.empty() && (limit.front() == '<' || limit.front() == '>')) limit.remove_prefix(1);
+    const char* range = NumberOutOfRange(limit);
+    return fmt::format("expected a number (or <limit, >limit) for variable '{}', found {}{}", cat.code, Quoted(t),
+                       range != nullptr ? fmt::format(", {}", range) : std::string());
   }
+  out.normalised = !IsPlainNumber(raw, spec_.decimal, type == "integer" && cell->censoring == 0);
   std::string_view u = Trim(unit);
   if (u.empty()) u = v.source_unit;
   double x = cell->number;
@@ -366,7 +374,7 @@ std::optional<std::string> ImportSession::Convert(ResolvedVariable& v, std::stri
     out.detection_limit = x;
     return std::nullopt;
   }
-  out.value = x;
+  out.value = x == 0 ? 0.0 : x;  // "-0" is stored as 0 (counted as normalised)
   return std::nullopt;
 }
 
@@ -535,7 +543,10 @@ void ImportSession::ReadFile(const std::string& path, const std::string& file_sh
   }
   const std::int64_t header_line = first->line();
   std::vector<std::string> header;
-  for (std::size_t i = 0; i < first->size(); ++i) header.emplace_back(Trim((*first)[i]));
+  for (std::size_t i = 0; i < first->size(); ++i) {
+    header.emplace_back(Trim((*first)[i]));
+    if (header.back().size() != (*first)[i].size()) NoteNormalised(report, first->line(), i + 1, (*first)[i]);
+  }
   {
     std::set<std::string> seen;
     for (std::size_t i = 0; i < header.size(); ++i) {

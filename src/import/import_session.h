@@ -68,6 +68,10 @@ struct ConvertedValue {
   const char* censoring = "none";
   std::optional<double> detection_limit;
   std::string iso_text;  // date/datetime: the ISO 8601 text stored as value_text
+  // The cell was read as something other than its exact text: blanks around
+  // it, or a number not written plainly (IsPlainNumber). Counted in the
+  // import summary.
+  bool normalised = false;
 };
 
 class ImportSession {
@@ -139,6 +143,7 @@ class ImportSession {
     ConvertedValue converted;
     std::string_view source_value;
     std::optional<std::string_view> source_unit;
+    std::size_t column = 0;  // 1-based column of the value
   };
 
   void ResolveCatalog();
@@ -199,6 +204,9 @@ class ImportSession {
   void RecordConversions();
   // Completes the folded errors of the current file with their row counts.
   void FinishFoldedErrors();
+  // Counts a normalised cell of a loaded row in the report (the first one is
+  // named in the summary).
+  static void NoteNormalised(FileImportReport& report, std::int64_t line, std::size_t column, std::string_view text);
   void ImportTrialSummary(CsvReader& reader, const std::vector<std::string>& header, FileImportReport& report);
   ColumnPlan PlanColumns(const std::vector<std::string>& header);
 

@@ -78,6 +78,11 @@ void PrintImportReport(std::ostream& out, const ImportReport& report) {
                        f.participants_created,
                        f.superseded > 0 ? fmt::format(", {} superseded", f.superseded) : std::string(),
                        report.dry_run ? " (dry run: nothing written)" : fmt::format(" (batch {})", f.batch_id));
+    if (f.normalised > 0) {
+      out << fmt::format("{}: {} cell{} normalised, first at {} (read as a number or code, or trimmed; "
+                         "docs/IMPORT.md, \"Normalisation\")\n",
+                         f.file, f.normalised, f.normalised == 1 ? "" : "s", f.first_normalised);
+    }
   }
 }
 

@@ -46,6 +46,11 @@ struct FileImportReport {
   std::int64_t values = 0;       // records written (or trial arm summaries)
   std::int64_t participants_created = 0;
   std::int64_t superseded = 0;
+  // Cells of loaded rows (and header names) read as other than their exact
+  // text: blanks around them, numbers such as "+5", ".5", "1e3", "-0"
+  // (docs/IMPORT.md, "Normalisation"); the first one as "line L, column C: 'text'".
+  std::int64_t normalised = 0;
+  std::string first_normalised;
 };
 
 struct ImportReport {

@@ -38,6 +38,9 @@ bool IsIdentifier(const std::string& s, std::size_t max_len) {
                      [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'; });
 }
 
+// Titles and labels are for people: a longer one is a pasted file, not a title.
+constexpr std::ptrdiff_t kMaxTextLength = 1000;
+
 class SpecReader {
  public:
   explicit SpecReader(std::string name) : name_(std::move(name)) {}
@@ -76,7 +79,14 @@ class SpecReader {
     const toml::node* node = table.get(key);
     if (node == nullptr) return std::nullopt;
     if (const auto* i = node->as_integer()) return static_cast<double>(i->get());
-    if (const auto* f = node->as_floating_point()) return f->get();
+    if (const auto* f = node->as_floating_point()) {
+      // A range check against nan can never fail; one against inf is no check.
+      if (!std::isfinite(f->get())) {
+        Fail(node, fmt::format("{}.{}: expected a finite number, found {} (leave the key out for no limit)", section,
+                               key, f->get()));
+      }
+      return f->get();
+    }
     Fail(node, fmt::format("{}.{}: expected a number, found {}", section, key, NodeTypeName(*node)));
   }
 
@@ -140,6 +150,32 @@ class SpecReader {
       out[std::string(k.str())] = s->get();
     }
     return out;
+  }
+
+  // A string that may not be empty (a unit: leave the key out for none).
+  std::optional<std::string> NonEmptyString(const toml::table& table, const char* key, const std::string& section,
+                                            const char* example) const {
+    auto v = String(table, key, section);
+    if (v && v->empty()) {
+      Fail(table.get(key), fmt::format("{}.{}: expected a unit such as {}, found an empty string (leave the key out "
+                                       "for none)", section, key, example));
+    }
+    return v;
+  }
+
+  // A descriptive text of at most kMaxTextLength characters.
+  std::optional<std::string> Text(const toml::table& table, const char* key, const std::string& section) const {
+    auto v = String(table, key, section);
+    if (v) {
+      const auto characters = std::count_if(v->begin(), v->end(), [](char c) {
+        return (static_cast<unsigned char>(c) & 0xC0) != 0x80;  // not a UTF-8 continuation byte
+      });
+      if (characters > kMaxTextLength) {
+        Fail(table.get(key), fmt::format("{}.{}: expected at most {} characters, found {}", section, key,
+                                         kMaxTextLength, characters));
+      }
+    }
+    return v;
   }
 
   const toml::table* Table(const toml::table& table, const char* key) const {
@@ -334,6 +370,30 @@ void ParseRedcapForms(const SpecReader& r, const toml::table& root, ImportSpec& 
   }
 }
 
+// "ignore" may not name a column the spec reads: the column would be read
+// all the same, and the ignore silently have no effect.
+void CheckIgnore(const SpecReader& r, const toml::table& root, const ImportSpec& spec) {
+  std::vector<std::pair<std::string, std::string>> used = {
+      {spec.participant_column, "[participant] id"}, {spec.site_column, "[participant] site"},
+      {spec.sex_column, "[participant] sex"},        {spec.age_column, "[participant] age"},
+      {spec.birth_year_column, "[participant] birth_year"}, {spec.arm_column, "[participant] arm"},
+      {spec.visit_column, "[visit] column"},         {spec.variable_column, "[long] variable"},
+      {spec.value_column, "[long] value"},           {spec.unit_column, "[long] unit"}};
+  for (const auto& [column, field] : spec.extra) used.emplace_back(column, "[extra]");
+  if (spec.shape != FileShape::kLong) {
+    for (const VariableSpec& v : spec.variables) used.emplace_back(v.column, fmt::format("[variables.{}]", v.code));
+  }
+  for (const std::string& name : spec.ignore) {
+    for (const auto& [column, role] : used) {
+      if (!column.empty() && column == name) {
+        r.Fail(root.get("ignore"), fmt::format("ignore: expected columns the spec does not read, found '{}', the "
+                                               "column of {}",
+                                               name, role));
+      }
+    }
+  }
+}
+
 }  // namespace
 
 const char* FileShapeName(FileShape shape) {
@@ -383,7 +443,7 @@ ImportSpec ParseSpec(const std::string& text, const std::string& name) {
     }
     spec.design = *v;
   }
-  if (auto v = r.String(root, "title", "spec")) spec.title = *v;
+  if (auto v = r.Text(root, "title", "spec")) spec.title = *v;
 
   auto shape = r.String(root, "shape", "spec");
   if (!shape) r.Fail(nullptr, "missing key 'shape': expected one of redcap, wide, long, trial_summary");
@@ -460,7 +520,12 @@ ImportSpec ParseSpec(const std::string& text, const std::string& name) {
                                   code.value_or("")));
       }
       v.code = *code;
-      v.label = r.String(*t, "label", "visits").value_or("");
+      for (const VisitSpec& earlier : spec.visits) {
+        if (earlier.code == v.code) {
+          r.Fail(t->get("code"), fmt::format("visits.code: expected each visit code once, found '{}' again", v.code));
+        }
+      }
+      v.label = r.Text(*t, "label", "visits").value_or("");
       v.order = r.Integer(*t, "order", "visits");
       v.day = r.Integer(*t, "day", "visits");
       spec.visits.push_back(v);
@@ -525,8 +590,8 @@ ImportSpec ParseSpec(const std::string& text, const std::string& name) {
         r.Fail(t->get("type"), fmt::format("{}.type: expected real, integer, boolean, categorical, text, date or datetime, "
                                            "found '{}'", section, *v.value_type));
       }
-      v.unit = r.String(*t, "unit", section);
-      v.source_unit = r.String(*t, "source_unit", section).value_or("");
+      v.unit = r.NonEmptyString(*t, "unit", section, "\"mg/L\"");
+      v.source_unit = r.NonEmptyString(*t, "source_unit", section, "\"mg/dL\"").value_or("");
       v.date_format = r.String(*t, "date_format", section);
       if (v.date_format) {
         if (!IsDateType(v.value_type)) {
@@ -561,7 +626,7 @@ ImportSpec ParseSpec(const std::string& text, const std::string& name) {
       if (v.min_value && v.max_value && *v.min_value > *v.max_value) {
         r.Fail(t->get("min"), fmt::format("{}: expected min <= max, found min {} > max {}", section, *v.min_value, *v.max_value));
       }
-      v.label = r.String(*t, "label", section);
+      v.label = r.Text(*t, "label", section);
       v.missing = r.Strings(*t, "missing", section);
       if (const toml::node* codes = t->get("codes")) {
         const auto* ct = codes->as_table();
@@ -588,6 +653,12 @@ ImportSpec ParseSpec(const std::string& text, const std::string& name) {
     }
   }
   if (const toml::table* cb = r.Table(root, "checkboxes")) {
+    if (spec.shape != FileShape::kRedcap) {
+      r.Fail(root.get("checkboxes"),
+             fmt::format("checkboxes: expected only in a spec with shape = \"redcap\" (REDCap's checkbox columns "
+                         "field___code), found shape = \"{}\"; map a 0/1 column as a boolean variable instead",
+                         FileShapeName(spec.shape)));
+    }
     for (const auto& [field, node] : *cb) {
       (void)node;
       std::string section = fmt::format("checkboxes.{}", field.str());
@@ -600,6 +671,8 @@ ImportSpec ParseSpec(const std::string& text, const std::string& name) {
       spec.checkboxes[std::string(field.str())] = codes;
     }
   }
+
+  CheckIgnore(r, root, spec);
 
   if (const toml::table* t = r.Table(root, "trial_summary")) {
     r.CheckKeys(*t, {"trial", "year", "duration_weeks", "outcome", "arm", "n", "mean", "sd", "events", "arm_codes", "attributes"},

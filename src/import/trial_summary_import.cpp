@@ -195,6 +195,15 @@ void ImportSession::ImportTrialSummary(CsvReader& reader, const std::vector<std:
                              batch_id_, options_.replace);
     ++report.values;
     ++report.rows_loaded;
+    // Numbers written other than plainly ("+62", "4.7e0", " 59") are counted
+    // as normalised, as in record files.
+    for (auto [col, integer] : {std::pair{year, true}, std::pair{duration, false}, std::pair{n, true},
+                                std::pair{mean, false}, std::pair{sd, false}, std::pair{events, true}}) {
+      if (col == kNone) continue;
+      std::string_view cell = Trim(r[col]);
+      if (cell.empty() || std::find(spec_.missing.begin(), spec_.missing.end(), cell) != spec_.missing.end()) continue;
+      if (!IsPlainNumber(r[col], '.', integer)) NoteNormalised(report, r.line(), col + 1, r[col]);
+    }
   }
 }
 

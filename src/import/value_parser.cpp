@@ -14,17 +14,79 @@ std::string_view Trim(std::string_view s) {
   return s;
 }
 
-std::optional<double> ParseNumber(std::string_view text) {
+namespace {
+
+enum class NumberParse { kOk, kInvalid, kTooLarge, kTooSmall };
+
+NumberParse ParseDouble(std::string_view text, double& value) {
   text = Trim(text);
-  if (text.empty()) return std::nullopt;
+  if (text.empty()) return NumberParse::kInvalid;
   const char* begin = text.data();
   const char* end = begin + text.size();
   if (*begin == '+') ++begin;  // fast_float rejects a leading '+'
-  if (begin == end || (begin != text.data() && *begin == '-')) return std::nullopt;  // "+" alone, "+-5"
-  double value = 0;
+  if (begin == end || (begin != text.data() && *begin == '-')) return NumberParse::kInvalid;  // "+" alone, "+-5"
+  value = 0;
   auto result = fast_float::from_chars(begin, end, value);
-  if (result.ec != std::errc() || result.ptr != end || !std::isfinite(value)) return std::nullopt;
+  if (result.ec != std::errc() || result.ptr != end) return NumberParse::kInvalid;
+  if (std::isnan(value)) return NumberParse::kInvalid;
+  if (std::isinf(value)) {
+    // "inf" and "infinity" are not numbers of a data file; "1e400" is one
+    // that does not fit.
+    const char first = begin[*begin == '-' ? 1 : 0];
+    return (first >= '0' && first <= '9') || first == '.' ? NumberParse::kTooLarge : NumberParse::kInvalid;
+  }
+  if (value == 0) {
+    // A 0 that was not written as one underflowed ("1e-400").
+    for (const char* p = begin; p != end && *p != 'e' && *p != 'E'; ++p) {
+      if (*p >= '1' && *p <= '9') return NumberParse::kTooSmall;
+    }
+  }
+  return NumberParse::kOk;
+}
+
+}  // namespace
+
+std::optional<double> ParseNumber(std::string_view text) {
+  double value = 0;
+  if (ParseDouble(text, value) != NumberParse::kOk) return std::nullopt;
   return value;
+}
+
+const char* NumberOutOfRange(std::string_view text) {
+  double value = 0;
+  switch (ParseDouble(text, value)) {
+    case NumberParse::kTooLarge: return "too large to be stored as a double (at most 1.8e308 in magnitude)";
+    case NumberParse::kTooSmall:
+      return "too close to 0 to be stored as a double (it would read as 0; the smallest is 4.9e-324)";
+    default: return nullptr;
+  }
+}
+
+bool IsPlainNumber(std::string_view text, char decimal, bool whole) {
+  std::size_t i = 0;
+  const std::size_t n = text.size();
+  if (i < n && (text[i] == '<' || text[i] == '>')) ++i;
+  const bool negative = i < n && text[i] == '-';
+  if (negative) ++i;
+  const std::size_t digits_begin = i;
+  while (i < n && text[i] >= '0' && text[i] <= '9') ++i;
+  const std::size_t int_digits = i - digits_begin;
+  if (int_digits == 0) return false;                             // ".5", "+5", " 5", "-"
+  if (int_digits > 1 && text[digits_begin] == '0') return false; // "007"
+  bool nonzero = false;
+  for (std::size_t k = digits_begin; k < i; ++k) nonzero = nonzero || text[k] != '0';
+  if (i < n && text[i] == decimal) {
+    if (whole) return false;  // "6200.0" for an integer variable
+    ++i;
+    const std::size_t frac_begin = i;
+    while (i < n && text[i] >= '0' && text[i] <= '9') {
+      nonzero = nonzero || text[i] != '0';
+      ++i;
+    }
+    if (i == frac_begin) return false;  // "5."
+  }
+  if (i != n) return false;  // an exponent, blanks, anything else
+  return !(negative && !nonzero);  // "-0", "-0.0"
 }
 
 std::optional<long long> ParseInteger(std::string_view text) {

@@ -12,8 +12,22 @@ namespace cohortdb {
 // The view without leading and trailing spaces and tabs.
 std::string_view Trim(std::string_view s);
 
-// The whole (trimmed) text as a finite double, or nullopt.
+// The whole (trimmed) text as a finite double, or nullopt. A number too
+// large for a double ("1e400") or too close to 0 to be one ("1e-400", which
+// would read as 0) is nullopt too: see NumberOutOfRange.
 std::optional<double> ParseNumber(std::string_view text);
+
+// Why a number that parses is still refused: "too large" or "too small"
+// text for a message, or nullptr when "text" is in range or not a number.
+const char* NumberOutOfRange(std::string_view text);
+
+// Whether a delivered numeric cell is written plainly, so the value stored
+// reads as the text delivered: an optional '<' or '>', an optional '-', digits
+// without a leading zero, and (unless "whole") an optional fraction of at
+// least one digit after "decimal"; no blanks around, no '+', no exponent,
+// no "-0". Other accepted forms (" 5 ", "+5", ".5", "5.", "1e3", "-0", "007",
+// "6200.0" for an integer variable) are normalisations the import counts.
+bool IsPlainNumber(std::string_view text, char decimal, bool whole);
 
 // The whole (trimmed) text as an integer (no fraction, no exponent), or nullopt.
 std::optional<long long> ParseInteger(std::string_view text);
