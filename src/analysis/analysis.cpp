@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "analysis/analyses.h"
+#include "analysis/formula.h"
 #include "analysis/frame.h"
 #include "analysis/options.h"
 #include "analysis/sample.h"
@@ -24,7 +25,14 @@ namespace {
 const std::set<std::string>& VariableOptionNames() {
   static const std::set<std::string> kNames = {"by",       "group",      "vars",        "x",      "y",
                                                "outcome",  "predictors", "per-sd-vars", "random", "treatment",
-                                               "mediator", "covariates", "category"};
+                                               "mediator", "covariates", "category", "cluster"};
+  return kNames;
+}
+
+// Options whose values are R formulas (formula.h); the variables they name
+// are Formula::Variables() of the parsed text.
+const std::set<std::string>& FormulaOptionNames() {
+  static const std::set<std::string> kNames = {"formula", "compare"};
   return kNames;
 }
 
@@ -153,7 +161,8 @@ const std::vector<AnalysisSpec>& Analyses() {
   static const std::vector<AnalysisSpec> kAnalyses = [] {
     std::vector<AnalysisSpec> specs = {DescribeAnalysis(), CorrelateAnalysis(), CompareAnalysis(),
                                        RegressAnalysis(),  LogisticAnalysis(),  PrevalenceAnalysis(),
-                                       MediateAnalysis(),  MetaAnalysis()};
+                                       MediateAnalysis(),  MetaAnalysis(),      LmmAnalysis(),
+                                       GlmAnalysis()};
     for (AnalysisSpec& spec : specs) {
       for (const OptionSpec& common : CommonOptions()) {
         const bool present = std::any_of(spec.options.begin(), spec.options.end(), [&](const OptionSpec& o) {
@@ -302,6 +311,17 @@ void ValidateRequest(Store& store, const AnalysisRequest& request) {
       for (const std::string& name : options.List(o.name)) check(o.name, name);
     } else {
       check(o.name, options.RequiredString(o.name));
+    }
+  }
+  for (const std::string& name : FormulaOptionNames()) {
+    const auto text = options.String(name);
+    if (!text) continue;
+    try {
+      ParseFormula(*text).CheckVariables(
+          [&](const std::string& v) { return std::find(columns.begin(), columns.end(), v) != columns.end(); },
+          columns);
+    } catch (const InputError& e) {
+      throw InputError(fmt::format("{}: --{}: {}", request.command, name, e.what()));
     }
   }
 }

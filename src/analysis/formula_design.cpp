@@ -114,7 +114,7 @@ std::vector<int> GroupCodes(Frame& frame, const std::vector<std::string>& groupi
 
 }  // namespace
 
-FormulaDesign BuildFormulaDesign(Frame& frame, const Formula& formula) {
+FormulaDesign BuildFormulaDesign(Frame& frame, const Formula& formula, bool numeric_response) {
   FormulaDesign d;
   const auto n = static_cast<Eigen::Index>(frame.rows());
   std::vector<Eigen::VectorXd> cols;
@@ -151,7 +151,7 @@ FormulaDesign BuildFormulaDesign(Frame& frame, const Formula& formula) {
   }
   d.fixed.x.resize(n, static_cast<Eigen::Index>(cols.size()));
   for (std::size_t j = 0; j < cols.size(); ++j) d.fixed.x.col(static_cast<Eigen::Index>(j)) = cols[j];
-  d.response = NumericExpression(frame, formula, formula.response, "the outcome");
+  if (numeric_response) d.response = NumericExpression(frame, formula, formula.response, "the outcome");
   if (formula.offset) d.offset = NumericExpression(frame, formula, *formula.offset, "offset()");
   for (const RandomTerm& r : formula.random) {
     RandomDesign rd;

@@ -29,7 +29,7 @@ struct FormulaDesign {
   Design fixed;
   // Columns of fixed.x per formula term (formula.terms order).
   std::vector<std::vector<Eigen::Index>> term_columns;
-  Eigen::VectorXd response;
+  Eigen::VectorXd response;  // empty when built with numeric_response = false
   Eigen::VectorXd offset;  // empty without offset()
   std::vector<RandomDesign> random;
 };
@@ -39,7 +39,9 @@ struct FormulaDesign {
 // pointing at the place in the formula, for a categorical variable inside an
 // expression or as the response, a factor with fewer than two levels in these
 // rows, or a value that is not finite (log of 0 or a negative number).
-FormulaDesign BuildFormulaDesign(Frame& frame, const Formula& formula);
+// With numeric_response = false the response is left to the caller (a
+// binary outcome may be categorical) and `response` stays empty.
+FormulaDesign BuildFormulaDesign(Frame& frame, const Formula& formula, bool numeric_response = true);
 
 // Design without the columns of term `term` (for the test of that term).
 Design WithoutTerm(const FormulaDesign& design, std::size_t term);
