@@ -2,7 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
-#include <numbers>
+#include <cstddef>
+#include <limits>
 #include <string>
 
 #include <boost/math/distributions/chi_squared.hpp>
@@ -21,7 +22,6 @@ using Eigen::VectorXd;
 
 constexpr Index kMaxTerms = 4;
 using SmallMatrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, 0, kMaxTerms, kMaxTerms>;
-using SmallVector = Eigen::Matrix<double, Eigen::Dynamic, 1, 0, kMaxTerms, 1>;
 
 constexpr double kLog2Pi = 1.8378770664093454836;  // log(2 pi)
 constexpr int kLineSearchHalvings = 40;
@@ -30,6 +30,8 @@ constexpr double kHessianStep = 1e-4;
 constexpr double kSatterthwaiteStep = 1e-3;  // relative, then Richardson-extrapolated
 constexpr double kEigenTolerance = 1e-8;     // lmerTest's tol for the Hessian's eigenvalues
 constexpr Index kFewGroups = 5;
+constexpr double kBoundaryCheck = 1e-3;       // |L(c, c)| below this: try the boundary
+constexpr double kBoundaryTolerance = 1e-13;  // relative rise of the criterion accepted there
 
 // The lower-triangular relative covariance factor from theta (column order).
 SmallMatrix FactorFromTheta(const VectorXd& theta, Index k) {
@@ -95,35 +97,30 @@ class ProfiledDeviance {
   Solution Solve(const VectorXd& theta) const {
     Solution s;
     const SmallMatrix lambda = FactorFromTheta(theta, k_);
-    const SmallMatrix lambda_t = lambda.transpose();
     MatrixXd rzx_sum = MatrixXd::Zero(p_, p_);
     VectorXd cb = VectorXd::Zero(p_);
     double cu2 = 0.0;
-    MatrixXd rzx(k_, p_);
-    SmallMatrix a(k_, k_);
-    SmallVector cu(k_);
-    for (Index g = 0; g < groups_; ++g) {
-      const Eigen::Map<const MatrixXd> ztz(&ztz_[static_cast<size_t>(g * k_ * k_)], k_, k_);
-      const Eigen::Map<const MatrixXd> ztx(&ztx_[static_cast<size_t>(g * k_ * p_)], k_, p_);
-      const Eigen::Map<const VectorXd> zty(&zty_[static_cast<size_t>(g * k_)], k_);
-      a.noalias() = lambda_t * ztz * lambda;
-      a.diagonal().array() += 1.0;
-      const Eigen::LLT<SmallMatrix> llt(a);
-      if (llt.info() != Eigen::Success) {
-        s.ok = false;
-        return s;
-      }
-      for (Index d = 0; d < k_; ++d) s.ld_l2 += 2.0 * std::log(llt.matrixLLT()(d, d));
-      rzx.noalias() = lambda_t * ztx;
-      llt.matrixL().solveInPlace(rzx);
-      cu.noalias() = lambda_t * zty;
-      llt.matrixL().solveInPlace(cu);
-      rzx_sum.selfadjointView<Eigen::Lower>().rankUpdate(rzx.transpose());
-      cb.noalias() += rzx.transpose() * cu;
-      cu2 += cu.squaredNorm();
+    bool ok = true;
+    switch (k_) {
+      case 1:
+        ok = AccumulateGroups<1>(lambda, rzx_sum, cb, cu2, s.ld_l2);
+        break;
+      case 2:
+        ok = AccumulateGroups<2>(lambda, rzx_sum, cb, cu2, s.ld_l2);
+        break;
+      case 3:
+        ok = AccumulateGroups<3>(lambda, rzx_sum, cb, cu2, s.ld_l2);
+        break;
+      default:
+        ok = AccumulateGroups<4>(lambda, rzx_sum, cb, cu2, s.ld_l2);
+        break;
     }
-    s.rx_cross = xtx_;
-    s.rx_cross -= MatrixXd(rzx_sum.selfadjointView<Eigen::Lower>());
+    if (!ok) {
+      s.ok = false;
+      return s;
+    }
+    rzx_sum.triangularView<Eigen::StrictlyUpper>() = rzx_sum.transpose().triangularView<Eigen::StrictlyUpper>();
+    s.rx_cross = xtx_ - rzx_sum;
     const Eigen::LLT<MatrixXd> rx(s.rx_cross);
     if (rx.info() != Eigen::Success) {
       s.ok = false;
@@ -136,6 +133,80 @@ class ProfiledDeviance {
     s.beta = rx.matrixU().solve(cbeta);
     if (!(s.r2 > 0.0)) s.ok = false;
     return s;
+  }
+
+  // The per-group part of Solve for K random-effect terms, unrolled: adds
+  // R_ZX,g'R_ZX,g (lower triangle) to rzx_sum, R_ZX,g'c_u,g to cb, |c_u,g|^2
+  // to cu2 and log det(L_g)^2 to ld_l2. False when a factorisation fails.
+  template <int K>
+  bool AccumulateGroups(const SmallMatrix& lambda_dynamic, MatrixXd& rzx_sum, VectorXd& cb, double& cu2,
+                        double& ld_l2) const {
+    double lambda[K][K];  // [row][col], lower triangular
+    for (int r = 0; r < K; ++r) {
+      for (int c = 0; c < K; ++c) lambda[r][c] = lambda_dynamic(r, c);
+    }
+    const auto p = static_cast<int>(p_);
+    std::vector<double> rzx(static_cast<size_t>(K * p));  // [a * p + j]
+    double* sum = rzx_sum.data();                            // column-major p x p, lower triangle used
+    double* cbd = cb.data();
+    for (Index g = 0; g < groups_; ++g) {
+      const double* ztz = &ztz_[static_cast<size_t>(g * K * K)];  // column-major K x K
+      const double* ztx = &ztx_[static_cast<size_t>(g * K * p_)];  // column-major K x p
+      const double* zty = &zty_[static_cast<size_t>(g * K)];
+      // M = lambda' ZtZ lambda + I, then its Cholesky factor L (lower).
+      double t[K][K];  // ZtZ lambda
+      for (int r = 0; r < K; ++r) {
+        for (int c = 0; c < K; ++c) {
+          double v = 0.0;
+          for (int b = c; b < K; ++b) v += ztz[r + b * K] * lambda[b][c];
+          t[r][c] = v;
+        }
+      }
+      double l[K][K];
+      for (int r = 0; r < K; ++r) {
+        for (int c = 0; c <= r; ++c) {
+          double v = r == c ? 1.0 : 0.0;
+          for (int b = r; b < K; ++b) v += lambda[b][r] * t[b][c];
+          for (int e = 0; e < c; ++e) v -= l[r][e] * l[c][e];
+          if (r == c) {
+            if (!(v > 0.0)) return false;
+            l[r][r] = std::sqrt(v);
+            ld_l2 += std::log(v);
+          } else {
+            l[r][c] = v / l[c][c];
+          }
+        }
+      }
+      // R_ZX = L^-1 lambda' ZtX and c_u = L^-1 lambda' Zty.
+      double cu[K];
+      for (int a = 0; a < K; ++a) {
+        double v = 0.0;
+        for (int b = a; b < K; ++b) v += lambda[b][a] * zty[b];
+        for (int e = 0; e < a; ++e) v -= l[a][e] * cu[e];
+        cu[a] = v / l[a][a];
+        cu2 += cu[a] * cu[a];
+      }
+      for (int j = 0; j < p; ++j) {
+        const double* col = ztx + static_cast<std::ptrdiff_t>(j) * K;
+        for (int a = 0; a < K; ++a) {
+          double v = 0.0;
+          for (int b = a; b < K; ++b) v += lambda[b][a] * col[b];
+          for (int e = 0; e < a; ++e) v -= l[a][e] * rzx[static_cast<size_t>(e * p + j)];
+          rzx[static_cast<size_t>(a * p + j)] = v / l[a][a];
+        }
+      }
+      for (int j = 0; j < p; ++j) {
+        double cbj = 0.0;
+        for (int a = 0; a < K; ++a) cbj += rzx[static_cast<size_t>(a * p + j)] * cu[a];
+        cbd[j] += cbj;
+        for (int i = j; i < p; ++i) {
+          double v = 0.0;
+          for (int a = 0; a < K; ++a) v += rzx[static_cast<size_t>(a * p + i)] * rzx[static_cast<size_t>(a * p + j)];
+          sum[i + static_cast<std::ptrdiff_t>(j) * p] += v;
+        }
+      }
+    }
+    return true;
   }
 
   // lme4's profiled deviance (ML) or REML criterion at theta; +inf where the
@@ -379,6 +450,21 @@ LmmFit FitLmm(const MatrixXd& x, const std::vector<std::string>& names, const Ve
   VectorXd gradient;
   MatrixXd hessian;
   for (int iter = 1; iter <= options.max_iterations; ++iter) {
+    // The boundary diag(L) = 0 (a singular fit): where the criterion is as
+    // flat as a quartic there, Newton only creeps towards it; a column of L
+    // near 0 is set to exactly 0 when that does not raise the criterion, as
+    // lme4's bounded optimiser stops at the bound.
+    for (Index c = 0; c < k; ++c) {
+      const Index diag = c * k - c * (c - 1) / 2;  // position of L(c, c) in theta
+      if (std::abs(theta(diag)) >= kBoundaryCheck || theta(diag) == 0.0) continue;
+      VectorXd bound = theta;
+      for (Index r = c; r < k; ++r) bound(diag + r - c) = 0.0;
+      const double at_bound = f(bound);
+      if (at_bound <= value + kBoundaryTolerance * (1.0 + std::abs(value))) {
+        theta = bound;
+        value = std::min(value, at_bound);
+      }
+    }
     Derivatives(f, theta, value, gradient, hessian);
     Eigen::SelfAdjointEigenSolver<MatrixXd> eig(hessian);
     VectorXd values = eig.eigenvalues();
