@@ -285,6 +285,7 @@ class Parser {
   }
 
   RightSide ParseAtom(bool top) {
+    const Nest nest(*this, Peek().position);
     RightSide out;
     const Token& t = Peek();
     if (t.kind == Token::Kind::kEnd) Fail(t.position, "expected a term at the end of the formula");
@@ -426,6 +427,7 @@ class Parser {
   }
 
   FormulaExpr ParseArithPower() {
+    const Nest nest(*this, Peek().position);
     if (IsSymbol("-")) {
       FormulaExpr neg;
       neg.kind = FormulaExpr::Kind::kNegate;
@@ -447,6 +449,7 @@ class Parser {
   }
 
   FormulaExpr ParseArithPrimary() {
+    const Nest nest(*this, Peek().position);
     const Token t = Peek();
     FormulaExpr e;
     e.position = t.position;
@@ -486,8 +489,26 @@ class Parser {
     Fail(t.position, "expected a variable, found '" + t.text + "'");
   }
 
+  // Nesting depth guard: deeply nested input is an error, not a stack overflow.
+  static constexpr int kMaxDepth = 200;
+  class Nest {
+   public:
+    Nest(Parser& parser, std::size_t position) : parser_(parser) {
+      if (++parser_.depth_ > kMaxDepth) {
+        parser_.Fail(position, "nested more than " + std::to_string(kMaxDepth) + " levels deep");
+      }
+    }
+    ~Nest() { --parser_.depth_; }
+    Nest(const Nest&) = delete;
+    Nest& operator=(const Nest&) = delete;
+
+   private:
+    Parser& parser_;
+  };
+
   const Formula& formula_;
   std::string_view text_;
+  int depth_ = 0;
   std::vector<Token> tokens_;
   std::size_t pos_ = 0;
 };

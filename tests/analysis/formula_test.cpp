@@ -137,3 +137,26 @@ TEST_CASE("formula expressions evaluate as R does", "[formula]") {
   CHECK(Evaluate(f.terms[3].factors[0], value) == std::exp(-3.0));
   CHECK(f.terms[2].Label() == "I((x + 1)/2)");
 }
+
+TEST_CASE("every prefix and one-character deletion of a formula parses or is an InputError", "[formula]") {
+  const std::string full =
+      "log(y) ~ a * b + c + a:c + log(x) + I(x^2) + (1 | site) + (1 + visit_day | participant) + "
+      "(1 | site/participant) + offset(log(py)) - 1 + `odd name` + I(-(x + 1.5e-3)/2)";
+  const auto try_parse = [](const std::string& text) {
+    try {
+      const Formula f = ParseFormula(text);
+      (void)f.Variables();
+    } catch (const cohortdb::InputError& e) {
+      // Every error points into the text: a caret line follows the message.
+      CHECK(std::string(e.what()).find("^") != std::string::npos);
+    }
+  };
+  for (std::size_t n = 0; n <= full.size(); ++n) try_parse(full.substr(0, n));
+  for (std::size_t i = 0; i < full.size(); ++i) try_parse(full.substr(0, i) + full.substr(i + 1));
+  for (std::size_t i = 0; i < full.size(); ++i) try_parse(full.substr(0, i) + "(" + full.substr(i));
+}
+
+TEST_CASE("deep nesting is an error, not a stack overflow", "[formula]") {
+  CHECK_THAT(ErrorOf("y ~ " + std::string(100000, '(') + "x"), Contains("nested more than 200 levels deep"));
+  CHECK_THAT(ErrorOf("y ~ I(" + std::string(100000, '-') + "x)"), Contains("nested more than 200 levels deep"));
+}
