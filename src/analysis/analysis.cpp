@@ -225,8 +225,9 @@ void ValidateRequest(Store& store, const AnalysisRequest& request) {
   }
   const Options options(request);
   for (const OptionSpec& o : spec->options) {
-    if (o.required && !options.Has(o.name)) {
-      OptionError(request, fmt::format("{}: --{} is required", request.command, o.name));
+    if (o.RequiredGiven([&](const std::string& name) { return options.Has(name); }) && !options.Has(o.name)) {
+      OptionError(request, fmt::format("{}: --{} is required{}", request.command, o.name,
+                                       o.required_unless ? fmt::format(" (or --{})", o.required_unless) : ""));
     }
   }
   // One variable in two roles makes a model that fits itself.

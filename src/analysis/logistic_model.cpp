@@ -368,9 +368,10 @@ AnalysisSpec LogisticAnalysis() {
       "Logistic regression (glm) or mixed logistic with a random intercept (glmer), odds ratios",
       "cohortdb logistic demo-output/demo.cohortdb --study cohort --outcome cbp --predictors lmm,intermat,age,sex "
       "--per-sd 2 --per-sd-vars lmm,intermat --random site --plot or.svg",
-      {{"outcome", OptionType::kString, "Binary outcome (0/1 or two levels; a threshold like pain_nrs>=4)"},
+      {{"outcome", OptionType::kString, "Binary outcome (0/1 or two levels; a threshold like pain_nrs>=4)",
+        true, {}, {}, {}, "formula"},
        {"predictors", OptionType::kStringList,
-        "Predictors; categorical ones become dummies (first level = reference)"},
+        "Predictors; categorical ones become dummies (first level = reference)", true, {}, {}, {}, "formula"},
        {"formula", OptionType::kString,
         "R formula instead of --outcome/--predictors/--random, e.g. cbp ~ lmm * sex + age + (1 | site)"},
        {"per-sd", OptionType::kNumber,

@@ -209,9 +209,9 @@ AnalysisSpec RegressAnalysis() {
           "cohortdb regress demo-output/demo.cohortdb --study trial --derive \"pain_change=change(pain_nrs, baseline, week12)\" "
           "--derive \"il6_change=change(il6, baseline, week12)\" --outcome pain_change --predictors arm,il6_change "
           "--standardize",
-          {{"outcome", OptionType::kString, "Continuous outcome (or give --formula)"},
+          {{"outcome", OptionType::kString, "Continuous outcome", true, {}, {}, {}, "formula"},
            {"predictors", OptionType::kStringList,
-            "Predictors; categorical ones become dummies (first level = reference)"},
+            "Predictors; categorical ones become dummies (first level = reference)", true, {}, {}, {}, "formula"},
            {"formula", OptionType::kString,
             "R formula instead of --outcome/--predictors, e.g. pain_change ~ arm * il6_change + age"},
            {"standardize", OptionType::kFlag, "Add standardised betas (beta * sd(x) / sd(y))"}},

@@ -103,7 +103,7 @@ TEST_CASE("regress --formula: interaction terms named as R, with the nested F te
   CHECK_THAT(test.statistic, WithinRel(0.115835914697885, 1e-8));
   CHECK_THAT(test.p_value, WithinRel(0.735819618291899, 1e-8));
   REQUIRE_THROWS_WITH(RunAnalysis(store, Request("regress", {{"study", "trial"}, {"outcome", "age_years"}})),
-                      Contains("give --outcome and --predictors, or --formula"));
+                      Contains("regress: --predictors is required (or --formula)"));
 }
 
 TEST_CASE("logistic --formula: glm with an interaction and its Wald test row", "[analysis][logistic][formula]") {
