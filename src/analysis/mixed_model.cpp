@@ -180,7 +180,7 @@ AnalysisSpec LmmAnalysis() {
   return {"lmm",
           "Linear mixed model (lmer) with Satterthwaite df (lmerTest), from a formula",
           "cohortdb lmm demo-output/demo.cohortdb --study trial --frame wide_trial_visit "
-          "--formula \"pain_nrs ~ treatment * visit_order + (1 | participant_id)\"",
+          "--formula \"pain_nrs ~ arm * visit + (1 | participant_id)\"",
           {{"formula", OptionType::kString,
             "R formula with one random-effect grouping, e.g. y ~ arm * visit + (1 + day | participant)", true},
            {"ml", OptionType::kFlag, "Fit by maximum likelihood instead of REML (lmer REML = FALSE)"},
