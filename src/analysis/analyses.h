@@ -23,6 +23,8 @@ AnalysisSpec LogisticAnalysis();
 AnalysisSpec PrevalenceAnalysis();
 AnalysisSpec MediateAnalysis();
 AnalysisSpec MetaAnalysis();
+AnalysisSpec LmmAnalysis();
+AnalysisSpec GlmAnalysis();
 
 // --study --frame --censored --derive --cut --by --min-cell --plot.
 std::vector<OptionSpec> CommonOptions();

@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "analysis/analyses.h"
+#include "analysis/formula.h"
 #include "analysis/frame.h"
 #include "analysis/options.h"
 #include "analysis/reference_level.h"
@@ -23,6 +24,13 @@ namespace {
 
 // List options whose items hold commas of their own, kept whole.
 bool IsItemList(const std::string& name) { return name == "derive" || name == "cut" || name == "ref"; }
+
+// Options whose values are R formulas (formula.h); the variables they name
+// are Formula::Variables() of the parsed text.
+const std::set<std::string>& FormulaOptionNames() {
+  static const std::set<std::string> kNames = {"formula", "compare"};
+  return kNames;
+}
 
 const char* TypeName(OptionType type) {
   switch (type) {
@@ -179,7 +187,8 @@ const std::vector<AnalysisSpec>& Analyses() {
   static const std::vector<AnalysisSpec> kAnalyses = [] {
     std::vector<AnalysisSpec> specs = {DescribeAnalysis(), CorrelateAnalysis(), CompareAnalysis(),
                                        RegressAnalysis(),  LogisticAnalysis(),  PrevalenceAnalysis(),
-                                       MediateAnalysis(),  MetaAnalysis()};
+                                       MediateAnalysis(),  MetaAnalysis(),      LmmAnalysis(),
+                                       GlmAnalysis()};
     for (AnalysisSpec& spec : specs) {
       for (const OptionSpec& common : CommonOptions()) {
         const bool present = std::any_of(spec.options.begin(), spec.options.end(), [&](const OptionSpec& o) {
@@ -244,8 +253,9 @@ void ValidateRequest(Store& store, const AnalysisRequest& request) {
   }
   const Options options(request);
   for (const OptionSpec& o : spec->options) {
-    if (o.required && !options.Has(o.name)) {
-      OptionError(request, fmt::format("{}: --{} is required", request.command, o.name));
+    if (o.RequiredGiven([&](const std::string& name) { return options.Has(name); }) && !options.Has(o.name)) {
+      OptionError(request, fmt::format("{}: --{} is required{}", request.command, o.name,
+                                       o.required_unless ? fmt::format(" (or --{})", o.required_unless) : ""));
     }
   }
   // One variable in two roles makes a model that fits itself.
@@ -337,6 +347,17 @@ void ValidateRequest(Store& store, const AnalysisRequest& request) {
     }
   }
   if (options.Has("ref")) ValidateReferenceLevels(options, columns, LevelsKnownBeforeReading(store, options));
+  for (const std::string& name : FormulaOptionNames()) {
+    const auto text = options.String(name);
+    if (!text) continue;
+    try {
+      ParseFormula(*text).CheckVariables(
+          [&](const std::string& v) { return std::find(columns.begin(), columns.end(), v) != columns.end(); },
+          columns);
+    } catch (const InputError& e) {
+      throw InputError(fmt::format("{}: --{}: {}", request.command, name, e.what()));
+    }
+  }
 }
 
 namespace {

@@ -1,6 +1,6 @@
 #pragma once
 // The analysis registry: every analysis command (describe, correlate, compare,
-// regress, logistic, prevalence, mediate, meta) with its options, in one static
+// regress, logistic, prevalence, mediate, meta, lmm, glm) with its options, in one static
 // table from which the CLI builds its subcommands and recipes validate their
 // steps. Each analysis lives in its own file and reads its rows with one SQL
 // query over the store (the frame).
@@ -32,6 +32,14 @@ struct OptionSpec {
   std::vector<std::string> choices = {};
   // Bounds of a numeric option, inclusive.
   std::optional<double> min = {}, max = {};
+  // A required option that this other option replaces (--outcome is
+  // required unless --formula is given); nullptr: always required.
+  const char* required_unless = nullptr;
+
+  // Required for a request that holds the options "has" reports.
+  bool RequiredGiven(const std::function<bool(const std::string&)>& has) const {
+    return required && (required_unless == nullptr || !has(required_unless));
+  }
 };
 
 // A request: the analysis name and its options as a JSON object keyed by

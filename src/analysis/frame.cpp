@@ -12,6 +12,7 @@
 
 #include <fmt/format.h>
 
+#include "analysis/formula.h"
 #include "analysis/options.h"
 #include "analysis/reference_level.h"
 #include "common/calendar_date.h"
@@ -624,7 +625,7 @@ void ApplyCut(Frame& frame, const std::string& text) {
 const std::vector<std::string>& VariableOptions() {
   static const std::vector<std::string> kNames = {"by",       "group",      "vars",        "x",      "y",
                                                   "outcome",  "predictors", "per-sd-vars", "random", "treatment",
-                                                  "mediator", "covariates", "category"};
+                                                  "mediator", "covariates", "category",   "cluster"};
   return kNames;
 }
 
@@ -897,6 +898,15 @@ std::vector<std::string> FrameNeeds(const Options& options) {
       } else {
         add(name);
       }
+    }
+  }
+  for (const char* option : {"formula", "compare"}) {  // model formulas: the variables they name
+    const auto text = options.String(option);
+    if (!text) continue;
+    try {
+      for (const std::string& name : ParseFormula(*text).Variables()) add(name);
+    } catch (const InputError&) {
+      // ValidateRequest reports a bad formula at its place.
     }
   }
   for (const std::string& item : options.Items("ref")) {  // VAR=LEVEL

@@ -12,6 +12,8 @@
 
 #include "analysis/analyses.h"
 #include "analysis/forest_plot.h"
+#include "analysis/formula.h"
+#include "analysis/formula_design.h"
 #include "analysis/options.h"
 #include "analysis/report.h"
 #include "analysis/sample.h"
@@ -151,8 +153,108 @@ Fitted FitModel(Frame& frame, const Design& design, const ModelSettings& s, bool
   return out;
 }
 
+// logistic --formula: glm(binomial) from the formula, or glmer with one random
+// intercept term (1 | site). Interaction terms get a test row: the Wald z of
+// a one-column term, else the likelihood-ratio test of dropping it.
+AnalysisResultSet RunLogisticFormula(Store& store, const AnalysisRequest& request, const Options& options) {
+  for (const char* other : {"outcome", "predictors", "by", "random", "per-sd", "per-sd-vars"}) {
+    if (options.Has(other)) {
+      throw InputError(fmt::format("logistic: --formula replaces --outcome/--predictors/--random and takes no "
+                                   "--by or --per-sd (found --{}); write them into the formula",
+                                   other));
+    }
+  }
+  if (options.Flag("plot")) throw InputError("logistic: --plot is not available with --formula yet");
+  const std::string text = options.RequiredString("formula");
+  const Formula formula = ParseFormula(text);
+  if (formula.offset) throw InputError(formula.PointAt(formula.offset->position, "logistic: offset() needs glm"));
+  ModelSettings s;
+  if (!formula.random.empty()) {
+    const RandomTerm& r = formula.random.front();
+    if (formula.random.size() > 1 || !r.slopes.empty() || !r.intercept || r.grouping.size() != 1) {
+      throw InputError(formula.PointAt(r.position, "logistic: the mixed model takes one random intercept, (1 | site)"));
+    }
+    s.random = r.grouping.front();
+  }
+  s.agq = static_cast<int>(options.Integer("agq").value_or(1));
+  if (s.agq > 1 && s.random.empty()) throw InputError("--agq needs a random intercept (1 | site) in the formula");
+  Frame frame = LoadFrame(store, options);
+  std::vector<std::string> names;
+  for (const Column& c : frame.columns()) names.push_back(c.name);
+  formula.CheckVariables([&](const std::string& v) { return frame.Has(v) || ParseThreshold(v).has_value(); }, names);
+  if (!formula.response.IsVariable()) {
+    throw InputError(formula.PointAt(formula.response.position,
+                                     "logistic: the outcome must be a variable (0/1 or two levels), not an expression"));
+  }
+  s.outcome = formula.response.name;
+  Sample sample = CompleteCases(frame, formula.Variables());
+  AnalysisResultSet result = NewResultSet(request);
+  RecordSample(result, sample);
+  std::string event;
+  BinaryOutcome(sample.frame, s.outcome, &event);
+  result.summary["outcome"] = s.outcome;
+  result.summary["event"] = event;
+  const FormulaDesign design = BuildFormulaDesign(sample.frame, formula, /*numeric_response=*/false);
+  const Fitted fit = FitModel(sample.frame, design.fixed, s, false);
+  for (const auto& t : fit.terms) {
+    ResultRow row = RowFromTerm("coefficients", "", t);
+    row.n = static_cast<std::int64_t>(fit.n);
+    result.rows.push_back(std::move(row));
+  }
+  for (const stats::OddsRatio& o : fit.odds_ratios) {
+    if (o.term == "(Intercept)") continue;
+    ResultRow row;
+    row.section = "odds_ratios";
+    row.term = o.term;
+    row.estimate = o.odds_ratio;
+    row.conf_low = o.conf_low;
+    row.conf_high = o.conf_high;
+    row.p_value = o.p_value;
+    row.n = static_cast<std::int64_t>(fit.n);
+    row.extra["odds_ratio"] = o.odds_ratio;
+    if (!o.note.empty()) row.extra["note"] = o.note;
+    result.rows.push_back(std::move(row));
+  }
+  for (std::size_t t = 0; t < formula.terms.size(); ++t) {
+    if (formula.terms[t].factors.size() < 2) continue;
+    const auto& columns = design.term_columns[t];
+    ResultRow row;
+    row.section = "interaction";
+    row.term = formula.terms[t].Label();
+    row.n = static_cast<std::int64_t>(fit.n);
+    if (columns.size() == 1) {
+      const auto& c = fit.terms[static_cast<std::size_t>(columns.front())];
+      row.estimate = c.estimate;
+      row.std_error = c.std_error;
+      row.statistic = c.statistic;
+      row.p_value = c.p_value;
+      row.extra["test"] = "Wald z (1 df)";
+    } else {
+      try {
+        const Fitted small = FitModel(sample.frame, WithoutTerm(design, t), s, false);
+        const double lr = 2 * (fit.log_likelihood - small.log_likelihood);
+        const double df = static_cast<double>(fit.rank) - static_cast<double>(small.rank);
+        row.statistic = lr;
+        row.p_value = stats::prob::ChiSquaredUpper(std::max(lr, 0.0), df);
+        row.extra["test"] = "likelihood ratio";
+        row.extra["df"] = df;
+      } catch (const Error& e) {
+        row.extra["note"] = e.what();
+      }
+    }
+    result.rows.push_back(std::move(row));
+  }
+  for (const auto& [k, v] : fit.summary.items()) result.summary[k] = v;
+  result.summary["formula"] = text;
+  return result;
+}
+
 AnalysisResultSet RunLogistic(Store& store, const AnalysisRequest& request) {
   const Options options(request);
+  if (options.Has("formula")) return RunLogisticFormula(store, request, options);
+  if (!options.Has("outcome") || !options.Has("predictors")) {
+    throw InputError("logistic: give --outcome and --predictors, or --formula \"y ~ a * b + c\"");
+  }
   Frame frame = LoadFrame(store, options);
   ModelSettings s;
   s.outcome = options.RequiredString("outcome");
@@ -302,9 +404,11 @@ AnalysisSpec LogisticAnalysis() {
       "cohortdb logistic demo-output/demo.cohortdb --study cohort --outcome cbp --predictors lmm,intermat,age,sex "
       "--per-sd 2 --per-sd-vars lmm,intermat --random site --plot or.svg",
       {{"outcome", OptionType::kString, "Binary outcome (0/1 or two levels; a threshold like pain_nrs>=4)",
-        true},
+        true, {}, {}, {}, "formula"},
        {"predictors", OptionType::kStringList,
-        "Predictors; categorical ones become dummies (first level = reference)", true},
+        "Predictors; categorical ones become dummies (first level = reference)", true, {}, {}, {}, "formula"},
+       {"formula", OptionType::kString,
+        "R formula instead of --outcome/--predictors/--random, e.g. cbp ~ lmm * sex + age + (1 | site)"},
        {"per-sd", OptionType::kNumber,
         "Report odds ratios per K standard deviations (K = 2: per 2-unit z-score)"},
        {"per-sd-vars", OptionType::kStringList,

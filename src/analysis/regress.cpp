@@ -7,6 +7,8 @@
 
 #include "analysis/analyses.h"
 #include "analysis/forest_plot.h"
+#include "analysis/formula.h"
+#include "analysis/formula_design.h"
 #include "analysis/options.h"
 #include "analysis/sample.h"
 #include "common/error.h"
@@ -35,8 +37,73 @@ nlohmann::ordered_json FitSummary(const stats::OlsFit& fit) {
   return s;
 }
 
+// regress --formula: lm(formula) with R's term names; every interaction term
+// gets the nested F test of dropping it (anova(without, with)).
+AnalysisResultSet RunRegressFormula(Store& store, const AnalysisRequest& request, const Options& options) {
+  for (const char* other : {"outcome", "predictors", "by"}) {
+    if (options.Has(other)) {
+      throw InputError(fmt::format("regress: --formula replaces --outcome/--predictors and takes no --by (found --{}); "
+                                   "write interactions into the formula",
+                                   other));
+    }
+  }
+  if (options.Flag("plot")) throw InputError("regress: --plot is not available with --formula yet");
+  const std::string text = options.RequiredString("formula");
+  const Formula formula = ParseFormula(text);
+  if (!formula.random.empty()) {
+    throw InputError(formula.PointAt(formula.random.front().position,
+                                     "regress: random-effect terms need a mixed model: use lmm"));
+  }
+  if (formula.offset) throw InputError(formula.PointAt(formula.offset->position, "regress: offset() needs glm"));
+  Frame frame = LoadFrame(store, options);
+  std::vector<std::string> names;
+  for (const Column& c : frame.columns()) names.push_back(c.name);
+  formula.CheckVariables([&](const std::string& v) { return frame.Has(v) || ParseThreshold(v).has_value(); }, names);
+  Sample sample = CompleteCases(frame, formula.Variables());
+  AnalysisResultSet result = NewResultSet(request);
+  RecordSample(result, sample);
+  if (sample.used < 2) throw NumericalError(fmt::format("regress: {} complete rows, at least 2 needed", sample.used));
+  const FormulaDesign design = BuildFormulaDesign(sample.frame, formula);
+  const stats::OlsFit fit = stats::FitOls(design.fixed.x, design.response, design.fixed.names);
+  const bool standardize = options.Flag("standardize");
+  for (std::size_t j = 0; j < fit.terms.size(); ++j) {
+    ResultRow row = RowFromTerm("coefficients", "", fit.terms[j]);
+    row.n = static_cast<std::int64_t>(fit.n);
+    if (standardize) row.extra["std_beta"] = fit.standardised_beta[j];
+    if (fit.aliased[j]) row.extra["note"] = "aliased (a linear combination of earlier terms)";
+    result.rows.push_back(std::move(row));
+  }
+  for (std::size_t t = 0; t < formula.terms.size(); ++t) {
+    if (formula.terms[t].factors.size() < 2) continue;
+    ResultRow row;
+    row.section = "interaction";
+    row.term = formula.terms[t].Label();
+    try {
+      const Design small = WithoutTerm(design, t);
+      const auto f = stats::CompareNestedOls(stats::FitOls(small.x, design.response, small.names), fit);
+      row.statistic = f.statistic;
+      row.p_value = f.p_value;
+      row.n = static_cast<std::int64_t>(fit.n);
+      row.extra["test"] = "nested F";
+      row.extra["df"] = f.df;
+      row.extra["df_residual"] = f.df_residual;
+    } catch (const Error& e) {  // e.g. an aliased interaction: nothing to drop
+      row.extra["note"] = e.what();
+    }
+    result.rows.push_back(std::move(row));
+  }
+  const auto fit_summary = FitSummary(fit);
+  for (const auto& [k, v] : fit_summary.items()) result.summary[k] = v;
+  result.summary["formula"] = text;
+  return result;
+}
+
 AnalysisResultSet RunRegress(Store& store, const AnalysisRequest& request) {
   const Options options(request);
+  if (options.Has("formula")) return RunRegressFormula(store, request, options);
+  if (!options.Has("outcome") || !options.Has("predictors")) {
+    throw InputError("regress: give --outcome and --predictors, or --formula \"y ~ a * b + c\"");
+  }
   Frame frame = LoadFrame(store, options);
   const std::string outcome = options.RequiredString("outcome");
   const auto predictors = options.List("predictors");
@@ -142,9 +209,11 @@ AnalysisSpec RegressAnalysis() {
           "cohortdb regress demo-output/demo.cohortdb --study trial --derive \"pain_change=change(pain_nrs, baseline, week12)\" "
           "--derive \"il6_change=change(il6, baseline, week12)\" --outcome pain_change --predictors arm,il6_change "
           "--standardize",
-          {{"outcome", OptionType::kString, "Continuous outcome", true},
+          {{"outcome", OptionType::kString, "Continuous outcome", true, {}, {}, {}, "formula"},
            {"predictors", OptionType::kStringList,
-            "Predictors; categorical ones become dummies (first level = reference)", true},
+            "Predictors; categorical ones become dummies (first level = reference)", true, {}, {}, {}, "formula"},
+           {"formula", OptionType::kString,
+            "R formula instead of --outcome/--predictors, e.g. pain_change ~ arm * il6_change + age"},
            {"standardize", OptionType::kFlag, "Add standardised betas (beta * sd(x) / sd(y))"}},
           RunRegress,
           {"outcome", "predictors"},

@@ -1,5 +1,5 @@
 // The analysis commands (describe, correlate, compare, regress, logistic,
-// prevalence, mediate, meta), generated from the analysis registry: each
+// prevalence, mediate, meta, lmm, glm), generated from the analysis registry: each
 // OptionSpec becomes a --option, plus --format, --out, --plot FILE.svg and
 // --no-record. Every run is recorded as an analysis_run (src/store/provenance.h)
 // unless --no-record; the frame is read under the read-only guard.
@@ -82,7 +82,7 @@ std::function<int()> SetupAnalysis(CLI::App& app) {
           break;
       }
     }
-    if (option.required) added->required();
+    if (option.required && option.required_unless == nullptr) added->required();  // else checked by ValidateRequest
     o->given[name] = added;
   }
   app.add_option("--format", o->format, "Output format: table|box|csv|json|markdown")

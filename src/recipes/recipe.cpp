@@ -241,9 +241,11 @@ class Parser {
     }
     step.plot = step.request.options.contains("plot") && step.request.options["plot"] == true;
     for (const auto& o : spec->options) {
-      if (o.required && !step.request.options.contains(o.name)) {
+      const auto given = [&](const std::string& option) { return step.request.options.contains(option); };
+      if (o.RequiredGiven(given) && !given(o.name)) {
         Fail(&table, step.name,
-             fmt::format("analysis {} requires option \"{}\" ({})", command, o.name, o.help));
+             fmt::format("analysis {} requires option \"{}\" ({}){}", command, o.name, o.help,
+                         o.required_unless ? fmt::format(" or \"{}\"", o.required_unless) : ""));
       }
     }
     return step;

@@ -293,4 +293,29 @@ TEST_CASE("cli: results --diff shows a sql --write edit between two runs", "[ana
   CHECK(std::get<std::string>(opened.Query("SELECT parameters FROM analysis_run WHERE run_id = 1").rows[0][0]) ==
         R"({"outcome":"cbp","predictors":["lmm","age_years"],"per-sd":2.0,"study":"cohort"})");
   CHECK(std::get<std::int64_t>(opened.Query("SELECT rows_changed FROM data_edit").rows[0][0]) > 0);
+TEST_CASE("cli: lmm and glm through the binary; a bad formula exits 3 with a caret under the place",
+          "[analysis][cli][lmm]") {
+  TempDir dir;
+  const std::string store = (dir.path() / "trial.cohortdb").string();
+  TrialStore(store);
+  const Run lmm = Cohortdb(dir, "lmm " + store +
+                                    " --study trial --frame wide_trial_visit"
+                                    " --formula \"pain_nrs ~ arm * visit + (1 | participant_id)\" --format csv");
+  INFO(lmm.err);
+  REQUIRE(lmm.code == 0);
+  CHECK_THAT(lmm.out, Contains("armintervention:visitweek12"));
+  CHECK_THAT(lmm.out, Contains("sd((Intercept)) | participant_id"));
+  const Run glm = Cohortdb(dir, "glm " + store + " --study trial --formula \"pain_nrs_week12 ~ arm\" --se robust");
+  INFO(glm.err);
+  REQUIRE(glm.code == 0);
+  CHECK_THAT(glm.out, Contains("armintervention"));
+  const Run bad = Cohortdb(dir, "lmm " + store +
+                                    " --study trial --frame wide_trial_visit"
+                                    " --formula \"pain_nrs ~ arm + (1 | )\"");
+  CHECK(bad.code == 3);
+  CHECK_THAT(bad.err, Contains("a random-effect term needs a grouping variable after '|'") &&
+                          Contains("  pain_nrs ~ arm + (1 | )\n" + std::string(24, ' ') + "^"));
+  const Run by = Cohortdb(dir, "glm " + store + " --study trial --formula \"pain_nrs_week12 ~ arm\" --by sex");
+  CHECK(by.code == 3);
+  CHECK_THAT(by.err, Contains("--by is not supported"));
 }

@@ -78,7 +78,7 @@ TEST_CASE("unknown options and wrong option types are refused before running", "
       "logistic: --agq expects an integer, found \"ten\"");
   REQUIRE_THROWS_WITH(
       ValidateRequest(store, Request("regress", {{"study", "trial"}, {"outcome", "pcs_week12"}})),
-      "regress: --predictors is required");
+      "regress: --predictors is required (or --formula)");
   REQUIRE_THROWS_WITH(ValidateRequest(store, Request("regres", {})),
                       "unknown analysis 'regres' (did you mean regress?)");
 }

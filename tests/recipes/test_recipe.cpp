@@ -148,17 +148,17 @@ TEST_CASE("recipe add validates completely and stores nothing on any error", "[r
       {"unknown analysis", Edited("analysis = \"regress\"", "analysis = \"regres\""),
        file +
            ":19:12: step \"pain_model\": unknown analysis \"regres\" (known: describe, correlate, compare, "
-           "regress, logistic, prevalence, mediate, meta)"},
+           "regress, logistic, prevalence, mediate, meta, lmm, glm)"},
       {"unknown option", Edited("standardize = true", "standardise = true"),
        file + ":24:15: step \"pain_model\": unknown option \"standardise\" for analysis regress (known: "
               "outcome, "
-              "predictors, standardize, study, frame, censored, derive, cut, ref, by, min-cell, plot)"},
+              "predictors, formula, standardize, study, frame, censored, derive, cut, ref, by, min-cell, plot)"},
       {"wrong option type", Edited("standardize = true", "standardize = \"yes\""),
        file + ":24:15: step \"pain_model\": option \"standardize\" expects a boolean (true or false), found "
               "\"yes\""},
       {"missing required option", Edited("outcome = \"pain_change\"\n", ""),
        file +
-           ":17:1: step \"pain_model\": analysis regress requires option \"outcome\" (Continuous outcome)"},
+           ":17:1: step \"pain_model\": analysis regress requires option \"outcome\" (Continuous outcome) or \"formula\""},
       {"unknown variable", Edited("predictors = [\"treatment\"", "predictors = [\"treatmnt\""),
        file + ":17:1: step \"pain_model\" (regress): regress: --predictors: unknown variable 'treatmnt' in "
               "the frame "

@@ -207,7 +207,7 @@ TEST_CASE("the trial recipe run through the binary equals R on the example expor
   INFO(ran.err);
   REQUIRE(ran.exit_code == 0);
   const auto document = nlohmann::ordered_json::parse(ran.out);
-  REQUIRE(document["steps"].size() == 4);
+  REQUIRE(document["steps"].size() == 5);
   auto row = [&](const std::string& step, const std::string& term) -> const nlohmann::ordered_json& {
     for (const auto& s : document["steps"]) {
       if (s["step"] != step) continue;
@@ -238,6 +238,13 @@ TEST_CASE("the trial recipe run through the binary equals R on the example expor
              WithinRel(3.85917760974323, 1e-8));
   CHECK_THAT(row("physical_regression", "treatment_baseline")["std_beta"].get<double>(),
              WithinRel(0.516253330974387, 1e-8));
+  // The lmm step over both visits (lmer + lmerTest, recipes_trial.R "lmm").
+  const auto& interaction = row("pain_over_visits", "armexercise:visitweek12");
+  CHECK_THAT(interaction["estimate"].get<double>(), WithinRel(-1.73809523809524, 1e-6));
+  CHECK_THAT(interaction["std_error"].get<double>(), WithinRel(0.396504143443408, 1e-6));
+  CHECK_THAT(interaction["df"].get<double>(), WithinRel(39.0000000054636, 1e-4));
+  CHECK_THAT(interaction["p_value"].get<double>(), WithinRel(8.55871554504749e-05, 1e-4));
+  CHECK(interaction["n"] == 82);
   // Every step is recorded against the recipe.
   const Output runs = Cohortdb(dir, "results " + store + " --format csv");
   CHECK(runs.out.find("4,mediate,trial v1 / mediation,") != std::string::npos);
@@ -290,7 +297,7 @@ void RunDemo(const std::string& participants) {
   }
   Store store = Store::Open(out + "/demo.cohortdb", OpenMode::kReadOnly);
   CHECK(Count(store, "recipe") == 3);
-  CHECK(Count(store, "analysis_run") == 13);
+  CHECK(Count(store, "analysis_run") == 14);
   CHECK(Count(store, "analysis_run WHERE recipe_id IS NULL") == 0);
   const std::int64_t cohort = participants.empty() ? 30000 : std::stoll(participants);
   CHECK(Count(store, "participant") == cohort + 41);

@@ -89,7 +89,7 @@ TEST_CASE("values with newlines are escaped so an error stays one line", "[recip
       recipes::ParseRecipe("name = \"r\"\n[[step]]\nname = \"s\"\nanalysis = \"\"\"re\ngress\"\"\"\n",
                            "r.toml"),
       "r.toml:4:12: step \"s\": unknown analysis \"re\\ngress\" (known: describe, correlate, compare, "
-      "regress, logistic, prevalence, mediate, meta)");
+      "regress, logistic, prevalence, mediate, meta, lmm, glm)");
   REQUIRE_THROWS_WITH(
       recipes::ParseRecipe("name = \"a\\nb\"\n", "r.toml"),
       "r.toml:1:8: recipe name \"a\\nb\" is not valid: expected 1 to 64 characters of letters, "

@@ -1,0 +1,634 @@
+#include "stats/lmm.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <limits>
+#include <string>
+
+#include <boost/math/distributions/chi_squared.hpp>
+#include <boost/math/distributions/students_t.hpp>
+
+#include "common/error.h"
+#include "stats/model_scaling.h"
+
+namespace cohortdb::stats {
+
+namespace {
+
+using Eigen::Index;
+using Eigen::MatrixXd;
+using Eigen::VectorXd;
+
+constexpr Index kMaxTerms = 4;
+using SmallMatrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, 0, kMaxTerms, kMaxTerms>;
+
+constexpr double kLog2Pi = 1.8378770664093454836;  // log(2 pi)
+constexpr int kLineSearchHalvings = 40;
+constexpr double kGradientStep = 1e-5;
+constexpr double kHessianStep = 1e-4;
+constexpr double kSatterthwaiteStep = 1e-3;  // relative, then Richardson-extrapolated
+constexpr double kEigenTolerance = 1e-8;     // lmerTest's tol for the Hessian's eigenvalues
+constexpr Index kFewGroups = 5;
+constexpr double kBoundaryCheck = 1e-3;       // |L(c, c)| below this: try the boundary
+constexpr double kBoundaryTolerance = 1e-13;  // relative rise of the criterion accepted there
+
+// The lower-triangular relative covariance factor from theta (column order).
+SmallMatrix FactorFromTheta(const VectorXd& theta, Index k) {
+  SmallMatrix lambda = SmallMatrix::Zero(k, k);
+  Index t = 0;
+  for (Index c = 0; c < k; ++c) {
+    for (Index r = c; r < k; ++r) lambda(r, c) = theta(t++);
+  }
+  return lambda;
+}
+
+// What the penalised least-squares solution gives at one theta.
+struct Solution {
+  double ld_l2 = 0.0;   // log |L_theta|^2 = sum over groups of log det(L' Z_g'Z_g L + I)
+  double ld_rx2 = 0.0;  // log |R_X|^2
+  double r2 = 0.0;      // penalised residual sum of squares
+  VectorXd beta;
+  MatrixXd rx_cross;    // R_X' R_X = X' V^-1 X (sigma^2 = 1 scale)
+  bool ok = true;
+};
+
+// Per-group cross-products and the profiled deviance as a function of theta.
+class ProfiledDeviance {
+ public:
+  ProfiledDeviance(const MatrixXd& x, const VectorXd& y, const MatrixXd& z, const std::vector<int>& group, int groups,
+                   double y_shift)
+      : n_(x.rows()), p_(x.cols()), k_(z.cols()), groups_(groups) {
+    ztz_.assign(static_cast<size_t>(groups_ * k_ * k_), 0.0);
+    ztx_.assign(static_cast<size_t>(groups_ * k_ * p_), 0.0);
+    zty_.assign(static_cast<size_t>(groups_ * k_), 0.0);
+    xtx_ = MatrixXd::Zero(p_, p_);
+    xty_ = VectorXd::Zero(p_);
+    yty_ = 0.0;
+    constexpr Index kBlock = 2048;
+    for (Index begin = 0; begin < n_; begin += kBlock) {
+      const Index len = std::min(kBlock, n_ - begin);
+      const auto xb = x.middleRows(begin, len);
+      xtx_.selfadjointView<Eigen::Lower>().rankUpdate(xb.transpose());
+      for (Index r = 0; r < len; ++r) {
+        const Index i = begin + r;
+        const double yi = y(i) - y_shift;
+        const auto g = static_cast<Index>(group[static_cast<size_t>(i)]);
+        double* ztz = &ztz_[static_cast<size_t>(g * k_ * k_)];
+        double* ztx = &ztx_[static_cast<size_t>(g * k_ * p_)];
+        double* zty = &zty_[static_cast<size_t>(g * k_)];
+        for (Index a = 0; a < k_; ++a) {
+          const double za = z(i, a);
+          for (Index b = 0; b < k_; ++b) ztz[a + b * k_] += za * z(i, b);
+          for (Index j = 0; j < p_; ++j) ztx[a + j * k_] += za * x(i, j);
+          zty[a] += za * yi;
+        }
+        xty_ += x.row(i).transpose() * yi;
+        yty_ += yi * yi;
+      }
+    }
+    xtx_ = xtx_.selfadjointView<Eigen::Lower>();
+  }
+
+  Index rows() const { return n_; }
+  Index fixed() const { return p_; }
+  Index terms() const { return k_; }
+
+  Solution Solve(const VectorXd& theta) const {
+    Solution s;
+    const SmallMatrix lambda = FactorFromTheta(theta, k_);
+    MatrixXd rzx_sum = MatrixXd::Zero(p_, p_);
+    VectorXd cb = VectorXd::Zero(p_);
+    double cu2 = 0.0;
+    bool ok = true;
+    switch (k_) {
+      case 1:
+        ok = AccumulateGroups<1>(lambda, rzx_sum, cb, cu2, s.ld_l2);
+        break;
+      case 2:
+        ok = AccumulateGroups<2>(lambda, rzx_sum, cb, cu2, s.ld_l2);
+        break;
+      case 3:
+        ok = AccumulateGroups<3>(lambda, rzx_sum, cb, cu2, s.ld_l2);
+        break;
+      default:
+        ok = AccumulateGroups<4>(lambda, rzx_sum, cb, cu2, s.ld_l2);
+        break;
+    }
+    if (!ok) {
+      s.ok = false;
+      return s;
+    }
+    rzx_sum.triangularView<Eigen::StrictlyUpper>() = rzx_sum.transpose().triangularView<Eigen::StrictlyUpper>();
+    s.rx_cross = xtx_ - rzx_sum;
+    const Eigen::LLT<MatrixXd> rx(s.rx_cross);
+    if (rx.info() != Eigen::Success) {
+      s.ok = false;
+      return s;
+    }
+    for (Index d = 0; d < p_; ++d) s.ld_rx2 += 2.0 * std::log(rx.matrixLLT()(d, d));
+    VectorXd cbeta = xty_ - cb;
+    rx.matrixL().solveInPlace(cbeta);
+    s.r2 = yty_ - cu2 - cbeta.squaredNorm();
+    s.beta = rx.matrixU().solve(cbeta);
+    if (!(s.r2 > 0.0)) s.ok = false;
+    return s;
+  }
+
+  // The per-group part of Solve for K random-effect terms, unrolled: adds
+  // R_ZX,g'R_ZX,g (lower triangle) to rzx_sum, R_ZX,g'c_u,g to cb, |c_u,g|^2
+  // to cu2 and log det(L_g)^2 to ld_l2. False when a factorisation fails.
+  template <int K>
+  bool AccumulateGroups(const SmallMatrix& lambda_dynamic, MatrixXd& rzx_sum, VectorXd& cb, double& cu2,
+                        double& ld_l2) const {
+    double lambda[K][K];  // [row][col], lower triangular
+    for (int r = 0; r < K; ++r) {
+      for (int c = 0; c < K; ++c) lambda[r][c] = lambda_dynamic(r, c);
+    }
+    const auto p = static_cast<int>(p_);
+    std::vector<double> rzx(static_cast<size_t>(K * p));  // [a * p + j]
+    double* sum = rzx_sum.data();                            // column-major p x p, lower triangle used
+    double* cbd = cb.data();
+    for (Index g = 0; g < groups_; ++g) {
+      const double* ztz = &ztz_[static_cast<size_t>(g * K * K)];  // column-major K x K
+      const double* ztx = &ztx_[static_cast<size_t>(g * K * p_)];  // column-major K x p
+      const double* zty = &zty_[static_cast<size_t>(g * K)];
+      // M = lambda' ZtZ lambda + I, then its Cholesky factor L (lower).
+      double t[K][K];  // ZtZ lambda
+      for (int r = 0; r < K; ++r) {
+        for (int c = 0; c < K; ++c) {
+          double v = 0.0;
+          for (int b = c; b < K; ++b) v += ztz[r + b * K] * lambda[b][c];
+          t[r][c] = v;
+        }
+      }
+      double l[K][K];
+      for (int r = 0; r < K; ++r) {
+        for (int c = 0; c <= r; ++c) {
+          double v = r == c ? 1.0 : 0.0;
+          for (int b = r; b < K; ++b) v += lambda[b][r] * t[b][c];
+          for (int e = 0; e < c; ++e) v -= l[r][e] * l[c][e];
+          if (r == c) {
+            if (!(v > 0.0)) return false;
+            l[r][r] = std::sqrt(v);
+            ld_l2 += std::log(v);
+          } else {
+            l[r][c] = v / l[c][c];
+          }
+        }
+      }
+      // R_ZX = L^-1 lambda' ZtX and c_u = L^-1 lambda' Zty.
+      double cu[K];
+      for (int a = 0; a < K; ++a) {
+        double v = 0.0;
+        for (int b = a; b < K; ++b) v += lambda[b][a] * zty[b];
+        for (int e = 0; e < a; ++e) v -= l[a][e] * cu[e];
+        cu[a] = v / l[a][a];
+        cu2 += cu[a] * cu[a];
+      }
+      for (int j = 0; j < p; ++j) {
+        const double* col = ztx + static_cast<std::ptrdiff_t>(j) * K;
+        for (int a = 0; a < K; ++a) {
+          double v = 0.0;
+          for (int b = a; b < K; ++b) v += lambda[b][a] * col[b];
+          for (int e = 0; e < a; ++e) v -= l[a][e] * rzx[static_cast<size_t>(e * p + j)];
+          rzx[static_cast<size_t>(a * p + j)] = v / l[a][a];
+        }
+      }
+      for (int j = 0; j < p; ++j) {
+        double cbj = 0.0;
+        for (int a = 0; a < K; ++a) cbj += rzx[static_cast<size_t>(a * p + j)] * cu[a];
+        cbd[j] += cbj;
+        for (int i = j; i < p; ++i) {
+          double v = 0.0;
+          for (int a = 0; a < K; ++a) v += rzx[static_cast<size_t>(a * p + i)] * rzx[static_cast<size_t>(a * p + j)];
+          sum[i + static_cast<std::ptrdiff_t>(j) * p] += v;
+        }
+      }
+    }
+    return true;
+  }
+
+  // lme4's profiled deviance (ML) or REML criterion at theta; +inf where the
+  // factorisation fails.
+  double Criterion(const VectorXd& theta, bool reml) const {
+    const Solution s = Solve(theta);
+    return Criterion(s, reml);
+  }
+
+  double Criterion(const Solution& s, bool reml) const {
+    if (!s.ok) return std::numeric_limits<double>::infinity();
+    const auto n = static_cast<double>(n_);
+    const auto p = static_cast<double>(p_);
+    if (!reml) return s.ld_l2 + n * (1.0 + kLog2Pi + std::log(s.r2 / n));
+    return s.ld_l2 + s.ld_rx2 + (n - p) * (1.0 + kLog2Pi + std::log(s.r2 / (n - p)));
+  }
+
+  // lmerTest's devfun_vp: the deviance at (theta, sigma) without profiling sigma.
+  double DevianceAt(const VectorXd& varpar, bool reml) const {
+    const Index m = varpar.size() - 1;
+    const double sigma2 = varpar(m) * varpar(m);
+    const Solution s = Solve(varpar.head(m));
+    if (!s.ok) return std::numeric_limits<double>::quiet_NaN();
+    const auto n = static_cast<double>(n_);
+    double dev = s.ld_l2 + s.r2 / sigma2 + n * (kLog2Pi + std::log(sigma2));
+    if (reml) dev += s.ld_rx2 - static_cast<double>(p_) * (kLog2Pi + std::log(sigma2));
+    return dev;
+  }
+
+  // lmerTest's get_covbeta: sigma^2 (R_X' R_X)^-1 at (theta, sigma).
+  MatrixXd CovarianceAt(const VectorXd& varpar) const {
+    const Index m = varpar.size() - 1;
+    const Solution s = Solve(varpar.head(m));
+    if (!s.ok) return MatrixXd::Constant(p_, p_, std::numeric_limits<double>::quiet_NaN());
+    return varpar(m) * varpar(m) * s.rx_cross.llt().solve(MatrixXd::Identity(p_, p_));
+  }
+
+ private:
+  Index n_;
+  Index p_;
+  Index k_;
+  Index groups_;
+  std::vector<double> ztz_;  // per group, k x k column-major
+  std::vector<double> ztx_;  // per group, k x p column-major
+  std::vector<double> zty_;  // per group, k
+  MatrixXd xtx_;
+  VectorXd xty_;
+  double yty_ = 0.0;
+};
+
+// Central-difference gradient and Hessian of f at x.
+template <typename F>
+void Derivatives(const F& f, const VectorXd& x, double fx, VectorXd& gradient, MatrixXd& hessian) {
+  const Index m = x.size();
+  gradient.resize(m);
+  hessian.resize(m, m);
+  for (Index i = 0; i < m; ++i) {
+    VectorXd e = VectorXd::Zero(m);
+    e(i) = kGradientStep;
+    gradient(i) = (f(x + e) - f(x - e)) / (2.0 * kGradientStep);
+    e(i) = kHessianStep;
+    hessian(i, i) = (f(x + e) - 2.0 * fx + f(x - e)) / (kHessianStep * kHessianStep);
+    for (Index j = 0; j < i; ++j) {
+      VectorXd d = VectorXd::Zero(m);
+      d(i) = kHessianStep;
+      d(j) = kHessianStep;
+      VectorXd c = d;
+      c(j) = -kHessianStep;
+      hessian(i, j) = hessian(j, i) =
+          (f(x + d) - f(x + c) - f(x - c) + f(x - d)) / (4.0 * kHessianStep * kHessianStep);
+    }
+  }
+}
+
+// Second derivatives of f at x by central differences with one Richardson
+// extrapolation (error O(h^4)), steps relative to |x_i|.
+template <typename F>
+MatrixXd RichardsonHessian(const F& f, const VectorXd& x) {
+  const Index m = x.size();
+  VectorXd h(m);
+  for (Index i = 0; i < m; ++i) h(i) = kSatterthwaiteStep * std::max(std::abs(x(i)), 0.1);
+  const double fx = f(x);
+  const auto at = [&](double scale) {
+    MatrixXd out(m, m);
+    for (Index i = 0; i < m; ++i) {
+      VectorXd e = VectorXd::Zero(m);
+      e(i) = scale * h(i);
+      out(i, i) = (f(x + e) - 2.0 * fx + f(x - e)) / (e(i) * e(i));
+      for (Index j = 0; j < i; ++j) {
+        VectorXd d = VectorXd::Zero(m);
+        d(i) = scale * h(i);
+        d(j) = scale * h(j);
+        VectorXd c = d;
+        c(j) = -d(j);
+        out(i, j) = out(j, i) = (f(x + d) - f(x + c) - f(x - c) + f(x - d)) / (4.0 * d(i) * d(j));
+      }
+    }
+    return out;
+  };
+  return (4.0 * at(0.5) - at(1.0)) / 3.0;
+}
+
+// d vec(F(x)) / dx_i for a matrix-valued F, same scheme.
+template <typename F>
+std::vector<MatrixXd> RichardsonJacobian(const F& f, const VectorXd& x) {
+  const Index m = x.size();
+  std::vector<MatrixXd> out;
+  for (Index i = 0; i < m; ++i) {
+    const double h = kSatterthwaiteStep * std::max(std::abs(x(i)), 0.1);
+    const auto at = [&](double step) {
+      VectorXd e = VectorXd::Zero(m);
+      e(i) = step;
+      return MatrixXd((f(x + e) - f(x - e)) / (2.0 * step));
+    };
+    out.push_back((4.0 * at(h / 2.0) - at(h)) / 3.0);
+  }
+  return out;
+}
+
+void CheckInputs(const MatrixXd& x, const std::vector<std::string>& names, const VectorXd& y, const MatrixXd& z,
+                 const std::vector<std::string>& z_names, const std::vector<int>& group) {
+  const std::string caller = "FitLmm";
+  if (static_cast<Index>(names.size()) != x.cols()) {
+    throw InputError(caller + ": " + std::to_string(names.size()) + " names for " + std::to_string(x.cols()) +
+                     " fixed-effect columns; expected one name per column");
+  }
+  if (static_cast<Index>(z_names.size()) != z.cols()) {
+    throw InputError(caller + ": " + std::to_string(z_names.size()) + " names for " + std::to_string(z.cols()) +
+                     " random-effect columns; expected one name per column");
+  }
+  if (z.cols() < 1 || z.cols() > kMaxTerms) {
+    throw InputError(caller + ": " + std::to_string(z.cols()) +
+                     " random-effect terms for one grouping factor; expected 1 to " + std::to_string(kMaxTerms));
+  }
+  if (x.cols() == 0) throw InputError(caller + ": no fixed-effect columns; expected at least one term");
+  if (y.size() != x.rows() || z.rows() != x.rows() || static_cast<Index>(group.size()) != x.rows()) {
+    throw InputError(caller + ": y, x, z and group must have the same number of rows; found " +
+                     std::to_string(y.size()) + ", " + std::to_string(x.rows()) + ", " + std::to_string(z.rows()) +
+                     " and " + std::to_string(group.size()));
+  }
+  const auto finite = [&](const MatrixXd& m, const std::vector<std::string>& column_names) {
+    for (Index j = 0; j < m.cols(); ++j) {
+      for (Index i = 0; i < m.rows(); ++i) {
+        if (!std::isfinite(m(i, j))) {
+          throw NumericalError(caller + ": column '" + column_names[static_cast<size_t>(j)] + "' row " +
+                               std::to_string(i + 1) + " is not finite; expected a number (drop missing rows first)");
+        }
+      }
+    }
+  };
+  finite(x, names);
+  finite(z, z_names);
+  for (Index i = 0; i < y.size(); ++i) {
+    if (!std::isfinite(y(i))) {
+      throw NumericalError(caller + ": outcome row " + std::to_string(i + 1) +
+                           " is not finite; expected a number (drop missing rows first)");
+    }
+    if (group[static_cast<size_t>(i)] < 0) {
+      throw InputError(caller + ": group code of row " + std::to_string(i + 1) + " is negative; expected >= 0");
+    }
+  }
+}
+
+std::string Quoted(std::string_view s) { return "'" + std::string(s) + "'"; }
+
+}  // namespace
+
+const TermEstimate& LmmFit::Term(std::string_view term) const { return FindTerm(terms, term, "linear mixed model"); }
+
+LmmFit FitLmm(const MatrixXd& x, const std::vector<std::string>& names, const VectorXd& y, const MatrixXd& z,
+              const std::vector<std::string>& z_names, const std::vector<int>& group, std::string_view group_name,
+              const LmmOptions& options) {
+  CheckInputs(x, names, y, z, z_names, group);
+  const Index n = x.rows();
+  const Index p = x.cols();
+  const Index k = z.cols();
+  if (n < 2) throw NumericalError("FitLmm: need at least 2 rows, found " + std::to_string(n));
+  {
+    const detail::ScaledDesign design(x, names, "FitLmm");
+    if (!design.aliased().empty()) {
+      std::vector<std::string> aliased;
+      for (Index j : design.aliased()) aliased.push_back(names[static_cast<size_t>(j)]);
+      throw NumericalError("FitLmm: the fixed-effect design is rank deficient: " + detail::JoinNames(aliased) +
+                           (aliased.size() > 1 ? " are linear combinations" : " is a linear combination") +
+                           " of earlier terms (for example constant or duplicated); remove " +
+                           (aliased.size() > 1 ? "them" : "it"));
+    }
+  }
+  // Renumber the groups that occur, in order of first appearance.
+  const int max_code = *std::max_element(group.begin(), group.end());
+  std::vector<int> code(static_cast<size_t>(max_code) + 1, -1);
+  std::vector<int> dense(group.size());
+  int groups = 0;
+  for (size_t i = 0; i < group.size(); ++i) {
+    int& c = code[static_cast<size_t>(group[i])];
+    if (c < 0) c = groups++;
+    dense[i] = c;
+  }
+  const std::string factor = Quoted(group_name);
+  if (groups < 2) {
+    throw NumericalError("FitLmm: the grouping factor " + factor + " has " + std::to_string(groups) +
+                         " level; a random effect needs at least 2 groups (lme4: grouping factors must have > 1 "
+                         "sampled level)");
+  }
+  if (static_cast<Index>(groups) * k >= n) {
+    throw NumericalError("FitLmm: " + std::to_string(n) + " rows for " + std::to_string(groups) + " groups of " +
+                         factor + " with " + std::to_string(k) +
+                         " random effects each: the random effects are not identifiable from the residual "
+                         "(lme4: number of observations <= number of random effects); use fewer random terms "
+                         "or a grouping with repeated rows");
+  }
+
+  Index intercept = -1;
+  for (Index j = 0; j < p && intercept < 0; ++j) {
+    if ((x.col(j).array() == 1.0).all()) intercept = j;
+  }
+  const double y_shift = intercept >= 0 ? y.mean() : 0.0;
+  const ProfiledDeviance deviance(x, y, z, dense, groups, y_shift);
+
+  LmmFit fit;
+  fit.n = n;
+  fit.groups = groups;
+  fit.reml = options.reml;
+  const Index m = k * (k + 1) / 2;
+  fit.parameters = static_cast<int>(p + m + 1);
+
+  // Newton's method over theta with numerical derivatives, started where
+  // lme4 starts (identity factor). The criterion depends on theta only
+  // through L L', so it is even in the sign of each column of L: the search
+  // runs unconstrained and the signs are normalised at the end.
+  const auto f = [&](const VectorXd& t) { return deviance.Criterion(t, options.reml); };
+  VectorXd theta = VectorXd::Zero(m);
+  {
+    Index t = 0;
+    for (Index c = 0; c < k; ++c) {
+      for (Index r = c; r < k; ++r) theta(t++) = r == c ? 1.0 : 0.0;
+    }
+  }
+  double value = f(theta);
+  if (!std::isfinite(value)) throw NumericalError("FitLmm: the model cannot be evaluated at the starting values");
+  VectorXd gradient;
+  MatrixXd hessian;
+  for (int iter = 1; iter <= options.max_iterations; ++iter) {
+    // The boundary diag(L) = 0 (a singular fit): where the criterion is as
+    // flat as a quartic there, Newton only creeps towards it; a column of L
+    // near 0 is set to exactly 0 when that does not raise the criterion, as
+    // lme4's bounded optimiser stops at the bound.
+    for (Index c = 0; c < k; ++c) {
+      const Index diag = c * k - c * (c - 1) / 2;  // position of L(c, c) in theta
+      if (std::abs(theta(diag)) >= kBoundaryCheck || theta(diag) == 0.0) continue;
+      VectorXd bound = theta;
+      for (Index r = c; r < k; ++r) bound(diag + r - c) = 0.0;
+      const double at_bound = f(bound);
+      if (at_bound <= value + kBoundaryTolerance * (1.0 + std::abs(value))) {
+        theta = bound;
+        value = std::min(value, at_bound);
+      }
+    }
+    Derivatives(f, theta, value, gradient, hessian);
+    Eigen::SelfAdjointEigenSolver<MatrixXd> eig(hessian);
+    VectorXd values = eig.eigenvalues();
+    const double floor = 1e-8 * std::max(1.0, values.cwiseAbs().maxCoeff());
+    for (Index i = 0; i < values.size(); ++i) values(i) = std::max(std::abs(values(i)), floor);
+    VectorXd step = -(eig.eigenvectors() * (eig.eigenvectors().transpose() * gradient).cwiseQuotient(values));
+    double scale = 1.0;
+    double next = f(theta + step);
+    for (int h = 0; h < kLineSearchHalvings && !(next <= value); ++h) {
+      scale /= 2.0;
+      next = f(theta + scale * step);
+    }
+    fit.convergence.iterations = iter;
+    if (!(next <= value)) {  // no descent along the step: at the optimum to working precision
+      fit.convergence.relative_change = 0.0;
+      fit.convergence.converged = true;
+      break;
+    }
+    theta += scale * step;
+    const double change = (scale * step).cwiseAbs().maxCoeff();
+    fit.convergence.relative_change = change;
+    value = next;
+    if (change < options.tolerance) {
+      fit.convergence.converged = true;
+      break;
+    }
+  }
+  Derivatives(f, theta, value, gradient, hessian);
+  fit.convergence.max_abs_score = gradient.cwiseAbs().maxCoeff();
+  if (!fit.convergence.converged) {
+    fit.convergence.message = "the optimisation over the random-effect parameters did not converge in " +
+                              std::to_string(options.max_iterations) +
+                              " iterations (lme4: Model failed to converge); the estimates are where it stopped";
+    fit.messages.push_back(fit.convergence.message);
+  }
+  // Normalise: non-negative diagonal of L (flip each column with a negative one).
+  {
+    SmallMatrix lambda = FactorFromTheta(theta, k);
+    for (Index c = 0; c < k; ++c) {
+      if (lambda(c, c) < 0.0) lambda.col(c) *= -1.0;
+    }
+    Index t = 0;
+    for (Index c = 0; c < k; ++c) {
+      for (Index r = c; r < k; ++r) theta(t++) = lambda(r, c);
+    }
+  }
+  const Solution s = deviance.Solve(theta);
+  if (!s.ok) throw NumericalError("FitLmm: the model cannot be evaluated at the estimate");
+  const auto nd = static_cast<double>(n);
+  const auto pd = static_cast<double>(p);
+  fit.criterion = deviance.Criterion(s, options.reml);
+  fit.sigma = std::sqrt(s.r2 / (options.reml ? nd - pd : nd));
+  fit.log_likelihood = -fit.criterion / 2.0;
+  fit.aic = fit.criterion + 2.0 * fit.parameters;
+  fit.bic = fit.criterion + std::log(nd) * fit.parameters;
+  fit.theta.assign(theta.data(), theta.data() + theta.size());
+  VectorXd beta = s.beta;
+  if (intercept >= 0) beta(intercept) += y_shift;
+  fit.covariance = fit.sigma * fit.sigma * s.rx_cross.llt().solve(MatrixXd::Identity(p, p));
+
+  // Variance components, as.data.frame(VarCorr(fit)) order: SDs, then correlations, then the residual.
+  const SmallMatrix lambda = FactorFromTheta(theta, k);
+  const SmallMatrix cov = fit.sigma * fit.sigma * lambda * lambda.transpose();
+  const std::string gname(group_name);
+  for (Index a = 0; a < k; ++a) {
+    fit.components.push_back({gname, z_names[static_cast<size_t>(a)], "", cov(a, a), std::sqrt(cov(a, a))});
+  }
+  for (Index a = 0; a < k; ++a) {
+    for (Index b = a + 1; b < k; ++b) {
+      const double denom = std::sqrt(cov(a, a) * cov(b, b));
+      fit.components.push_back({gname, z_names[static_cast<size_t>(a)], z_names[static_cast<size_t>(b)], cov(a, b),
+                                 denom > 0.0 ? cov(a, b) / denom : kNaN});
+    }
+  }
+  fit.components.push_back({"Residual", "", "", fit.sigma * fit.sigma, fit.sigma});
+
+  for (Index c = 0; c < k; ++c) {
+    if (lambda(c, c) < options.singular_tolerance) fit.singular = true;
+  }
+  if (fit.singular) {
+    fit.messages.push_back(
+        "singular fit: the estimated covariance of the random effects of " + factor +
+        " is at the boundary (an SD of 0 or a correlation of +/-1); the data do not support this random-effect "
+        "structure: simplify it (for example drop a random slope), or read the fixed effects as those of a model "
+        "without the degenerate term (lme4: boundary (singular) fit)");
+  }
+  if (groups < kFewGroups) {
+    fit.messages.push_back("only " + std::to_string(groups) + " groups of " + factor +
+                           ": a variance estimated from fewer than " + std::to_string(kFewGroups) +
+                           " groups is very imprecise; consider a fixed effect for " + factor + " instead");
+  }
+
+  // Satterthwaite df, as lmerTest: A = 2 H^+ with H the Hessian of the
+  // deviance in (theta, sigma); df_j = 2 V_j^2 / (g' A g), g = dV_j/d(theta, sigma).
+  fit.df.assign(static_cast<size_t>(p), kNaN);
+  if (options.satterthwaite) {
+    VectorXd varpar(m + 1);
+    varpar.head(m) = theta;
+    varpar(m) = fit.sigma;
+    const MatrixXd h = RichardsonHessian([&](const VectorXd& v) { return deviance.DevianceAt(v, options.reml); },
+                                         varpar);
+    const Eigen::SelfAdjointEigenSolver<MatrixXd> eig(h);
+    MatrixXd a = MatrixXd::Zero(m + 1, m + 1);
+    bool negative = false;
+    for (Index i = 0; i <= m; ++i) {
+      const double ev = eig.eigenvalues()(i);
+      if (ev < -kEigenTolerance) negative = true;
+      if (ev > kEigenTolerance) a += 2.0 / ev * eig.eigenvectors().col(i) * eig.eigenvectors().col(i).transpose();
+    }
+    if (negative && !fit.singular) {
+      fit.messages.push_back("the deviance is not at a minimum in the variance parameters (a negative eigenvalue "
+                             "of its Hessian; lmerTest: Model failed to converge); Satterthwaite df are unreliable");
+    }
+    const std::vector<MatrixXd> jac =
+        RichardsonJacobian([&](const VectorXd& v) { return deviance.CovarianceAt(v); }, varpar);
+    for (Index j = 0; j < p; ++j) {
+      VectorXd g(m + 1);
+      for (Index i = 0; i <= m; ++i) g(i) = jac[static_cast<size_t>(i)](j, j);
+      const double v = fit.covariance(j, j);
+      fit.df[static_cast<size_t>(j)] = 2.0 * v * v / g.dot(a * g);
+    }
+  }
+
+  for (Index j = 0; j < p; ++j) {
+    TermEstimate row;
+    row.term = names[static_cast<size_t>(j)];
+    row.estimate = beta(j);
+    row.std_error = std::sqrt(fit.covariance(j, j));
+    row.statistic = row.estimate / row.std_error;
+    const double df = fit.df[static_cast<size_t>(j)];
+    if (std::isfinite(df) && df > 0.0) {
+      const boost::math::students_t t(df);
+      row.p_value = 2.0 * boost::math::cdf(boost::math::complement(t, std::abs(row.statistic)));
+      const double q = boost::math::quantile(boost::math::complement(t, (1.0 - options.confidence) / 2.0));
+      row.conf_low = row.estimate - q * row.std_error;
+      row.conf_high = row.estimate + q * row.std_error;
+    }
+    fit.terms.push_back(row);
+  }
+  return fit;
+}
+
+LikelihoodRatioTest CompareNestedLmm(const LmmFit& small, const LmmFit& large) {
+  if (small.reml || large.reml) {
+    throw NumericalError("CompareNestedLmm: REML criteria of models with different fixed effects are not "
+                         "comparable; refit both models by maximum likelihood (as anova() does)");
+  }
+  if (small.n != large.n) {
+    throw NumericalError("CompareNestedLmm: the models used " + std::to_string(small.n) + " and " +
+                         std::to_string(large.n) + " rows; a likelihood-ratio test needs the same rows");
+  }
+  if (large.parameters <= small.parameters) {
+    throw NumericalError("CompareNestedLmm: the larger model has " + std::to_string(large.parameters) +
+                         " parameters, the smaller " + std::to_string(small.parameters) +
+                         "; expected the larger model to have more");
+  }
+  LikelihoodRatioTest test;
+  test.log_likelihood_small = small.log_likelihood;
+  test.log_likelihood_large = large.log_likelihood;
+  test.df = large.parameters - small.parameters;
+  test.statistic = std::max(0.0, 2.0 * (large.log_likelihood - small.log_likelihood));
+  const boost::math::chi_squared chi(test.df);
+  test.p_value = boost::math::cdf(boost::math::complement(chi, test.statistic));
+  return test;
+}
+
+}  // namespace cohortdb::stats

@@ -1,0 +1,124 @@
+// The lmm and glm commands on the trial test data, against
+// tests/reference/analysis_models.R (lmer + lmerTest on the per-visit rows,
+// glm(poisson) + sandwich::vcovHC). Formula errors through the analysis layer.
+#include <catch2/catch.hpp>
+
+#include "analysis/analysis.h"
+#include "analysis_fixture.h"
+#include "common/error.h"
+#include "result_helpers.h"
+
+using Catch::Matchers::Contains;
+using Catch::Matchers::WithinRel;
+using cohortdb::analysis::RunAnalysis;
+using namespace cohortdb::testing;
+
+TEST_CASE("lmm: pain over visits by arm with a random intercept, as lmer + lmerTest", "[analysis][lmm]") {
+  auto store = TrialStore();
+  const auto result = RunAnalysis(
+      store, Request("lmm", {{"study", "trial"},
+                             {"frame", "wide_trial_visit"},
+                             {"formula", "pain_nrs ~ arm * visit + (1 | participant_id)"},
+                             {"compare", "pain_nrs ~ arm + visit + (1 | participant_id)"}}));
+  // analysis_models.R: lmm.*
+  CHECK(result.rows_used == 80);
+  const auto& arm = FindRow(result, "coefficients", "armintervention");
+  CHECK_THAT(arm.estimate, WithinRel(0.0499999999999636, 1e-6));
+  CHECK_THAT(arm.std_error, WithinRel(0.552863361205339, 1e-6));
+  CHECK_THAT(arm.extra["df"].get<double>(), WithinRel(44.5462526916653, 1e-4));
+  CHECK_THAT(arm.p_value, WithinRel(0.928344390164614, 1e-4));
+  const auto& inter = FindRow(result, "coefficients", "armintervention:visitweek12");
+  CHECK_THAT(inter.estimate, WithinRel(-1.3, 1e-6));
+  CHECK_THAT(inter.std_error, WithinRel(0.312460522954744, 1e-6));
+  CHECK_THAT(inter.extra["df"].get<double>(), WithinRel(38.0000001212597, 1e-4));
+  CHECK_THAT(inter.p_value, WithinRel(0.000174882724375664, 1e-4));
+  // the 1-df test of the interaction is a row of its own
+  const auto& test = FindRow(result, "interaction", "arm:visit");
+  CHECK_THAT(test.p_value, WithinRel(0.000174882724375664, 1e-4));
+  CHECK_THAT(FindRow(result, "random", "sd((Intercept)) | participant_id").estimate,
+             WithinRel(1.60262942366815, 1e-5));
+  CHECK_THAT(FindRow(result, "random", "Residual").estimate, WithinRel(0.698682969611941, 1e-5));
+  CHECK_THAT(result.summary["reml_criterion"].get<double>(), WithinRel(266.045560083193, 1e-8));
+  const auto& lrt = FindRow(result, "model_comparison",
+                            "pain_nrs ~ arm + visit + (1 | participant_id) vs pain_nrs ~ arm * visit + (1 | "
+                            "participant_id)");
+  CHECK_THAT(lrt.statistic, WithinRel(15.0146830780355, 1e-6));
+  CHECK_THAT(lrt.p_value, WithinRel(0.000106677930036643, 1e-6));
+}
+
+TEST_CASE("lmm: a bad formula is pointed at", "[analysis][lmm]") {
+  auto store = TrialStore();
+  const auto run = [&](const std::string& formula) {
+    RunAnalysis(store, Request("lmm", {{"study", "trial"}, {"frame", "wide_trial_visit"}, {"formula", formula}}));
+  };
+  REQUIRE_THROWS_WITH(run("pain_nrs ~ arm * visti + (1 | participant_id)"),
+                      Contains("lmm: --formula: formula, column 18: unknown variable 'visti' (did you mean 'visit'?)") &&
+                          Contains("\n                   ^"));
+  REQUIRE_THROWS_WITH(run("pain_nrs ~ arm + (1 | participant_id"), Contains("unbalanced parentheses"));
+  REQUIRE_THROWS_WITH(run("pain_nrs ~ arm + visit"), Contains("needs a random-effect term"));
+  REQUIRE_THROWS_AS(run("pain_nrs ~ arm + (1 | )"), cohortdb::InputError);
+}
+
+TEST_CASE("glm --family poisson with robust SEs, as glm + sandwich::vcovHC", "[analysis][glm]") {
+  auto store = TrialStore();
+  const auto result = RunAnalysis(store, Request("glm", {{"study", "trial"},
+                                                         {"formula", "pain_nrs_week12 ~ arm + age_years"},
+                                                         {"se", "robust"}}));
+  // analysis_models.R: glm.*
+  const auto& arm = FindRow(result, "coefficients", "armintervention");
+  CHECK_THAT(arm.estimate, WithinRel(-0.212274775840995, 1e-8));
+  CHECK_THAT(arm.std_error, WithinRel(0.117879288953805, 1e-8));
+  const auto& rr = FindRow(result, "rate_ratios", "armintervention");
+  CHECK_THAT(rr.estimate, WithinRel(0.808742444147724, 1e-8));
+  CHECK_THAT(rr.conf_low, WithinRel(0.641905657699927, 1e-8));
+  CHECK_THAT(rr.conf_high, WithinRel(1.01894154245294, 1e-8));
+  CHECK_THAT(result.summary["deviance"].get<double>(), WithinRel(26.267041782852, 1e-8));
+  // --outcome/--predictors give the same model
+  const auto flags = RunAnalysis(store, Request("glm", {{"study", "trial"},
+                                                        {"outcome", "pain_nrs_week12"},
+                                                        {"predictors", {"arm", "age_years"}},
+                                                        {"se", "robust"}}));
+  CHECK_THAT(FindRow(flags, "coefficients", "armintervention").std_error, WithinRel(0.117879288953805, 1e-8));
+  REQUIRE_THROWS_WITH(RunAnalysis(store, Request("glm", {{"study", "trial"},
+                                                         {"formula", "pain_nrs_week12 ~ arm"},
+                                                         {"se", "cluster"}})),
+                      Contains("--se cluster needs --cluster VAR"));
+}
+
+TEST_CASE("regress --formula: interaction terms named as R, with the nested F test of the interaction",
+          "[analysis][regress][formula]") {
+  auto store = TrialStore();
+  const auto result = RunAnalysis(
+      store, Request("regress", {{"study", "trial"},
+                                 {"derive", {"il6_change=change(il6, baseline, week12)",
+                                             "pain_change=change(pain_nrs, baseline, week12)"}},
+                                 {"formula", "pain_change ~ arm * il6_change + age_years"}}));
+  // analysis_models.R: regress.*
+  CHECK(result.rows_used == 37);
+  const auto& inter = FindRow(result, "coefficients", "armintervention:il6_change");
+  CHECK_THAT(inter.estimate, WithinRel(0.186818635939602, 1e-8));
+  CHECK_THAT(inter.std_error, WithinRel(0.548906761534265, 1e-8));
+  CHECK_THAT(FindRow(result, "coefficients", "age_years").estimate, WithinRel(-0.0136731225470054, 1e-8));
+  const auto& test = FindRow(result, "interaction", "arm:il6_change");
+  CHECK_THAT(test.statistic, WithinRel(0.115835914697885, 1e-8));
+  CHECK_THAT(test.p_value, WithinRel(0.735819618291899, 1e-8));
+  REQUIRE_THROWS_WITH(RunAnalysis(store, Request("regress", {{"study", "trial"}, {"outcome", "age_years"}})),
+                      Contains("regress: --predictors is required (or --formula)"));
+}
+
+TEST_CASE("logistic --formula: glm with an interaction and its Wald test row", "[analysis][logistic][formula]") {
+  auto store = TrialStore();
+  const auto result = RunAnalysis(
+      store, Request("logistic", {{"study", "trial"}, {"formula", "sex ~ pain_nrs_baseline * age_years"}}));
+  // analysis_models.R: logistic.*
+  const auto& inter = FindRow(result, "coefficients", "pain_nrs_baseline:age_years");
+  CHECK_THAT(inter.estimate, WithinRel(0.020456822976955, 1e-8));
+  CHECK_THAT(inter.std_error, WithinRel(0.0200024287571948, 1e-8));
+  CHECK_THAT(FindRow(result, "coefficients", "(Intercept)").estimate, WithinRel(5.10961052490631, 1e-8));
+  const auto& test = FindRow(result, "interaction", "pain_nrs_baseline:age_years");
+  CHECK_THAT(test.p_value, WithinRel(0.306441693756207, 1e-8));
+  CHECK(test.extra["test"] == "Wald z (1 df)");
+  REQUIRE_THROWS_WITH(
+      RunAnalysis(store, Request("logistic", {{"study", "trial"}, {"formula", "sex ~ age_years"}, {"random", "arm"}})),
+      Contains("--formula replaces"));
+}
