@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "cli/commands.h"
+#include "common/output_file.h"
 #include "import/dictionary.h"
 #include "import/importer.h"
 #include "store/store.h"
@@ -29,6 +30,8 @@ std::function<int()> SetupImport(CLI::App& app) {
     Store store = Store::Open(*store_path);
     const ImportReport report = RunImport(store, *o);
     PrintImportReport(std::cout, report);
+    CheckWritten(std::cout, "standard output",
+                 o->dry_run ? "" : "the import was committed; only its report was lost");
     return 0;
   };
 }
