@@ -17,6 +17,7 @@ void CheckWritten(std::ostream& out, std::string_view what, std::string_view aft
 // Writes "text" as the whole content of the file "path", checking the open,
 // every write and the close. Errors: OutputError "WHAT: cannot write 'PATH':
 // REASON; AFTER".
-void WriteOutputFile(const std::string& path, std::string_view text, std::string_view what, std::string_view after);
+void WriteOutputFile(const std::string& path, std::string_view text, std::string_view what,
+                     std::string_view after);
 
 }  // namespace cohortdb

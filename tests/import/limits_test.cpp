@@ -45,12 +45,16 @@ TEST_CASE("import: an ICD-10-sized categorical code list imports in linear time"
   ScratchDir dir;
   const std::string store = NewStore(dir);
   constexpr int kCodes = 70000;
-  std::string spec = "study = \"icd\"\nshape = \"wide\"\nrecord_kind = \"covariate\"\ndefines_participants = true\n"
-                     "[participant]\nid = \"id\"\n[variables.dx]\ncodes = {";
-  for (int i = 0; i < kCodes; ++i) spec += (i ? ", " : "") + std::string("\"C") + std::to_string(i) + "\" = \"Diagnosis " + std::to_string(i) + "\"";
+  std::string spec =
+      "study = \"icd\"\nshape = \"wide\"\nrecord_kind = \"covariate\"\ndefines_participants = true\n"
+      "[participant]\nid = \"id\"\n[variables.dx]\ncodes = {";
+  for (int i = 0; i < kCodes; ++i)
+    spec += (i ? ", " : "") + std::string("\"C") + std::to_string(i) + "\" = \"Diagnosis " +
+            std::to_string(i) + "\"";
   spec += "}\n";
   std::string csv = "id,dx\n";
-  for (int i = 0; i < 500; ++i) csv += "P" + std::to_string(i) + ",C" + std::to_string(i * 131 % kCodes) + "\n";
+  for (int i = 0; i < 500; ++i)
+    csv += "P" + std::to_string(i) + ",C" + std::to_string(i * 131 % kCodes) + "\n";
   const std::string spec_file = Write(dir, "icd.toml", spec);
   const std::string csv_file = Write(dir, "icd.csv", csv);
   const auto start = std::chrono::steady_clock::now();
@@ -74,19 +78,19 @@ TEST_CASE("import: a pipe or FIFO is refused before it is opened", "[import][lim
   const std::string spec = Write(dir, "w.toml", kWideSpec);
   const std::string csv = Write(dir, "w.csv", "id,crp\nP1,1.5\n");
   const std::string before = StoreHash(store);
-  const RunResult piped = RunShell("cat '" + csv + "' | '" + kBinary + "' import '" + store + "' --spec '" + spec +
-                                       "' /dev/stdin",
-                                   kDataDir);
+  const RunResult piped = RunShell(
+      "cat '" + csv + "' | '" + kBinary + "' import '" + store + "' --spec '" + spec + "' /dev/stdin",
+      kDataDir);
   CHECK(piped.exit_code == 3);
-  CHECK_THAT(piped.err, Contains("/dev/stdin: expected a regular file, found a pipe (FIFO): import reads a file twice "
-                                 "(to hash it, then to load it); save the data to a file first"));
+  CHECK_THAT(piped.err,
+             Contains("/dev/stdin: expected a regular file, found a pipe (FIFO): import reads a file twice "
+                      "(to hash it, then to load it); save the data to a file first"));
   CHECK_THAT(piped.err, Contains("the store is unchanged"));
   // A FIFO nobody writes to: the old import blocked opening it, holding the write lock.
   const std::string fifo = dir / "fifo.csv";
   REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
-  const RunResult blocked = RunShell("timeout 20 '" + kBinary + "' import '" + store + "' --spec '" + spec + "' '" +
-                                         fifo + "'",
-                                     kDataDir);
+  const RunResult blocked = RunShell(
+      "timeout 20 '" + kBinary + "' import '" + store + "' --spec '" + spec + "' '" + fifo + "'", kDataDir);
   CHECK(blocked.exit_code == 3);
   CHECK_THAT(blocked.err, Contains("fifo.csv: expected a regular file, found a pipe (FIFO)"));
   CHECK(StoreHash(store) == before);
@@ -95,13 +99,15 @@ TEST_CASE("import: a pipe or FIFO is refused before it is opened", "[import][lim
 TEST_CASE("import: two [extra] columns kept as one field are a spec error", "[import][limits]") {
   ScratchDir dir;
   const std::string store = NewStore(dir);
-  const std::string spec = Write(dir, "x.toml", std::string(kWideSpec) + "[extra]\nlab_a = \"lab\"\nlab_b = \"lab\"\n");
+  const std::string spec =
+      Write(dir, "x.toml", std::string(kWideSpec) + "[extra]\nlab_a = \"lab\"\nlab_b = \"lab\"\n");
   const std::string csv = Write(dir, "x.csv", "id,crp,lab_a,lab_b\nP1,1.5,north,south\n");
   const RunResult r = Cohortdb("import '" + store + "' --spec '" + spec + "' '" + csv + "'");
   CHECK(r.exit_code == 3);
-  CHECK(r.err == "cohortdb: " + spec +
-                     ":11:9: extra.lab_b: expected one column per field, found columns 'lab_a' and 'lab_b' both "
-                     "kept as 'lab'\n");
+  CHECK(r.err ==
+        "cohortdb: " + spec +
+            ":11:9: extra.lab_b: expected one column per field, found columns 'lab_a' and 'lab_b' both "
+            "kept as 'lab'\n");
 }
 
 TEST_CASE("import: a NUL byte in a field is shown escaped, the message whole", "[import][limits]") {
@@ -134,7 +140,8 @@ TEST_CASE("import: --max-errors bounds the printed errors with --quarantine too"
     CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 21);
   }
   const RunResult q = Cohortdb("import '" + store + "' --spec '" + spec + "' '" + csv + "' --quarantine");
-  CHECK_THAT(q.err, Contains("import failed: 100000 errors (the first 20 shown; --max-errors 20); the store is "
-                             "unchanged"));
+  CHECK_THAT(q.err,
+             Contains("import failed: 100000 errors (the first 20 shown; --max-errors 20); the store is "
+                      "unchanged"));
   CHECK(StoreHash(store) == before);
 }

@@ -61,7 +61,8 @@ std::string MakeStore(const TempDir& dir) {
   Store store = Store::Create(path);
   store.Exec(
       "INSERT INTO study (code, design) VALUES ('trial', 'trial');"
-      "INSERT INTO participant (study_id, external_id, sex) VALUES (1, 'P01', 'female'), (1, 'P02', 'male');");
+      "INSERT INTO participant (study_id, external_id, sex) VALUES (1, 'P01', 'female'), (1, 'P02', "
+      "'male');");
   return path;
 }
 
@@ -83,12 +84,13 @@ TEST_CASE("sql output that cannot be written is an output error", "[store][cli][
     CHECK(run.err == "cohortdb: standard output: write failed: No space left on device\n");
   }
   // A --write script prints after it commits: the message says so.
-  const Run write =
-      Cohortdb(dir, "sql " + Quote(store) + " \"DELETE FROM participant WHERE external_id = 'P02'; SELECT 1\" --write",
-               "/dev/full");
+  const Run write = Cohortdb(
+      dir, "sql " + Quote(store) + " \"DELETE FROM participant WHERE external_id = 'P02'; SELECT 1\" --write",
+      "/dev/full");
   CHECK(write.code == 6);
-  CHECK_THAT(write.err, Contains("standard output: write failed: No space left on device; the script's changes were "
-                                 "committed; only its output was lost"));
+  CHECK_THAT(write.err,
+             Contains("standard output: write failed: No space left on device; the script's changes were "
+                      "committed; only its output was lost"));
   CHECK(Participants(store) == 1);
   // Dot commands too.
   CHECK(Cohortdb(dir, "sql " + Quote(store) + " .tables", "/dev/full").code == 6);
@@ -122,18 +124,21 @@ TEST_CASE("a NUL byte on standard input ends sql at once", "[store][cli][limits]
   }
   const Run run = Cohortdb(dir, "sql " + Quote(path) + " - --timeout 1 <" + Quote(dir.File("nul.sql")));
   CHECK(run.code == 3);
-  CHECK(run.err == "cohortdb: SQL text holds a NUL byte at line 1, column 10: expected SQL text, found binary data\n");
+  CHECK(run.err ==
+        "cohortdb: SQL text holds a NUL byte at line 1, column 10: expected SQL text, found binary data\n");
   CHECK(run.seconds < 10);
 }
 
-TEST_CASE("a step SQLite cannot interrupt ends the process a second past the time limit", "[store][cli][limits]") {
+TEST_CASE("a step SQLite cannot interrupt ends the process a second past the time limit",
+          "[store][cli][limits]") {
   TempDir dir;
   const std::string path = MakeStore(dir);
   // trim() by a 50,001-character list compares each of 2,000,000 characters
   // with the list in one step: minutes of work.
-  const Run run = Cohortdb(dir, "sql " + Quote(path) +
-                                    " \"SELECT length(trim(printf('%.*c', 2000000, 'a'), printf('%.*c', 50000, 'b') "
-                                    "|| 'a'))\" --timeout 0.5");
+  const Run run =
+      Cohortdb(dir, "sql " + Quote(path) +
+                        " \"SELECT length(trim(printf('%.*c', 2000000, 'a'), printf('%.*c', 50000, 'b') "
+                        "|| 'a'))\" --timeout 0.5");
   CHECK(run.code == 3);
   CHECK_THAT(run.err, Contains("query stopped: it ran longer than the time limit of 0.5 s and could not be "
                                "interrupted"));

@@ -23,7 +23,8 @@ std::string MakeStore(const TempDir& dir) {
   Store store = Store::Create(path);
   store.Exec(
       "INSERT INTO study (code, design) VALUES ('trial', 'trial');"
-      "INSERT INTO participant (study_id, external_id, sex) VALUES (1, 'P01', 'female'), (1, 'P02', 'male');");
+      "INSERT INTO participant (study_id, external_id, sex) VALUES (1, 'P01', 'female'), (1, 'P02', "
+      "'male');");
   return path;
 }
 
@@ -51,12 +52,14 @@ TEST_CASE("a NUL byte in SQL text is refused instead of hanging", "[store][guard
   const std::string trailing("SELECT 1;\0", 10);
   const std::string hidden("SELECT 'a\0'; DELETE FROM participant", 36);
   WithinSeconds(10, [&] {
-    REQUIRE_THROWS_WITH(store.GuardedScript(trailing),
-                        "SQL text holds a NUL byte at line 1, column 10: expected SQL text, found binary data");
+    REQUIRE_THROWS_WITH(
+        store.GuardedScript(trailing),
+        "SQL text holds a NUL byte at line 1, column 10: expected SQL text, found binary data");
     REQUIRE_THROWS_WITH(store.GuardedScript(hidden, false),
                         Contains("SQL text holds a NUL byte at line 1, column 10"));
-    REQUIRE_THROWS_WITH(store.GuardedColumns(trailing, "--frame"),
-                        "--frame: SQL text holds a NUL byte at line 1, column 10: expected SQL text, found binary data");
+    REQUIRE_THROWS_WITH(
+        store.GuardedColumns(trailing, "--frame"),
+        "--frame: SQL text holds a NUL byte at line 1, column 10: expected SQL text, found binary data");
     REQUIRE_THROWS_WITH(store.GuardedQuery(trailing), Contains("NUL byte"));
   });
 }
@@ -68,22 +71,23 @@ TEST_CASE("values longer than the guarded length limit are refused at once", "[s
                           "SELECT length(hex(randomblob(6000000)))"}) {
     INFO(sql);
     const auto start = std::chrono::steady_clock::now();
-    REQUIRE_THROWS_WITH(store.GuardedScript(sql, false, std::chrono::milliseconds(500)),
-                        Contains("string or blob too big (guarded SQL may make or read strings and blobs of at most "
-                                 "10000000 bytes"));
+    REQUIRE_THROWS_WITH(
+        store.GuardedScript(sql, false, std::chrono::milliseconds(500)),
+        Contains("string or blob too big (guarded SQL may make or read strings and blobs of at most "
+                 "10000000 bytes"));
     CHECK(SecondsSince(start) < 2.0);
   }
   // printf() past the limit gives NULL, as SQLite does, at once: issue 17's
   // instr() example ran for minutes.
   const auto start = std::chrono::steady_clock::now();
-  const ScriptResult instr = store.GuardedScript(
-      "SELECT instr(printf('%.*c', 300000000, 'a'), printf('%.*c', 100000, 'a') || 'b')", false,
-      std::chrono::seconds(10));
+  const ScriptResult instr =
+      store.GuardedScript("SELECT instr(printf('%.*c', 300000000, 'a'), printf('%.*c', 100000, 'a') || 'b')",
+                          false, std::chrono::seconds(10));
   CHECK(instr.results[0].rows[0][0] == SqlValue(std::monostate{}));
   CHECK(SecondsSince(start) < 5.0);
   // Within the limit, values work; and the limit ends with the guard.
-  CHECK(std::get<std::int64_t>(store.GuardedScript("SELECT length(randomblob(9000000))").results[0].rows[0][0]) ==
-        9000000);
+  CHECK(std::get<std::int64_t>(
+            store.GuardedScript("SELECT length(randomblob(9000000))").results[0].rows[0][0]) == 9000000);
   CHECK(std::get<std::int64_t>(store.Query("SELECT length(zeroblob(20000000))").rows[0][0]) == 20000000);
 }
 
@@ -111,7 +115,8 @@ TEST_CASE("the time limit stops a sort, which runs in one step, and the store ke
                           true, std::chrono::milliseconds(300)),
       "query stopped: it ran longer than the time limit of 0.3 s");
   CHECK(SecondsSince(start) < 5.0);
-  CHECK(store.Query("SELECT count(*) FROM sqlite_schema WHERE name = 'note'").rows[0][0] == SqlValue(std::int64_t{0}));
+  CHECK(store.Query("SELECT count(*) FROM sqlite_schema WHERE name = 'note'").rows[0][0] ==
+        SqlValue(std::int64_t{0}));
   // The interrupt does not linger: trusted and guarded statements run on.
   store.Exec("CREATE TABLE later (a); DROP TABLE later;");
   CHECK(store.GuardedScript("SELECT 41 + 1").results[0].rows[0][0] == SqlValue(std::int64_t{42}));
@@ -120,7 +125,8 @@ TEST_CASE("the time limit stops a sort, which runs in one step, and the store ke
 TEST_CASE("collected rows stop at their memory bound with a clear error", "[store][guard][limits]") {
   // The bound of a collecting sink, with 1 MiB instead of GuardedQuery's 1 GiB.
   std::size_t rows = 0;
-  const ResultSink sink = CollectingSink([&](QueryResult&& r) { rows = r.rows.size(); }, std::size_t{1} << 20, "frame");
+  const ResultSink sink =
+      CollectingSink([&](QueryResult&& r) { rows = r.rows.size(); }, std::size_t{1} << 20, "frame");
   sink.begin({"x"});
   REQUIRE_THROWS_WITH(
       [&] {

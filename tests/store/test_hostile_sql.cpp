@@ -43,7 +43,8 @@ std::string Slurp(const std::string& path) {
 
 // <NUL> is a NUL byte, <SPACES N> N spaces, <REPEAT N TEXT> TEXT N times.
 std::string Expand(std::string text) {
-  for (std::size_t at; (at = text.find("<NUL>")) != std::string::npos;) text.replace(at, 5, std::string(1, '\0'));
+  for (std::size_t at; (at = text.find("<NUL>")) != std::string::npos;)
+    text.replace(at, 5, std::string(1, '\0'));
   for (std::size_t at; (at = text.find("<SPACES ")) != std::string::npos;) {
     const std::size_t close = text.find('>', at);
     const std::size_t n = std::stoul(text.substr(at + 8, close - at - 8));
@@ -190,7 +191,8 @@ std::string MakeStore(const TempDir& dir) {
   Store store = Store::Create(path);
   store.Exec(
       "INSERT INTO study (code, design) VALUES ('trial', 'trial');"
-      "INSERT INTO participant (study_id, external_id, sex) VALUES (1, 'P01', 'female'), (1, 'P02', 'male');");
+      "INSERT INTO participant (study_id, external_id, sex) VALUES (1, 'P01', 'female'), (1, 'P02', "
+      "'male');");
   return path;
 }
 
@@ -198,7 +200,8 @@ constexpr double kBound = 8.0;  // seconds any case may take through the CLI (li
 
 }  // namespace
 
-TEST_CASE("the hostile-SQL corpus has at least 60 cases, each with an expectation", "[store][guard][hostile]") {
+TEST_CASE("the hostile-SQL corpus has at least 60 cases, each with an expectation",
+          "[store][guard][hostile]") {
   const std::vector<HostileCase> cases = LoadCorpus();
   CHECK(cases.size() >= 60);
   for (const HostileCase& c : cases) {
@@ -283,8 +286,8 @@ TEST_CASE("hostile SQL as a --frame and as a recipe frame is refused; the store 
     if (c.slow || c.uninterruptible) continue;  // frames have a 300 s limit: the frame path above covers them
     INFO(c.name << " (line " << c.line << ")");
     if (c.sql.find('\0') == std::string::npos && c.sql.size() < 100000) {  // argv holds neither
-      const Run frame =
-          Cohortdb(dir, fmt::format("describe {} --frame {} --vars x --no-record", Quote(path), Quote(c.sql)));
+      const Run frame = Cohortdb(
+          dir, fmt::format("describe {} --frame {} --vars x --no-record", Quote(path), Quote(c.sql)));
       INFO("--frame: " << frame.err);
       CHECK(frame.code == 3);
       CHECK(frame.err.rfind("cohortdb: ", 0) == 0);
@@ -294,9 +297,10 @@ TEST_CASE("hostile SQL as a --frame and as a recipe frame is refused; the store 
     const std::string recipe = dir.File("hostile.toml");
     {
       std::ofstream file(recipe, std::ios::binary);
-      file << fmt::format("name = \"hostile{}\"\n\n[[step]]\nname = \"s\"\nanalysis = \"describe\"\n[step.options]\n"
-                          "frame = {}\nvars = [\"x\"]\n",
-                          ++recipes, TomlString(c.sql));
+      file << fmt::format(
+          "name = \"hostile{}\"\n\n[[step]]\nname = \"s\"\nanalysis = \"describe\"\n[step.options]\n"
+          "frame = {}\nvars = [\"x\"]\n",
+          ++recipes, TomlString(c.sql));
     }
     const Run add = Cohortdb(dir, fmt::format("recipe add {} {}", Quote(path), Quote(recipe)));
     INFO("recipe add: " << add.err);
