@@ -246,7 +246,7 @@ TEST_CASE("hostile SQL through the guarded frame path is refused or stopped", "[
   CHECK(ContentHash(path) == before);
 }
 
-TEST_CASE("hostile SQL through the sql command is refused or stopped; the store is unchanged",
+TEST_CASE("hostile SQL through the sql command is refused or stopped and the store is unchanged",
           "[store][guard][hostile][cli]") {
   TempDir dir;
   const std::string path = MakeStore(dir);
@@ -276,7 +276,7 @@ TEST_CASE("hostile SQL through the sql command is refused or stopped; the store 
   }
 }
 
-TEST_CASE("hostile SQL as a --frame and as a recipe frame is refused; the store is unchanged",
+TEST_CASE("hostile SQL as a --frame and as a recipe frame is refused and the store is unchanged",
           "[store][guard][hostile][cli]") {
   TempDir dir;
   const std::string path = MakeStore(dir);
