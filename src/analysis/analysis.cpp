@@ -288,6 +288,11 @@ void ValidateRequest(Store& store, const AnalysisRequest& request) {
         }
       }
     }
+    if (o.type == OptionType::kNumber) {
+      // TOML reads nan and inf as numbers; no option means either.
+      const double x = *options.Number(o.name);
+      if (!std::isfinite(x)) OptionError(request, fmt::format("--{}: expected a finite number, found {}", o.name, x));
+    }
     if (o.min || o.max) {
       const double x = *options.Number(o.name);
       if ((o.min && x < *o.min) || (o.max && x > *o.max)) {
@@ -298,6 +303,9 @@ void ValidateRequest(Store& store, const AnalysisRequest& request) {
                                      x));
       }
     }
+  }
+  if (const auto k = options.Number("per-sd"); k && !(*k > 0)) {
+    OptionError(request, fmt::format("--per-sd: expected a positive number, found {}", *k));
   }
   if (const auto censored = options.String("censored"); censored && !ParseCensorRule(*censored)) {
     OptionError(request, fmt::format("--censored: expected exclude|half|sqrt2|limit, found '{}'", *censored));
@@ -325,6 +333,19 @@ void ValidateRequest(Store& store, const AnalysisRequest& request) {
                 fmt::format("{}: give --study (its pivot is the default frame) or --frame", request.command));
   }
   const std::vector<std::string> columns = FrameVariableNames(store, options);
+  // Each --derive and --cut, parsed and applied to an empty frame of the
+  // frame's columns: a bad expression, cut point or variable is refused here
+  // (when a recipe is added), not when the analysis runs.
+  if (options.Has("derive") || options.Has("cut")) {
+    AnalysisRequest bare = request;
+    bare.options.erase("derive");
+    bare.options.erase("cut");
+    QueryResult empty;
+    empty.columns = FrameVariableNames(store, Options(bare));
+    Frame frame = Frame::FromQuery(empty);
+    for (const std::string& derive : options.Items("derive")) ApplyDerive(frame, derive);
+    for (const std::string& cut : options.Items("cut")) ApplyCut(frame, cut);
+  }
   auto check = [&](const std::string& option, const std::string& name) {
     std::string variable = name;
     if (const auto threshold = ParseThreshold(name)) variable = threshold->variable;

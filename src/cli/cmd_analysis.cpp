@@ -8,6 +8,7 @@
 #include <chrono>
 #include <fstream>
 #include <iostream>
+#include <sstream>
 #include <map>
 #include <memory>
 
@@ -17,6 +18,7 @@
 #include "analysis/report.h"
 #include "cli/commands.h"
 #include "common/error.h"
+#include "common/output_file.h"
 #include "common/table_writer.h"
 #include "store/provenance.h"
 #include "store/store.h"
@@ -37,13 +39,6 @@ struct AnalysisOptions {
   std::map<std::string, bool> flags;
   std::map<std::string, CLI::Option*> given;
 };
-
-void WriteFile(const std::string& path, const std::string& text, const char* what) {
-  std::ofstream file(path, std::ios::binary);
-  if (!file) throw InputError(fmt::format("{}: cannot write {} file '{}'", what, what, path));
-  file << text;
-  if (!file) throw InputError(fmt::format("{}: writing '{}' failed", what, path));
-}
 
 }  // namespace
 
@@ -124,18 +119,22 @@ std::function<int()> SetupAnalysis(CLI::App& app) {
     const double elapsed_ms =
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
     const OutputFormat format = *ParseOutputFormat(o->format);
+    // Every output is checked before the run is recorded: a failed write
+    // leaves the store as it was.
+    const char* unrecorded = o->no_record ? "" : "the run was not recorded";
     if (o->out.empty()) {
       analysis::WriteReport(std::cout, result, format);
+      CheckWritten(std::cout, "standard output", unrecorded);
     } else {
-      std::ofstream file(o->out, std::ios::binary);
-      if (!file) throw InputError(fmt::format("--out: cannot write '{}'", o->out));
-      analysis::WriteReport(file, result, format);
+      std::ostringstream report;
+      analysis::WriteReport(report, result, format);
+      WriteOutputFile(o->out, report.str(), "--out", unrecorded);
     }
     if (!o->plot.empty()) {
       if (result.plot_svg.empty()) {
         std::cerr << fmt::format("cohortdb: {} draws no plot; --plot ignored\n", spec->name);
       } else {
-        WriteFile(o->plot, result.plot_svg, "--plot");
+        WriteOutputFile(o->plot, result.plot_svg, "--plot", unrecorded);
       }
     }
     if (!o->no_record) {

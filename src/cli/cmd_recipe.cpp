@@ -10,6 +10,7 @@
 #include "cli/commands.h"
 #include "cli/result_printing.h"
 #include "common/error.h"
+#include "common/output_file.h"
 #include "common/table_writer.h"
 #include "recipes/recipe.h"
 #include "recipes/result_output.h"
@@ -109,6 +110,12 @@ int List(const RecipeOptions& o) {
 int Show(const RecipeOptions& o) {
   Store store = Store::Open(o.store, OpenMode::kReadOnly);
   const StoredRecipe stored = Load(store, o);
+  if (!recipes::RecipeDigestMatches(stored)) {
+    std::cerr << fmt::format(
+        "cohortdb: note: recipe {} version {} was changed outside cohortdb (its text no longer has the SHA-256 "
+        "recorded when it was added); `recipe run` refuses it\n",
+        stored.name, stored.version);
+  }
   const recipes::Recipe recipe = recipes::ParseRecipe(stored.body, stored.name);
   std::string versions;
   for (const StoredRecipe& v : RecipeVersions(store, stored.name)) {
@@ -179,6 +186,8 @@ int Run(const RecipeOptions& o) {
                          stored.version, recipe.steps.size(), first_run, last_run);
   if (!o.out.empty()) summary << fmt::format("; {} files written to {}", files, o.out);
   summary << '\n';
+  CheckWritten(std::cout, "standard output",
+               fmt::format("the steps were recorded as runs {}..{}; only the output was lost", first_run, last_run));
   return 0;
 }
 

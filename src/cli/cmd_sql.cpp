@@ -15,6 +15,7 @@
 
 #include "cli/commands.h"
 #include "common/error.h"
+#include "common/output_file.h"
 #include "common/table_writer.h"
 #include "store/store.h"
 #include "store/summary.h"
@@ -132,7 +133,10 @@ std::function<int()> SetupSql(CLI::App& app) {
         separate();
         writer->Begin(columns);
       };
-      sink.row = [&](std::vector<SqlValue>&& row) { writer->Row(row); };
+      sink.row = [&](std::vector<SqlValue>&& row) {
+        writer->Row(row);
+        if (!std::cout) CheckWritten(std::cout, "standard output", "");  // stop at the first failed write
+      };
       sink.end = [&](std::int64_t rows_changed) {
         if (has_columns) {
           writer->End();
@@ -156,6 +160,8 @@ std::function<int()> SetupSql(CLI::App& app) {
       std::cerr << fmt::format("recorded as data edit {} (the data fingerprint of later analysis runs includes it)\n",
                                *script.edit_id);
     }
+    CheckWritten(std::cout, "standard output",
+                 o->write ? "the script's changes were committed; only its output was lost" : "");
     return 0;
   };
 }

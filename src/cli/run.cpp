@@ -12,7 +12,9 @@
 #include "cli/commands.h"
 #include "common/close_matches.h"
 #include "common/error.h"
+#include "common/output_file.h"
 #include "common/version.h"
+#include "store/store.h"
 
 namespace cohortdb::cli {
 
@@ -109,9 +111,15 @@ int Run(int argc, char** argv) {
     std::cerr << "cohortdb: usage error: " << UsageMessage(app, argc, argv, e.what()) << '\n';
     return static_cast<int>(ExitCode::kUsage);
   }
+  // A guarded query SQLite cannot interrupt at its time limit ends the
+  // process instead of running on (store.h).
+  SetOverrunExit(true);
   try {
     for (auto& [sub, run] : runners) {
-      if (sub->parsed()) return run();
+      if (!sub->parsed()) continue;
+      const int code = run();
+      CheckWritten(std::cout, "standard output", "");  // a full disk or closed file is never a success
+      return code;
     }
     return static_cast<int>(ExitCode::kUsage);
   } catch (const Error& e) {

@@ -17,6 +17,8 @@ enum class ExitCode : int {
   kInput = 3,      // bad input data, spec, recipe or query text
   kStore = 4,      // store missing, too new, tampered, locked, or a refused write
   kNumerical = 5,  // a model cannot be computed from the data given
+  kOutput = 6,     // standard output or an output file could not be written
+  kQuarantined = 7,  // import --quarantine loaded the good rows and kept rejected ones (not an error)
 };
 
 class Error : public std::runtime_error {
@@ -52,6 +54,13 @@ class StoreError : public Error {
 class NumericalError : public Error {
  public:
   explicit NumericalError(const std::string& message) : Error(ExitCode::kNumerical, message) {}
+};
+
+// Output could not be written: standard output, an --out or --plot file
+// (disk full, no permission). The message says what became of the store.
+class OutputError : public Error {
+ public:
+  explicit OutputError(const std::string& message) : Error(ExitCode::kOutput, message) {}
 };
 
 }  // namespace cohortdb

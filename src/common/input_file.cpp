@@ -21,4 +21,21 @@ std::ifstream OpenInputFile(const std::string& path, std::string_view what) {
   return in;
 }
 
+void RequireRegularFile(const std::string& path, std::string_view why) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const fs::file_type type = fs::status(path, ec).type();
+  if (ec || type == fs::file_type::regular || type == fs::file_type::directory || type == fs::file_type::not_found) {
+    return;
+  }
+  const char* found = type == fs::file_type::fifo        ? "a pipe (FIFO)"
+                      : type == fs::file_type::character ? "a character device"
+                      : type == fs::file_type::block     ? "a block device"
+                      : type == fs::file_type::socket    ? "a socket"
+                                                         : "something other than a file";
+  throw InputError(fmt::format("{}: expected a regular file, found {}: {}; save the data to a file first "
+                               "(e.g. `cat > data.csv`)",
+                               path, found, why));
+}
+
 }  // namespace cohortdb

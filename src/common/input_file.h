@@ -13,4 +13,10 @@ namespace cohortdb {
 // "data.csv: cannot open file for reading: No such file or directory".
 std::ifstream OpenInputFile(const std::string& path, std::string_view what);
 
+// Throws InputError "PATH: expected a regular file, found a pipe (FIFO):
+// WHY; save the data to a file first" for a pipe, FIFO, device or socket,
+// without opening it (opening a FIFO blocks). Missing files and directories
+// pass: OpenInputFile reports them.
+void RequireRegularFile(const std::string& path, std::string_view why);
+
 }  // namespace cohortdb

@@ -12,6 +12,7 @@
 
 #include "common/calendar_date.h"
 #include "common/error.h"
+#include "common/input_file.h"
 #include "common/sha256.h"
 #include "common/version.h"
 #include "import/csv_reader.h"
@@ -140,6 +141,7 @@ DictionaryReport ImportDictionary(Store& store, const std::string& study, const 
     throw UsageError(fmt::format("--study: expected a code of a-z, 0-9 and _ starting with a letter, found '{}'", study));
   }
   DictionaryReport report;
+  RequireRegularFile(path, "import-dictionary reads a file twice (to hash it, then to load it)");
   const std::string file_sha = Sha256OfFile(path);
   const std::string spec_sha = Sha256Hex("cohortdb import-dictionary --study " + study);
   Store::Transaction transaction(store);

@@ -7,10 +7,12 @@
 #include <cmath>
 #include <cstdio>
 #include <set>
+#include <unordered_map>
 
 #include <fmt/format.h>
 
 #include "common/error.h"
+#include "common/input_file.h"
 #include "common/sha256.h"
 #include "common/version.h"
 #include "import/csv_reader.h"
@@ -184,10 +186,22 @@ ResolvedVariable& ImportSession::ResolveVariable(const VariableSpec* vspec, cons
   }
   if (cat.value_type == "categorical") {
     if (vspec != nullptr && !vspec->codes.empty()) {
+      // The first catalog level whose label (any case) or number matches,
+      // looked up by label and by number: an ICD-10-sized code list (70,000
+      // codes) matches in linear time.
+      std::unordered_map<std::string, std::size_t> by_label;
+      std::unordered_map<std::int64_t, std::size_t> by_level;
+      for (std::size_t i = 0; i < cat.levels.size(); ++i) {
+        by_label.emplace(AsciiLower(cat.levels[i].label), i);
+        by_level.emplace(cat.levels[i].level, i);
+      }
       for (const CodeMapping& m : vspec->codes) {
-        auto lv = std::find_if(cat.levels.begin(), cat.levels.end(), [&](const CatalogLevel& l) {
-          return AsciiLower(l.label) == AsciiLower(m.label) || (m.level && l.level == *m.level);
-        });
+        std::size_t first = cat.levels.size();
+        if (auto label = by_label.find(AsciiLower(m.label)); label != by_label.end()) first = label->second;
+        if (m.level) {
+          if (auto level = by_level.find(*m.level); level != by_level.end()) first = std::min(first, level->second);
+        }
+        const auto lv = cat.levels.begin() + static_cast<std::ptrdiff_t>(first);
         if (lv == cat.levels.end()) {
           std::string levels;
           for (const auto& l : cat.levels) levels += fmt::format("{}{} = {}", levels.empty() ? "" : ", ", l.level, l.label);
@@ -421,9 +435,10 @@ void ImportSession::AddError(std::int64_t line, std::size_t column, const std::s
 
 void ImportSession::AddFileError(std::string message) {
   ++error_count_;
-  if (options_.quarantine || static_cast<int>(errors_.size()) < options_.max_errors) {
-    errors_.push_back(std::move(message));
-  }
+  ++file_error_count_;
+  // --max-errors bounds what is printed with --quarantine too (a header of
+  // 100,000 unknown columns is 100,000 errors).
+  if (static_cast<int>(errors_.size()) < options_.max_errors) errors_.push_back(std::move(message));
 }
 
 bool ImportSession::ErrorLimitReached() const {
@@ -588,6 +603,8 @@ FileImportReport ImportSession::ImportFile(const std::string& path) {
   report.file = path;
   std::string file_sha;
   try {
+    // Read twice (hashed, then loaded): a pipe would be empty the second time.
+    RequireRegularFile(path, "import reads a file twice (to hash it, then to load it)");
     file_sha = Sha256OfFile(path);
   } catch (const InputError& e) {
     AddFileError(e.what());  // reported with the other files' errors; the command then fails

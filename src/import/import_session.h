@@ -82,6 +82,10 @@ class ImportSession {
 
   const std::vector<std::string>& errors() const { return errors_; }
   std::int64_t error_count() const { return error_count_; }
+  // Errors that make a file unreadable (header, quoting, cannot open): they
+  // fail the import even with --quarantine. errors() holds the first
+  // --max-errors of all errors.
+  std::int64_t file_error_count() const { return file_error_count_; }
   const std::string& study_code() const { return spec_.study; }
 
  private:
@@ -253,6 +257,7 @@ class ImportSession {
   // Sites and visits created while reading the current row (code, id).
   std::vector<std::pair<std::string, std::int64_t>> row_created_sites_, row_created_visits_;
   std::vector<std::string> errors_;
+  std::int64_t file_error_count_ = 0;
   std::int64_t error_count_ = 0;
   // Current file.
   std::string file_;

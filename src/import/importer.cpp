@@ -10,6 +10,9 @@
 #include "store/import_writer.h"
 
 namespace cohortdb {
+namespace {
+void ImportInTransaction(Store& store, const ImportOptions& options, const ImportSpec& spec, ImportReport& report);
+}  // namespace
 
 ImportReport RunImport(Store& store, const ImportOptions& options) {
   if (options.files.empty()) throw UsageError("import: expected at least one FILE after the options");
@@ -17,6 +20,19 @@ ImportReport RunImport(Store& store, const ImportOptions& options) {
   const ImportSpec spec = ParseSpecFile(options.spec_path);
   ImportReport report;
   report.dry_run = options.dry_run;
+  try {
+    ImportInTransaction(store, options, spec, report);
+  } catch (const StoreError& e) {
+    // The transaction rolled back (a full disk, an I/O error, a busy store).
+    throw StoreError(fmt::format("{}; the store is unchanged", e.what()));
+  }
+  return report;
+}
+
+namespace {
+
+// Loads every file of "options" in one transaction (see RunImport).
+void ImportInTransaction(Store& store, const ImportOptions& options, const ImportSpec& spec, ImportReport& report) {
   bool loaded_any = false;
   ImportWriter::BeginBulkLoad(store, /*disable_foreign_keys=*/true);
   struct FkGuard {
@@ -51,20 +67,24 @@ ImportReport RunImport(Store& store, const ImportOptions& options) {
         message += fmt::format("import failed: stopped after {} errors (--max-errors {}); the store is unchanged",
                                session.error_count(), options.max_errors);
       } else {
-        const std::size_t n = options.quarantine ? session.errors().size()
-                                                 : static_cast<std::size_t>(session.error_count());
-        message += fmt::format("import failed: {} error{}; the store is unchanged", n, n == 1 ? "" : "s");
+        const auto n = options.quarantine ? session.file_error_count() : session.error_count();
+        const auto shown = static_cast<std::int64_t>(session.errors().size());
+        message += fmt::format("import failed: {} error{}{}; the store is unchanged", n, n == 1 ? "" : "s",
+                               n > shown ? fmt::format(" (the first {} shown; --max-errors {})", shown,
+                                                       options.max_errors)
+                                         : std::string());
       }
       throw InputError(message);
     }
-    if (options.dry_run) return report;  // the transaction rolls back
+    if (options.dry_run) return;  // the transaction rolls back
     // The pivot views follow the catalog; refreshed inside the transaction so
     // a failure leaves the store as it was.
     if (loaded_any && spec.shape != FileShape::kTrialSummary) store.RefreshPivots(spec.study);
     transaction.Commit();
   }
-  return report;
 }
+
+}  // namespace
 
 void PrintImportReport(std::ostream& out, const ImportReport& report) {
   for (const FileImportReport& f : report.files) {

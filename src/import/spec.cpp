@@ -561,7 +561,19 @@ ImportSpec ParseSpec(const std::string& text, const std::string& name) {
   }
   if (const toml::table* t = r.Table(root, "extra")) {
     spec.extra = r.StringMap(root, "extra", "spec");
-    (void)t;
+    // Each column's value is kept under its field: two columns for one field
+    // would keep only one of them.
+    std::map<std::string, std::string> column_of;
+    for (const auto& [column, field] : *t) {
+      const auto* kept_as = field.as_string();
+      if (kept_as == nullptr) continue;
+      const auto [it, inserted] = column_of.emplace(kept_as->get(), std::string(column.str()));
+      if (!inserted) {
+        r.Fail(&field, fmt::format("extra.{}: expected one column per field, found columns '{}' and '{}' both kept "
+                                   "as '{}'",
+                                   column.str(), it->second, column.str(), kept_as->get()));
+      }
+    }
   }
 
   if (const toml::table* vars = r.Table(root, "variables")) {

@@ -13,6 +13,7 @@
 #include "analysis/options.h"
 #include "common/error.h"
 #include "common/input_file.h"
+#include "common/sha256.h"
 #include "store/provenance.h"
 #include "store/store.h"
 
@@ -383,9 +384,21 @@ RecipeSaved AddRecipeFile(Store& store, const std::string& path) {
   return SaveRecipe(store, recipe.name, body);
 }
 
+bool RecipeDigestMatches(const StoredRecipe& stored) { return Sha256Hex(stored.body) == stored.sha256; }
+
+void CheckRecipeDigest(const StoredRecipe& stored) {
+  if (RecipeDigestMatches(stored)) return;
+  throw StoreError(fmt::format(
+      "recipe {} version {}: its stored text was changed outside cohortdb (SHA-256 {} when it was added, {} now), so "
+      "its runs would not be reproducible; add the recipe file again (`cohortdb recipe add`) to store it as a new "
+      "version",
+      stored.name, stored.version, stored.sha256.substr(0, 12), Sha256Hex(stored.body).substr(0, 12)));
+}
+
 Recipe RunRecipe(Store& store, const StoredRecipe& stored,
                  const std::function<void(const StepRun&)>& on_step) {
   const std::string source = fmt::format("recipe {} version {}", stored.name, stored.version);
+  CheckRecipeDigest(stored);
   Recipe recipe = ParseRecipe(stored.body, source);
   // Each distinct frame is read once, with the columns of every step that
   // uses it (meta reads trial summaries, not a frame).

@@ -64,7 +64,15 @@ struct StepRun {
   double elapsed_ms = 0;
 };
 
-// Runs every step of the stored recipe in order through analysis::RunAnalysis
+// Whether the stored body still has the SHA-256 recorded when it was added
+// (false: changed outside cohortdb, e.g. by `sql --write`).
+bool RecipeDigestMatches(const StoredRecipe& stored);
+// Throws StoreError naming the recipe, its version and both digests unless
+// RecipeDigestMatches.
+void CheckRecipeDigest(const StoredRecipe& stored);
+
+// Refuses a body changed outside cohortdb (CheckRecipeDigest), then runs
+// every step of the stored recipe in order through analysis::RunAnalysis
 // and records each with RecordAnalysisRun (referencing the recipe version and
 // the step name). "on_step" sees each step as soon as it finished. A failing
 // step stops the run with the error prefixed by the step's name; steps that

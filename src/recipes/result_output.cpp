@@ -11,6 +11,7 @@
 
 #include "analysis/report.h"
 #include "common/error.h"
+#include "common/output_file.h"
 #include "common/table_writer.h"
 
 namespace cohortdb::recipes {
@@ -58,10 +59,7 @@ double Rounded(double value) {
 }
 
 void WriteText(const std::filesystem::path& path, const std::string& text) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << text;
-  out.close();
-  if (!out) throw InputError(fmt::format("{}: cannot write file", path.string()));
+  WriteOutputFile(path.string(), text, "--out", "the step's run was recorded before its files");
 }
 
 }  // namespace

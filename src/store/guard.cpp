@@ -2,9 +2,12 @@
 
 #include <sqlite3.h>
 
+#include <unistd.h>
+
 #include <cctype>
 #include <cmath>
 #include <memory>
+#include <new>
 #include <set>
 
 #include <fmt/format.h>
@@ -203,6 +206,8 @@ int Authorize(void* user, int action, const char* arg1, const char* arg2, const 
                                              : " (the sql command takes --write to allow changes)"));
 }
 
+std::atomic<bool> overrun_exit{false};
+
 int Progress(void* user) {
   Guard& guard = *static_cast<Guard*>(user);
   if (std::chrono::steady_clock::now() > guard.deadline) {
@@ -250,6 +255,8 @@ void PreparedStatement::Run(const std::function<void(const std::vector<SqlValue>
   sqlite3_reset(statement_);
 }
 
+void SetOverrunExit(bool on) { overrun_exit = on; }
+
 GuardScope::GuardScope(Guard& guard, sqlite3* db, bool allow_writes, std::chrono::milliseconds time_limit,
                        bool frame)
     : db_(db) {
@@ -267,12 +274,44 @@ GuardScope::GuardScope(Guard& guard, sqlite3* db, bool allow_writes, std::chrono
   // handler's reach, in time proportional to text length times pattern
   // length: a shorter pattern limit keeps it within the time limit's spirit.
   like_limit_ = sqlite3_limit(db, SQLITE_LIMIT_LIKE_PATTERN_LENGTH, kGuardedLikePatternLength);
+  // The same holds for every function over one value: bound the values.
+  length_limit_ = sqlite3_limit(db, SQLITE_LIMIT_LENGTH, kGuardedValueBytes);
+  sql_length_limit_ = sqlite3_limit(db, SQLITE_LIMIT_SQL_LENGTH, kGuardedSqlBytes);
+  // The progress handler runs between VM steps only; the watchdog also
+  // stops parsing, sorting and other long steps that check for interrupts.
+  const auto deadline = guard.deadline;
+  const double seconds = static_cast<double>(time_limit.count()) / 1000.0;
+  watchdog_ = std::thread([this, &guard, deadline, seconds] {
+    std::unique_lock<std::mutex> lock(mutex_);
+    if (wake_.wait_until(lock, deadline, [this] { return done_; })) return;
+    guard.timed_out = true;
+    sqlite3_interrupt(db_);
+    if (!overrun_exit) return;
+    if (wake_.wait_for(lock, kOverrunGrace, [this] { return done_; })) return;
+    // One step SQLite cannot interrupt (quadratic work over long text) is
+    // still running: end the process. An open transaction is not committed,
+    // so the store keeps its old content.
+    const std::string message = fmt::format(
+        "cohortdb: query stopped: it ran longer than the time limit of {:g} s and could not be interrupted "
+        "(one step of work over long text), so cohortdb ended; nothing of this query was written to the store\n",
+        seconds);
+    [[maybe_unused]] const auto written = ::write(STDERR_FILENO, message.data(), message.size());
+    ::_exit(static_cast<int>(ExitCode::kInput));
+  });
 }
 
 GuardScope::~GuardScope() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    done_ = true;
+  }
+  wake_.notify_all();
+  watchdog_.join();
   sqlite3_set_authorizer(db_, nullptr, nullptr);
   sqlite3_progress_handler(db_, 0, nullptr, nullptr);
   sqlite3_limit(db_, SQLITE_LIMIT_LIKE_PATTERN_LENGTH, like_limit_);
+  sqlite3_limit(db_, SQLITE_LIMIT_LENGTH, length_limit_);
+  sqlite3_limit(db_, SQLITE_LIMIT_SQL_LENGTH, sql_length_limit_);
 }
 
 namespace {
@@ -320,8 +359,51 @@ const char* StatementStart(const char* p, const char* end) {
 
 // The error of a statement that did not prepare: a refusal, or SQLite's
 // message with the position it names, else the statement's start.
+// The message of a statement stopped at the time limit.
+std::string TimeLimitMessage(const Guard& guard) {
+  return fmt::format("query stopped: it ran longer than the time limit of {:g} s",
+                     static_cast<double>(guard.limit.count()) / 1000.0);
+}
+
+// SQLite's message, with the limit behind it where one was hit.
+std::string SqliteMessage(sqlite3* db) {
+  const int code = sqlite3_errcode(db);
+  if (code == SQLITE_TOOBIG) {
+    return fmt::format("{} (guarded SQL may make or read strings and blobs of at most {} bytes and run SQL text of "
+                       "at most {} bytes)",
+                       sqlite3_errmsg(db), kGuardedValueBytes, kGuardedSqlBytes);
+  }
+  if (code == SQLITE_NOMEM) return "out of memory (the query needs more memory than this machine gives it)";
+  return sqlite3_errmsg(db);
+}
+
+// A failure of the store rather than of the SQL (another process holds the
+// write lock, the disk is full, an I/O error) is a StoreError, as in every
+// other command; the caller's transaction rolls back.
+void ThrowIfStoreFailure(sqlite3* db, const std::string& context) {
+  switch (sqlite3_errcode(db) & 0xff) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+      throw StoreError(fmt::format("{}: the store is busy: another process is writing to it (waited 5 s); try again "
+                                   "when it is done; the store is unchanged",
+                                   context));
+    case SQLITE_FULL:
+    case SQLITE_IOERR:
+    case SQLITE_CANTOPEN:
+    case SQLITE_READONLY:
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+      throw StoreError(fmt::format("{}: cannot use the store: {}; the store is unchanged", context,
+                                   sqlite3_errmsg(db)));
+    default:
+      break;
+  }
+}
+
 [[noreturn]] void ThrowPrepareError(sqlite3* db, std::string_view sql, const char* tail, const Guard& guard) {
+  if (guard.timed_out) throw InputError(TimeLimitMessage(guard));
   if (!guard.refusal.empty()) throw InputError(fmt::format("refused: {}", guard.refusal));
+  if (sqlite3_errcode(db) == SQLITE_TOOBIG) throw InputError(fmt::format("SQL error: {}", SqliteMessage(db)));
   const int offset = sqlite3_error_offset(db);
   const int start = static_cast<int>(tail - sql.data());
   if (offset >= 0) throw InputError(fmt::format("SQL error{}: {}", Position(sql, start + offset), sqlite3_errmsg(db)));
@@ -341,6 +423,16 @@ void ForEachStatement(sqlite3* db, std::string_view sql, Guard& guard, const std
                       const std::function<void(sqlite3_stmt*, const char* tail, const char* next)>& on_statement) {
   const char* tail = sql.data();
   const char* end = sql.data() + sql.size();
+  // SQLite reads text up to its first NUL byte only, and does not move past
+  // one: refuse it rather than loop or run part of the text.
+  if (const auto nul = sql.find('\0'); nul != std::string_view::npos) {
+    throw InputError(fmt::format("{}SQL text holds a NUL byte at {}: expected SQL text, found binary data",
+                                 frame.empty() ? "" : frame + ": ", LineColumn(sql, static_cast<int>(nul))));
+  }
+  if (sql.size() > static_cast<std::size_t>(kGuardedSqlBytes)) {
+    throw InputError(fmt::format("{}SQL text is {} bytes long: expected at most {} bytes",
+                                 frame.empty() ? "" : frame + ": ", sql.size(), kGuardedSqlBytes));
+  }
   while (tail < end) {
     sqlite3_stmt* raw = nullptr;
     const char* next = nullptr;
@@ -354,46 +446,83 @@ void ForEachStatement(sqlite3* db, std::string_view sql, Guard& guard, const std
       ThrowPrepareError(db, sql, tail, guard);
     }
     if (raw != nullptr) on_statement(raw, tail, next);
+    if (next == nullptr || next <= tail) break;  // no progress: nothing more SQLite can read
     tail = next;
   }
 }
 
 }  // namespace
 
-std::vector<std::string> PrepareColumns(sqlite3* db, std::string_view sql, Guard& guard, const std::string& what) {
+namespace {
+
+// A frame is rows: SELECT, WITH ... SELECT or VALUES, not a PRAGMA or a
+// transaction statement that happens to prepare, and only one of them.
+// "statements" counts the statements seen, this one included.
+void RequireOneSelect(std::string_view sql, const char* tail, int statements, const std::string& what) {
   const char* end = sql.data() + sql.size();
+  const char* first = StatementStart(tail, end);
+  std::string keyword;
+  for (const char* p = first; p < end && std::isalpha(static_cast<unsigned char>(*p)); ++p) {
+    keyword.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(*p))));
+  }
+  const std::string where = LineColumn(sql, static_cast<int>(first - sql.data()));
+  if (statements > 1) {
+    throw InputError(fmt::format("{}: expected one SELECT statement, found another starting at {}", what, where));
+  }
+  if (keyword != "SELECT" && keyword != "WITH" && keyword != "VALUES") {
+    throw InputError(fmt::format("{}: expected one SELECT statement, found {} at {}", what,
+                                 keyword.empty() ? std::string("something else") : keyword, where));
+  }
+}
+
+}  // namespace
+
+std::vector<std::string> PrepareColumns(sqlite3* db, std::string_view sql, Guard& guard, const std::string& what) {
   std::vector<std::string> columns;
   int statements = 0;
   ForEachStatement(db, sql, guard, what, [&](sqlite3_stmt* raw, const char* tail, const char*) {
-    // A frame is rows: SELECT, WITH ... SELECT or VALUES, not a PRAGMA or a
-    // transaction statement that happens to prepare.
-    const char* first = StatementStart(tail, end);
-    std::string keyword;
-    for (const char* p = first; p < end && std::isalpha(static_cast<unsigned char>(*p)); ++p) {
-      keyword.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(*p))));
-    }
-    const std::string where = LineColumn(sql, static_cast<int>(first - sql.data()));
-    if (++statements > 1) {
-      throw InputError(fmt::format("{}: expected one SELECT statement, found another starting at {}", what, where));
-    }
-    if (keyword != "SELECT" && keyword != "WITH" && keyword != "VALUES") {
-      throw InputError(fmt::format("{}: expected one SELECT statement, found {} at {}", what,
-                                   keyword.empty() ? std::string("something else") : keyword, where));
-    }
+    RequireOneSelect(sql, tail, ++statements, what);
     columns = Columns(raw);
   });
   if (statements == 0) throw InputError(fmt::format("{}: expected one SELECT statement, found none", what));
   return columns;
 }
 
-ResultSink CollectingSink(std::function<void(QueryResult&&)> on_result) {
+namespace {
+
+// Roughly what one row takes in memory: the vector, its values and their text.
+std::size_t RowBytes(const std::vector<SqlValue>& row) {
+  std::size_t bytes = sizeof(row) + row.capacity() * sizeof(SqlValue);
+  for (const SqlValue& value : row) {
+    if (const auto* text = std::get_if<std::string>(&value)) bytes += text->capacity() + 1;
+  }
+  return bytes;
+}
+
+}  // namespace
+
+ResultSink CollectingSink(std::function<void(QueryResult&&)> on_result, std::size_t max_bytes, std::string what) {
   auto result = std::make_shared<QueryResult>();
+  auto used = std::make_shared<std::size_t>(0);
   ResultSink sink;
   sink.begin = [result](const std::vector<std::string>& columns) {
     *result = QueryResult();
     result->columns = columns;
   };
-  sink.row = [result](std::vector<SqlValue>&& row) { result->rows.push_back(std::move(row)); };
+  sink.row = [result, used, max_bytes, what = std::move(what)](std::vector<SqlValue>&& row) {
+    *used += RowBytes(row);
+    if (*used > max_bytes) {
+      throw InputError(fmt::format("{} stopped: its rows would take more than {} MiB of memory ({} rows held so "
+                                   "far); select fewer rows or columns",
+                                   what, max_bytes >> 20, result->rows.size()));
+    }
+    try {
+      result->rows.push_back(std::move(row));
+    } catch (const std::bad_alloc&) {
+      throw InputError(fmt::format("{} stopped: out of memory after {} rows; select fewer rows or columns", what,
+                                   result->rows.size()));
+    }
+  };
   sink.end = [result, on_result = std::move(on_result)](std::int64_t rows_changed) {
     result->rows_changed = rows_changed;
     on_result(std::move(*result));
@@ -409,7 +538,10 @@ void RunScript(sqlite3* db, std::string_view sql, const std::vector<SqlValue>& p
 void RunScript(sqlite3* db, std::string_view sql, const std::vector<SqlValue>& params, Guard& guard,
                const std::string& context, const ResultSink& sink) {
   const char* end = sql.data() + sql.size();
+  int statements = 0;
   ForEachStatement(db, sql, guard, "", [&](sqlite3_stmt* raw, const char* tail, const char* next) {
+    // A frame runs nothing but its one SELECT (BEGIN would prepare and run).
+    if (guard.frame) RequireOneSelect(sql, tail, ++statements, "frame query");
     if (!params.empty() && OnlySpaceLeft(next, end)) BindAll(raw, params, context);
     const std::vector<std::string> columns = Columns(raw);
     sink.begin(columns);
@@ -420,14 +552,12 @@ void RunScript(sqlite3* db, std::string_view sql, const std::vector<SqlValue>& p
         sink.row(ReadRow(raw));
         continue;
       }
-      if (guard.timed_out) {
-        throw InputError(fmt::format("query stopped: it ran longer than the time limit of {:g} s",
-                                     static_cast<double>(guard.limit.count()) / 1000.0));
-      }
+      if (guard.timed_out) throw InputError(TimeLimitMessage(guard));
       if (!guard.refusal.empty()) throw InputError(fmt::format("refused: {}", guard.refusal));
+      ThrowIfStoreFailure(db, context);
       throw InputError(fmt::format("SQL error in the statement starting at {}: {}",
                                    LineColumn(sql, static_cast<int>(StatementStart(tail, end) - sql.data())),
-                                   sqlite3_errmsg(db)));
+                                   SqliteMessage(db)));
     }
     sink.end(columns.empty() ? sqlite3_changes64(db) : 0);
   });

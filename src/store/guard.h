@@ -2,11 +2,16 @@
 // Internal to src/store: prepared statements over the raw sqlite3 handle, and
 // the guard that runs user-written SQL (authorizer, time limit).
 
+#include <atomic>
 #include <chrono>
+#include <condition_variable>
+#include <cstddef>
 #include <functional>
 #include <set>
+#include <mutex>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "store/store.h"
@@ -41,7 +46,8 @@ struct Guard {
   std::string refusal;  // why the last statement was refused, if it was
   std::chrono::steady_clock::time_point deadline;
   std::chrono::milliseconds limit{0};
-  bool timed_out = false;
+  // Set by the progress handler or by the watchdog thread at the deadline.
+  std::atomic<bool> timed_out{false};
   // A statement that inserts, updates or deletes rows of a record table was
   // allowed (record_coverage must then be recomputed).
   bool writes_records = false;
@@ -59,10 +65,27 @@ struct Guard {
 // ALTER TABLE).
 bool IsStoreObject(const std::string& name);
 
-// Installs the authorizer and progress handler on "db" for its lifetime.
 // Longest LIKE/GLOB pattern guarded SQL may use (SQLite's default: 50,000).
 inline constexpr int kGuardedLikePatternLength = 1000;
+// Longest string or blob guarded SQL may make or read (SQLITE_LIMIT_LENGTH;
+// SQLite's default: 1,000,000,000). Any one function call works on at most
+// this much, so a single VM step stays short and small.
+inline constexpr int kGuardedValueBytes = 10'000'000;
+// Longest SQL text (all statements together) guarded SQL may be
+// (SQLITE_LIMIT_SQL_LENGTH; SQLite's default: 1,000,000,000).
+inline constexpr int kGuardedSqlBytes = 10'000'000;
+// Most memory (estimated: values plus their text) the rows of collected
+// results may take: a frame, or the sql command's grids and --write output.
+inline constexpr std::size_t kGuardedResultBytes = std::size_t{1} << 30;
+// How long past the time limit a statement that SQLite cannot interrupt (one
+// step of quadratic work, such as instr() or trim() over long text) may run
+// before the process ends, when SetOverrunExit(true) asked for it (store.h).
+inline constexpr std::chrono::milliseconds kOverrunGrace{1000};
 
+
+// Installs the authorizer, the progress handler, the limits above and a
+// watchdog thread (which interrupts the connection at the deadline) on "db"
+// for its lifetime.
 class GuardScope {
  public:
   GuardScope(Guard& guard, sqlite3* db, bool allow_writes, std::chrono::milliseconds time_limit, bool frame = false);
@@ -72,11 +95,23 @@ class GuardScope {
 
  private:
   sqlite3* db_;
-  int like_limit_ = 0;  // restored when the scope ends
+  // Restored when the scope ends.
+  int like_limit_ = 0;
+  int length_limit_ = 0;
+  int sql_length_limit_ = 0;
+  // The watchdog: waits for the deadline or the end of the scope.
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool done_ = false;
+  std::thread watchdog_;
 };
 
-// A sink that collects each result whole and hands it to "on_result".
-ResultSink CollectingSink(std::function<void(QueryResult&&)> on_result);
+// A sink that collects each result whole and hands it to "on_result". The
+// rows of all results it collects may take at most "max_bytes" (estimated);
+// one more row throws InputError naming the limit and "what" ("frame",
+// "query result").
+ResultSink CollectingSink(std::function<void(QueryResult&&)> on_result,
+                          std::size_t max_bytes = kGuardedResultBytes, std::string what = "query result");
 
 // Prepares and runs each statement of "sql" in turn, handing each result to
 // "on_result" (collected) or to "sink" (as the rows come). "params" bind to

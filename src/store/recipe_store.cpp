@@ -43,7 +43,9 @@ RecipeSaved SaveRecipe(Store& store, const std::string& name, const std::string&
   CheckRecipeName(name);
   const std::string digest = Sha256Hex(body);
   Store::Transaction transaction(store);
-  if (auto newest = LoadRecipe(store, name); newest && newest->sha256 == digest) {
+  // The body is compared too: a body changed behind cohortdb's back (sql
+  // --write) keeps its old digest, and the file added again is new text.
+  if (auto newest = LoadRecipe(store, name); newest && newest->sha256 == digest && newest->body == body) {
     return RecipeSaved{*newest, false};
   }
   const QueryResult inserted = store.Query(

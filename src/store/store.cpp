@@ -219,8 +219,15 @@ std::vector<std::string> ApplyMigrations(SQLite::Database& db, const std::string
 }  // namespace
 
 Store Store::Create(const std::string& path) {
-  if (!IsMemory(path) && std::filesystem::exists(path) && std::filesystem::file_size(path) > 0) {
-    throw StoreError(fmt::format("{}: file already exists; use `cohortdb migrate {}` to upgrade it", path, path));
+  if (!IsMemory(path)) {
+    std::error_code ec;
+    const auto status = std::filesystem::status(path, ec);
+    if (std::filesystem::is_directory(status)) {
+      throw StoreError(fmt::format("{}: is a directory, not a store file; name a file to create", path));
+    }
+    if (std::filesystem::is_regular_file(status) && std::filesystem::file_size(path, ec) > 0) {
+      throw StoreError(fmt::format("{}: file already exists; use `cohortdb migrate {}` to upgrade it", path, path));
+    }
   }
   try {
     auto impl = std::make_unique<Impl>(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
@@ -379,10 +386,10 @@ QueryResult Store::GuardedQuery(std::string_view sql, const std::vector<SqlValue
   GuardScope scope(impl_->guard, impl_->db.getHandle(), false, time_limit, /*frame=*/true);
   QueryResult result;
   int statements = 0;
-  RunScript(impl_->db.getHandle(), sql, params, impl_->guard, impl_->path, [&](QueryResult&& r) {
-    ++statements;
-    result = std::move(r);
-  });
+  RunScript(impl_->db.getHandle(), sql, params, impl_->guard, impl_->path, CollectingSink([&](QueryResult&& r) {
+              ++statements;
+              result = std::move(r);
+            }, kGuardedResultBytes, "frame"));
   if (statements != 1) {
     throw InputError(fmt::format("frame query must be exactly one SELECT statement, found {}", statements));
   }

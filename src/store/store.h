@@ -64,6 +64,15 @@ struct SchemaStatus {
   std::vector<std::string> pending;  // names of migrations not yet applied
 };
 
+// Whether a guarded statement (GuardedScript, GuardedQuery) still running a
+// second past its time limit ends the process: exit code 3 with "query
+// stopped" on stderr. SQLite cannot interrupt one step of quadratic work
+// (instr() or trim() over long text); an open transaction is never
+// committed, so the store keeps its old content. The CLI turns this on;
+// library users (tests) leave it off, and such a statement then runs to its
+// end before the time limit is reported. Thread-safe.
+void SetOverrunExit(bool on);
+
 class Store {
  public:
   // Creates a new store at "path" (refuses an existing non-empty file) and

@@ -318,4 +318,26 @@ TEST_CASE("cli: lmm and glm through the binary; a bad formula exits 3 with a car
   const Run by = Cohortdb(dir, "glm " + store + " --study trial --formula \"pain_nrs_week12 ~ arm\" --by sex");
   CHECK(by.code == 3);
   CHECK_THAT(by.err, Contains("--by is not supported"));
+TEST_CASE("cli: output that cannot be written is an output error and records no run", "[analysis][cli][output]") {
+  TempDir dir;
+  const std::string store = (dir.path() / "trial.cohortdb").string();
+  TrialStore(store);
+  const std::string regress = "regress " + store +
+                              " --study trial --derive \"pain_change=change(pain_nrs, baseline, week12)\""
+                              " --outcome pain_change --predictors arm";
+  const auto err = dir.path() / "stderr.txt";
+  auto run = [&](const std::string& args) {
+    const std::string command =
+        std::string("\"") + COHORTDB_BINARY + "\" " + args + " >/dev/full 2>\"" + err.string() + "\"";
+    return WEXITSTATUS(std::system(command.c_str()));
+  };
+  CHECK(run(regress) == 6);
+  CHECK(Slurp(err) == "cohortdb: standard output: write failed: No space left on device; the run was not recorded\n");
+  CHECK(run(regress + " --out /dev/full") == 6);
+  CHECK(Slurp(err) ==
+        "cohortdb: --out: cannot write '/dev/full': No space left on device; the run was not recorded\n");
+  CHECK(run(regress + " --out " + (dir.path() / "no" / "such" / "dir.csv").string()) == 6);
+  CHECK_THAT(Slurp(err), Contains("No such file or directory; the run was not recorded"));
+  Store opened = Store::Open(store, OpenMode::kReadOnly);
+  CHECK(std::get<std::int64_t>(opened.Query("SELECT count(*) FROM analysis_run").rows[0][0]) == 0);
 }

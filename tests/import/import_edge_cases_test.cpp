@@ -169,12 +169,12 @@ TEST_CASE("import: min = max admits exactly that value", "[import][edge]") {
   REQUIRE(s.Import("id,visit,name,value\nP1,v1,one,3\n").exit_code == 0);
 }
 
-TEST_CASE("import: --quarantine with rejected rows exits 6, without them 0", "[import][edge]") {
+TEST_CASE("import: --quarantine with rejected rows exits 7, without them 0", "[import][edge]") {
   EdgeStore s;
   RunResult r = s.Import("id,visit,name,value\nP1,v1,x,1\nP2,v1,x,abc\nP3,v1,n,1.5\n", "--quarantine");
-  CHECK(r.exit_code == 6);
+  CHECK(r.exit_code == 7);
   CHECK(r.out == "edge.csv: 3 rows read, 1 loaded, 2 rejected; 1 values, 1 new participants (batch 1)\n");
-  CHECK(r.err == "cohortdb: 2 rows rejected and kept in import_error; the other rows loaded (exit code 6)\n");
+  CHECK(r.err == "cohortdb: 2 rows rejected and kept in import_error; the other rows loaded (exit code 7)\n");
   CHECK(QueryOne(s.store, "SELECT count(*) FROM import_error") == "2");
   CHECK(QueryOne(s.store, "SELECT count(*) FROM record_current") == "1");
   // Nothing rejected: 0, as without --quarantine.
@@ -183,8 +183,8 @@ TEST_CASE("import: --quarantine with rejected rows exits 6, without them 0", "[i
   CHECK(r.err.empty());
   // A dry run says what would happen, with the same code.
   r = s.Import("id,visit,name,value\nP5,v1,x,1\nP6,v1,x,abc\n", "--quarantine --dry-run");
-  CHECK(r.exit_code == 6);
-  CHECK(r.err == "cohortdb: 1 row rejected and would be kept in import_error; the other rows are valid (exit code 6)\n");
+  CHECK(r.exit_code == 7);
+  CHECK(r.err == "cohortdb: 1 row rejected and would be kept in import_error; the other rows are valid (exit code 7)\n");
 }
 
 TEST_CASE("import: a 4 MiB quoted text field loads whole", "[import][edge]") {

@@ -118,7 +118,7 @@ TEST_CASE("import: whole numbers and ranges (detection limits too) are checked i
         "import failed: 5 errors; the store is unchanged\n");
   r = Cohortdb("import '" + store + "' --spec '" + spec + "' '" + file + "' --quarantine");
   INFO(r.err);
-  REQUIRE(r.exit_code == 6);  // loaded, with rejected rows kept
+  REQUIRE(r.exit_code == 7);  // loaded, with rejected rows kept
   CHECK(QueryOne(store, "SELECT group_concat(external_id || ' ' || variable || ' ' || ifnull(value, censoring || ' ' || "
                         "detection_limit), '; ') FROM (SELECT * FROM record_current ORDER BY external_id, variable)") ==
         "P1 duration 2.0; P1 il6 left 0.15; P1 smoker 1.0");
@@ -199,7 +199,7 @@ TEST_CASE("import: REDCap flat export with a repeating instrument", "[import][e2
                  "import failed: 1 error; the store is unchanged\n");
   r = Cohortdb("import '" + store + "' --spec flat.toml flat.csv --quarantine", dir.path().string());
   INFO(r.err);
-  REQUIRE(r.exit_code == 6);  // loaded, with rejected rows kept
+  REQUIRE(r.exit_code == 7);  // loaded, with rejected rows kept
   CHECK(QueryOne(store, "SELECT group_concat(external_id || ' ' || ifnull(visit, '-') || ' ' || variable || '=' || "
                         "value, '; ') FROM (SELECT * FROM record_current ORDER BY external_id, visit_order, variable)") ==
         "1 - age=50.0; 1 diary1 pain=3.0; 1 diary2 pain=5.0; 2 - age=61.0");
@@ -465,7 +465,7 @@ TEST_CASE("import: a row rejected after part of it was queued leaves none of its
   }
   RunResult r = Cohortdb("import '" + store + "' --spec import/people.toml '" + file + "' --quarantine");
   INFO(r.err);
-  REQUIRE(r.exit_code == 6);  // loaded, with rejected rows kept
+  REQUIRE(r.exit_code == 7);  // loaded, with rejected rows kept
   CHECK(r.out.find("151 rows read, 150 loaded, 1 rejected; 449 values, 150 new participants") != std::string::npos);
   CHECK(QueryOne(store, "SELECT message FROM import_error") ==
         "expected one value per participant, visit and variable, found a second value for participant 'P100', "
@@ -504,7 +504,7 @@ TEST_CASE("import: an unsorted long file larger than the sort window keeps every
   }
   RunResult r = Cohortdb("import '" + store + "' --spec bad/long.toml '" + labs + "' --quarantine");
   INFO(r.err);
-  REQUIRE(r.exit_code == 6);  // loaded, with rejected rows kept
+  REQUIRE(r.exit_code == 7);  // loaded, with rejected rows kept
   CHECK(r.out.find("160001 rows read, 160000 loaded, 1 rejected; 160000 values") != std::string::npos);
   CHECK(QueryOne(store, "SELECT message FROM import_error") ==
         "expected one value per participant, visit and variable, found a second value for participant 'P17', "
@@ -564,7 +564,7 @@ TEST_CASE("import: a rejected row of a --replace --quarantine import supersedes 
   std::ofstream(file) << "id,site,sex,age,pain,smoker,group\nP2,berlin,M,51,6,no,\nP2,munich,M,52,5,,a\n";
   RunResult r = Cohortdb("import '" + store + "' --spec import/people.toml '" + file + "' --replace --quarantine");
   INFO(r.err);
-  REQUIRE(r.exit_code == 6);  // loaded, with rejected rows kept
+  REQUIRE(r.exit_code == 7);  // loaded, with rejected rows kept
   CHECK(r.out.find("2 rows read, 1 loaded, 1 rejected; 2 values, 0 new participants, 2 superseded") !=
         std::string::npos);
   CHECK(QueryOne(store, "SELECT line || ':' || column_index || ' ' || message FROM import_error") ==
@@ -594,7 +594,7 @@ TEST_CASE("import: a quarantined row creates no site or visit and changes no par
                          "P1,munich,35,week4,pain,2\n";
   RunResult r = Cohortdb("import '" + store + "' --spec '" + spec + "' '" + file + "' --quarantine");
   INFO(r.err);
-  REQUIRE(r.exit_code == 6);  // loaded, with rejected rows kept
+  REQUIRE(r.exit_code == 7);  // loaded, with rejected rows kept
   CHECK(r.out.find("3 rows read, 1 loaded, 2 rejected; 1 values") != std::string::npos);
   CHECK(QueryOne(store, "SELECT group_concat(code, ' ') FROM (SELECT code FROM visit ORDER BY visit_order)") ==
         "baseline week12 week4");
@@ -623,7 +623,7 @@ TEST_CASE("import: two cells of one row for the same variable are a row error", 
                    "participant 'C1', no visit, variable 'diabetes' in this row") != std::string::npos);
   r = Cohortdb("import '" + store + "' --spec '" + spec + "' '" + file + "' --quarantine");
   INFO(r.err);
-  REQUIRE(r.exit_code == 6);  // loaded, with rejected rows kept
+  REQUIRE(r.exit_code == 7);  // loaded, with rejected rows kept
   CHECK(QueryOne(store, "SELECT group_concat(external_id || '=' || value, ' ') FROM record_current") == "C2=1.0");
 }
 
@@ -651,7 +651,7 @@ TEST_CASE("import: --quarantine loads good rows and keeps rejected ones in impor
   Import(store, "--spec import/people.toml import/people.csv");
   RunResult r = Cohortdb("import '" + store + "' --spec bad/long.toml bad/36_max_errors.csv bad/ok_long.csv --quarantine");
   INFO(r.err);
-  REQUIRE(r.exit_code == 6);  // loaded, with rejected rows kept
+  REQUIRE(r.exit_code == 7);  // loaded, with rejected rows kept
   CHECK(r.out ==
         "bad/36_max_errors.csv: 3 rows read, 0 loaded, 3 rejected; 0 values, 0 new participants (batch 2)\n"
         "bad/ok_long.csv: 1 rows read, 1 loaded, 0 rejected; 1 values, 0 new participants (batch 3)\n");
@@ -763,7 +763,7 @@ TEST_CASE("import: a quarantined import's rejected rows load once corrected, as 
                          "P3,berlin,X,42,12,no,a\n";           // unknown sex code, pain above 10
   RunResult r = Cohortdb("import '" + store + "' --spec import/people.toml '" + file + "' --quarantine");
   INFO(r.err);
-  REQUIRE(r.exit_code == 6);  // loaded, with rejected rows kept
+  REQUIRE(r.exit_code == 7);  // loaded, with rejected rows kept
   // info counts rejected rows (2), not their errors (3).
   const auto info = nlohmann::json::parse(Cohortdb("info '" + store + "' --format json").out);
   CHECK(info["quarantined_rows"][0]["rejected_rows"] == 2);

@@ -70,7 +70,7 @@ TEST_CASE("trial summary: a year contradicting the trial's earlier row is an err
   const std::string quarantined = NewStore(dir, "q.cohortdb");
   r = Import(dir, quarantined, "m.csv --quarantine");
   INFO(r.err);
-  REQUIRE(r.exit_code == 6);  // loaded, with rejected rows kept
+  REQUIRE(r.exit_code == 7);  // loaded, with rejected rows kept
   CHECK(r.out.find("3 rows read, 2 loaded, 1 rejected") != std::string::npos);
   CHECK(
       QueryOne(quarantined,
@@ -123,7 +123,7 @@ TEST_CASE(
   // The row of empty and missing cells loads and changes nothing of the trial.
   r = Import(dir, store, "second.csv --quarantine");
   INFO(r.err);
-  REQUIRE(r.exit_code == 6);  // loaded, with rejected rows kept
+  REQUIRE(r.exit_code == 7);  // loaded, with rejected rows kept
   CHECK(r.out.find("3 rows read, 1 loaded, 2 rejected") != std::string::npos);
   CHECK(QueryOne(store, "SELECT year || ':' || duration_weeks || ':' || attributes FROM meta_trial") ==
         "2014:12.0:{\"registry\":\"007\",\"country\":\"UK\"}");
@@ -186,7 +186,7 @@ TEST_CASE(
   }
   RunResult r = Import(dir, store, "dup.csv --replace --quarantine");
   INFO(r.err);
-  REQUIRE(r.exit_code == 6);  // loaded, with rejected rows kept
+  REQUIRE(r.exit_code == 7);  // loaded, with rejected rows kept
   CHECK(r.out.find("2 rows read, 1 loaded, 1 rejected") != std::string::npos);
   CHECK(QueryOne(store, "SELECT n FROM meta_arm_summary") == "10");
   CHECK(

@@ -291,4 +291,84 @@ TEST_CASE("hostile option values reach SQL only as data", "[recipes][security]")
   CHECK(Count(store, "participant") == participants);
 }
 
+TEST_CASE("recipe add refuses derive, cut and per-sd values that recipe run would refuse", "[recipes][validate]") {
+  TempDir dir;
+  Store store = Store::Create(dir.File("store.cohortdb"));
+  AddTrial(store);
+  const std::string file = dir.File("recipe.toml");
+  const std::string logistic = "analysis = \"logistic\"\ntitle = \"Pain change on allocation\"\n[step.options]\n"
+                               "outcome = \"treatment\"\npredictors = [\"il6_change\"]\n";
+  struct Case {
+    const char* what;
+    std::string text;
+    std::string message;
+  };
+  const std::vector<Case> cases = {
+      {"a derive naming an unknown variable",
+       Edited("standardize = true", "standardize = true\nderive = [\"d=change(painnrs, baseline, week12)\"]"),
+       "step \"pain_model\" (regress): --derive: unknown variable 'painnrs_baseline'"},
+      {"a derive that does not parse", Edited("standardize = true", "standardize = true\nderive = [\"d=log(il6)\"]"),
+       "step \"pain_model\" (regress): --derive d: expected change(VAR, FROM, TO), z(VAR) or VAR>=VALUE, found "
+       "'log(il6)'"},
+      {"a derive without a name", Edited("standardize = true", "standardize = true\nderive = [\"il6>=2\"]"),
+       "step \"pain_model\" (regress): --derive: expected NAME=change(VAR, FROM, TO)"},
+      {"a cut point that is not a number", Edited("standardize = true", "standardize = true\ncut = [\"il6_change=abc\"]"),
+       "step \"pain_model\" (regress): --cut il6_change: expected finite numbers, found 'abc'"},
+      {"a cut point nan", Edited("standardize = true", "standardize = true\ncut = [\"il6_change=nan\"]"),
+       "step \"pain_model\" (regress): --cut il6_change: expected finite numbers, found 'nan'"},
+      {"a cut of an unknown variable", Edited("standardize = true", "standardize = true\ncut = [\"il7=1,2\"]"),
+       "step \"pain_model\" (regress): --cut: unknown variable 'il7'"},
+      {"per-sd = nan",
+       Edited("analysis = \"regress\"\ntitle = \"Pain change on allocation\"\n[step.options]\noutcome = "
+              "\"pain_change\"\npredictors = [\"treatment\", \"il6_change\"]\nstandardize = true",
+              logistic + "per-sd = nan"),
+       "step \"pain_model\" (logistic): --per-sd: expected a finite number, found nan"},
+      {"per-sd = -inf",
+       Edited("analysis = \"regress\"\ntitle = \"Pain change on allocation\"\n[step.options]\noutcome = "
+              "\"pain_change\"\npredictors = [\"treatment\", \"il6_change\"]\nstandardize = true",
+              logistic + "per-sd = -inf"),
+       "step \"pain_model\" (logistic): --per-sd: expected a finite number, found -inf"},
+      {"per-sd = 0",
+       Edited("analysis = \"regress\"\ntitle = \"Pain change on allocation\"\n[step.options]\noutcome = "
+              "\"pain_change\"\npredictors = [\"treatment\", \"il6_change\"]\nstandardize = true",
+              logistic + "per-sd = 0"),
+       "step \"pain_model\" (logistic): --per-sd: expected a positive number, found 0"},
+  };
+  for (const Case& c : cases) {
+    INFO(c.what);
+    Write(dir, "recipe.toml", c.text);
+    REQUIRE_THROWS_AS(recipes::AddRecipeFile(store, file), InputError);
+    try {
+      recipes::AddRecipeFile(store, file);
+    } catch (const InputError& e) {
+      CHECK_THAT(e.what(), Catch::Matchers::Contains(c.message));
+    }
+    CHECK(Count(store, "recipe") == 0);
+  }
+}
+
+TEST_CASE("a recipe body changed behind cohortdb's back is refused at run", "[recipes][versions]") {
+  TempDir dir;
+  Store store = Store::Create(dir.File("store.cohortdb"));
+  AddTrial(store);
+  const std::string file = Write(dir, "trial.toml", kValid);
+  recipes::AddRecipeFile(store, file);
+  // What `sql --write` can do: its rows may change.
+  store.GuardedScript("UPDATE recipe SET body = replace(body, 'standardize = true', 'standardize = false')", true);
+  const StoredRecipe tampered = *LoadRecipe(store, "trial");
+  CHECK_FALSE(recipes::RecipeDigestMatches(tampered));
+  REQUIRE_THROWS_AS(recipes::RunRecipe(store, tampered, [](const recipes::StepRun&) {}), StoreError);
+  REQUIRE_THROWS_WITH(recipes::RunRecipe(store, tampered, [](const recipes::StepRun&) {}),
+                      Catch::Matchers::StartsWith("recipe trial version 1: its stored text was changed outside "
+                                                  "cohortdb (SHA-256 "));
+  CHECK(Count(store, "analysis_run") == 0);
+  // Adding the file again stores its text as a new version, which runs.
+  const RecipeSaved again = recipes::AddRecipeFile(store, file);
+  CHECK(again.created);
+  CHECK(again.recipe.version == 2);
+  CHECK(recipes::RecipeDigestMatches(again.recipe));
+  recipes::RunRecipe(store, again.recipe, [](const recipes::StepRun&) {});
+  CHECK(Count(store, "analysis_run") == 2);
+}
+
 }  // namespace cohortdb

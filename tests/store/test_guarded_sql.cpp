@@ -228,7 +228,11 @@ TEST_CASE("a frame query must be one statement and read-only", "[store][guard]")
                            {std::string("x'; DROP TABLE participant; --")})
             .rows[0][0] == SqlValue(std::int64_t{0}));
   REQUIRE_THROWS_WITH(store.GuardedQuery("SELECT 1; SELECT 2"),
-                      "frame query must be exactly one SELECT statement, found 2");
+                      "frame query: expected one SELECT statement, found another starting at line 1, column 11");
+  // Nothing but the SELECT runs: a transaction statement is refused before it runs.
+  REQUIRE_THROWS_WITH(store.GuardedQuery("BEGIN"), "frame query: expected one SELECT statement, found BEGIN at line 1, "
+                                                   "column 1");
+  CHECK(store.GuardedQuery("SELECT count(*) FROM participant").rows[0][0] == SqlValue(std::int64_t{2}));
   // A frame's refusal does not point at the sql command's --write.
   REQUIRE_THROWS_WITH(store.GuardedQuery("DELETE FROM participant"),
                       "refused: DELETE on participant is not allowed: queries are read-only (a frame only reads)");
