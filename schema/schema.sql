@@ -165,7 +165,7 @@ CREATE TABLE analysis_run (
   min_cell          INTEGER CHECK (min_cell >= 0),
   summary           TEXT CHECK (summary IS NULL OR json_valid(summary)),
   diagnostics       TEXT CHECK (diagnostics IS NULL OR json_valid(diagnostics))
-);
+, data_edit_id INTEGER REFERENCES data_edit (edit_id));
 
 CREATE INDEX analysis_run_recipe ON analysis_run (recipe_id);
 
@@ -292,6 +292,15 @@ CREATE TABLE participant (
   arm            TEXT CHECK (arm IS NULL OR length(arm) >= 1),
   batch_id       INTEGER REFERENCES import_batch (batch_id),
   UNIQUE (study_id, external_id)
+);
+
+CREATE TABLE data_edit (
+  edit_id       INTEGER PRIMARY KEY,
+  edited_at     TEXT NOT NULL,
+  statement     TEXT NOT NULL,
+  rows_changed  INTEGER NOT NULL CHECK (rows_changed >= 0),
+  objects       TEXT NOT NULL CHECK (json_valid(objects)),
+  tool_version  TEXT NOT NULL
 );
 
 CREATE TABLE variable (

@@ -870,9 +870,30 @@ Frame ReadBaseFrame(Store& store, const FrameSource& source, const std::optional
   std::optional<FrameBuilder> builder;
   ResultSink sink;
   sink.begin = [&](const std::vector<std::string>& columns) { builder.emplace(columns); };
-  sink.row = [&](std::vector<SqlValue>&& row) { builder->AddRow(row); };
+  // The rows held are bounded as the guard bounds collected results (README,
+  // "Limits of guarded SQL"): about 13 bytes a cell plus the text.
+  constexpr std::size_t kMaxFrameBytes = std::size_t{1} << 30;
+  std::size_t held = 0;
+  std::size_t rows = 0;
+  sink.row = [&](std::vector<SqlValue>&& row) {
+    for (const SqlValue& v : row) {
+      held += 13;
+      if (const auto* text = std::get_if<std::string>(&v)) held += text->size();
+    }
+    if (held > kMaxFrameBytes) {
+      throw InputError(fmt::format("--frame stopped: its rows would take more than {} MiB of memory ({} rows held "
+                                   "so far); select fewer rows or columns",
+                                   kMaxFrameBytes >> 20, rows));
+    }
+    try {
+      builder->AddRow(row);
+    } catch (const std::bad_alloc&) {
+      throw InputError(fmt::format("--frame stopped: out of memory after {} rows; select fewer rows or columns", rows));
+    }
+    ++rows;
+  };
   sink.end = [](std::int64_t) {};
-  store.GuardedQuery(query, sink);
+  store.GuardedQueryRows(query, sink);
   Frame frame = builder ? builder->Finish() : Frame();
   frame.SetSourceColumns(source_columns);
   MarkCensored(frame, censored_cells);

@@ -396,7 +396,7 @@ QueryResult Store::GuardedQuery(std::string_view sql, const std::vector<SqlValue
   return result;
 }
 
-void Store::GuardedQuery(std::string_view sql, const ResultSink& sink, std::chrono::milliseconds time_limit) {
+void Store::GuardedQueryRows(std::string_view sql, const ResultSink& sink, std::chrono::milliseconds time_limit) {
   impl_->Gate();
   GuardScope scope(impl_->guard, impl_->db.getHandle(), false, time_limit, /*frame=*/true);
   int statements = 0;

@@ -146,7 +146,7 @@ class Store {
 
   // The same, handing the rows to "sink" as they come instead of holding
   // them (analysis frames at biobank scale).
-  void GuardedQuery(std::string_view sql, const ResultSink& sink,
+  void GuardedQueryRows(std::string_view sql, const ResultSink& sink,
                     std::chrono::milliseconds time_limit = std::chrono::seconds(300));
 
   // The columns of one user-written SELECT, prepared under the read-only

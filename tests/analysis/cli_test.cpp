@@ -106,7 +106,7 @@ TEST_CASE("cli: logistic with --format csv --out, --plot and --no-record", "[ana
   CHECK(std::get<std::int64_t>(opened.Query("SELECT count(*) FROM analysis_run").rows[0][0]) == 0);
 }
 
-TEST_CASE("cli: json and markdown formats; errors exit with the input-error code", "[analysis][cli]") {
+TEST_CASE("cli: json and markdown formats, errors exit with the input-error code", "[analysis][cli]") {
   TempDir dir;
   const std::string store = (dir.path() / "meta.cohortdb").string();
   MetaStore(store);
@@ -125,7 +125,7 @@ TEST_CASE("cli: json and markdown formats; errors exit with the input-error code
   CHECK(usage.code == 2);
 }
 
-TEST_CASE("cli: info --format json is one document; --schema shows the pivots; sql results stay apart",
+TEST_CASE("cli: info --format json is one document, --schema shows the pivots, sql results stay apart",
           "[analysis][cli]") {
   TempDir dir;
   const std::string store = (dir.path() / "cohort.cohortdb").string();
@@ -172,7 +172,7 @@ TEST_CASE("cli: info --format json is one document; --schema shows the pivots; s
   CHECK(two.out == "| a |\n| ---: |\n| 1 |\n\n| b |\n| ---: |\n| 2 |\n");
 }
 
-TEST_CASE("cli: usage errors name the mistyped command or option; option values typed are usage errors",
+TEST_CASE("cli: usage errors name the mistyped command or option, option values typed are usage errors",
           "[analysis][cli]") {
   TempDir dir;
   const std::string store = (dir.path() / "cohort.cohortdb").string();
@@ -293,7 +293,9 @@ TEST_CASE("cli: results --diff shows a sql --write edit between two runs", "[ana
   CHECK(std::get<std::string>(opened.Query("SELECT parameters FROM analysis_run WHERE run_id = 1").rows[0][0]) ==
         R"({"outcome":"cbp","predictors":["lmm","age_years"],"per-sd":2.0,"study":"cohort"})");
   CHECK(std::get<std::int64_t>(opened.Query("SELECT rows_changed FROM data_edit").rows[0][0]) > 0);
-TEST_CASE("cli: lmm and glm through the binary; a bad formula exits 3 with a caret under the place",
+}
+
+TEST_CASE("cli: lmm and glm through the binary, a bad formula exits 3 with a caret under the place",
           "[analysis][cli][lmm]") {
   TempDir dir;
   const std::string store = (dir.path() / "trial.cohortdb").string();
@@ -318,6 +320,8 @@ TEST_CASE("cli: lmm and glm through the binary; a bad formula exits 3 with a car
   const Run by = Cohortdb(dir, "glm " + store + " --study trial --formula \"pain_nrs_week12 ~ arm\" --by sex");
   CHECK(by.code == 3);
   CHECK_THAT(by.err, Contains("--by is not supported"));
+}
+
 TEST_CASE("cli: output that cannot be written is an output error and records no run", "[analysis][cli][output]") {
   TempDir dir;
   const std::string store = (dir.path() / "trial.cohortdb").string();

@@ -84,7 +84,7 @@ TEST_CASE("a categorical predictor with one level in the rows used is refused, o
   CHECK_THAT(FindRow(result, "coefficients", "gc", "s=w").estimate, WithinRel(1.7, 1e-10));
 }
 
-TEST_CASE("prevalence: an empty level keeps its place in the trend scores; small expected counts are noted",
+TEST_CASE("prevalence: an empty level keeps its place in the trend scores, small expected counts are noted",
           "[analysis][levels]") {
   auto store = CohortStore();
   const auto result = RunAnalysis(

@@ -158,7 +158,7 @@ TEST_CASE("compare: Student, Welch and Wilcoxon between the arms, as t.test and 
   CHECK_THAT(wilcoxon.p_value, WithinRel(0.000415632639781798, 1e-8));
 }
 
-TEST_CASE("mediate: paths, indirect effect with Sobel SE; the bootstrap repeats with its seed",
+TEST_CASE("mediate: paths, indirect effect with Sobel SE, the bootstrap repeats with its seed",
           "[analysis][mediate]") {
   auto store = TrialStore();
   auto options = TrialOptions(
