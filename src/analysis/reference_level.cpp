@@ -82,7 +82,16 @@ void ApplyReferenceLevels(Frame& frame, const Options& options) {
     }
     CheckLevel(ref, column.levels);
     auto it = std::find(column.levels.begin(), column.levels.end(), ref.level);
+    const auto k = static_cast<std::int32_t>(it - column.levels.begin());
     std::rotate(column.levels.begin(), it, it + 1);
+    // Codes follow their levels: the reference becomes 0, the levels before it move up one.
+    for (std::int32_t& code : column.codes) {
+      if (code == k) {
+        code = 0;
+      } else if (code >= 0 && code < k) {
+        ++code;
+      }
+    }
     frame.Put(std::move(column));
   }
 }

@@ -156,12 +156,13 @@ std::function<int()> SetupSql(CLI::App& app) {
       separate();
       WriteTable(std::cout, result, format);
     }
+    // Checked before anything else is printed: the message names the failed write's own error.
+    CheckWritten(std::cout, "standard output",
+                 o->write ? "the script's changes were committed; only its output was lost" : "");
     if (script.edit_id) {
       std::cerr << fmt::format("recorded as data edit {} (the data fingerprint of later analysis runs includes it)\n",
                                *script.edit_id);
     }
-    CheckWritten(std::cout, "standard output",
-                 o->write ? "the script's changes were committed; only its output was lost" : "");
     return 0;
   };
 }

@@ -85,7 +85,7 @@ TEST_CASE("cli: regress prints a paper table and records the run", "[analysis][c
   CHECK(std::get<std::int64_t>(rows.rows[0][0]) == 3);
 }
 
-TEST_CASE("cli: logistic with --format csv --out, --plot and --no-record", "[analysis][cli][plot]") {
+TEST_CASE("cli: logistic with --format csv --out / --plot and --no-record", "[analysis][cli][plot]") {
   TempDir dir;
   const std::string store = (dir.path() / "cohort.cohortdb").string();
   CohortStore(store);
@@ -106,7 +106,7 @@ TEST_CASE("cli: logistic with --format csv --out, --plot and --no-record", "[ana
   CHECK(std::get<std::int64_t>(opened.Query("SELECT count(*) FROM analysis_run").rows[0][0]) == 0);
 }
 
-TEST_CASE("cli: json and markdown formats, errors exit with the input-error code", "[analysis][cli]") {
+TEST_CASE("cli: json and markdown formats / errors exit with the input-error code", "[analysis][cli]") {
   TempDir dir;
   const std::string store = (dir.path() / "meta.cohortdb").string();
   MetaStore(store);
@@ -125,7 +125,7 @@ TEST_CASE("cli: json and markdown formats, errors exit with the input-error code
   CHECK(usage.code == 2);
 }
 
-TEST_CASE("cli: info --format json is one document, --schema shows the pivots, sql results stay apart",
+TEST_CASE("cli: info --format json is one document / --schema shows the pivots / sql results stay apart",
           "[analysis][cli]") {
   TempDir dir;
   const std::string store = (dir.path() / "cohort.cohortdb").string();
@@ -172,7 +172,7 @@ TEST_CASE("cli: info --format json is one document, --schema shows the pivots, s
   CHECK(two.out == "| a |\n| ---: |\n| 1 |\n\n| b |\n| ---: |\n| 2 |\n");
 }
 
-TEST_CASE("cli: usage errors name the mistyped command or option, option values typed are usage errors",
+TEST_CASE("cli: usage errors name the mistyped command or option / option values typed are usage errors",
           "[analysis][cli]") {
   TempDir dir;
   const std::string store = (dir.path() / "cohort.cohortdb").string();
@@ -235,7 +235,7 @@ TEST_CASE("cli: notes and numerical errors carry no C++ function names", "[analy
   CHECK_THAT(none.err, Contains("regress: ") && !Contains("FitOls"));
 }
 
-TEST_CASE("cli: sql streams csv, json and list in the same bytes as the buffered writer", "[analysis][cli]") {
+TEST_CASE("cli: sql streams csv / json and list in the same bytes as the buffered writer", "[analysis][cli]") {
   TempDir dir;
   const std::string store = (dir.path() / "cohort.cohortdb").string();
   CohortStore(store);
@@ -295,7 +295,7 @@ TEST_CASE("cli: results --diff shows a sql --write edit between two runs", "[ana
   CHECK(std::get<std::int64_t>(opened.Query("SELECT rows_changed FROM data_edit").rows[0][0]) > 0);
 }
 
-TEST_CASE("cli: lmm and glm through the binary, a bad formula exits 3 with a caret under the place",
+TEST_CASE("cli: lmm and glm through the binary / a bad formula exits 3 with a caret under the place",
           "[analysis][cli][lmm]") {
   TempDir dir;
   const std::string store = (dir.path() / "trial.cohortdb").string();

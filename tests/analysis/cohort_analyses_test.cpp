@@ -88,7 +88,7 @@ TEST_CASE("logistic --per-sd under --by scales every stratum by the overall samp
   CHECK_THAT(table.str(), Catch::Matchers::Contains("lmm (per 2 SD = 9.43 cm3/kg/m)"));
 }
 
-TEST_CASE("logistic --random site: mixed logistic, Laplace and adaptive quadrature, as glmer",
+TEST_CASE("logistic --random site: mixed logistic / Laplace and adaptive quadrature / as glmer",
           "[analysis][logistic][mixed]") {
   auto store = CohortStore();
   nlohmann::ordered_json options = {{"study", "cohort"},
@@ -140,7 +140,7 @@ TEST_CASE("logistic --by: per stratum and the likelihood-ratio test of the inter
   CHECK_THAT(lr.p_value, WithinRel(0.56087505563306, 1e-6));
 }
 
-TEST_CASE("derived threshold outcome pain_nrs>=4, inline and with --derive", "[analysis][derive]") {
+TEST_CASE("derived threshold outcome pain_nrs>=4 / inline and with --derive", "[analysis][derive]") {
   auto store = CohortStore();
   const auto inline_result = RunAnalysis(store, Request("logistic", {{"study", "cohort"},
                                                                      {"outcome", "pain_nrs>=4"},
@@ -192,7 +192,7 @@ TEST_CASE("prevalence by cut categories with chi-square and trend tests", "[anal
   CHECK_THAT(trend.p_value, WithinRel(0.595547731022322, 1e-8));
 }
 
-TEST_CASE("min-cell: suppresses small counts and their percentages, and is recorded",
+TEST_CASE("min-cell: suppresses small counts and their percentages / and is recorded",
           "[analysis][min-cell]") {
   auto store = CohortStore();
   const auto result = RunAnalysis(store, Request("prevalence", {{"study", "cohort"},
@@ -258,7 +258,7 @@ TEST_CASE("min-cell: a level's cells over the sites never leave one suppressed c
   CHECK(complementary > 0);
 }
 
-TEST_CASE("describe: median [IQR], missing counts per group and the Wilcoxon test", "[analysis][describe]") {
+TEST_CASE("describe: median [IQR] / missing counts per group and the Wilcoxon test", "[analysis][describe]") {
   auto store = CohortStore();
   const auto result = RunAnalysis(store, Request("describe", {{"study", "cohort"},
                                                               {"vars", {"pa_met", "sex", "diabetes"}},

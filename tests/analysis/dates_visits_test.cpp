@@ -21,7 +21,7 @@ SqlValue Text(const char* s) { return s == nullptr ? SqlValue() : SqlValue(std::
 
 }  // namespace
 
-TEST_CASE("days(DATE, FROM) counts the days from FROM to DATE as R's difftime", "[analysis][derive][dates]") {
+TEST_CASE("days(DATE / FROM) counts the days from FROM to DATE as R's difftime", "[analysis][derive][dates]") {
   QueryResult q;
   q.columns = {"visit_date", "baseline_date", "seen", "since", "n"};
   const char* visit[] = {"2023-03-01", "2024-02-29", nullptr, "2021-01-15"};
@@ -56,7 +56,7 @@ TEST_CASE("days(DATE, FROM) counts the days from FROM to DATE as R's difftime", 
   REQUIRE_THROWS_WITH(ApplyDerive(bad_frame, "x=days(a, c)"), Catch::Contains("unknown variable 'c'"));
 }
 
-TEST_CASE("a per-visit frame's visit column has its levels in visit order, not collation order",
+TEST_CASE("a per-visit frame's visit column has its levels in visit order / not collation order",
           "[analysis][frame][visits]") {
   auto store = TrialStore();
   // Visits m6 and m12 after week12: collation would put m12 before m6.
@@ -70,13 +70,15 @@ TEST_CASE("a per-visit frame's visit column has its levels in visit order, not c
   store.RefreshPivots("trial");
   const std::vector<std::string> expected = {"baseline", "week12", "m6", "m12"};
   // By the frame's own visit_order column (no --study needed) ...
-  auto request = Request("describe", {{"frame", "wide_trial_visit"}, {"vars", {"pain_nrs"}}});
+  // (a frame holds the columns the options name: visit is named as the group)
+  auto request = Request("describe", {{"frame", "wide_trial_visit"}, {"vars", {"pain_nrs"}}, {"group", "visit"}});
   Frame frame = LoadFrame(store, Options(request));
   CHECK(frame.Get("visit").levels == expected);
   // ... or by the catalog of --study when the frame has no visit_order.
   request = Request("describe", {{"study", "trial"},
                                  {"frame", "SELECT external_id, visit, pain_nrs FROM wide_trial_visit"},
-                                 {"vars", {"pain_nrs"}}});
+                                 {"vars", {"pain_nrs"}},
+                                 {"group", "visit"}});
   frame = LoadFrame(store, Options(request));
   CHECK(frame.Get("visit").levels == expected);
   // The first level is the reference, as in R with factor(visit, levels = visit order).

@@ -156,7 +156,7 @@ TEST_CASE("every prefix and one-character deletion of a formula parses or is an 
   for (std::size_t i = 0; i < full.size(); ++i) try_parse(full.substr(0, i) + "(" + full.substr(i));
 }
 
-TEST_CASE("deep nesting is an error, not a stack overflow", "[formula]") {
+TEST_CASE("deep nesting is an error / not a stack overflow", "[formula]") {
   CHECK_THAT(ErrorOf("y ~ " + std::string(100000, '(') + "x"), Contains("nested more than 200 levels deep"));
   CHECK_THAT(ErrorOf("y ~ I(" + std::string(100000, '-') + "x)"), Contains("nested more than 200 levels deep"));
 }

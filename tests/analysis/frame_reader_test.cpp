@@ -85,7 +85,7 @@ TEST_CASE("analyses give the same results through the pivot reader as through th
                                                   {"category", "pa_met_cat"}}));
 }
 
-TEST_CASE("--censored applies to a frame over the pivot view and says what it did", "[analysis][frame]") {
+TEST_CASE("option --censored applies to a frame over the pivot view and says what it did", "[analysis][frame]") {
   auto store = TrialStore();
   const auto by_study = RunAnalysis(
       store, Request("describe", {{"study", "trial"}, {"vars", {"il6_baseline"}}, {"censored", "half"}}));
@@ -123,7 +123,7 @@ TEST_CASE("a frame over a study's pivot keeps the catalog's levels without --stu
   CHECK(levels == std::vector<std::string>{"never", "former", "current"});
 }
 
-TEST_CASE("a visit column takes the study's visit order, not the alphabet", "[analysis][frame]") {
+TEST_CASE("a visit column takes the study's visit order / not the alphabet", "[analysis][frame]") {
   auto store = TrialStore();
   store.Exec("UPDATE visit SET code = 'w12' WHERE visit_id = 2; UPDATE visit SET code = 'w2' WHERE visit_id = 1;");
   store.RefreshPivots("trial");

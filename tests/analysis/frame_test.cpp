@@ -94,7 +94,7 @@ TEST_CASE("a frame that writes is refused and the store is unchanged", "[analysi
   CHECK(store.Query("SELECT count(*) FROM participant").rows[0][0] == before);
 }
 
-TEST_CASE("frames: a view name, a SELECT, and an unknown name", "[analysis][frame]") {
+TEST_CASE("frames: a view name / a SELECT / and an unknown name", "[analysis][frame]") {
   auto store = CohortStore();
   const auto view = RunAnalysis(store, Request("describe", {{"frame", "wide_cohort"}, {"vars", {"lmm"}}}));
   CHECK(view.rows_used == 400);
@@ -158,7 +158,7 @@ TEST_CASE("change() names the missing visit column", "[analysis][derive]") {
                       "--derive: unknown variable 'il6_week24' in the frame (did you mean il6_week12?)");
 }
 
-TEST_CASE("output formats: paper table, tidy csv, json document, markdown", "[analysis][report]") {
+TEST_CASE("output formats: paper table / tidy csv / json document / markdown", "[analysis][report]") {
   auto store = TrialStore();
   const auto result =
       RunAnalysis(store, Request("regress", {{"study", "trial"},

@@ -63,7 +63,7 @@ TEST_CASE("a level only on excluded rows leaves the model as lm leaves it", "[an
   CHECK_FALSE(HasTerm(glm, "fb"));
 }
 
-TEST_CASE("a categorical predictor with one level in the rows used is refused, or ends its stratum",
+TEST_CASE("a categorical predictor with one level in the rows used is refused / or ends its stratum",
           "[analysis][levels]") {
   auto store = CohortStore();
   const std::string frame = "SELECT * FROM (" + LevelsFrame(false) + ") WHERE f <> 'a'";
@@ -84,7 +84,7 @@ TEST_CASE("a categorical predictor with one level in the rows used is refused, o
   CHECK_THAT(FindRow(result, "coefficients", "gc", "s=w").estimate, WithinRel(1.7, 1e-10));
 }
 
-TEST_CASE("prevalence: an empty level keeps its place in the trend scores, small expected counts are noted",
+TEST_CASE("prevalence: an empty level keeps its place in the trend scores / small expected counts are noted",
           "[analysis][levels]") {
   auto store = CohortStore();
   const auto result = RunAnalysis(

@@ -14,7 +14,7 @@ using Catch::Matchers::WithinRel;
 using cohortdb::analysis::RunAnalysis;
 using namespace cohortdb::testing;
 
-TEST_CASE("meta: SMD pooled by REML with prediction interval, as rma", "[analysis][meta]") {
+TEST_CASE("meta: SMD pooled by REML with prediction interval / as rma", "[analysis][meta]") {
   auto store = MetaStore();
   const auto result = RunAnalysis(
       store, Request("meta", {{"study", "meta"}, {"outcome", "pain"}, {"measure", "SMD"}, {"plot", true}}));
@@ -36,7 +36,7 @@ TEST_CASE("meta: SMD pooled by REML with prediction interval, as rma", "[analysi
   CHECK(result.plot_svg.find("<polygon") != std::string::npos);
 }
 
-TEST_CASE("meta: DL and FE pooling, meta-regression on duration, subgroups with --by", "[analysis][meta]") {
+TEST_CASE("meta: DL and FE pooling / meta-regression on duration / subgroups with --by", "[analysis][meta]") {
   auto store = MetaStore();
   const auto dl =
       RunAnalysis(store, Request("meta", {{"study", "meta"}, {"outcome", "pain"}, {"method", "DL"}}));

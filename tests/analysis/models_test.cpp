@@ -13,7 +13,7 @@ using Catch::Matchers::WithinRel;
 using cohortdb::analysis::RunAnalysis;
 using namespace cohortdb::testing;
 
-TEST_CASE("lmm: pain over visits by arm with a random intercept, as lmer + lmerTest", "[analysis][lmm]") {
+TEST_CASE("lmm: pain over visits by arm with a random intercept / as lmer + lmerTest", "[analysis][lmm]") {
   auto store = TrialStore();
   const auto result = RunAnalysis(
       store, Request("lmm", {{"study", "trial"},
@@ -59,7 +59,7 @@ TEST_CASE("lmm: a bad formula is pointed at", "[analysis][lmm]") {
   REQUIRE_THROWS_AS(run("pain_nrs ~ arm + (1 | )"), cohortdb::InputError);
 }
 
-TEST_CASE("glm --family poisson with robust SEs, as glm + sandwich::vcovHC", "[analysis][glm]") {
+TEST_CASE("glm --family poisson with robust SEs / as glm + sandwich::vcovHC", "[analysis][glm]") {
   auto store = TrialStore();
   const auto result = RunAnalysis(store, Request("glm", {{"study", "trial"},
                                                          {"formula", "pain_nrs_week12 ~ arm + age_years"},
@@ -85,7 +85,7 @@ TEST_CASE("glm --family poisson with robust SEs, as glm + sandwich::vcovHC", "[a
                       Contains("--se cluster needs --cluster VAR"));
 }
 
-TEST_CASE("regress --formula: interaction terms named as R, with the nested F test of the interaction",
+TEST_CASE("regress --formula: interaction terms named as R / with the nested F test of the interaction",
           "[analysis][regress][formula]") {
   auto store = TrialStore();
   const auto result = RunAnalysis(

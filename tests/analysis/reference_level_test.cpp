@@ -34,7 +34,7 @@ nlohmann::ordered_json CohortModel(nlohmann::ordered_json ref) {
 
 }  // namespace
 
-TEST_CASE("reference level: --ref makes a --cut level and a text level the reference, as relevel", "[analysis][ref]") {
+TEST_CASE("reference level: --ref makes a --cut level and a text level the reference / as relevel", "[analysis][ref]") {
   auto store = CohortStore();
   const auto result = RunAnalysis(store, Request("logistic", CohortModel({"pa_met_cat=500-5000", "sex=male"})));
   CHECK(result.rows_used == 390);

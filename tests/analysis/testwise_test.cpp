@@ -44,7 +44,7 @@ TEST_CASE("compare tests each variable on the rows that hold it", "[analysis][co
   CHECK(alone.rows_excluded == 1);
 }
 
-TEST_CASE("compare --min-cell hides a group of one beside an empty group, and the missing count", "[analysis][compare]") {
+TEST_CASE("compare --min-cell hides a group of one beside an empty group / and the missing count", "[analysis][compare]") {
   auto store = CohortStore();
   // Stratum s = 1: z is missing for both 'a' rows, so its groups hold 0 and 1.
   const auto result = RunAnalysis(

@@ -26,7 +26,7 @@ nlohmann::ordered_json TrialOptions(nlohmann::ordered_json extra) {
 
 }  // namespace
 
-TEST_CASE("correlate: Pearson of change scores with Holm adjustment, as cor.test", "[analysis][correlate]") {
+TEST_CASE("correlate: Pearson of change scores with Holm adjustment / as cor.test", "[analysis][correlate]") {
   auto store = TrialStore();
   const auto result = RunAnalysis(
       store, Request("correlate",
@@ -77,7 +77,7 @@ TEST_CASE("correlate: Spearman", "[analysis][correlate]") {
   CHECK_THAT(il6.p_value, WithinRel(0.00180388016320422, 1e-8));
 }
 
-TEST_CASE("censored values: exclude drops the rows, half substitutes limit/2", "[analysis][censored]") {
+TEST_CASE("censored values: exclude drops the rows / half substitutes limit/2", "[analysis][censored]") {
   auto store = TrialStore();
   auto options = TrialOptions({{"x", {"il6_change"}}, {"y", {"pain_change"}}, {"censored", "half"}});
   const auto result = RunAnalysis(store, Request("correlate", options));
@@ -93,7 +93,7 @@ TEST_CASE("censored values: exclude drops the rows, half substitutes limit/2", "
                       "--censored: expected exclude|half|sqrt2|limit, found 'nonsense'");
 }
 
-TEST_CASE("regress: OLS with a categorical predictor and standardised betas, as lm", "[analysis][regress]") {
+TEST_CASE("regress: OLS with a categorical predictor and standardised betas / as lm", "[analysis][regress]") {
   auto store = TrialStore();
   const auto result =
       RunAnalysis(store, Request("regress", TrialOptions({{"outcome", "pain_change"},
@@ -115,7 +115,7 @@ TEST_CASE("regress: OLS with a categorical predictor and standardised betas, as 
   CHECK_THAT(result.summary["r_squared"].get<double>(), WithinRel(0.334736430816626, 1e-9));
 }
 
-TEST_CASE("regress --by: per stratum, overall and the nested F test of the interaction",
+TEST_CASE("regress --by: per stratum / overall and the nested F test of the interaction",
           "[analysis][regress][by]") {
   auto store = TrialStore();
   const auto result =
@@ -138,7 +138,7 @@ TEST_CASE("regress --by: per stratum, overall and the nested F test of the inter
   CHECK(f.extra["df"].get<double>() == 2);
 }
 
-TEST_CASE("compare: Student, Welch and Wilcoxon between the arms, as t.test and wilcox.test",
+TEST_CASE("compare: Student / Welch and Wilcoxon between the arms / as t.test and wilcox.test",
           "[analysis][compare]") {
   auto store = TrialStore();
   const auto result =
@@ -158,7 +158,7 @@ TEST_CASE("compare: Student, Welch and Wilcoxon between the arms, as t.test and 
   CHECK_THAT(wilcoxon.p_value, WithinRel(0.000415632639781798, 1e-8));
 }
 
-TEST_CASE("mediate: paths, indirect effect with Sobel SE, the bootstrap repeats with its seed",
+TEST_CASE("mediate: paths / indirect effect with Sobel SE / the bootstrap repeats with its seed",
           "[analysis][mediate]") {
   auto store = TrialStore();
   auto options = TrialOptions(
@@ -208,7 +208,7 @@ TEST_CASE("describe: Table 1 by arm with t and chi-square tests and SMD", "[anal
   CHECK(*FindRow(result, "table1", "n", "", "control").n == 20);
 }
 
-TEST_CASE("describe, compare and mediate accept --by (overall first, then each stratum)", "[analysis][by]") {
+TEST_CASE("describe / compare and mediate accept --by (overall first / then each stratum)", "[analysis][by]") {
   auto store = TrialStore();
   const auto table1 = RunAnalysis(
       store,

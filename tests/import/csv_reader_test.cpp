@@ -43,7 +43,7 @@ std::vector<Row> ReadAll(const std::string& content, char delimiter = ',',
 
 }  // namespace
 
-TEST_CASE("csv: quoted fields with delimiters, doubled quotes and line breaks", "[import][csv]") {
+TEST_CASE("csv: quoted fields with delimiters / doubled quotes and line breaks", "[import][csv]") {
   auto rows = ReadAll("a,b,c\n\"x,y\",\"say \"\"hi\"\"\",\"two\nlines\"\nlast,,end\n");
   REQUIRE(rows.size() == 3);
   CHECK(rows[1].fields == std::vector<std::string>{"x,y", "say \"hi\"", "two\nlines"});
@@ -52,7 +52,7 @@ TEST_CASE("csv: quoted fields with delimiters, doubled quotes and line breaks", 
   CHECK(rows[2].fields == std::vector<std::string>{"last", "", "end"});
 }
 
-TEST_CASE("csv: BOM, CRLF, blank lines and a missing final newline", "[import][csv]") {
+TEST_CASE("csv: BOM / CRLF / blank lines and a missing final newline", "[import][csv]") {
   auto rows = ReadAll("\xEF\xBB\xBFid,v\r\n1, a \r\n\r\n2,b");
   REQUIRE(rows.size() == 3);
   CHECK(rows[0].fields[0] == "id");
@@ -139,7 +139,7 @@ TEST_CASE("csv: records spanning the 1 MiB read chunk keep fields and lines", "[
   }
 }
 
-TEST_CASE("values: numbers, integers and censored cells", "[import][values]") {
+TEST_CASE("values: numbers / integers and censored cells", "[import][values]") {
   using namespace cohortdb;
   CHECK(ParseNumber(" 2.5 ") == 2.5);
   CHECK(ParseNumber("+1e3") == 1000.0);

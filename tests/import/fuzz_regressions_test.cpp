@@ -11,7 +11,7 @@
 
 using namespace cohortdb::test;
 
-TEST_CASE("fuzz: a dictionary choice code given twice is an input error, not a store error", "[import][fuzz]") {
+TEST_CASE("fuzz: a dictionary choice code given twice is an input error / not a store error", "[import][fuzz]") {
   ScratchDir dir;
   const std::string store = dir / "s.cohortdb";
   REQUIRE(Cohortdb("init '" + store + "'").exit_code == 0);

@@ -108,7 +108,7 @@ TEST_CASE("import: numbers written other than plainly are normalised and counted
   CHECK(QueryOne(s.store, "SELECT value_text FROM record_all WHERE external_id = 'P13'") == " kept as is ");
 }
 
-TEST_CASE("import: a number beyond the range of a double is an error, not 0 or Inf", "[import][edge]") {
+TEST_CASE("import: a number beyond the range of a double is an error / not 0 or Inf", "[import][edge]") {
   EdgeStore s;
   REQUIRE(s.Import("id,visit,name,value\nP1,v1,x,1\n").exit_code == 0);
   const std::string before = StoreHash(s.store);
@@ -130,7 +130,7 @@ TEST_CASE("import: a number beyond the range of a double is an error, not 0 or I
   CHECK(NumberOutOfRange("inf") == nullptr);
 }
 
-TEST_CASE("import: an id or name with blanks around is trimmed, never a second participant", "[import][edge]") {
+TEST_CASE("import: an id or name with blanks around is trimmed / never a second participant", "[import][edge]") {
   EdgeStore s;
   REQUIRE(s.Import("id,visit,name,value\nP2,v1,x,1\n").exit_code == 0);
   RunResult r = s.Import(
@@ -149,7 +149,7 @@ TEST_CASE("import: an id or name with blanks around is trimmed, never a second p
   CHECK(QueryOne(s.store, "SELECT count(*) FROM record_current WHERE external_id = 'P3'") == "2");
 }
 
-TEST_CASE("import: missing codes match the cell's text, not its number", "[import][edge]") {
+TEST_CASE("import: missing codes match the cell's text / not its number", "[import][edge]") {
   EdgeStore s;  // missing = ["", "2.0"]
   RunResult r = s.Import("id,visit,name,value\nP1,v1,x,2.0\nP2,v1,x,2\nP3,v1,x,2.00\nP4,v1,x, 2.0 \n");
   INFO(r.err);
@@ -169,7 +169,7 @@ TEST_CASE("import: min = max admits exactly that value", "[import][edge]") {
   REQUIRE(s.Import("id,visit,name,value\nP1,v1,one,3\n").exit_code == 0);
 }
 
-TEST_CASE("import: --quarantine with rejected rows exits 7, without them 0", "[import][edge]") {
+TEST_CASE("import: --quarantine with rejected rows exits 7 / without them 0", "[import][edge]") {
   EdgeStore s;
   RunResult r = s.Import("id,visit,name,value\nP1,v1,x,1\nP2,v1,x,abc\nP3,v1,n,1.5\n", "--quarantine");
   CHECK(r.exit_code == 7);
@@ -237,7 +237,7 @@ TEST_CASE("spec: a range check that can never fail is refused", "[import][spec][
   CHECK(spec.variables.at(0).max_value == 3.0);
 }
 
-TEST_CASE("spec: empty units, repeated visits, ignored used columns, misplaced checkboxes, long titles",
+TEST_CASE("spec: empty units / repeated visits / ignored used columns / misplaced checkboxes / long titles",
           "[import][spec][edge]") {
   const std::string head = "study = \"s\"\nshape = \"wide\"\n[participant]\nid = \"id\"\n";
   CHECK(SpecError(head + "[variables.x]\nunit = \"\"\n") ==

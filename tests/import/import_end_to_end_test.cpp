@@ -39,7 +39,7 @@ std::string Value(const std::string& store, const std::string& study, const std:
 
 }  // namespace
 
-TEST_CASE("import: wide file defining participants, with code maps and a fixed visit", "[import][e2e]") {
+TEST_CASE("import: wide file defining participants / with code maps and a fixed visit", "[import][e2e]") {
   ScratchDir dir;
   const std::string store = NewStore(dir);
   RunResult r = Cohortdb("import '" + store + "' --spec import/people.toml import/people.csv");
@@ -64,7 +64,7 @@ TEST_CASE("import: wide file defining participants, with code maps and a fixed v
         RunShell("sha256sum import/people.csv | cut -c1-64", kDataDir).out.substr(0, 64));
 }
 
-TEST_CASE("import: long lab file with visit map, unit conversion, censoring and extras", "[import][e2e]") {
+TEST_CASE("import: long lab file with visit map / unit conversion / censoring and extras", "[import][e2e]") {
   ScratchDir dir;
   const std::string store = NewStore(dir);
   Import(store, "--spec import/people.toml import/people.csv");
@@ -166,7 +166,7 @@ TEST_CASE("import: TSV and RFC 4180 quoting with BOM and CRLF", "[import][e2e]")
   CHECK(Value(store, "lab", "P3", "week12", "score") == "3.0");
 }
 
-TEST_CASE("import: REDCap longitudinal export with repeats, checkboxes and access groups", "[import][e2e]") {
+TEST_CASE("import: REDCap longitudinal export with repeats / checkboxes and access groups", "[import][e2e]") {
   ScratchDir dir;
   const std::string store = NewStore(dir);
   Import(store, "--spec import/redcap.toml import/redcap.csv");
@@ -303,7 +303,7 @@ std::string Dictionary(const std::vector<std::string>& fields) {
 
 }  // namespace
 
-TEST_CASE("import-dictionary: levels, sliders and an empty dictionary", "[import][e2e][dictionary]") {
+TEST_CASE("import-dictionary: levels / sliders and an empty dictionary", "[import][e2e][dictionary]") {
   ScratchDir dir;
   const std::string store = NewStore(dir);
   // A non-integer code before integer ones takes a level no integer code uses.
@@ -327,7 +327,7 @@ TEST_CASE("import-dictionary: levels, sliders and an empty dictionary", "[import
   CHECK(StoreHash(store) == before);
 }
 
-TEST_CASE("import-dictionary: a variable holding values keeps its unit, levels and range", "[import][e2e][dictionary]") {
+TEST_CASE("import-dictionary: a variable holding values keeps its unit / levels and range", "[import][e2e][dictionary]") {
   ScratchDir dir;
   const std::string store = NewStore(dir);
   const auto dictionary = [&](const std::string& sex_choices, const std::string& crp_max, const std::string& unit) {
@@ -360,7 +360,7 @@ TEST_CASE("import-dictionary: a variable holding values keeps its unit, levels a
   CHECK(QueryOne(store, "SELECT max_value FROM variable WHERE code = 'crp'") == "400.0");
 }
 
-TEST_CASE("import: REDCap fields named like REDCap's own columns, and missing codes in [extra] columns",
+TEST_CASE("import: REDCap fields named like REDCap's own columns / and missing codes in [extra] columns",
           "[import][e2e][dictionary]") {
   ScratchDir dir;
   const std::string store = NewStore(dir);
@@ -519,7 +519,7 @@ TEST_CASE("import: an unsorted long file larger than the sort window keeps every
   CHECK(QueryOne(store, "PRAGMA integrity_check") == "ok");
 }
 
-TEST_CASE("import: record ids follow participant, variable and visit in a file smaller than the sort window",
+TEST_CASE("import: record ids follow participant / variable and visit in a file smaller than the sort window",
           "[import][e2e]") {
   ScratchDir dir;
   const std::string store = NewStore(dir);
@@ -674,7 +674,7 @@ TEST_CASE("import: several files in one command load all or nothing", "[import][
   CHECK(StoreHash(store) == before);  // ok_long.csv was valid but is not kept
 }
 
-TEST_CASE("import: unreadable files are reported with the other errors, row errors in column order", "[import][e2e]") {
+TEST_CASE("import: unreadable files are reported with the other errors / row errors in column order", "[import][e2e]") {
   ScratchDir dir;
   const std::string store = NewStore(dir);
   std::ofstream(dir / "bad.csv") << "id,site,sex,age,pain,smoker,group\nP9,berlin,F,40,abc,no,z\n";
@@ -723,7 +723,7 @@ TEST_CASE("import: the demo exports load with the committed specs", "[import][e2
   CHECK(QueryOne(store, "SELECT count(DISTINCT label) FROM meta_trial") == "20");
 }
 
-TEST_CASE("import: the cohort demo (30,000 participants, unsorted imaging file)", "[import][e2e][examples][.slow]") {
+TEST_CASE("import: the cohort demo (30 / 000 participants / unsorted imaging file)", "[import][e2e][examples][.slow]") {
   ScratchDir dir;
   const std::string store = NewStore(dir);
   const std::string root = COHORTDB_SOURCE_DIR;
@@ -752,7 +752,7 @@ TEST_CASE("import-dictionary: the example dictionaries describe the example expo
         "comorb___1 comorb___2 comorb___3 comorb___4");
 }
 
-TEST_CASE("import: a quarantined import's rejected rows load once corrected, as IMPORT.md shows",
+TEST_CASE("import: a quarantined import's rejected rows load once corrected / as IMPORT.md shows",
           "[import][e2e]") {
   ScratchDir dir;
   const std::string store = NewStore(dir);
@@ -786,7 +786,7 @@ TEST_CASE("import: a quarantined import's rejected rows load once corrected, as 
                         "(SELECT * FROM participant ORDER BY external_id)") == "P1 female; P2 female; P3 male");
 }
 
-TEST_CASE("import: REDCap labels exports, visit codes that start with a digit, legacy dictionary units",
+TEST_CASE("import: REDCap labels exports / visit codes that start with a digit / legacy dictionary units",
           "[import][e2e]") {
   ScratchDir dir;
   const std::string store = NewStore(dir);

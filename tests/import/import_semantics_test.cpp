@@ -196,7 +196,7 @@ TEST_CASE("import: [redcap] keys are checked", "[import][redcap][forms]") {
         "such column in the header\nimport failed: 1 error; the store is unchanged\n");
 }
 
-TEST_CASE("import: dates are checked calendar dates, stored as ISO text with R's day number", "[import][dates]") {
+TEST_CASE("import: dates are checked calendar dates / stored as ISO text with R's day number", "[import][dates]") {
   ScratchDir dir;
   const std::string store = NewStore(dir);
   Write(dir, "dt.toml",
@@ -279,7 +279,7 @@ TEST_CASE("import-dictionary: REDCap date validations make date variables", "[im
         "import failed: 1 error; the store is unchanged\n");
 }
 
-TEST_CASE("import: [units] declares conversions, checked and recorded with the batch", "[import][units]") {
+TEST_CASE("import: [units] declares conversions / checked and recorded with the batch", "[import][units]") {
   ScratchDir dir;
   const std::string store = NewStore(dir);
   const std::string spec =

@@ -110,7 +110,7 @@ TEST_CASE("import: two [extra] columns kept as one field are a spec error", "[im
             "kept as 'lab'\n");
 }
 
-TEST_CASE("import: a NUL byte in a field is shown escaped, the message whole", "[import][limits]") {
+TEST_CASE("import: a NUL byte in a field is shown escaped / the message whole", "[import][limits]") {
   ScratchDir dir;
   const std::string store = NewStore(dir);
   const std::string spec = Write(dir, "w.toml", kWideSpec);

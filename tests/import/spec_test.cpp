@@ -31,7 +31,7 @@ TEST_CASE("spec: the example specs parse", "[import][spec]") {
   CHECK(meta.trial_summary.arm_codes.at("exercise") == "treatment");
 }
 
-TEST_CASE("spec: TSV delimiter, missing codes and code maps", "[import][spec]") {
+TEST_CASE("spec: TSV delimiter / missing codes and code maps", "[import][spec]") {
   ImportSpec s = ParseSpec(R"(
 study = "s1"
 shape = "wide"

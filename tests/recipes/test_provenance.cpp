@@ -121,7 +121,7 @@ TEST_CASE("a run the store refuses leaves no partial rows", "[recipes][provenanc
   CHECK(Count(store, "analysis_result") == 0);
 }
 
-TEST_CASE("diff reports changed values, added and removed rows and parameter changes", "[recipes][diff]") {
+TEST_CASE("diff reports changed values / added and removed rows and parameter changes", "[recipes][diff]") {
   Store store = Store::Create(":memory:");
   const std::int64_t a = RecordAnalysisRun(store, Regression(), std::nullopt, "", 1);
   AnalysisResultSet changed = Regression();
@@ -194,7 +194,7 @@ TEST_CASE("repeated row keys are matched by occurrence", "[recipes][diff]") {
   CHECK(diff.rows[0].values[0].field == "estimate");
 }
 
-TEST_CASE("recipe versions: new body new version, same body none, rm hides", "[recipes][store]") {
+TEST_CASE("recipe versions: new body new version / same body none / rm hides", "[recipes][store]") {
   Store store = Store::Create(":memory:");
   const RecipeSaved v1 = SaveRecipe(store, "trial", "body 1");
   CHECK(v1.created);
@@ -257,7 +257,7 @@ TEST_CASE("diff with a relative tolerance ignores rounding-level changes", "[rec
   CHECK_FALSE(diff.rows[0].values[0].delta());
 }
 
-TEST_CASE("a term that differs only in its qualifier is compared, not added and removed", "[recipes][diff]") {
+TEST_CASE("a term that differs only in its qualifier is compared / not added and removed", "[recipes][diff]") {
   StoredRun a;
   a.info.command = "meta";
   a.rows = {Row("pooled", "pooled (REML)", -0.65, 1e-27, 20), Row("studies", "T01", -0.4, kNaN, 80)};
@@ -278,7 +278,7 @@ TEST_CASE("a term that differs only in its qualifier is compared, not added and 
 namespace cohortdb {
 
 // Issue 13 item 7: results differing by 1e-15 were listed as changed.
-TEST_CASE("diff ignores rounding noise by default, as R's all.equal", "[recipes][diff]") {
+TEST_CASE("diff ignores rounding noise by default / as R's all.equal", "[recipes][diff]") {
   StoredRun a;
   a.info.command = "regress";
   a.rows = {Row("coefficients", "arm", 0.1 + 0.2, 0.006, 41), Row("coefficients", "age", 1e-17, 0.5, 41)};

@@ -291,7 +291,7 @@ TEST_CASE("hostile option values reach SQL only as data", "[recipes][security]")
   CHECK(Count(store, "participant") == participants);
 }
 
-TEST_CASE("recipe add refuses derive, cut and per-sd values that recipe run would refuse", "[recipes][validate]") {
+TEST_CASE("recipe add refuses derive / cut and per-sd values that recipe run would refuse", "[recipes][validate]") {
   TempDir dir;
   Store store = Store::Create(dir.File("store.cohortdb"));
   AddTrial(store);
@@ -308,7 +308,7 @@ TEST_CASE("recipe add refuses derive, cut and per-sd values that recipe run woul
        Edited("standardize = true", "standardize = true\nderive = [\"d=change(painnrs, baseline, week12)\"]"),
        "step \"pain_model\" (regress): --derive: unknown variable 'painnrs_baseline'"},
       {"a derive that does not parse", Edited("standardize = true", "standardize = true\nderive = [\"d=log(il6)\"]"),
-       "step \"pain_model\" (regress): --derive d: expected change(VAR, FROM, TO), z(VAR) or VAR>=VALUE, found "
+       "step \"pain_model\" (regress): --derive d: expected change(VAR, FROM, TO), days(DATE, FROM_DATE), z(VAR) or VAR>=VALUE, found "
        "'log(il6)'"},
       {"a derive without a name", Edited("standardize = true", "standardize = true\nderive = [\"il6>=2\"]"),
        "step \"pain_model\" (regress): --derive: expected NAME=change(VAR, FROM, TO)"},

@@ -49,7 +49,7 @@ std::string Mutate(std::string text, std::mt19937_64& rng) {
 
 }  // namespace
 
-TEST_CASE("damaged recipes fail with an InputError naming the source, never otherwise",
+TEST_CASE("damaged recipes fail with an InputError naming the source / never otherwise",
           "[recipes][parse][mutation]") {
   std::mt19937_64 rng(20261122);
   int parsed = 0;

@@ -13,7 +13,7 @@ using Catch::Matchers::WithinRel;
 using cohortdb::NumericalError;
 namespace st = cohortdb::stats;
 
-TEST_CASE("Pearson r, t, p and Fisher-z CI match cor.test, NaN pairs dropped", "[stats][correlation]") {
+TEST_CASE("Pearson r / t / p and Fisher-z CI match cor.test / NaN pairs dropped", "[stats][correlation]") {
   const auto trial = st::testing::LoadTrial();
   const st::CorrelationResult r = st::PearsonCorrelation(trial["il6_change"], trial["pain_change"], "il6", "pain");
   CHECK(r.n == 38);
@@ -38,7 +38,7 @@ TEST_CASE("Pearson r, t, p and Fisher-z CI match cor.test, NaN pairs dropped", "
   CHECK_THAT(neg.conf_high, WithinRel(-0.16120240713886963, 1e-8));
 }
 
-TEST_CASE("Pearson with 4 pairs has a CI, with 3 pairs none", "[stats][correlation]") {
+TEST_CASE("Pearson with 4 pairs has a CI / with 3 pairs none", "[stats][correlation]") {
   const st::CorrelationResult four = st::PearsonCorrelation({1, 2, 3, 4.5}, {2.1, 1.9, 3.5, 4.0}, "x", "y");
   CHECK_THAT(four.estimate, WithinRel(0.90954603263114031, 1e-8));
   CHECK_THAT(four.p_value, WithinRel(0.090453967368859634, 1e-8));
@@ -64,7 +64,7 @@ TEST_CASE("Spearman rho with ties and its asymptotic-t p match cor.test(exact = 
   CHECK_THAT(s2.p_value, WithinRel(0.0054634585208000958, 1e-8));
 }
 
-TEST_CASE("Correlation edge cases: constant column, too few and all-missing pairs", "[stats][correlation]") {
+TEST_CASE("Correlation edge cases: constant column / too few and all-missing pairs", "[stats][correlation]") {
   // A constant column: R returns NA with a warning; we return NaN with a reason.
   const st::CorrelationResult c = st::PearsonCorrelation({1, 1, 1, 1}, {1, 2, 3, 5}, "dose", "pain");
   CHECK(std::isnan(c.estimate));

@@ -13,7 +13,7 @@ using Catch::Matchers::WithinRel;
 using cohortdb::NumericalError;
 namespace st = cohortdb::stats;
 
-TEST_CASE("Describe matches R mean, sd and type-7 quantiles, skipping NaN", "[stats][descriptives]") {
+TEST_CASE("Describe matches R mean / sd and type-7 quantiles / skipping NaN", "[stats][descriptives]") {
   const auto trial = st::testing::LoadTrial();
   const st::NumericSummary il6 = st::Describe(trial["il6_change"]);
   CHECK(il6.n == 39);
@@ -57,7 +57,7 @@ TEST_CASE("Quantile is R's type 7 at any probability", "[stats][descriptives]") 
   REQUIRE_THROWS_AS(st::Quantile({st::kNaN, st::kNaN}, 0.5), NumericalError);
 }
 
-TEST_CASE("Describe of an all-missing, a single-value and a constant column", "[stats][descriptives]") {
+TEST_CASE("Describe of an all-missing / a single-value and a constant column", "[stats][descriptives]") {
   const st::NumericSummary none = st::Describe({st::kNaN, st::kNaN});
   CHECK(none.n == 0);
   CHECK(none.missing == 2);

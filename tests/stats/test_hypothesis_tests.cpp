@@ -45,7 +45,7 @@ TEST_CASE("Student and Welch t-tests match t.test", "[stats][tests]") {
   CHECK_THAT(w90.p_value, WithinRel(0.00036679102798674421, 1e-8));
 }
 
-TEST_CASE("t-test edge cases: too few values, constant data", "[stats][tests]") {
+TEST_CASE("t-test edge cases: too few values / constant data", "[stats][tests]") {
   REQUIRE_THROWS_WITH(st::WelchTTest({1.0, st::kNaN}, {1, 2, 3}),
                       "WelchTTest: argument x has 1 non-missing values, at least 2 needed");
   REQUIRE_THROWS_WITH(st::StudentTTest({}, {1, 2, 3}),
@@ -143,7 +143,7 @@ TEST_CASE("Fisher's exact test matches fisher.test", "[stats][tests]") {
                       "FisherExactTest: cell a must be a non-negative whole count, found 1.500000");
 }
 
-TEST_CASE("Holm and Benjamini-Hochberg match p.adjust, NaN kept out", "[stats][tests]") {
+TEST_CASE("Holm and Benjamini-Hochberg match p.adjust / NaN kept out", "[stats][tests]") {
   const double nan = st::kNaN;
   const std::vector<double> p{0.01, 0.04, 0.03, 0.005, nan, 0.2, 0.04};
   const std::vector<double> holm = st::AdjustHolm(p);

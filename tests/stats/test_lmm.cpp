@@ -87,7 +87,7 @@ const std::vector<std::string> kSlope{"(Intercept)", "visit_day"};
 
 }  // namespace
 
-TEST_CASE("random intercept and slope, REML, equals lmer + lmerTest", "[lmm]") {
+TEST_CASE("random intercept and slope / REML / equals lmer + lmerTest", "[lmm]") {
   const Visits v = ReadVisits(true);
   const LmmFit fit = FitLmm(v.x, kNames, v.y, v.z, kSlope, v.group, "participant");
   // stats_lmm.R, "== slope REML"
@@ -113,7 +113,7 @@ TEST_CASE("random intercept and slope, REML, equals lmer + lmerTest", "[lmm]") {
   CHECK(fit.components[3].group == "Residual");
 }
 
-TEST_CASE("random intercept and slope, ML, equals lmer(REML = FALSE)", "[lmm]") {
+TEST_CASE("random intercept and slope / ML / equals lmer(REML = FALSE)", "[lmm]") {
   const Visits v = ReadVisits(true);
   LmmOptions options;
   options.reml = false;
@@ -198,7 +198,7 @@ TEST_CASE("a singular fit is reported in words and still equals lmer", "[lmm]") 
   CHECK_THAT(fit.messages[0], Contains("singular fit") && Contains("'group'"));
 }
 
-TEST_CASE("linear mixed model rejects what lme4 rejects, in words", "[lmm]") {
+TEST_CASE("linear mixed model rejects what lme4 rejects / in words", "[lmm]") {
   const Eigen::MatrixXd x = Eigen::MatrixXd::Ones(6, 1);
   const Eigen::MatrixXd z = Eigen::MatrixXd::Ones(6, 1);
   const Eigen::VectorXd y = Eigen::VectorXd::LinSpaced(6, 1.0, 6.0);

@@ -34,7 +34,7 @@ st::MediationInput TrialInput(bool covariates) {
 
 }  // namespace
 
-TEST_CASE("Mediation paths, Sobel test and proportion mediated match lm", "[stats][mediation]") {
+TEST_CASE("Mediation paths / Sobel test and proportion mediated match lm", "[stats][mediation]") {
   const st::MediationResult m = st::FitMediation(TrialInput(false), {0, 1, 0.95});
   CHECK(m.n == 38);
   CHECK_THAT(m.a.estimate, WithinRel(-0.69999999999999962, 1e-8));

@@ -66,7 +66,7 @@ void CheckPooled(const st::MetaResult& m, double est, double se, double z, doubl
 
 }  // namespace
 
-TEST_CASE("Effect sizes match escalc SMD, MD and OR", "[stats][meta]") {
+TEST_CASE("Effect sizes match escalc SMD / MD and OR", "[stats][meta]") {
   const std::vector<double> smd_yi{-0.35516964094010689, -0.34794002273909852, -2.3175691601637305,
                                    -1.8879822529368466,  -0.38396414116970129, 0.17214866906959103,
                                    0.2720520738529319,   -0.42459627189426086, 0.28955623008075509};

@@ -47,7 +47,7 @@ void CheckTerm(const st::TermEstimate& t, double est, double se, double stat, do
 
 }  // namespace
 
-TEST_CASE("FitOls matches lm + summary.lm, NaN rows dropped", "[stats][ols]") {
+TEST_CASE("FitOls matches lm + summary.lm / NaN rows dropped", "[stats][ols]") {
   const auto trial = st::testing::LoadTrial();
   const std::vector<std::string> names{"(Intercept)", "group", "il6_change", "age", "sex"};
   const st::OlsFit m = st::FitOls(Design(trial, {"group", "il6_change", "age", "sex"}, true),
@@ -82,7 +82,7 @@ TEST_CASE("FitOls matches lm + summary.lm, NaN rows dropped", "[stats][ols]") {
   CHECK_THAT(m.standardised_beta[4], WithinRel(-0.16829910210425392, 1e-8));
 }
 
-TEST_CASE("CompareNestedOls matches anova(m0, m1)", "[stats][ols]") {
+TEST_CASE("CompareNestedOls matches anova(m0 / m1)", "[stats][ols]") {
   const auto trial = st::testing::LoadTrial();
   Eigen::VectorXd y = Column(trial, "pain_change");
   const Eigen::VectorXd il6 = Column(trial, "il6_change");
@@ -153,7 +153,7 @@ TEST_CASE("FitOls names aliased terms as lm's NA coefficients", "[stats][ols]") 
   CHECK(m.f_df2 == 37);
 }
 
-TEST_CASE("FitOls edge cases: constant column, fewer than two rows, all missing", "[stats][ols]") {
+TEST_CASE("FitOls edge cases: constant column / fewer than two rows / all missing", "[stats][ols]") {
   // A constant predictor beside the intercept is aliased, not a crash.
   Eigen::MatrixXd x(4, 3);
   x << 1, 5, 1.0, 1, 5, 2.0, 1, 5, 3.5, 1, 5, 4.0;
@@ -184,7 +184,7 @@ TEST_CASE("FitOls edge cases: constant column, fewer than two rows, all missing"
   CHECK(std::isnan(exact.f_statistic));
 }
 
-TEST_CASE("FitOls with a constant outcome gives a perfect fit, not a crash", "[stats][ols]") {
+TEST_CASE("FitOls with a constant outcome gives a perfect fit / not a crash", "[stats][ols]") {
   Eigen::MatrixXd x(4, 2);
   x << 1, 1.0, 1, 2.0, 1, 3.0, 1, 5.0;
   const st::OlsFit m = st::FitOls(x, Eigen::VectorXd::Constant(4, 2.0), {"(Intercept)", "age"});

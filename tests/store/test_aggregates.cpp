@@ -35,7 +35,7 @@ TEST_CASE("median and quantile follow R's type 7", "[store][aggregates]") {
   CHECK_THAT(Real(store, "SELECT quantile(x, 1) FROM d"), WithinRel(10.0, 1e-12));
 }
 
-TEST_CASE("stdev, variance, covar and corr are the sample statistics R computes", "[store][aggregates]") {
+TEST_CASE("stdev / variance / covar and corr are the sample statistics R computes", "[store][aggregates]") {
   Store store = MakeData();
   CHECK_THAT(Real(store, "SELECT stdev(x) FROM d"), WithinRel(3.3883480898186624, 1e-12));
   CHECK_THAT(Real(store, "SELECT variance(x) FROM d"), WithinRel(11.480902777777779, 1e-12));
@@ -43,7 +43,7 @@ TEST_CASE("stdev, variance, covar and corr are the sample statistics R computes"
   CHECK_THAT(Real(store, "SELECT corr(x, y) FROM d"), WithinRel(0.98969783131493716, 1e-12));
 }
 
-TEST_CASE("aggregates skip NULLs and text, and give NULL for too few values", "[store][aggregates]") {
+TEST_CASE("aggregates skip NULLs and text / and give NULL for too few values", "[store][aggregates]") {
   Store store = Store::Create(":memory:");
   store.Exec("CREATE TEMP TABLE e (x, y); INSERT INTO e VALUES (NULL, 1), ('abc', 2), (3, NULL), (5, 5);");
   const auto row = store.Query(
@@ -59,7 +59,7 @@ TEST_CASE("aggregates skip NULLs and text, and give NULL for too few values", "[
   CHECK_THAT(std::get<double>(row[6]), WithinRel(2.0816659994661326, 1e-12));  // sd(c(1, 2, 5))
 }
 
-TEST_CASE("corr of a constant column is NULL, quantile checks p", "[store][aggregates]") {
+TEST_CASE("corr of a constant column is NULL / quantile checks p", "[store][aggregates]") {
   Store store = Store::Create(":memory:");
   store.Exec("CREATE TEMP TABLE c (x, y); INSERT INTO c VALUES (1, 2), (1, 3), (1, 4);");
   CHECK(std::holds_alternative<std::monostate>(store.Query("SELECT corr(x, y) FROM c").rows[0][0]));

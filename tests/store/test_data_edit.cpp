@@ -55,7 +55,7 @@ TEST_CASE("an UPDATE through sql --write is recorded and changes the data finger
   CHECK(Edits(store) == 2);
 }
 
-TEST_CASE("every kind of write counts: INSERT, DELETE, participant, variable, a view", "[store][provenance]") {
+TEST_CASE("every kind of write counts: INSERT / DELETE / participant / variable / a view", "[store][provenance]") {
   TempDir dir;
   Store store = Store::Open(MakeStore(dir));
   std::string last = store.DataFingerprint();

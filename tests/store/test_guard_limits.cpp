@@ -101,7 +101,7 @@ TEST_CASE("SQL text longer than the guarded limit is refused", "[store][guard][l
                       "--frame: SQL text is 10000008 bytes long: expected at most 10000000 bytes");
 }
 
-TEST_CASE("the time limit stops a sort, which runs in one step, and the store keeps working",
+TEST_CASE("the time limit stops a sort / which runs in one step / and the store keeps working",
           "[store][guard][limits]") {
   TempDir dir;
   const std::string path = MakeStore(dir);

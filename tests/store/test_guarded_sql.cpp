@@ -69,7 +69,7 @@ TEST_CASE("read-only SQL refuses every kind of write and leaves the store unchan
   CHECK(store.DataFingerprint() == before);
 }
 
-TEST_CASE("read-only SQL allows reads, read-only pragmas and several statements", "[store][guard]") {
+TEST_CASE("read-only SQL allows reads / read-only pragmas and several statements", "[store][guard]") {
   TempDir dir;
   Store store = Store::Open(MakeStore(dir), OpenMode::kReadOnly);
   const ScriptResult script = store.GuardedScript(
@@ -132,7 +132,7 @@ TEST_CASE("writes allowed by --write run in one transaction", "[store][guard]") 
                       "refused: transaction control is not allowed: cohortdb runs the whole text in one transaction");
 }
 
-TEST_CASE("guarded SQL refuses raw pointers, triggers and changes to the store's schema", "[store][guard]") {
+TEST_CASE("guarded SQL refuses raw pointers / triggers and changes to the store's schema", "[store][guard]") {
   TempDir dir;
   const std::string path = MakeStore(dir);
   Store store = Store::Open(path, OpenMode::kReadWrite);
@@ -169,7 +169,7 @@ TEST_CASE("guarded SQL refuses raw pointers, triggers and changes to the store's
   CHECK_FALSE(cohortdb::IsStoreObject("wide_trial"));
 }
 
-TEST_CASE("guarded SQL keeps LIKE patterns short, and only while it runs", "[store][guard]") {
+TEST_CASE("guarded SQL keeps LIKE patterns short / and only while it runs", "[store][guard]") {
   TempDir dir;
   const std::string path = MakeStore(dir);
   Store store = Store::Open(path, OpenMode::kReadWrite);

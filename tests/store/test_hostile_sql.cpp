@@ -200,7 +200,7 @@ constexpr double kBound = 15.0;  // seconds a case may take (limit 1 s, overrun 
 
 }  // namespace
 
-TEST_CASE("the hostile-SQL corpus has at least 60 cases, each with an expectation",
+TEST_CASE("the hostile-SQL corpus has at least 60 cases / each with an expectation",
           "[store][guard][hostile]") {
   const std::vector<HostileCase> cases = LoadCorpus();
   CHECK(cases.size() >= 60);

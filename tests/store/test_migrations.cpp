@@ -152,7 +152,9 @@ TEST_CASE("migration 0006 adds the edit log and keeps the fingerprints of earlie
     REQUIRE(runs.size() == 1);
     CHECK_FALSE(runs[0].data_edit_id);
   }
-  CHECK(Store::Migrate(path) == std::vector<std::string>{"0006_data_edit.sql"});
+  const auto applied = Store::Migrate(path);  // 0006 and any later ones
+  REQUIRE_FALSE(applied.empty());
+  CHECK(applied.front() == "0006_data_edit.sql");
   Store store = Store::Open(path);
   CHECK(store.DataFingerprint() == old_fingerprint);
   REQUIRE(ListAnalysisRuns(store).size() == 1);
@@ -248,7 +250,7 @@ TEST_CASE("the schema enforces its closed sets and ranges", "[store][schema]") {
                     Catch::Contains("CHECK constraint"));
 }
 
-TEST_CASE("migration 0007 rebuilds the variable table keeping ids, levels and records, and allows dates",
+TEST_CASE("migration 0007 rebuilds the variable table keeping ids / levels and records / and allows dates",
           "[store][migrations]") {
   TempDir dir;
   const std::string path = dir.File("v5.cohortdb");

@@ -145,7 +145,7 @@ TEST_CASE("the pivot reader gives the pivot views' rows and values", "[store][pi
   }
 }
 
-TEST_CASE("the pivot reader reads only the columns asked for, in the view's order", "[store][pivot]") {
+TEST_CASE("the pivot reader reads only the columns asked for / in the view's order", "[store][pivot]") {
   Store store = EdgeStore();
   const PivotDefinition pivot = LoadPivotDefinition(store, "long");
   const PivotData data =
