@@ -994,8 +994,10 @@ Frame LoadFrame(Store& store, const Options& options) {
 }
 
 std::string CensorAction(const std::string& rule) {
-  if (rule == "half") return "set to limit/2 (a value above an upper limit: the limit)";
-  if (rule == "sqrt2") return "set to limit/sqrt(2) (a value above an upper limit: the limit)";
+  // Right-censored values (above an upper limit) take the limit under every
+  // rule but exclude (README, "Frames").
+  if (rule == "half") return "set to limit/2";
+  if (rule == "sqrt2") return "set to limit/sqrt(2)";
   if (rule == "limit") return "set to the limit";
   return "left out as missing (--censored exclude)";
 }
