@@ -18,10 +18,21 @@ namespace cohortdb {
 // "stratum" is empty for the overall analysis and "var=level" under --by.
 // Doubles are NaN when not applicable; "extra" holds analysis-specific
 // columns as a JSON object (e.g. {"odds_ratio": 1.22, "df": 40}).
+//
+// Labels (as broom.helpers' tidy_plus_plus names them; filled from the
+// catalog by the analyses): "label" is what a person reads for the term -- the
+// level's label for a level of a categorical variable ("Male"), the
+// variable's label otherwise ("Age (years)"), both parts joined by " * " for
+// an interaction; empty means "use term". Model rows also carry, in extra,
+// "variable" (the variable's code), "var_label" (its label), "var_type"
+// ("intercept", "continuous", "dichotomous", "categorical", "interaction")
+// and, for a categorical variable's reference level, a row of its own with
+// "reference_row": true and NaN numbers.
 struct ResultRow {
   std::string section;
   std::string stratum;
   std::string term;
+  std::string label;
   double estimate = std::numeric_limits<double>::quiet_NaN();
   double std_error = std::numeric_limits<double>::quiet_NaN();
   double statistic = std::numeric_limits<double>::quiet_NaN();
