@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include "analysis/analyses.h"
+#include "analysis/fit_timing.h"
 #include "analysis/forest_plot.h"
 #include "analysis/formula.h"
 #include "analysis/formula_design.h"
@@ -103,7 +104,10 @@ Fitted FitModel(Frame& frame, const Design& design, const ModelSettings& s, bool
     }
   };
   if (s.random.empty()) {
-    const stats::LogisticFit fit = stats::FitLogistic(design.x, design.names, y);
+    const stats::LogisticFit fit = [&] {
+      FitTimer timer("glm");
+      return stats::FitLogistic(design.x, design.names, y);
+    }();
     out.terms = fit.terms;
     out.odds_ratios = stats::OddsRatios(fit);
     per_sd_rows(fit);
@@ -124,8 +128,11 @@ Fitted FitModel(Frame& frame, const Design& design, const ModelSettings& s, bool
   } else {
     stats::MixedLogisticOptions options;
     options.quadrature_points = s.agq;
-    const stats::MixedLogisticFit fit =
-        stats::FitMixedLogistic(design.x, design.names, y, GroupCodes(frame, s.random), options);
+    const std::vector<int> groups = GroupCodes(frame, s.random);
+    const stats::MixedLogisticFit fit = [&] {
+      FitTimer timer("glmer");
+      return stats::FitMixedLogistic(design.x, design.names, y, groups, options);
+    }();
     out.terms = fit.terms;
     out.odds_ratios = stats::OddsRatios(fit);
     per_sd_rows(fit);
