@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstddef>
 #include <limits>
+#include <numbers>
 #include <string>
 
 #include <boost/math/distributions/chi_squared.hpp>
@@ -25,9 +26,9 @@ using SmallMatrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, 0, kMa
 
 constexpr double kLog2Pi = 1.8378770664093454836;  // log(2 pi)
 constexpr int kLineSearchHalvings = 40;
-constexpr double kGradientStep = 1e-5;
-constexpr double kHessianStep = 1e-4;
-constexpr double kSatterthwaiteStep = 1e-3;  // relative, then Richardson-extrapolated
+constexpr double kHessianStep = 1e-6;        // forward differences of the analytic gradient
+constexpr double kSatterthwaiteStep = 1e-4;  // relative, central differences of the analytic gradient
+constexpr double kChordStep = 1e-3;          // full steps below this keep the last Hessian
 constexpr double kEigenTolerance = 1e-8;     // lmerTest's tol for the Hessian's eigenvalues
 constexpr Index kFewGroups = 5;
 constexpr double kBoundaryCheck = 1e-3;       // |L(c, c)| below this: try the boundary
@@ -51,6 +52,18 @@ struct Solution {
   VectorXd beta;
   MatrixXd rx_cross;    // R_X' R_X = X' V^-1 X (sigma^2 = 1 scale)
   bool ok = true;
+};
+
+// Sums over groups from which the derivatives of the criterion in theta
+// follow without another pass (sigma^2 = 1 scale, V_g = I + Z_g L L' Z_g'):
+// with B_g = Z_g'V_g^-1 Z_g, C_g = Z_g'V_g^-1 X_g and e_g = Z_g'V_g^-1 y_g,
+// sb = sum B_g, see = sum e_g e_g', sec = sum e_g vec(C_g)', and
+// cc = sum vec(C_g) vec(C_g)' (vec(C)[a + k j] = C(a, j)).
+struct GradientParts {
+  MatrixXd sb;
+  MatrixXd see;
+  MatrixXd sec;
+  MatrixXd cc;
 };
 
 // Per-group cross-products and the profiled deviance as a function of theta.
@@ -94,26 +107,37 @@ class ProfiledDeviance {
   Index fixed() const { return p_; }
   Index terms() const { return k_; }
 
-  Solution Solve(const VectorXd& theta) const {
+  // The penalised least-squares solution at theta; with `parts`, also the
+  // sums the derivatives need (same pass over the groups).
+  Solution Solve(const VectorXd& theta, GradientParts* parts = nullptr) const {
     Solution s;
     const SmallMatrix lambda = FactorFromTheta(theta, k_);
     MatrixXd rzx_sum = MatrixXd::Zero(p_, p_);
     VectorXd cb = VectorXd::Zero(p_);
     double cu2 = 0.0;
     bool ok = true;
+    if (parts != nullptr) {
+      parts->sb = MatrixXd::Zero(k_, k_);
+      parts->see = MatrixXd::Zero(k_, k_);
+      parts->sec = MatrixXd::Zero(k_, k_ * p_);
+      parts->cc = MatrixXd::Zero(k_ * p_, k_ * p_);
+    }
     switch (k_) {
       case 1:
-        ok = AccumulateGroups<1>(lambda, rzx_sum, cb, cu2, s.ld_l2);
+        ok = AccumulateGroups<1>(lambda, rzx_sum, cb, cu2, s.ld_l2, parts);
         break;
       case 2:
-        ok = AccumulateGroups<2>(lambda, rzx_sum, cb, cu2, s.ld_l2);
+        ok = AccumulateGroups<2>(lambda, rzx_sum, cb, cu2, s.ld_l2, parts);
         break;
       case 3:
-        ok = AccumulateGroups<3>(lambda, rzx_sum, cb, cu2, s.ld_l2);
+        ok = AccumulateGroups<3>(lambda, rzx_sum, cb, cu2, s.ld_l2, parts);
         break;
       default:
-        ok = AccumulateGroups<4>(lambda, rzx_sum, cb, cu2, s.ld_l2);
+        ok = AccumulateGroups<4>(lambda, rzx_sum, cb, cu2, s.ld_l2, parts);
         break;
+    }
+    if (parts != nullptr) {
+      parts->cc.triangularView<Eigen::StrictlyUpper>() = parts->cc.transpose().triangularView<Eigen::StrictlyUpper>();
     }
     if (!ok) {
       s.ok = false;
@@ -137,19 +161,32 @@ class ProfiledDeviance {
 
   // The per-group part of Solve for K random-effect terms, unrolled: adds
   // R_ZX,g'R_ZX,g (lower triangle) to rzx_sum, R_ZX,g'c_u,g to cb, |c_u,g|^2
-  // to cu2 and log det(L_g)^2 to ld_l2. False when a factorisation fails.
+  // to cu2 and log det(L_g)^2 to ld_l2, and with `parts` the sums of
+  // GradientParts (cc: lower triangle). False when a factorisation fails.
   template <int K>
   bool AccumulateGroups(const SmallMatrix& lambda_dynamic, MatrixXd& rzx_sum, VectorXd& cb, double& cu2,
-                        double& ld_l2) const {
+                        double& ld_l2, GradientParts* parts) const {
     double lambda[K][K];  // [row][col], lower triangular
     for (int r = 0; r < K; ++r) {
       for (int c = 0; c < K; ++c) lambda[r][c] = lambda_dynamic(r, c);
     }
     const auto p = static_cast<int>(p_);
     std::vector<double> rzx(static_cast<size_t>(K * p));  // [a * p + j]
+    std::vector<double> vec_c(parts != nullptr ? static_cast<size_t>(K * p) : 0);  // C_g(a, j) at [a + K j]
+    const Index kp = K * p_;
     double* sum = rzx_sum.data();                            // column-major p x p, lower triangle used
     double* cbd = cb.data();
+    // log det(L_g)^2 summed as one product (mantissa and binary exponent
+    // kept apart so it cannot overflow): a log per group cost as much as the
+    // rest of the group's work.
+    double det_mantissa = 1.0;
+    long det_exponent = 0;
     for (Index g = 0; g < groups_; ++g) {
+      if (g > 0) {
+        int e = 0;
+        det_mantissa = std::frexp(det_mantissa, &e);
+        det_exponent += e;
+      }
       const double* ztz = &ztz_[static_cast<size_t>(g * K * K)];  // column-major K x K
       const double* ztx = &ztx_[static_cast<size_t>(g * K * p_)];  // column-major K x p
       const double* zty = &zty_[static_cast<size_t>(g * K)];
@@ -171,7 +208,7 @@ class ProfiledDeviance {
           if (r == c) {
             if (!(v > 0.0)) return false;
             l[r][r] = std::sqrt(v);
-            ld_l2 += std::log(v);
+            det_mantissa *= v;
           } else {
             l[r][c] = v / l[c][c];
           }
@@ -205,8 +242,193 @@ class ProfiledDeviance {
           sum[i + static_cast<std::ptrdiff_t>(j) * p] += v;
         }
       }
+      if (parts == nullptr) continue;
+      // J = L^-1 lambda', so lambda M^-1 lambda' = J'J and V_g^-1 = I - Z_g J'J Z_g'.
+      double jm[K][K];
+      for (int c = 0; c < K; ++c) {
+        for (int a = 0; a < K; ++a) {
+          double v = lambda[c][a];
+          for (int e = 0; e < a; ++e) v -= l[a][e] * jm[e][c];
+          jm[a][c] = v / l[a][a];
+        }
+      }
+      double ajt[K][K];  // ZtZ J'
+      for (int r = 0; r < K; ++r) {
+        for (int a = 0; a < K; ++a) {
+          double v = 0.0;
+          for (int b = 0; b < K; ++b) v += ztz[r + b * K] * jm[a][b];
+          ajt[r][a] = v;
+        }
+      }
+      // B = ZtZ - ZtZ J'J ZtZ, C = ZtX - ZtZ J' R_ZX, e = Zty - ZtZ J' c_u.
+      double* sb = parts->sb.data();
+      double* see = parts->see.data();
+      double* sec = parts->sec.data();
+      double* cc = parts->cc.data();
+      double e[K];
+      for (int r = 0; r < K; ++r) {
+        double v = zty[r];
+        for (int a = 0; a < K; ++a) v -= ajt[r][a] * cu[a];
+        e[r] = v;
+      }
+      for (int r = 0; r < K; ++r) {
+        for (int c = 0; c < K; ++c) {
+          double v = ztz[r + c * K];
+          for (int a = 0; a < K; ++a) {
+            double jz = 0.0;  // (J ZtZ)(a, c)
+            for (int b = 0; b < K; ++b) jz += jm[a][b] * ztz[b + c * K];
+            v -= ajt[r][a] * jz;
+          }
+          sb[r + c * K] += v;
+          see[r + c * K] += e[r] * e[c];
+        }
+      }
+      for (int j = 0; j < p; ++j) {
+        for (int r = 0; r < K; ++r) {
+          double v = ztx[r + j * K];
+          for (int a = 0; a < K; ++a) v -= ajt[r][a] * rzx[static_cast<size_t>(a * p + j)];
+          vec_c[static_cast<size_t>(r + K * j)] = v;
+        }
+      }
+      for (Index v2 = 0; v2 < kp; ++v2) {
+        const double c2 = vec_c[static_cast<size_t>(v2)];
+        for (int r = 0; r < K; ++r) sec[r + v2 * K] += e[r] * c2;
+        double* col = cc + v2 * kp;
+        for (Index v1 = v2; v1 < kp; ++v1) col[v1] += vec_c[static_cast<size_t>(v1)] * c2;
+      }
     }
+    ld_l2 += std::log(det_mantissa) + static_cast<double>(det_exponent) * std::numbers::ln2;
     return true;
+  }
+
+  // The derivative of sum_g log|V_g| + weight * r2 (+ log|X'V^-1 X| when
+  // `reml`) with respect to theta, from the parts at theta (parts.sb zero
+  // drops the first term). Each term's differential is tr(G dD) with
+  // D = L L', so d/dtheta for L(r, c) is 2 (G L)(r, c):
+  // d log|V_g| = tr(B_g dD), d r2 = -sum_g u_g' dD u_g with u_g = e_g - C_g beta
+  // (beta minimises r2), d log|X'V^-1 X| = -tr(sum_g C_g Q C_g' dD), Q = (X'V^-1 X)^-1.
+  VectorXd ThetaGradient(const VectorXd& theta, const Solution& s, const GradientParts& parts, double weight,
+                         bool reml) const {
+    const MatrixXd uu = ResidualCross(s, parts);
+    MatrixXd g = parts.sb - weight * uu;
+    if (reml) g -= Contract(parts.cc, s.rx_cross.llt().solve(MatrixXd::Identity(p_, p_)));
+    g = (g + g.transpose()) / 2.0;
+    const SmallMatrix lambda = FactorFromTheta(theta, k_);
+    const MatrixXd gl = g * lambda;
+    VectorXd out(theta.size());
+    Index t = 0;
+    for (Index c = 0; c < k_; ++c) {
+      for (Index r = c; r < k_; ++r) out(t++) = 2.0 * gl(r, c);
+    }
+    return out;
+  }
+
+  // sum_g u_g u_g' (k x k).
+  MatrixXd ResidualCross(const Solution& s, const GradientParts& parts) const {
+    MatrixXd e1(k_, k_);  // sum_g e_g (C_g beta)'
+    for (Index a = 0; a < k_; ++a) {
+      for (Index b = 0; b < k_; ++b) {
+        double v = 0.0;
+        for (Index j = 0; j < p_; ++j) v += parts.sec(a, b + k_ * j) * s.beta(j);
+        e1(a, b) = v;
+      }
+    }
+    return parts.see - e1 - e1.transpose() + Contract(parts.cc, s.beta * s.beta.transpose());
+  }
+
+  // sum_g C_g W C_g' (k x k) for a p x p matrix W.
+  MatrixXd Contract(const MatrixXd& cc, const MatrixXd& w) const {
+    MatrixXd out(k_, k_);
+    for (Index a = 0; a < k_; ++a) {
+      for (Index b = 0; b < k_; ++b) {
+        double v = 0.0;
+        for (Index i = 0; i < p_; ++i) {
+          for (Index j = 0; j < p_; ++j) v += cc(a + k_ * i, b + k_ * j) * w(i, j);
+        }
+        out(a, b) = v;
+      }
+    }
+    return out;
+  }
+
+  // sum_g C_g' W C_g (p x p) for a k x k matrix W.
+  MatrixXd ContractFixed(const MatrixXd& cc, const MatrixXd& w) const {
+    MatrixXd out(p_, p_);
+    for (Index i = 0; i < p_; ++i) {
+      for (Index j = 0; j < p_; ++j) {
+        double v = 0.0;
+        for (Index a = 0; a < k_; ++a) {
+          for (Index b = 0; b < k_; ++b) v += w(a, b) * cc(a + k_ * i, b + k_ * j);
+        }
+        out(i, j) = v;
+      }
+    }
+    return out;
+  }
+
+  // The criterion and its gradient in theta; +inf (gradient untouched) where
+  // the factorisation fails.
+  double CriterionAndGradient(const VectorXd& theta, bool reml, VectorXd& gradient) const {
+    GradientParts parts;
+    const Solution s = Solve(theta, &parts);
+    const double value = Criterion(s, reml);
+    if (!std::isfinite(value)) return value;
+    const auto dof = static_cast<double>(reml ? n_ - p_ : n_);
+    gradient = ThetaGradient(theta, s, parts, dof / s.r2, reml);
+    return value;
+  }
+
+  // lmerTest's devfun_vp at (theta, sigma): its Hessian (theta block by
+  // central differences of the analytic gradient, the sigma row analytic),
+  // and the Jacobian of vcov(beta) = sigma^2 (X'V^-1 X)^-1 (analytic): entry
+  // i of `jacobian` is d vcov / d varpar_i.
+  void SatterthwaiteParts(const VectorXd& varpar, bool reml, MatrixXd& hessian, std::vector<MatrixXd>& jacobian) const {
+    const Index m = varpar.size() - 1;
+    const VectorXd theta = varpar.head(m);
+    const double sigma = varpar(m);
+    const double sigma2 = sigma * sigma;
+    const auto dof = static_cast<double>(reml ? n_ - p_ : n_);
+    hessian.resize(m + 1, m + 1);
+    const auto theta_gradient = [&](const VectorXd& t) {
+      GradientParts parts;
+      const Solution s = Solve(t, &parts);
+      if (!s.ok) return VectorXd(VectorXd::Constant(m, std::numeric_limits<double>::quiet_NaN()));
+      return ThetaGradient(t, s, parts, 1.0 / sigma2, reml);
+    };
+    for (Index i = 0; i < m; ++i) {
+      const double h = kSatterthwaiteStep * std::max(std::abs(theta(i)), 0.1);
+      VectorXd up = theta;
+      VectorXd down = theta;
+      up(i) += h;
+      down(i) -= h;
+      hessian.col(i).head(m) = (theta_gradient(up) - theta_gradient(down)) / (2.0 * h);
+    }
+    hessian.topLeftCorner(m, m) = (hessian.topLeftCorner(m, m) + hessian.topLeftCorner(m, m).transpose()) / 2.0;
+    GradientParts parts;
+    const Solution s = Solve(theta, &parts);
+    if (!s.ok) {
+      hessian.setConstant(std::numeric_limits<double>::quiet_NaN());
+      jacobian.assign(static_cast<size_t>(m + 1), MatrixXd::Constant(p_, p_, std::numeric_limits<double>::quiet_NaN()));
+      return;
+    }
+    // d r2 / d theta: the gradient without the log-determinant terms, weight 1.
+    const VectorXd dr2 = ThetaGradient(theta, s, GradientParts{MatrixXd::Zero(k_, k_), parts.see, parts.sec, parts.cc},
+                                        1.0, false);
+    for (Index i = 0; i < m; ++i) hessian(i, m) = hessian(m, i) = -2.0 * dr2(i) / (sigma2 * sigma);
+    hessian(m, m) = 6.0 * s.r2 / (sigma2 * sigma2) - 2.0 * dof / sigma2;
+    const MatrixXd q = s.rx_cross.llt().solve(MatrixXd::Identity(p_, p_));
+    const SmallMatrix lambda = FactorFromTheta(theta, k_);
+    jacobian.clear();
+    Index t = 0;
+    for (Index c = 0; c < k_; ++c) {
+      for (Index r = c; r < k_; ++r, ++t) {
+        MatrixXd unit = MatrixXd::Zero(k_, k_);
+        unit(r, c) = 1.0;
+        const MatrixXd dd = unit * lambda.transpose() + lambda * unit.transpose();
+        jacobian.push_back(sigma2 * q * ContractFixed(parts.cc, dd) * q);
+      }
+    }
+    jacobian.push_back(2.0 * sigma * q);
   }
 
   // lme4's profiled deviance (ML) or REML criterion at theta; +inf where the
@@ -224,26 +446,6 @@ class ProfiledDeviance {
     return s.ld_l2 + s.ld_rx2 + (n - p) * (1.0 + kLog2Pi + std::log(s.r2 / (n - p)));
   }
 
-  // lmerTest's devfun_vp: the deviance at (theta, sigma) without profiling sigma.
-  double DevianceAt(const VectorXd& varpar, bool reml) const {
-    const Index m = varpar.size() - 1;
-    const double sigma2 = varpar(m) * varpar(m);
-    const Solution s = Solve(varpar.head(m));
-    if (!s.ok) return std::numeric_limits<double>::quiet_NaN();
-    const auto n = static_cast<double>(n_);
-    double dev = s.ld_l2 + s.r2 / sigma2 + n * (kLog2Pi + std::log(sigma2));
-    if (reml) dev += s.ld_rx2 - static_cast<double>(p_) * (kLog2Pi + std::log(sigma2));
-    return dev;
-  }
-
-  // lmerTest's get_covbeta: sigma^2 (R_X' R_X)^-1 at (theta, sigma).
-  MatrixXd CovarianceAt(const VectorXd& varpar) const {
-    const Index m = varpar.size() - 1;
-    const Solution s = Solve(varpar.head(m));
-    if (!s.ok) return MatrixXd::Constant(p_, p_, std::numeric_limits<double>::quiet_NaN());
-    return varpar(m) * varpar(m) * s.rx_cross.llt().solve(MatrixXd::Identity(p_, p_));
-  }
-
  private:
   Index n_;
   Index p_;
@@ -256,75 +458,6 @@ class ProfiledDeviance {
   VectorXd xty_;
   double yty_ = 0.0;
 };
-
-// Central-difference gradient and Hessian of f at x.
-template <typename F>
-void Derivatives(const F& f, const VectorXd& x, double fx, VectorXd& gradient, MatrixXd& hessian) {
-  const Index m = x.size();
-  gradient.resize(m);
-  hessian.resize(m, m);
-  for (Index i = 0; i < m; ++i) {
-    VectorXd e = VectorXd::Zero(m);
-    e(i) = kGradientStep;
-    gradient(i) = (f(x + e) - f(x - e)) / (2.0 * kGradientStep);
-    e(i) = kHessianStep;
-    hessian(i, i) = (f(x + e) - 2.0 * fx + f(x - e)) / (kHessianStep * kHessianStep);
-    for (Index j = 0; j < i; ++j) {
-      VectorXd d = VectorXd::Zero(m);
-      d(i) = kHessianStep;
-      d(j) = kHessianStep;
-      VectorXd c = d;
-      c(j) = -kHessianStep;
-      hessian(i, j) = hessian(j, i) =
-          (f(x + d) - f(x + c) - f(x - c) + f(x - d)) / (4.0 * kHessianStep * kHessianStep);
-    }
-  }
-}
-
-// Second derivatives of f at x by central differences with one Richardson
-// extrapolation (error O(h^4)), steps relative to |x_i|.
-template <typename F>
-MatrixXd RichardsonHessian(const F& f, const VectorXd& x) {
-  const Index m = x.size();
-  VectorXd h(m);
-  for (Index i = 0; i < m; ++i) h(i) = kSatterthwaiteStep * std::max(std::abs(x(i)), 0.1);
-  const double fx = f(x);
-  const auto at = [&](double scale) {
-    MatrixXd out(m, m);
-    for (Index i = 0; i < m; ++i) {
-      VectorXd e = VectorXd::Zero(m);
-      e(i) = scale * h(i);
-      out(i, i) = (f(x + e) - 2.0 * fx + f(x - e)) / (e(i) * e(i));
-      for (Index j = 0; j < i; ++j) {
-        VectorXd d = VectorXd::Zero(m);
-        d(i) = scale * h(i);
-        d(j) = scale * h(j);
-        VectorXd c = d;
-        c(j) = -d(j);
-        out(i, j) = out(j, i) = (f(x + d) - f(x + c) - f(x - c) + f(x - d)) / (4.0 * d(i) * d(j));
-      }
-    }
-    return out;
-  };
-  return (4.0 * at(0.5) - at(1.0)) / 3.0;
-}
-
-// d vec(F(x)) / dx_i for a matrix-valued F, same scheme.
-template <typename F>
-std::vector<MatrixXd> RichardsonJacobian(const F& f, const VectorXd& x) {
-  const Index m = x.size();
-  std::vector<MatrixXd> out;
-  for (Index i = 0; i < m; ++i) {
-    const double h = kSatterthwaiteStep * std::max(std::abs(x(i)), 0.1);
-    const auto at = [&](double step) {
-      VectorXd e = VectorXd::Zero(m);
-      e(i) = step;
-      return MatrixXd((f(x + e) - f(x - e)) / (2.0 * step));
-    };
-    out.push_back((4.0 * at(h / 2.0) - at(h)) / 3.0);
-  }
-  return out;
-}
 
 void CheckInputs(const MatrixXd& x, const std::vector<std::string>& names, const VectorXd& y, const MatrixXd& z,
                  const std::vector<std::string>& z_names, const std::vector<int>& group) {
@@ -433,10 +566,11 @@ LmmFit FitLmm(const MatrixXd& x, const std::vector<std::string>& names, const Ve
   const Index m = k * (k + 1) / 2;
   fit.parameters = static_cast<int>(p + m + 1);
 
-  // Newton's method over theta with numerical derivatives, started where
-  // lme4 starts (identity factor). The criterion depends on theta only
-  // through L L', so it is even in the sign of each column of L: the search
-  // runs unconstrained and the signs are normalised at the end.
+  // Newton's method over theta with the analytic gradient and a Hessian by
+  // forward differences of it, started where lme4 starts (identity factor).
+  // The criterion depends on theta only through L L', so it is even in the
+  // sign of each column of L: the search runs unconstrained and the signs are
+  // normalised at the end. No evaluation touches the n rows.
   const auto f = [&](const VectorXd& t) { return deviance.Criterion(t, options.reml); };
   VectorXd theta = VectorXd::Zero(m);
   {
@@ -445,15 +579,20 @@ LmmFit FitLmm(const MatrixXd& x, const std::vector<std::string>& names, const Ve
       for (Index r = c; r < k; ++r) theta(t++) = r == c ? 1.0 : 0.0;
     }
   }
-  double value = f(theta);
-  if (!std::isfinite(value)) throw NumericalError("FitLmm: the model cannot be evaluated at the starting values");
   VectorXd gradient;
-  MatrixXd hessian;
+  double value = deviance.CriterionAndGradient(theta, options.reml, gradient);
+  if (!std::isfinite(value)) throw NumericalError("FitLmm: the model cannot be evaluated at the starting values");
+  // Close to the optimum the Hessian hardly changes: after a full step
+  // smaller than kChordStep the last one is kept (each step then still gains
+  // about three digits) and only the gradient is evaluated.
+  MatrixXd hessian(m, m);
+  bool reuse_hessian = false;
   for (int iter = 1; iter <= options.max_iterations; ++iter) {
     // The boundary diag(L) = 0 (a singular fit): where the criterion is as
     // flat as a quartic there, Newton only creeps towards it; a column of L
     // near 0 is set to exactly 0 when that does not raise the criterion, as
     // lme4's bounded optimiser stops at the bound.
+    bool moved = false;
     for (Index c = 0; c < k; ++c) {
       const Index diag = c * k - c * (c - 1) / 2;  // position of L(c, c) in theta
       if (std::abs(theta(diag)) >= kBoundaryCheck || theta(diag) == 0.0) continue;
@@ -463,16 +602,35 @@ LmmFit FitLmm(const MatrixXd& x, const std::vector<std::string>& names, const Ve
       if (at_bound <= value + kBoundaryTolerance * (1.0 + std::abs(value))) {
         theta = bound;
         value = std::min(value, at_bound);
+        moved = true;
       }
     }
-    Derivatives(f, theta, value, gradient, hessian);
+    if (moved) {
+      value = deviance.CriterionAndGradient(theta, options.reml, gradient);
+      reuse_hessian = false;
+    }
+    for (Index i = 0; i < m && !reuse_hessian; ++i) {
+      VectorXd shifted = theta;
+      const double h = kHessianStep * std::max(1.0, std::abs(theta(i)));
+      shifted(i) += h;
+      VectorXd g;
+      if (!std::isfinite(deviance.CriterionAndGradient(shifted, options.reml, g))) {
+        shifted(i) = theta(i) - h;
+        deviance.CriterionAndGradient(shifted, options.reml, g);
+        hessian.col(i) = (gradient - g) / h;
+      } else {
+        hessian.col(i) = (g - gradient) / h;
+      }
+    }
+    if (!reuse_hessian) hessian = ((hessian + hessian.transpose()) / 2.0).eval();
     Eigen::SelfAdjointEigenSolver<MatrixXd> eig(hessian);
     VectorXd values = eig.eigenvalues();
     const double floor = 1e-8 * std::max(1.0, values.cwiseAbs().maxCoeff());
     for (Index i = 0; i < values.size(); ++i) values(i) = std::max(std::abs(values(i)), floor);
     VectorXd step = -(eig.eigenvectors() * (eig.eigenvectors().transpose() * gradient).cwiseQuotient(values));
     double scale = 1.0;
-    double next = f(theta + step);
+    VectorXd next_gradient;
+    double next = deviance.CriterionAndGradient(theta + step, options.reml, next_gradient);
     for (int h = 0; h < kLineSearchHalvings && !(next <= value); ++h) {
       scale /= 2.0;
       next = f(theta + scale * step);
@@ -484,7 +642,13 @@ LmmFit FitLmm(const MatrixXd& x, const std::vector<std::string>& names, const Ve
       break;
     }
     theta += scale * step;
+    if (scale == 1.0) {
+      gradient = next_gradient;
+    } else {
+      deviance.CriterionAndGradient(theta, options.reml, gradient);
+    }
     const double change = (scale * step).cwiseAbs().maxCoeff();
+    reuse_hessian = scale == 1.0 && change < kChordStep;
     fit.convergence.relative_change = change;
     value = next;
     if (change < options.tolerance) {
@@ -492,7 +656,6 @@ LmmFit FitLmm(const MatrixXd& x, const std::vector<std::string>& names, const Ve
       break;
     }
   }
-  Derivatives(f, theta, value, gradient, hessian);
   fit.convergence.max_abs_score = gradient.cwiseAbs().maxCoeff();
   if (!fit.convergence.converged) {
     fit.convergence.message = "the optimisation over the random-effect parameters did not converge in " +
@@ -564,8 +727,9 @@ LmmFit FitLmm(const MatrixXd& x, const std::vector<std::string>& names, const Ve
     VectorXd varpar(m + 1);
     varpar.head(m) = theta;
     varpar(m) = fit.sigma;
-    const MatrixXd h = RichardsonHessian([&](const VectorXd& v) { return deviance.DevianceAt(v, options.reml); },
-                                         varpar);
+    MatrixXd h;
+    std::vector<MatrixXd> jac;
+    deviance.SatterthwaiteParts(varpar, options.reml, h, jac);
     const Eigen::SelfAdjointEigenSolver<MatrixXd> eig(h);
     MatrixXd a = MatrixXd::Zero(m + 1, m + 1);
     bool negative = false;
@@ -578,8 +742,6 @@ LmmFit FitLmm(const MatrixXd& x, const std::vector<std::string>& names, const Ve
       fit.messages.push_back("the deviance is not at a minimum in the variance parameters (a negative eigenvalue "
                              "of its Hessian; lmerTest: Model failed to converge); Satterthwaite df are unreliable");
     }
-    const std::vector<MatrixXd> jac =
-        RichardsonJacobian([&](const VectorXd& v) { return deviance.CovarianceAt(v); }, varpar);
     for (Index j = 0; j < p; ++j) {
       VectorXd g(m + 1);
       for (Index i = 0; i <= m; ++i) g(i) = jac[static_cast<size_t>(i)](j, j);

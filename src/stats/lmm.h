@@ -10,15 +10,19 @@
 // deviance is profiled over beta and sigma and minimised over theta only:
 // REML (default) or maximum likelihood. Because the random effects of one
 // grouping factor are independent between groups, every cross-product is
-// block-diagonal: the work per evaluation is O(groups k^2 p + groups k p^2)
-// from per-group cross-products accumulated in one pass over the rows, and no
-// n x n or (groups k) x (groups k) matrix is ever formed.
+// block-diagonal: the per-group cross-products are accumulated in one pass
+// over the rows, and every later evaluation works on them alone
+// (O(groups (k p)^2), no n x n or (groups k) x (groups k) matrix, no pass
+// over the rows). The criterion's gradient in theta is analytic (from the
+// same pass over the groups); Newton's method takes its Hessian by forward
+// differences of that gradient.
 //
 // Fixed effects come with Satterthwaite degrees of freedom and p-values as
-// lmerTest computes them (numerical Hessian of the deviance in (theta, sigma),
-// numerical Jacobian of vcov(beta)). Singular fits, non-convergence and too
-// few groups are reported in words. Pure function of its arguments;
-// thread-safe.
+// lmerTest computes them: the Hessian of the deviance in (theta, sigma)
+// (theta block by central differences of the analytic
+// gradient, sigma row analytic) and the Jacobian of vcov(beta) (analytic).
+// Singular fits, non-convergence and too few groups are reported in words.
+// Pure function of its arguments; thread-safe.
 
 #include <string>
 #include <string_view>
