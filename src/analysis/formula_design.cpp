@@ -1,8 +1,11 @@
 #include "analysis/formula_design.h"
 
+#include <bit>
 #include <cmath>
+#include <cstdint>
 #include <map>
 #include <set>
+#include <string_view>
 #include <unordered_map>
 
 #include <fmt/format.h>
@@ -94,9 +97,39 @@ Block FactorBlock(Frame& frame, const Formula& formula, const FormulaExpr& expr)
 std::vector<int> GroupCodes(Frame& frame, const std::vector<std::string>& grouping, int& groups) {
   const std::size_t n = frame.rows();
   std::vector<int> out(n);
-  std::unordered_map<std::string, int> codes;
   std::vector<const Column*> columns;
   for (const auto& g : grouping) columns.push_back(&frame.Get(g, "formula"));
+  if (columns.size() == 1) {
+    // One grouping column (the usual case): codes without a text key per row,
+    // numbered in order of first appearance as below. A numeric value is
+    // keyed by its bits, as its text distinguishes 0 and -0.
+    const Column& c = *columns.front();
+    if (c.numeric) {
+      std::unordered_map<std::uint64_t, int> codes;
+      for (std::size_t i = 0; i < n; ++i) {
+        const auto [it, added] = codes.emplace(std::bit_cast<std::uint64_t>(c.values[i]), static_cast<int>(codes.size()));
+        out[i] = it->second;
+      }
+      groups = static_cast<int>(codes.size());
+    } else {
+      // By label, as the key below (missing as the empty label).
+      std::unordered_map<std::string_view, int> by_label;
+      std::vector<int> code_group(c.levels.size() + 1, -1);  // last: missing
+      for (std::size_t i = 0; i < n; ++i) {
+        const bool missing = c.codes[i] < 0;
+        const std::size_t code = missing ? c.levels.size() : static_cast<std::size_t>(c.codes[i]);
+        int& g = code_group[code];
+        if (g < 0) {
+          const std::string_view label = missing ? std::string_view() : std::string_view(c.levels[code]);
+          g = by_label.emplace(label, static_cast<int>(by_label.size())).first->second;
+        }
+        out[i] = g;
+      }
+      groups = static_cast<int>(by_label.size());
+    }
+    return out;
+  }
+  std::unordered_map<std::string, int> codes;
   std::string key;
   for (std::size_t i = 0; i < n; ++i) {
     key.clear();
