@@ -185,8 +185,13 @@ FormulaDesign BuildFormulaDesign(Frame& frame, const Formula& formula, bool nume
     }
     d.term_columns.push_back(std::move(columns));
   }
+  // Each column is freed once copied: the pages of x become resident as they
+  // are written, so the design is held about once, not twice.
   d.fixed.x.resize(n, static_cast<Eigen::Index>(cols.size()));
-  for (std::size_t j = 0; j < cols.size(); ++j) d.fixed.x.col(static_cast<Eigen::Index>(j)) = cols[j];
+  for (std::size_t j = 0; j < cols.size(); ++j) {
+    d.fixed.x.col(static_cast<Eigen::Index>(j)) = cols[j];
+    cols[j] = Eigen::VectorXd();
+  }
   if (numeric_response) d.response = NumericExpression(frame, formula, formula.response, "the outcome");
   if (formula.offset) d.offset = NumericExpression(frame, formula, *formula.offset, "offset()");
   for (const RandomTerm& r : formula.random) {
@@ -206,7 +211,10 @@ FormulaDesign BuildFormulaDesign(Frame& frame, const Formula& formula, bool nume
       rd.names.push_back(s.Label());
     }
     rd.z.resize(n, static_cast<Eigen::Index>(z.size()));
-    for (std::size_t j = 0; j < z.size(); ++j) rd.z.col(static_cast<Eigen::Index>(j)) = z[j];
+    for (std::size_t j = 0; j < z.size(); ++j) {
+      rd.z.col(static_cast<Eigen::Index>(j)) = z[j];
+      z[j] = Eigen::VectorXd();
+    }
     rd.group = GroupCodes(frame, r.grouping, rd.groups);
     d.random.push_back(std::move(rd));
   }

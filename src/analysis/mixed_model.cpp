@@ -26,8 +26,10 @@ struct MixedModel {
   stats::LmmFit fit;
 };
 
+// Fits `text` on `frame`; with `release_frame` the frame is emptied once the
+// design is built (it holds as much again as the design).
 MixedModel FitFormula(Frame& frame, const std::string& text, const std::string& option, bool reml,
-                      bool satterthwaite) {
+                      bool satterthwaite, bool release_frame = false) {
   MixedModel m{ParseFormula(text), {}, {}};
   if (m.formula.random.empty()) {
     throw InputError(m.formula.PointAt(m.formula.text.size(),
@@ -50,6 +52,7 @@ MixedModel FitFormula(Frame& frame, const std::string& text, const std::string& 
     throw InputError(m.formula.PointAt(m.formula.offset->position, "lmm: offset() does not apply to a linear model"));
   }
   m.design = BuildFormulaDesign(frame, m.formula);
+  if (release_frame) frame = Frame();
   const RandomDesign& r = m.design.random.front();
   stats::LmmOptions o;
   o.reml = reml;
@@ -81,11 +84,13 @@ AnalysisResultSet RunLmm(Store& store, const AnalysisRequest& request) {
     AppendUnique(needed, compare->Variables());
   }
   Sample sample = CompleteCases(frame, needed);
+  frame = Frame();  // the complete cases are a copy: free the frame before the design is built
   AnalysisResultSet result = NewResultSet(request);
   RecordSample(result, sample);
   if (sample.used < 3) throw NumericalError(fmt::format("lmm: {} complete rows, at least 3 needed", sample.used));
 
-  const MixedModel model = FitFormula(sample.frame, text, "formula", !ml, true);
+  // Without --compare the rows are not read again after the design is built.
+  const MixedModel model = FitFormula(sample.frame, text, "formula", !ml, true, !compare.has_value());
   const stats::LmmFit& fit = model.fit;
   for (std::size_t j = 0; j < fit.terms.size(); ++j) {
     ResultRow row = RowFromTerm("coefficients", "", fit.terms[j]);
