@@ -16,7 +16,7 @@ coef <- res[res$section == "coefficients", ]
 coef <- coef[match(rownames(s), coef$term), ]
 df_ours <- if (!is.null(coef$extra$df)) coef$extra$df else coef$df
 crit_ours <- ours$summary$reml_criterion
-cat(sprintf("n=%d (%d participants); max rel diff vs lmerTest: estimate %.2g, SE %.2g, df %.2g; REML criterion R %.10g cohortdb %.10g\n",
+cat(sprintf("n=%d (%d participants); max rel diff vs lmerTest: estimate %.2g, SE %.2g, df %.2g; REML criterion R %.15g cohortdb %.15g\n",
             nrow(model.frame(m)), nlevels(d$participant),
             max(abs(coef$estimate - s[, "Estimate"]) / abs(s[, "Estimate"])),
             max(abs(coef$std_error - s[, "Std. Error"]) / s[, "Std. Error"]),
