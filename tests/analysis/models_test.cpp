@@ -46,6 +46,30 @@ TEST_CASE("lmm: pain over visits by arm with a random intercept / as lmer + lmer
   CHECK_THAT(lrt.p_value, WithinRel(0.000106677930036643, 1e-6));
 }
 
+TEST_CASE("lmm: a text grouping column and no compare give the same lmer fit", "[analysis][lmm]") {
+  // The rows of the test above with the participant as a text label (the
+  // grouping is coded from labels, not numbers) and without --compare (the
+  // rows are freed once the design is built): the same model, so the same R
+  // values (analysis_models.R: lmm.*).
+  auto store = TrialStore();
+  const auto result = RunAnalysis(
+      store, Request("lmm", {{"study", "trial"},
+                             {"frame", "SELECT 'p' || participant_id AS participant, arm, visit, pain_nrs "
+                                       "FROM wide_trial_visit"},
+                             {"formula", "pain_nrs ~ arm * visit + (1 | participant)"}}));
+  CHECK(result.rows_used == 80);
+  CHECK(result.summary["groups"]["participant"].get<int>() == 40);
+  const auto& arm = FindRow(result, "coefficients", "armintervention");
+  CHECK_THAT(arm.estimate, WithinRel(0.0499999999999636, 1e-6));
+  CHECK_THAT(arm.std_error, WithinRel(0.552863361205339, 1e-6));
+  CHECK_THAT(arm.extra["df"].get<double>(), WithinRel(44.5462526916653, 1e-4));
+  const auto& inter = FindRow(result, "coefficients", "armintervention:visitweek12");
+  CHECK_THAT(inter.std_error, WithinRel(0.312460522954744, 1e-6));
+  CHECK_THAT(inter.extra["df"].get<double>(), WithinRel(38.0000001212597, 1e-4));
+  CHECK_THAT(FindRow(result, "random", "sd((Intercept)) | participant").estimate, WithinRel(1.60262942366815, 1e-5));
+  CHECK_THAT(result.summary["reml_criterion"].get<double>(), WithinRel(266.045560083193, 1e-8));
+}
+
 TEST_CASE("lmm: a bad formula is pointed at", "[analysis][lmm]") {
   auto store = TrialStore();
   const auto run = [&](const std::string& formula) {
