@@ -616,8 +616,12 @@ LmmFit FitLmm(const MatrixXd& x, const std::vector<std::string>& names, const Ve
       VectorXd g;
       if (!std::isfinite(deviance.CriterionAndGradient(shifted, options.reml, g))) {
         shifted(i) = theta(i) - h;
-        deviance.CriterionAndGradient(shifted, options.reml, g);
-        hessian.col(i) = (gradient - g) / h;
+        if (std::isfinite(deviance.CriterionAndGradient(shifted, options.reml, g))) {
+          hessian.col(i) = (gradient - g) / h;
+        } else {  // not evaluable on either side: a unit curvature, the line search decides
+          hessian.col(i).setZero();
+          hessian(i, i) = 1.0;
+        }
       } else {
         hessian.col(i) = (g - gradient) / h;
       }
