@@ -403,7 +403,8 @@ std::vector<Term> PrepareTerms(const std::vector<RandomEffectTerm>& terms, Index
     theta += ThetaSize(t.k);
     int repeat = 0;
     for (std::size_t j = 0; j < i; ++j) repeat += out[j].source->group_name == t.source->group_name ? 1 : 0;
-    t.name = t.source->group_name + (repeat > 0 ? "." + std::to_string(repeat) : "");
+    t.name = t.source->group_name;
+    if (repeat > 0) t.name.append(".").append(std::to_string(repeat));
   }
   return out;
 }
