@@ -387,6 +387,7 @@ class Parser {
       for (std::size_t k = 1; k <= chain.size(); ++k) {
         RandomTerm nested = term;
         nested.grouping.assign(chain.begin(), chain.begin() + static_cast<std::ptrdiff_t>(k));
+        nested.nested = true;
         out.push_back(std::move(nested));
       }
     } else {
@@ -585,6 +586,12 @@ std::string FormulaTerm::Label() const {
 
 std::string RandomTerm::GroupLabel() const {
   std::string out;
+  if (nested) {  // lme4's deparse of its expansion of a/b/c: a, b:a, c:(b:a)
+    for (std::size_t i = 0; i < grouping.size(); ++i) {
+      out = i == 0 ? grouping[i] : grouping[i] + ":" + (i > 1 ? "(" + out + ")" : out);
+    }
+    return out;
+  }
   for (std::size_t i = 0; i < grouping.size(); ++i) out += (i > 0 ? ":" : "") + grouping[i];
   return out;
 }

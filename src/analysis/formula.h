@@ -10,8 +10,8 @@
 // Supported: `+`; `*` (a * b = a + b + a:b, over parenthesised sums too);
 // `:`; `- 1`, `+ 0` (no intercept); the functions log, log2, log10, exp,
 // sqrt, abs; I(...) with + - * / ^ and numbers; offset(...); random-effect
-// terms (terms | group), (terms | a/b) (nested: (terms | a) + (terms | a:b),
-// as lme4) and (terms | a:b). Terms are ordered as R's terms() orders them
+// terms (terms | group), (terms | a/b) (nested: (terms | a) + (terms | b:a),
+// as lme4 expands and names it) and (terms | a:b). Terms are ordered as R's terms() orders them
 // (by order of interaction, then as written) and named as R names them:
 // "log(crp)", "I(age^2)", "arm:il6_change" (a factor's level is appended to
 // its variable name by the design, e.g. "armintervention:il6_change").
@@ -58,8 +58,9 @@ struct RandomTerm {
   bool intercept = true;
   std::vector<FormulaExpr> slopes;
   std::vector<std::string> grouping;  // one variable, or several for an interaction group (a:b)
+  bool nested = false;                // from a/b: labelled as lme4 labels it (b:a, c:(b:a))
   std::size_t position = 0;
-  std::string GroupLabel() const;  // "participant", "site:participant"
+  std::string GroupLabel() const;  // "participant", "site:participant"; "participant:site" from site/participant
   std::string Label() const;       // "1 + visit_day | participant"
 };
 

@@ -1,6 +1,8 @@
 // lmm: linear mixed model as lme4::lmer with lmerTest's Satterthwaite df, from
-// an R-style formula with one random-effect grouping: random intercepts and
-// correlated random slopes, REML (default) or ML (--ml). --compare FORMULA
+// an R-style formula: random intercepts and correlated random slopes of one
+// grouping factor (stats::FitLmm), or of several random-effect terms, nested
+// (1 | site/participant) or crossed (1 | participant) + (1 | rater)
+// (stats::FitLmmTerms); REML (default) or ML (--ml). --compare FORMULA
 // adds the likelihood-ratio test of a nested model (both refitted by ML, as
 // anova()). Interaction terms of the formula get their own test row.
 #include <cmath>
@@ -14,6 +16,7 @@
 #include "analysis/sample.h"
 #include "common/error.h"
 #include "stats/lmm.h"
+#include "stats/lmm_sparse.h"
 #include "stats/probability.h"
 #include "store/store.h"
 
@@ -24,41 +27,58 @@ struct MixedModel {
   Formula formula;
   FormulaDesign design;
   stats::LmmFit fit;
+  std::vector<stats::GroupingLevels> groupings;  // lme4's order, as ngrps()
 };
+
+// One random-effect term: the existing one-factor FitLmm; several (nested or
+// crossed groupings): the sparse FitLmmTerms.
+stats::LmmFit FitDesign(const Eigen::MatrixXd& x, const std::vector<std::string>& names, const Eigen::VectorXd& y,
+                        const std::vector<RandomDesign>& random, const stats::LmmOptions& options,
+                        std::vector<stats::GroupingLevels>* groupings = nullptr) {
+  if (random.size() == 1) {
+    const RandomDesign& r = random.front();
+    stats::LmmFit fit = stats::FitLmm(x, names, y, r.z, r.names, r.group, r.group_label, options);
+    if (groupings != nullptr) *groupings = {{r.group_label, fit.groups}};
+    return fit;
+  }
+  std::vector<stats::RandomEffectTerm> terms;
+  for (const RandomDesign& r : random) terms.push_back({r.z, r.names, r.group, r.group_label});
+  stats::MultiLmmFit fit = stats::FitLmmTerms(x, names, y, terms, options);
+  if (groupings != nullptr) *groupings = fit.groupings;
+  return fit;
+}
 
 // Fits `text` on `frame`; with `release_frame` the frame is emptied once the
 // design is built (it holds as much again as the design).
 MixedModel FitFormula(Frame& frame, const std::string& text, const std::string& option, bool reml,
                       bool satterthwaite, bool release_frame = false) {
-  MixedModel m{ParseFormula(text), {}, {}};
+  MixedModel m{ParseFormula(text), {}, {}, {}};
   if (m.formula.random.empty()) {
     throw InputError(m.formula.PointAt(m.formula.text.size(),
                                        fmt::format("--{}: a linear mixed model needs a random-effect term such as "
                                                    "(1 | participant); for a model without one use regress",
                                                    option)));
   }
-  if (m.formula.random.size() > 1) {
-    throw InputError(m.formula.PointAt(
-        m.formula.random[1].position,
-        fmt::format("--{}: lmm fits the random effects of one grouping factor; this formula has {} random-effect "
-                    "terms ({}) -- nested or crossed groupings are not supported yet",
-                    option, m.formula.random.size(), [&] {
-                      std::string s;
-                      for (const auto& r : m.formula.random) s += (s.empty() ? "(" : ", (") + r.Label() + ")";
-                      return s;
-                    }())));
-  }
   if (m.formula.offset) {
     throw InputError(m.formula.PointAt(m.formula.offset->position, "lmm: offset() does not apply to a linear model"));
   }
   m.design = BuildFormulaDesign(frame, m.formula);
   if (release_frame) frame = Frame();
-  const RandomDesign& r = m.design.random.front();
+  for (std::size_t t = 0; t < m.design.random.size(); ++t) {
+    const RandomDesign& r = m.design.random[t];
+    if (r.groups < 2) {
+      throw InputError(m.formula.PointAt(
+          m.formula.random[t].position,
+          fmt::format("the grouping factor '{}' of the random-effect term ({}) has {} level in the rows "
+                      "used; a random effect needs at least 2 groups (lme4: grouping factors must have > 1 "
+                      "sampled level)",
+                      r.group_label, m.formula.random[t].Label(), r.groups)));
+    }
+  }
   stats::LmmOptions o;
   o.reml = reml;
   o.satterthwaite = satterthwaite;
-  m.fit = stats::FitLmm(m.design.fixed.x, m.design.fixed.names, m.design.response, r.z, r.names, r.group,
-                        r.group_label, o);
+  m.fit = FitDesign(m.design.fixed.x, m.design.fixed.names, m.design.response, m.design.random, o, &m.groupings);
   return m;
 }
 
@@ -128,14 +148,12 @@ AnalysisResultSet RunLmm(Store& store, const AnalysisRequest& request) {
       row.extra["df"] = fit.df[j];
     } else {
       const Design small = WithoutTerm(model.design, t);
-      const RandomDesign& r = model.design.random.front();
       stats::LmmOptions o;
       o.reml = false;
       o.satterthwaite = false;
-      const auto large_fit = stats::FitLmm(model.design.fixed.x, model.design.fixed.names, model.design.response, r.z,
-                                           r.names, r.group, r.group_label, o);
-      const auto small_fit =
-          stats::FitLmm(small.x, small.names, model.design.response, r.z, r.names, r.group, r.group_label, o);
+      const auto large_fit =
+          FitDesign(model.design.fixed.x, model.design.fixed.names, model.design.response, model.design.random, o);
+      const auto small_fit = FitDesign(small.x, small.names, model.design.response, model.design.random, o);
       const auto lrt = stats::CompareNestedLmm(small_fit, large_fit);
       row.statistic = lrt.statistic;
       row.p_value = lrt.p_value;
@@ -165,7 +183,7 @@ AnalysisResultSet RunLmm(Store& store, const AnalysisRequest& request) {
                                         fit.reml ? "REML" : "ML");
   result.summary["formula"] = text;
   result.summary["nobs"] = fit.n;
-  result.summary["groups"] = {{model.design.random.front().group_label, fit.groups}};
+  for (const stats::GroupingLevels& g : model.groupings) result.summary["groups"][g.group] = g.levels;
   result.summary[fit.reml ? "reml_criterion" : "deviance"] = fit.criterion;
   result.summary["log_likelihood"] = fit.log_likelihood;
   result.summary["aic"] = fit.aic;
@@ -187,7 +205,8 @@ AnalysisSpec LmmAnalysis() {
           "cohortdb lmm demo-output/demo.cohortdb --study trial --frame wide_trial_visit "
           "--formula \"pain_nrs ~ arm * visit + (1 | participant_id)\"",
           {{"formula", OptionType::kString,
-            "R formula with one random-effect grouping, e.g. y ~ arm * visit + (1 + day | participant)", true},
+            "R formula with random-effect terms, e.g. y ~ arm * visit + (1 + day | participant) or "
+            "y ~ arm + (1 | site/participant)", true},
            {"ml", OptionType::kFlag, "Fit by maximum likelihood instead of REML (lmer REML = FALSE)"},
            {"compare", OptionType::kString,
             "A nested formula: likelihood-ratio test against it (both refitted by ML, as anova())"}},

@@ -322,6 +322,33 @@ TEST_CASE("cli: lmm and glm through the binary / a bad formula exits 3 with a ca
   CHECK_THAT(by.err, Contains("--by is not supported"));
 }
 
+TEST_CASE("cli: lmm with nested and crossed groupings through the binary", "[analysis][cli][lmm]") {
+  TempDir dir;
+  const std::string store = (dir.path() / "cohort.cohortdb").string();
+  CohortStore(store);
+  // analysis_lmm_multi.R: crossed.*
+  const Run crossed = Cohortdb(dir, "lmm " + store +
+                                        " --study cohort --formula \"pain_nrs ~ age_years + (1 | site) + (1 | sex)\""
+                                        " --format csv");
+  INFO(crossed.err);
+  REQUIRE(crossed.code == 0);
+  CHECK_THAT(crossed.out, Contains("sd((Intercept)) | site,0.32349") && Contains("sd((Intercept)) | sex,0.1906"));
+  const Run worded = Cohortdb(dir, "lmm " + store +
+                                       " --study cohort --formula \"pain_nrs ~ age_years + (1 | site) + (1 | sex)\"");
+  REQUIRE(worded.code == 0);
+  CHECK_THAT(worded.out, Contains("groups: site 6, sex 2") && Contains("only 2 groups of 'sex'"));
+  const Run nested = Cohortdb(dir, "lmm " + store +
+                                       " --study cohort --formula \"pain_nrs ~ age_years + lmm + (1 | site/sex)\"");
+  INFO(nested.err);
+  REQUIRE(nested.code == 0);
+  CHECK_THAT(nested.out, Contains("groups: sex:site 12, site 6") && Contains("singular fit") &&
+                             Contains("random effects of 'sex:site' is at the boundary"));
+  const Run bad = Cohortdb(dir, "lmm " + store + " --study cohort --formula \"pain_nrs ~ age_years + (1 | site/)\"");
+  CHECK(bad.code == 3);
+  CHECK_THAT(bad.err, Contains("expected a grouping variable after '/'") &&
+                          Contains("  pain_nrs ~ age_years + (1 | site/)\n" + std::string(34, ' ') + "^"));
+}
+
 TEST_CASE("cli: output that cannot be written is an output error and records no run", "[analysis][cli][output]") {
   TempDir dir;
   const std::string store = (dir.path() / "trial.cohortdb").string();

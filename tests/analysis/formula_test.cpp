@@ -82,11 +82,18 @@ TEST_CASE("random-effect terms as lme4 reads them", "[formula]") {
   CHECK_THAT(f.Variables(),
              Equals(std::vector<std::string>{"pain_nrs", "arm", "visit", "py", "site", "visit_day", "participant"}));
 
-  // (1 | site/participant) = (1 | site) + (1 | site:participant)
+  // (1 | site/participant) = (1 | site) + (1 | participant:site), named as
+  // lme4 names its expansion (lme4::findbars(y ~ (1 | a/b/c)): a, b:a, c:(b:a))
   const Formula nested = ParseFormula("y ~ x + (1 | site/participant)");
   REQUIRE(nested.random.size() == 2);
   CHECK(nested.random[0].GroupLabel() == "site");
-  CHECK(nested.random[1].GroupLabel() == "site:participant");
+  CHECK(nested.random[1].GroupLabel() == "participant:site");
+  CHECK(nested.random[1].grouping == std::vector<std::string>{"site", "participant"});
+  const Formula three = ParseFormula("y ~ x + (1 | a/b/c) + (1 | a:b)");
+  REQUIRE(three.random.size() == 4);
+  CHECK(three.random[1].GroupLabel() == "b:a");
+  CHECK(three.random[2].GroupLabel() == "c:(b:a)");
+  CHECK(three.random[3].GroupLabel() == "a:b");
   const Formula no_intercept = ParseFormula("y ~ x + (0 + x | g)");
   REQUIRE(no_intercept.random.size() == 1);
   CHECK_FALSE(no_intercept.random[0].intercept);

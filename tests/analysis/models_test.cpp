@@ -9,6 +9,7 @@
 #include "result_helpers.h"
 
 using Catch::Matchers::Contains;
+using Catch::Matchers::WithinAbs;
 using Catch::Matchers::WithinRel;
 using cohortdb::analysis::RunAnalysis;
 using namespace cohortdb::testing;
@@ -81,6 +82,60 @@ TEST_CASE("lmm: a bad formula is pointed at", "[analysis][lmm]") {
   REQUIRE_THROWS_WITH(run("pain_nrs ~ arm + (1 | participant_id"), Contains("unbalanced parentheses"));
   REQUIRE_THROWS_WITH(run("pain_nrs ~ arm + visit"), Contains("needs a random-effect term"));
   REQUIRE_THROWS_AS(run("pain_nrs ~ arm + (1 | )"), cohortdb::InputError);
+}
+
+TEST_CASE("lmm: crossed groupings site and sex / as lmer + lmerTest / few levels in words", "[analysis][lmm]") {
+  auto store = CohortStore();
+  const auto result = RunAnalysis(store, Request("lmm", {{"study", "cohort"},
+                                                         {"formula", "pain_nrs ~ age_years + (1 | site) + (1 | sex)"},
+                                                         {"compare", "pain_nrs ~ age_years + (1 | site)"}}));
+  // analysis_lmm_multi.R: crossed.*
+  CHECK(result.rows_used == 400);
+  const auto& age = FindRow(result, "coefficients", "age_years");
+  CHECK_THAT(age.estimate, WithinRel(-0.00147434037250755, 1e-6));
+  CHECK_THAT(age.std_error, WithinRel(0.00824218385700421, 1e-6));
+  CHECK_THAT(age.extra["df"].get<double>(), WithinRel(395.340170630571, 1e-4));
+  const auto& intercept = FindRow(result, "coefficients", "(Intercept)");
+  CHECK_THAT(intercept.estimate, WithinRel(3.30500568994813, 1e-6));
+  CHECK_THAT(intercept.extra["df"].get<double>(), WithinRel(48.9290452582903, 1e-4));
+  CHECK_THAT(FindRow(result, "random", "sd((Intercept)) | site").estimate, WithinRel(0.323492080533577, 1e-5));
+  CHECK_THAT(FindRow(result, "random", "sd((Intercept)) | sex").estimate, WithinRel(0.190699915446781, 1e-5));
+  CHECK_THAT(FindRow(result, "random", "Residual").estimate, WithinRel(2.07367052213193, 1e-5));
+  CHECK_THAT(result.summary["reml_criterion"].get<double>(), WithinRel(1732.865538179, 1e-8));
+  CHECK(result.summary["groups"]["site"] == 6);
+  CHECK(result.summary["groups"]["sex"] == 2);
+  CHECK_THAT(result.summary["messages"].dump(), Contains("only 2 groups of 'sex'"));
+  const auto& lrt = FindRow(result, "model_comparison",
+                            "pain_nrs ~ age_years + (1 | site) vs pain_nrs ~ age_years + (1 | site) + (1 | sex)");
+  CHECK_THAT(lrt.statistic, WithinRel(0.292740055425384, 1e-5));
+  CHECK_THAT(lrt.p_value, WithinRel(0.5884699652563, 1e-5));
+}
+
+TEST_CASE("lmm: sex nested in site / a singular fit as lmer / in words", "[analysis][lmm]") {
+  auto store = CohortStore();
+  const auto result = RunAnalysis(
+      store, Request("lmm", {{"study", "cohort"}, {"formula", "pain_nrs ~ age_years + lmm + (1 | site/sex)"}}));
+  // analysis_lmm_multi.R: nested.* (lmer: boundary (singular) fit)
+  const auto& lmm = FindRow(result, "coefficients", "lmm");
+  CHECK_THAT(lmm.estimate, WithinRel(-0.0543128621244544, 1e-6));
+  CHECK_THAT(lmm.std_error, WithinRel(0.0226514072711836, 1e-6));
+  CHECK_THAT(lmm.extra["df"].get<double>(), WithinRel(382.383667466833, 1e-4));
+  CHECK_THAT(lmm.p_value, WithinRel(0.0169740047240814, 1e-4));
+  CHECK_THAT(FindRow(result, "random", "sd((Intercept)) | sex:site").estimate, WithinAbs(3.91754889980752e-08, 1e-5));
+  CHECK_THAT(FindRow(result, "random", "sd((Intercept)) | site").estimate, WithinRel(0.278805308979918, 1e-5));
+  CHECK_THAT(result.summary["reml_criterion"].get<double>(), WithinRel(1680.218609597, 1e-8));
+  CHECK(result.summary["groups"]["sex:site"] == 12);
+  CHECK(result.summary["singular"] == true);
+  CHECK_THAT(result.summary["messages"].dump(), Contains("singular fit") && Contains("'sex:site'"));
+}
+
+TEST_CASE("lmm: several random terms / a grouping with one level is pointed at in the formula", "[analysis][lmm]") {
+  auto store = CohortStore();
+  store.Exec("UPDATE participant SET site_id = 1");
+  REQUIRE_THROWS_WITH(
+      RunAnalysis(store, Request("lmm", {{"study", "cohort"}, {"formula", "pain_nrs ~ age_years + (1 | sex) + (1 | site)"}})),
+      Contains("formula, column 36: the grouping factor 'site' of the random-effect term (1 | site) has 1 level") &&
+          Contains("\n" + std::string(37, ' ') + "^"));
 }
 
 TEST_CASE("glm --family poisson with robust SEs / as glm + sandwich::vcovHC", "[analysis][glm]") {
