@@ -659,9 +659,15 @@ thread_local FrameCache* current_cache = nullptr;
 FrameReadMode& ReadMode() {
   static FrameReadMode mode = [] {
     const char* env = std::getenv("COHORTDB_FRAME_READER");
-    return env != nullptr && std::string_view(env) == "views" ? FrameReadMode::kViews : FrameReadMode::kPivotReader;
+    if (env != nullptr && std::string_view(env) == "views") return FrameReadMode::kViews;
+    if (env != nullptr && std::string_view(env) == "scan") return FrameReadMode::kScan;
+    return FrameReadMode::kPivotReader;
   }();
   return mode;
+}
+
+PivotCacheUse PivotCache() {
+  return ReadMode() == FrameReadMode::kScan ? PivotCacheUse::kBypass : PivotCacheUse::kUse;
 }
 
 // The reference path: the frame's SQL over the pivot views, every column.
@@ -789,7 +795,7 @@ Frame ReadBaseFrame(Store& store, const FrameSource& source, const std::optional
   if (source.frame.empty()) {
     if (source.study.empty()) throw InputError("no frame: give --study (its pivot is the default frame) or --frame");
     const PivotDefinition pivot = LoadPivotDefinition(store, source.study);
-    PivotData data = ReadPivot(store, pivot, false, source.censor_rule, wanted);
+    PivotData data = ReadPivot(store, pivot, false, source.censor_rule, wanted, PivotCache());
     std::vector<Column> columns;
     for (PivotColumnData& c : data.columns) columns.push_back(ToColumn(std::move(c), false));
     Frame frame = Frame::FromColumns(std::move(columns), data.rows);
@@ -825,7 +831,7 @@ Frame ReadBaseFrame(Store& store, const FrameSource& source, const std::optional
       columns->push_back("participant_id");
       columns->push_back("visit");
     }
-    PivotData data = ReadPivot(store, pivot, use.per_visit, source.censor_rule, columns);
+    PivotData data = ReadPivot(store, pivot, use.per_visit, source.censor_rule, columns, PivotCache());
     shadows.Add(use.view, data);
     studies.insert(use.study);
     // Which (participant, visit) cells of each column hold a censored value,

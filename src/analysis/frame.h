@@ -176,11 +176,13 @@ class FrameCache {
 };
 
 // How LoadFrame reads the store. kPivotReader (the default) reads only the
-// columns an analysis names, straight from the record tables; kViews runs
-// the pivot views' SQL as given and reads every column (the reference the
-// reader is tested and benchmarked against). The environment variable
-// COHORTDB_FRAME_READER=views selects kViews in a process (tools/bench).
-enum class FrameReadMode { kPivotReader, kViews };
+// columns an analysis names, from the frame column cache or straight from
+// the record tables (filling the cache); kScan does the same without the
+// cache; kViews runs the pivot views' SQL as given and reads every column
+// (the reference the reader is tested and benchmarked against). The
+// environment variable COHORTDB_FRAME_READER=views or =scan selects kViews
+// or kScan in a process (tools/bench).
+enum class FrameReadMode { kPivotReader, kViews, kScan };
 void SetFrameReadMode(FrameReadMode mode);
 FrameReadMode GetFrameReadMode();
 

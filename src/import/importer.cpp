@@ -7,6 +7,7 @@
 #include "common/error.h"
 #include "import/import_session.h"
 #include "import/spec.h"
+#include "store/frame_column_cache.h"
 #include "store/import_writer.h"
 
 namespace cohortdb {
@@ -52,6 +53,9 @@ void ImportInTransaction(Store& store, const ImportOptions& options, const Impor
     ImportWriter writer(store);
     writer.TuneForBulkLoad();
     Store::Transaction transaction(store);
+    // Empties the frame column cache and lifts its triggers for this
+    // transaction: the load's rows pay nothing for them.
+    FrameCacheSuspension frame_cache(store);
     ImportSession session(store, writer, spec, options);
     for (const std::string& file : options.files) {
       report.files.push_back(session.ImportFile(file));
@@ -80,6 +84,7 @@ void ImportInTransaction(Store& store, const ImportOptions& options, const Impor
     // The pivot views follow the catalog; refreshed inside the transaction so
     // a failure leaves the store as it was.
     if (loaded_any && spec.shape != FileShape::kTrialSummary) store.RefreshPivots(spec.study);
+    frame_cache.Restore();
     transaction.Commit();
   }
 }

@@ -172,7 +172,9 @@ int Authorize(void* user, int action, const char* arg1, const char* arg2, const 
       return Deny(guard, fmt::format("{} {} is not allowed: it is part of the store's schema (migrations manage it)",
                                      verb, object));
     }
-    if (!temp && !object.empty()) guard.written.insert(object);
+    // The frame column cache is not data: its triggers empty it on every
+    // write to a table a pivot reads, and emptying it is no edit.
+    if (!temp && !object.empty() && object != "frame_column") guard.written.insert(object);
     if ((action == SQLITE_INSERT || action == SQLITE_UPDATE || action == SQLITE_DELETE) &&
         (a1 == "biomarker" || a1 == "mri_metric" || a1 == "outcome" || a1 == "covariate")) {
       guard.writes_records = true;
@@ -227,8 +229,10 @@ bool IsStoreObject(const std::string& name) {
       "meta_arm_summary", "meta_trial",       "mri_metric",          "mri_metric_current", "outcome",
       "outcome_current", "participant",       "recipe",              "record_all",    "record_coverage",
       "record_current",  "schema_migration",  "site",                "study",         "unit_conversion",
-      "variable",        "variable_level",    "visit"};
-  return kObjects.count(name) > 0;
+      "variable",        "variable_level",    "visit",         "frame_column"};
+  // The frame column cache's triggers (migration 0008): dropping one would
+  // switch the cache off.
+  return kObjects.count(name) > 0 || name.rfind("frame_cache_clear_", 0) == 0;
 }
 
 PreparedStatement::PreparedStatement(sqlite3* db, std::string_view sql, const std::string& context)

@@ -15,6 +15,7 @@
 #include <fmt/format.h>
 
 #include "common/error.h"
+#include "store/frame_column_cache.h"
 #include "store/store.h"
 
 namespace cohortdb {
@@ -172,6 +173,29 @@ struct Slot {
   std::int64_t visit_key = 0;
 };
 
+// Keeps SQLite's page cache at 2 MiB while alive and gives its pages back
+// after: a scan, or a read or write of the cache's blobs, gains nothing from
+// the store's 64 MiB cache, and it would count against the peak memory.
+class SmallPageCache {
+ public:
+  explicit SmallPageCache(Store& store)
+      : store_(store), previous_(std::get<std::int64_t>(store.Query("PRAGMA cache_size").rows.at(0).at(0))) {
+    store_.Exec("PRAGMA cache_size = -2048");
+  }
+  ~SmallPageCache() {
+    sqlite3* handle = store_.database().getHandle();
+    sqlite3_db_release_memory(handle);
+    const std::string sql = fmt::format("PRAGMA cache_size = {}", previous_);
+    sqlite3_exec(handle, sql.c_str(), nullptr, nullptr, nullptr);
+  }
+  SmallPageCache(const SmallPageCache&) = delete;
+  SmallPageCache& operator=(const SmallPageCache&) = delete;
+
+ private:
+  Store& store_;
+  std::int64_t previous_;
+};
+
 }  // namespace
 
 std::vector<std::string> PivotColumnNames(const PivotDefinition& pivot, bool per_visit) {
@@ -182,6 +206,69 @@ std::vector<std::string> PivotColumnNames(const PivotDefinition& pivot, bool per
 }
 
 PivotData ReadPivot(Store& store, const PivotDefinition& pivot, bool per_visit, CensorRule rule,
+                    const std::optional<std::vector<std::string>>& wanted, PivotCacheUse cache) {
+  if (cache == PivotCacheUse::kBypass || !FrameCacheUsable(store)) {
+    return ScanPivot(store, pivot, per_visit, rule, wanted);
+  }
+  // The pivot's columns that are wanted, in the view's order.
+  std::vector<std::string> names;
+  for (const std::string& name : PivotColumnNames(pivot, per_visit)) {
+    if (!wanted || std::find(wanted->begin(), wanted->end(), name) != wanted->end()) names.push_back(name);
+  }
+  sqlite3* db = store.database().getHandle();
+  const bool writable = FrameCacheWritable(store);
+  SmallPageCache small_cache(store);  // the blobs pass through it too
+  // One snapshot for the cached columns and the scan of the others.
+  const bool own_transaction = sqlite3_get_autocommit(db) != 0;
+  if (own_transaction) store.Exec("BEGIN");
+  struct EndRead {
+    sqlite3* db;
+    bool active;
+    void End() {
+      if (active) sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr);
+      active = false;
+    }
+    ~EndRead() { End(); }
+  } end_read{db, own_transaction};
+  std::size_t cached_rows = 0;
+  std::map<std::string, PivotColumnData> cached =
+      LoadCachedColumns(store, pivot.study_id, per_visit, rule, names, cached_rows);
+  std::vector<std::string> missing;
+  for (const std::string& name : names) {
+    if (!cached.count(name)) missing.push_back(name);
+  }
+  PivotData data;
+  if (!missing.empty() || names.empty()) {
+    data = ScanPivot(store, pivot, per_visit, rule, missing);
+    if (!cached.empty() && data.rows != cached_rows) {  // cannot happen while the triggers hold
+      cached.clear();
+      missing = names;
+      data = ScanPivot(store, pivot, per_visit, rule, names);
+    }
+  } else {
+    data.rows = cached_rows;
+  }
+  const std::int64_t data_version = std::get<std::int64_t>(store.Query("PRAGMA data_version").rows.at(0).at(0));
+  end_read.End();
+  if (writable && own_transaction && !missing.empty()) {
+    FillCachedColumns(store, pivot.study_id, per_visit, rule, data, data_version);
+  }
+  if (cached.empty()) return data;
+  PivotData out;
+  out.rows = data.rows;
+  std::size_t scanned = 0;
+  for (const std::string& name : names) {
+    const auto it = cached.find(name);
+    if (it != cached.end()) {
+      out.columns.push_back(std::move(it->second));
+    } else {
+      out.columns.push_back(std::move(data.columns.at(scanned++)));
+    }
+  }
+  return out;
+}
+
+PivotData ScanPivot(Store& store, const PivotDefinition& pivot, bool per_visit, CensorRule rule,
                     const std::optional<std::vector<std::string>>& wanted) {
   (void)WideSelectSql(pivot, per_visit, rule);  // refuses two columns of one name, as the view does
   std::vector<Target> targets;
@@ -203,20 +290,7 @@ PivotData ReadPivot(Store& store, const PivotDefinition& pivot, bool per_visit, 
 
   // A scan gains nothing from a large page cache: keep it small while the
   // reader runs and give its pages back after (the store's default is 64 MiB).
-  struct SmallCache {
-    Store& store;
-    std::int64_t previous;
-    explicit SmallCache(Store& s)
-        : store(s), previous(std::get<std::int64_t>(s.Query("PRAGMA cache_size").rows.at(0).at(0))) {
-      store.Exec("PRAGMA cache_size = -2048");
-    }
-    ~SmallCache() {
-      sqlite3* handle = store.database().getHandle();
-      sqlite3_db_release_memory(handle);
-      const std::string sql = fmt::format("PRAGMA cache_size = {}", previous);
-      sqlite3_exec(handle, sql.c_str(), nullptr, nullptr, nullptr);
-    }
-  } small_cache{store};
+  SmallPageCache small_cache(store);
   PivotData data;
   data.columns.resize(targets.size());
   for (std::size_t c = 0; c < targets.size(); ++c) data.columns[c].name = targets[c].name;

@@ -49,10 +49,24 @@ struct PivotData {
 // WideSelectSql (an unknown study, two columns of one name).
 std::vector<std::string> PivotColumnNames(const PivotDefinition& pivot, bool per_visit);
 
+// Whether ReadPivot goes through the frame column cache (frame_column_cache.h).
+enum class PivotCacheUse {
+  kUse,     // read cached columns; scan the others and, when the connection
+            // may write (FrameCacheWritable), cache them in a transaction of
+            // their own after the read
+  kBypass,  // scan every column; neither read nor write the cache
+};
+
 // Reads the columns "wanted" (nullopt: all) of the study's pivot. Names that
 // are not pivot columns are ignored (the caller checks names). The censor
-// rule is applied as WideSelectSql applies it.
+// rule is applied as WideSelectSql applies it. Cached and scanned columns
+// are the same, value for value; all of them are read under one snapshot.
 PivotData ReadPivot(Store& store, const PivotDefinition& pivot, bool per_visit, CensorRule rule,
+                    const std::optional<std::vector<std::string>>& wanted, PivotCacheUse cache = PivotCacheUse::kUse);
+
+// ReadPivot without the cache: one scan of the participants and one of each
+// record table holding a wanted variable.
+PivotData ScanPivot(Store& store, const PivotDefinition& pivot, bool per_visit, CensorRule rule,
                     const std::optional<std::vector<std::string>>& wanted);
 
 // Temporary tables that shadow pivot views for the frame queries run while

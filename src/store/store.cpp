@@ -194,6 +194,8 @@ std::vector<std::string> ApplyMigrations(SQLite::Database& db, const std::string
     }
     try {
       db.exec(m.sql);
+      // A later migration may change what a pivot holds: start the cache afresh.
+      if (m.version >= kFrameColumnVersion) db.exec("DELETE FROM frame_column");
     } catch (const SQLite::Exception& e) {
       throw StoreError(fmt::format("{}: migration {} failed: {}", path, m.name, e.what()));
     }
@@ -344,6 +346,21 @@ std::optional<std::int64_t> Store::GuardedScript(std::string_view sql, bool allo
   sqlite3* db = impl_->db.getHandle();
   const bool transaction = allow_writes;
   if (transaction) Exec("SAVEPOINT cohortdb_user_script");
+  // A writable script empties the frame column cache first (rolled back with
+  // the script): the cache triggers then delete nothing, so the rows the
+  // script changed are its own (data_edit.rows_changed).
+  if (transaction && impl_->version >= kFrameColumnVersion &&
+      sqlite3_exec(db, "DELETE FROM frame_column", nullptr, nullptr, nullptr) != SQLITE_OK) {
+    const int code = sqlite3_errcode(db) & 0xff;
+    const std::string message = sqlite3_errmsg(db);
+    sqlite3_exec(db, "ROLLBACK TO cohortdb_user_script; RELEASE cohortdb_user_script", nullptr, nullptr, nullptr);
+    if (code == SQLITE_BUSY || code == SQLITE_LOCKED) {
+      throw StoreError(fmt::format("{}: the store is busy: another process is writing to it (waited 5 s); try again "
+                                   "when it is done; the store is unchanged",
+                                   impl_->path));
+    }
+    throw StoreError(fmt::format("{}: {}; the store is unchanged", impl_->path, message));
+  }
   const sqlite3_int64 changes_before = sqlite3_total_changes64(db);
   const int schema_before = transaction ? PragmaInt(impl_->db, "schema_version") : 0;
   try {

@@ -46,6 +46,8 @@ struct ResultSink {
 
 // The schema version that added data_edit (migrations/0006_data_edit.sql).
 inline constexpr int kDataEditVersion = 6;
+// The migration that adds the frame column cache (frame_column_cache.h).
+inline constexpr int kFrameColumnVersion = 8;
 // The SQL condition (over data_edit) of an edit that counts for the data
 // fingerprint: it wrote an object other than the provenance tables.
 inline constexpr const char* kDataEditCountsSql =
