@@ -581,7 +581,17 @@ std::string ModelLine(const nlohmann::ordered_json& s, std::set<std::string>& us
     return &s[key];
   };
   if (const auto* v = take("model")) parts.push_back(SummaryText(*v));
-  if (const auto* v = take("method")) parts.push_back(SummaryText(*v));
+  if (const auto* v = take("method")) parts.push_back("method " + SummaryText(*v));
+  if (const auto* v = take("k")) parts.push_back(fmt::format("k = {} studies", FooterNumber(*v)));
+  if (const auto* v = take("tau2")) parts.push_back("tau\u00b2 " + FooterNumber(*v, 4));
+  if (const auto* v = take("i2")) parts.push_back(fmt::format("I\u00b2 {}%", FooterNumber(*v, 1)));
+  if (const auto* v = take("h2")) parts.push_back("H\u00b2 " + FooterNumber(*v, 2));
+  if (const auto* q = take("q")) {
+    std::string text = "Q " + FooterNumber(*q, 2);
+    if (const auto* df = take("q_df")) text += fmt::format(" on {} df", FooterNumber(*df));
+    if (const auto* p = take("q_p_value"); p && p->is_number()) text += ", p " + FormatPValue(p->get<double>());
+    parts.push_back(text);
+  }
   if (const auto* v = take("nobs")) {
     // the n of the rows-used line says it already
     if (!(v->is_number() && rows_used && v->get<double>() == static_cast<double>(*rows_used)))
