@@ -84,6 +84,20 @@ TEST_CASE("cli: regress prints a paper table and records the run", "[analysis][c
   CHECK(std::get<std::int64_t>(runs.rows[0][1]) == 37);
   const auto rows = opened.Query("SELECT count(*) FROM analysis_result WHERE run_id = 1");
   CHECK(std::get<std::int64_t>(rows.rows[0][0]) == 4);  // (Intercept), arm's reference row, armintervention, il6_change
+  // results prints the stored run as the analysis printed it; --codes prints the codes
+  const Run shown = Cohortdb(dir, "results " + store + " 1");
+  REQUIRE(shown.code == 0);
+  CHECK_THAT(shown.out, Contains("|   intervention "));
+  CHECK_THAT(shown.out, !Contains("armintervention"));
+  const Run coded = Cohortdb(dir, "results " + store + " 1 --codes");
+  REQUIRE(coded.code == 0);
+  CHECK_THAT(coded.out, Contains("| armintervention "));
+  const Run direct = Cohortdb(dir, "regress " + store +
+                                       " --study trial --derive \"pain_change=change(pain_nrs, baseline, week12)\""
+                                       " --outcome pain_change --predictors arm --codes --no-record");
+  REQUIRE(direct.code == 0);
+  CHECK_THAT(direct.out, Contains("| armintervention "));
+  CHECK_THAT(direct.out, Contains("Coefficients for pain_change"));
 }
 
 TEST_CASE("cli: logistic with --format csv --out / --plot and --no-record", "[analysis][cli][plot]") {

@@ -167,8 +167,9 @@ TEST_CASE("the title names the outcome by its label", "[labels]") {
 
 TEST_CASE("labels with commas quotes and UTF-8 survive csv json and markdown", "[labels]") {
   Store store = LabelledCohort();
+  store.Exec("UPDATE variable SET label = 'MET | week' WHERE code = 'pa_met'");
   const AnalysisResultSet result = analysis::RunAnalysis(
-      store, Request("regress", {{"study", "cohort"}, {"outcome", "pain_nrs"}, {"predictors", {"diabetes", "lmm"}}}));
+      store, Request("regress", {{"study", "cohort"}, {"outcome", "pain_nrs"}, {"predictors", {"diabetes", "lmm", "pa_met"}}}));
   const std::string label = "Diabetes, \"type 2\" – Zuckerkrankheit (Ärztin)";
   CHECK(FindRow(result, "coefficients", "diabetes").label == label);
   const std::string csv = Printed(result, OutputFormat::kCsv);
@@ -183,6 +184,7 @@ TEST_CASE("labels with commas quotes and UTF-8 survive csv json and markdown", "
   }
   CHECK(found);
   CHECK_THAT(Printed(result, OutputFormat::kMarkdown), Contains("| " + label + " |"));
+  CHECK_THAT(Printed(result, OutputFormat::kMarkdown), Contains("| MET \\| week |"));
   CHECK_THAT(Printed(result, OutputFormat::kTable), Contains("Coefficients for pain_nrs"));
 }
 
