@@ -642,7 +642,6 @@ std::string ModelLine(const nlohmann::ordered_json& s, std::set<std::string>& us
 }  // namespace
 
 std::vector<std::string> SummaryFooter(const AnalysisResultSet& result, const ReportStyle& style) {
-  (void)style;
   std::vector<std::string> lines;
   std::string used = fmt::format("n = {} rows used", FormatCount(result.rows_used));
   std::vector<std::string> reasons;
@@ -682,7 +681,14 @@ std::vector<std::string> SummaryFooter(const AnalysisResultSet& result, const Re
         if (stratum_taken.count(k)) continue;
         line += fmt::format("{}{}: {}", line.empty() ? "" : "; ", k, SummaryText(v));
       }
-      lines.push_back(fmt::format("[{}] {}", label, line));
+      std::string name = label;
+      for (const ResultRow& r : result.rows) {
+        if (r.stratum == label) {
+          name = StratumName(r, style);
+          break;
+        }
+      }
+      lines.push_back(fmt::format("[{}] {}", name, line));
     }
   }
   return lines;
