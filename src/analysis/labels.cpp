@@ -390,6 +390,12 @@ void ApplyLabels(const VariableLabels& labels, const nlohmann::ordered_json& par
     std::string name = parameter(role);
     if (name.empty() && result.summary.contains(role) && result.summary[role].is_string())
       name = result.summary[role].get<std::string>();  // a --formula's outcome
+    if (name.empty() && std::string(role) == "outcome") {  // else the left side of the formula: "cbp ~ sex"
+      const std::string formula = parameter("formula");
+      const auto tilde = formula.find('~');
+      if (tilde != std::string::npos && labels.Find(Trimmed(formula.substr(0, tilde))))
+        name = Trimmed(formula.substr(0, tilde));
+    }
     if (name.empty()) continue;
     std::string label = labels.Label(name);
     if (!labels.Find(name)) {

@@ -5,6 +5,7 @@
 #include <map>
 #include <optional>
 #include <set>
+#include <tuple>
 
 #include <fmt/format.h>
 
@@ -402,6 +403,15 @@ std::vector<ReportTable> PaperTables(const AnalysisResultSet& result, const Repo
                  if (r.extra.contains("note")) or_text = "not estimable: " + ExtraText(r, "note");
                  return {name(r) + PerSdLabel(r), or_text, FormatPValue(r.p_value)};
                });
+  for (const auto& [section, title, column] :
+       {std::tuple<const char*, const char*, const char*>{"risk_ratios", "Risk ratios", "RR (95% CI)"},
+        {"rate_ratios", "Rate ratios", "RR (95% CI)"}}) {
+    SectionTable(result, style, section, TitleFor(title, outcome), {"Term", column, "p"}, out,
+                 [&](const ResultRow& r) -> Row {
+                   return {name(r) + PerSdLabel(r), EstimateCi(r.estimate, r.conf_low, r.conf_high, 2),
+                           FormatPValue(r.p_value)};
+                 });
+  }
   if (result.command != "describe") {
     SectionTable(
         result, style, "tests", "Tests",

@@ -358,3 +358,23 @@ TEST_CASE("the model summary prints as a footer in words", "[labels][format]") {
   CHECK(json["summary"]["aic"] == 2489.04);
   CHECK(json["summary"]["converged"] == false);
 }
+
+TEST_CASE("glm prints its risk ratios with labels and the reference level", "[labels]") {
+  Store store = CohortStore();
+  store.Exec("UPDATE variable SET label = 'Chronic back pain' WHERE code = 'cbp'");
+  const AnalysisResultSet result = analysis::RunAnalysis(
+      store, Request("glm", {{"study", "cohort"}, {"formula", "cbp ~ sex + lmm"}, {"se", "robust"}}));
+  const auto tables = analysis::PaperTables(result);
+  const auto& t = TableTitled(tables, "Risk ratios for Chronic back pain");
+  const auto names = FirstColumn(t);
+  REQUIRE(names.size() == 4);
+  CHECK(names[0] == "Sex");
+  CHECK(names[1] == "  female");
+  CHECK(std::get<std::string>(t.table.rows[1][1]) == "reference");
+  CHECK(names[2] == "  male");
+  // the printed risk ratio is the row's estimate, two decimals, CI with "to"
+  const ResultRow& male = FindRow(result, "risk_ratios", "sexmale");
+  CHECK(std::get<std::string>(t.table.rows[2][1]) == analysis::FormatEstimateCi(male.estimate, male.conf_low,
+                                                                                male.conf_high, 2));
+  CHECK(names[3] == "lmm");
+}
