@@ -12,6 +12,7 @@
 #include "analysis/analyses.h"
 #include "analysis/formula.h"
 #include "analysis/frame.h"
+#include "analysis/labels.h"
 #include "analysis/options.h"
 #include "analysis/reference_level.h"
 #include "analysis/sample.h"
@@ -456,6 +457,13 @@ AnalysisResultSet RunAnalysis(Store& store, const AnalysisRequest& request) {
   const Options options(request);
   result.min_cell = MinCellOption(options);
   result.parameters = NormalizedParameters(request);
+  VariableLabels labels = VariableLabels::Load(store, options);
+  // Variables the catalog does not know (columns of a --frame) read as
+  // their names; a text column's levels are unknown, so any level is taken.
+  for (const std::string& name : FrameNeeds(options)) {
+    if (!labels.Find(name)) labels.Put(name, {});
+  }
+  ApplyLabels(labels, result.parameters, result);
   return result;
 }
 

@@ -32,6 +32,7 @@ struct AnalysisOptions {
   std::string out;
   std::string plot;
   bool no_record = false;
+  bool codes = false;
   std::map<std::string, std::string> strings;
   std::map<std::string, std::vector<std::string>> lists;
   std::map<std::string, std::int64_t> integers;
@@ -84,6 +85,9 @@ std::function<int()> SetupAnalysis(CLI::App& app) {
       ->check(CLI::IsMember({"table", "box", "csv", "json", "markdown"}));
   app.add_option("--out", o->out, "Write the output to this file instead of standard output");
   app.add_flag("--no-record", o->no_record, "Do not record the run in the store (analysis_run)");
+  app.add_flag("--codes", o->codes,
+               "Name variables and levels by their codes instead of their catalog labels (terminal formats; "
+               "csv and json always hold both)");
   return [o, spec] {
     analysis::AnalysisRequest request;
     request.command = spec->name;
@@ -119,15 +123,17 @@ std::function<int()> SetupAnalysis(CLI::App& app) {
     const double elapsed_ms =
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
     const OutputFormat format = *ParseOutputFormat(o->format);
+    analysis::ReportStyle style;
+    style.codes = o->codes;
     // Every output is checked before the run is recorded: a failed write
     // leaves the store as it was.
     const char* unrecorded = o->no_record ? "" : "the run was not recorded";
     if (o->out.empty()) {
-      analysis::WriteReport(std::cout, result, format);
+      analysis::WriteReport(std::cout, result, format, style);
       CheckWritten(std::cout, "standard output", unrecorded);
     } else {
       std::ostringstream report;
-      analysis::WriteReport(report, result, format);
+      analysis::WriteReport(report, result, format, style);
       WriteOutputFile(o->out, report.str(), "--out", unrecorded);
     }
     if (!o->plot.empty()) {

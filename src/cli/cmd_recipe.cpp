@@ -27,6 +27,7 @@ struct RecipeOptions {
   std::int64_t version = 0;
   std::string format = "table";
   std::string out;
+  bool codes = false;
 };
 
 StoredRecipe Load(Store& store, const RecipeOptions& o) {
@@ -164,7 +165,7 @@ int Run(const RecipeOptions& o) {
     } else if (format == OutputFormat::kCsv) {
       AppendRows(rows, run.step->name, run.run_id, recipes::TidyTable(run.result.rows));
     } else {
-      PrintResult(std::cout, run.result, format);
+      PrintResult(std::cout, run.result, format, o.codes);
     }
     if (terminal) {
       std::cout << fmt::format("run {} · {} rows used, {} excluded · {:.0f} ms\n", run.run_id,
@@ -236,6 +237,8 @@ std::function<int()> SetupRecipe(CLI::App& app) {
   run->add_option("--version", o->version, "Version to run (default: the newest)")
       ->check(CLI::PositiveNumber);
   format_option(run);
+  run->add_flag("--codes", o->codes,
+                "Name variables and levels by their codes instead of their catalog labels (terminal formats)");
   run->add_option("--out", o->out, "Write STEP.csv, STEP.json (and STEP.svg for plots) into this folder");
 
   CLI::App* rm =

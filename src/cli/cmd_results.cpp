@@ -27,6 +27,7 @@ struct ResultsOptions {
   std::vector<std::int64_t> diff;
   std::string format = "table";
   double tolerance = kDefaultDiffTolerance;
+  bool codes = false;
 };
 
 SqlValue Text(const std::string& text) {
@@ -212,7 +213,7 @@ void PrintDiff(const RunDiff& diff, OutputFormat format) {
   }
 }
 
-void PrintRun(const StoredRun& run, OutputFormat format) {
+void PrintRun(const StoredRun& run, OutputFormat format, bool codes) {
   if (format == OutputFormat::kJson) {
     std::cout << recipes::RunJson(run).dump(2) << '\n';
     return;
@@ -222,7 +223,7 @@ void PrintRun(const StoredRun& run, OutputFormat format) {
     return;
   }
   PrintProvenance(std::cout, run.info);
-  PrintResult(std::cout, recipes::ResultOf(run), format);
+  PrintResult(std::cout, recipes::ResultOf(run), format, codes);
 }
 
 }  // namespace
@@ -239,6 +240,8 @@ std::function<int()> SetupResults(CLI::App& app) {
                  "With --diff: values count as equal within this relative difference (absolute near 0), as R's "
                  "all.equal; default 1.5e-8, 0 compares exactly")
       ->check(CLI::NonNegativeNumber);
+  app.add_flag("--codes", o->codes,
+               "Name variables and levels by their codes instead of their catalog labels (terminal formats)");
   return [o, run_option] {
     Store store = Store::Open(o->store, OpenMode::kReadOnly);
     const OutputFormat format = *ParseOutputFormat(o->format);
@@ -260,7 +263,7 @@ std::function<int()> SetupResults(CLI::App& app) {
       if (!run)
         throw InputError(fmt::format("no analysis run {} in {} (`cohortdb results {}` lists them)", o->run,
                                      o->store, o->store));
-      PrintRun(*run, format);
+      PrintRun(*run, format, o->codes);
       return 0;
     }
     const auto runs = ListAnalysisRuns(store);

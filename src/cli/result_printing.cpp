@@ -4,8 +4,10 @@
 
 namespace cohortdb::cli {
 
-void PrintResult(std::ostream& out, const AnalysisResultSet& result, OutputFormat format) {
-  analysis::WriteReport(out, result, format);
+void PrintResult(std::ostream& out, const AnalysisResultSet& result, OutputFormat format, bool codes) {
+  analysis::ReportStyle style;
+  style.codes = codes;
+  analysis::WriteReport(out, result, format, style);
 }
 
 }  // namespace cohortdb::cli

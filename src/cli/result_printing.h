@@ -9,6 +9,8 @@
 
 namespace cohortdb::cli {
 
-void PrintResult(std::ostream& out, const AnalysisResultSet& result, OutputFormat format);
+// "codes": name variables and levels by their codes (--codes) instead of
+// their catalog labels.
+void PrintResult(std::ostream& out, const AnalysisResultSet& result, OutputFormat format, bool codes = false);
 
 }  // namespace cohortdb::cli

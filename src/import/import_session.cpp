@@ -709,7 +709,14 @@ ImportSession::ColumnPlan ImportSession::PlanColumns(const std::vector<std::stri
     plan.unit = require(spec_.unit_column, "unit");
     for (const auto& v : variables_) kinds.insert(v->kind);
   } else {
+    std::set<std::string> checkbox_targets;
+    for (const auto& [field, codes] : spec_.checkboxes) {
+      for (const auto& [code, variable] : codes) checkbox_targets.insert(variable);
+    }
     for (const VariableSpec& v : spec_.variables) {
+      // A checkbox choice declared for its label and type reads its values
+      // from the field___code column, not from a column of its own.
+      if (checkbox_targets.count(v.code) && find(v.column) == ColumnPlan::kNone) continue;
       std::size_t i = require(v.column, fmt::format("variable {}", v.code));
       if (i != ColumnPlan::kNone) {
         plan.values.emplace_back(i, by_code_.at(v.code));

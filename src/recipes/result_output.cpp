@@ -19,7 +19,7 @@ namespace {
 
 using Json = nlohmann::ordered_json;
 
-constexpr const char* kTidyColumns[] = {"section",   "stratum", "term",     "estimate",  "std_error",
+constexpr const char* kTidyColumns[] = {"section",  "stratum",   "term",      "label",   "estimate", "std_error",
                                         "statistic", "p_value", "conf_low", "conf_high", "n"};
 
 SqlValue Real(double value) {
@@ -73,6 +73,7 @@ QueryResult TidyTable(const std::vector<ResultRow>& rows) {
     std::vector<SqlValue> values = {row.section,
                                     row.stratum.empty() ? SqlValue(std::monostate{}) : SqlValue(row.stratum),
                                     row.term,
+                                    row.label.empty() ? row.term : row.label,
                                     Real(row.estimate),
                                     Real(row.std_error),
                                     Real(row.statistic),

@@ -248,6 +248,10 @@ std::int64_t RecordAnalysisRun(Store& store, const AnalysisResultSet& result,
   const std::int64_t run_id = std::get<std::int64_t>(inserted.rows.at(0).at(0));
   std::int64_t index = 0;
   for (const ResultRow& row : result.rows) {
+    // The label is kept in extra (key "label"; LoadAnalysisRun moves it
+    // back), so stores of every schema version hold it.
+    Json extra = row.extra.is_object() ? row.extra : Json::object();
+    if (!row.label.empty()) extra["label"] = row.label;
     store.Query(
         "INSERT INTO analysis_result (run_id, row_index, section, stratum, term, estimate, std_error, "
         "statistic, "
@@ -257,8 +261,7 @@ std::int64_t RecordAnalysisRun(Store& store, const AnalysisResultSet& result,
          row.stratum.empty() ? SqlValue(std::monostate{}) : SqlValue(row.stratum), row.term,
          Real(row.estimate), Real(row.std_error), Real(row.statistic), Probability(row.p_value),
          Real(row.conf_low), Real(row.conf_high), OptionalInt(row.n),
-         row.extra.is_object() && row.extra.empty() ? SqlValue(std::monostate{})
-                                                    : JsonText(row.extra, false)});
+         extra.empty() ? SqlValue(std::monostate{}) : JsonText(extra, false)});
   }
   transaction.Commit();
   return run_id;
@@ -292,6 +295,10 @@ std::optional<StoredRun> LoadAnalysisRun(Store& store, std::int64_t run_id) {
         row.conf_high = AsReal(r[8]);
         row.n = AsOptionalInt(r[9]);
         row.extra = AsJson(r[10]);
+        if (row.extra.is_object() && row.extra.contains("label") && row.extra["label"].is_string()) {
+          row.label = row.extra["label"].get<std::string>();
+          row.extra.erase("label");
+        }
         run.rows.push_back(std::move(row));
       });
   return run;
@@ -323,10 +330,21 @@ RunDiff DiffRuns(const StoredRun& a, const StoredRun& b, double tolerance) {
     if (!pa.contains(key)) diff.parameters.push_back({key, Json(), value});
   }
 
-  const std::vector<RowKey> keys_a = KeysOf(a.rows);
-  const std::vector<RowKey> keys_b = KeysOf(b.rows);
+  // Reference-level rows carry no numbers, and runs recorded before labels
+  // have none: they take no part in the comparison.
+  const auto numbered = [](const std::vector<ResultRow>& rows) {
+    std::vector<ResultRow> out;
+    for (const ResultRow& r : rows) {
+      if (!(r.extra.is_object() && r.extra.contains("reference_row") && r.extra["reference_row"] == true))
+        out.push_back(r);
+    }
+    return out;
+  };
+  const std::vector<ResultRow> rows_of_a = numbered(a.rows), rows_of_b = numbered(b.rows);
+  const std::vector<RowKey> keys_a = KeysOf(rows_of_a);
+  const std::vector<RowKey> keys_b = KeysOf(rows_of_b);
   std::map<RowKey, const ResultRow*> rows_a;
-  for (std::size_t i = 0; i < a.rows.size(); ++i) rows_a[keys_a[i]] = &a.rows[i];
+  for (std::size_t i = 0; i < rows_of_a.size(); ++i) rows_a[keys_a[i]] = &rows_of_a[i];
   // Rows whose term differs only in its qualifier: "pooled (REML)" and
   // "pooled (FE)", the one unmatched row of that kind in each run.
   const auto base = [](const std::string& term) {
@@ -348,7 +366,7 @@ RunDiff DiffRuns(const StoredRun& a, const StoredRun& b, double tolerance) {
     if (keys.size() == 1 && it != only_a.end() && it->second.size() == 1) renamed[keys[0]] = it->second[0];
   }
   std::set<RowKey> matched;
-  for (std::size_t i = 0; i < b.rows.size(); ++i) {
+  for (std::size_t i = 0; i < rows_of_b.size(); ++i) {
     const RowKey& key = keys_b[i];
     const auto rename = renamed.find(key);
     const RowKey& key_a = rename == renamed.end() ? key : rename->second;
@@ -359,7 +377,7 @@ RunDiff DiffRuns(const StoredRun& a, const StoredRun& b, double tolerance) {
     }
     matched.insert(key_a);
     const auto fields_a = Fields(*it->second);
-    const auto fields_b = Fields(b.rows[i]);
+    const auto fields_b = Fields(rows_of_b[i]);
     std::map<std::string, std::optional<double>> old_values(fields_a.begin(), fields_a.end());
     RowDiff row{RowChange::kChanged, key.section, key.stratum, key.term,
                 key_a.term == key.term ? std::string() : key_a.term, {}};
@@ -375,7 +393,7 @@ RunDiff DiffRuns(const StoredRun& a, const StoredRun& b, double tolerance) {
     }
     if (!row.values.empty() || !row.term_a.empty()) diff.rows.push_back(std::move(row));
   }
-  for (std::size_t i = 0; i < a.rows.size(); ++i) {
+  for (std::size_t i = 0; i < rows_of_a.size(); ++i) {
     if (!matched.count(keys_a[i])) {
       diff.rows.push_back({RowChange::kRemoved, keys_a[i].section, keys_a[i].stratum, keys_a[i].term, {}, {}});
     }

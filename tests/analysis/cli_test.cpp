@@ -73,8 +73,9 @@ TEST_CASE("cli: regress prints a paper table and records the run", "[analysis][c
                         " --outcome pain_change --predictors arm,il6_change --standardize");
   INFO(run.err);
   REQUIRE(run.code == 0);
-  CHECK_THAT(run.out, Contains("armintervention"));
-  CHECK_THAT(run.out, Contains("37 rows used, 3 excluded"));
+  CHECK_THAT(run.out, Contains("| Arm "));
+  CHECK_THAT(run.out, Contains("|   intervention "));
+  CHECK_THAT(run.out, Contains("n = 37 rows used (3 excluded: missing il6_change 3)"));
   CHECK_THAT(run.err, Contains("recorded as run 1"));
   Store opened = Store::Open(store, OpenMode::kReadOnly);
   const auto runs = opened.Query("SELECT command, rows_used, rows_excluded FROM analysis_run");
@@ -82,7 +83,21 @@ TEST_CASE("cli: regress prints a paper table and records the run", "[analysis][c
   CHECK(std::get<std::string>(runs.rows[0][0]) == "regress");
   CHECK(std::get<std::int64_t>(runs.rows[0][1]) == 37);
   const auto rows = opened.Query("SELECT count(*) FROM analysis_result WHERE run_id = 1");
-  CHECK(std::get<std::int64_t>(rows.rows[0][0]) == 3);
+  CHECK(std::get<std::int64_t>(rows.rows[0][0]) == 4);  // (Intercept), arm's reference row, armintervention, il6_change
+  // results prints the stored run as the analysis printed it; --codes prints the codes
+  const Run shown = Cohortdb(dir, "results " + store + " 1");
+  REQUIRE(shown.code == 0);
+  CHECK_THAT(shown.out, Contains("|   intervention "));
+  CHECK_THAT(shown.out, !Contains("armintervention"));
+  const Run coded = Cohortdb(dir, "results " + store + " 1 --codes");
+  REQUIRE(coded.code == 0);
+  CHECK_THAT(coded.out, Contains("| armintervention "));
+  const Run direct = Cohortdb(dir, "regress " + store +
+                                       " --study trial --derive \"pain_change=change(pain_nrs, baseline, week12)\""
+                                       " --outcome pain_change --predictors arm --codes --no-record");
+  REQUIRE(direct.code == 0);
+  CHECK_THAT(direct.out, Contains("| armintervention "));
+  CHECK_THAT(direct.out, Contains("Coefficients for pain_change"));
 }
 
 TEST_CASE("cli: logistic with --format csv --out / --plot and --no-record", "[analysis][cli][plot]") {
@@ -99,7 +114,7 @@ TEST_CASE("cli: logistic with --format csv --out / --plot and --no-record", "[an
   REQUIRE(run.code == 0);
   CHECK(run.out.empty());
   const std::string text = Slurp(csv);
-  CHECK(text.rfind("section,stratum,term,estimate", 0) == 0);
+  CHECK(text.rfind("section,stratum,term,label,estimate", 0) == 0);
   CHECK_THAT(text, Contains("odds_ratios,,lmm,"));
   CHECK_THAT(Slurp(svg), Contains("lmm (per 2 SD = 9.4"));
   Store opened = Store::Open(store, OpenMode::kReadOnly);
@@ -310,7 +325,7 @@ TEST_CASE("cli: lmm and glm through the binary / a bad formula exits 3 with a ca
   const Run glm = Cohortdb(dir, "glm " + store + " --study trial --formula \"pain_nrs_week12 ~ arm\" --se robust");
   INFO(glm.err);
   REQUIRE(glm.code == 0);
-  CHECK_THAT(glm.out, Contains("armintervention"));
+  CHECK_THAT(glm.out, Contains("  intervention"));
   const Run bad = Cohortdb(dir, "lmm " + store +
                                     " --study trial --frame wide_trial_visit"
                                     " --formula \"pain_nrs ~ arm + (1 | )\"");

@@ -174,19 +174,23 @@ TEST_CASE("output formats: paper table / tidy csv / json document / markdown", "
   WriteReport(json, result, OutputFormat::kJson);
   WriteReport(markdown, result, OutputFormat::kMarkdown);
   CHECK_THAT(table.str(), Contains("Coefficients"));
-  CHECK_THAT(table.str(), Contains("armintervention"));
+  CHECK_THAT(table.str(), Contains("  intervention"));
   CHECK_THAT(table.str(), Contains("-0.801"));
   CHECK_THAT(table.str(), Contains("Std. beta"));
-  CHECK_THAT(table.str(), Contains("37 rows used, 3 excluded (missing il6_change: 3)"));
+  CHECK_THAT(table.str(), Contains("n = 37 rows used (3 excluded: missing il6_change 3)"));
   CHECK(csv.str().substr(0, csv.str().find_first_of("\r\n")) ==
-        "section,stratum,term,estimate,std_error,statistic,p_value,conf_low,conf_high,n,std_beta");
-  CHECK_THAT(csv.str(), Contains("coefficients,,armintervention,-0.80126913065862"));
+        "section,stratum,term,label,estimate,std_error,statistic,p_value,conf_low,conf_high,n,std_beta,variable,"
+        "var_label,var_type,reference_row");
+  CHECK_THAT(csv.str(), Contains("coefficients,,armintervention,intervention,-0.80126913065862"));
   const auto parsed = nlohmann::json::parse(json.str());
   CHECK(parsed["command"] == "regress");
   CHECK(parsed["rows_used"] == 37);
-  CHECK(parsed["rows"][1]["term"] == "armintervention");
+  CHECK(parsed["rows"][1]["term"] == "armcontrol");  // the reference row
+  CHECK(parsed["rows"][1]["reference_row"] == true);
+  CHECK(parsed["rows"][2]["term"] == "armintervention");
+  CHECK(parsed["rows"][2]["label"] == "intervention");
   CHECK_THAT(markdown.str(), Contains("### Coefficients"));
-  CHECK_THAT(markdown.str(), Contains("| armintervention |"));
+  CHECK_THAT(markdown.str(), Contains("|   intervention |"));
 }
 
 TEST_CASE("p-values and numbers print as papers print them", "[analysis][report]") {

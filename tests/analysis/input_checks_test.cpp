@@ -67,7 +67,7 @@ TEST_CASE("summaries that cannot be computed print as NA", "[analysis][input]") 
   result.summary["sigma"] = std::numeric_limits<double>::quiet_NaN();
   std::ostringstream out;
   cohortdb::analysis::WriteReport(out, result, cohortdb::OutputFormat::kTable);
-  CHECK(out.str().find("sigma: NA") != std::string::npos);
+  CHECK(out.str().find("residual SD NA") != std::string::npos);
   CHECK(out.str().find("nan") == std::string::npos);
 }
 

@@ -27,9 +27,10 @@ std::string LevelsFrame(bool drop_a) {
          "(2.6,'b','w',0),(4.4,'c','w',1),(3.1,'c','w',0),(3.8,'c','w',1))";
 }
 
+// A coefficient (or odds ratio) for "term"; reference-level rows hold none.
 bool HasTerm(const cohortdb::AnalysisResultSet& result, const std::string& term) {
   for (const auto& r : result.rows) {
-    if (r.term == term) return true;
+    if (r.term == term && !r.extra.contains("reference_row")) return true;
   }
   return false;
 }

@@ -17,9 +17,10 @@ using namespace cohortdb::testing;
 
 namespace {
 
+// A coefficient (or odds ratio) for "term"; reference-level rows hold none.
 bool HasTerm(const cohortdb::AnalysisResultSet& result, const std::string& term) {
   for (const auto& r : result.rows) {
-    if (r.term == term) return true;
+    if (r.term == term && !r.extra.contains("reference_row")) return true;
   }
   return false;
 }

@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -180,6 +181,24 @@ TEST_CASE("import: REDCap longitudinal export with repeats / checkboxes and acce
   CHECK(QueryOne(store, "SELECT group_concat(p.external_id || '@' || s.code || ':' || p.sex, ' ') FROM participant p "
                         "JOIN site s USING (site_id)") == "1@site_a:female 2@site_b:male");
   CHECK(QueryOne(store, "SELECT count(*) FROM variable WHERE code LIKE '%complete%'") == "0");
+}
+
+TEST_CASE("import: a checkbox choice declared in [variables] for its label needs no column of its own",
+          "[import][e2e][labels]") {
+  ScratchDir dir;
+  const std::string store = NewStore(dir);
+  std::ifstream in(std::string(kDataDir) + "/import/redcap.toml");
+  std::stringstream spec_text;
+  spec_text << in.rdbuf();
+  const std::string spec = dir / "labelled.toml";
+  std::ofstream(spec) << spec_text.str()
+                      << "\n[variables.numbness]\ntype = \"boolean\"\nlabel = \"Symptoms: Numbness\"\n";
+  Import(store, "--spec '" + spec + "' import/redcap.csv");
+  CHECK(QueryOne(store, "SELECT label || ':' || value_type FROM variable WHERE code = 'numbness'") ==
+        "Symptoms: Numbness:boolean");
+  // the values still come from symptoms___1, as without the declaration
+  CHECK(Value(store, "rc", "1", "baseline", "numbness") == "1.0");
+  CHECK(QueryOne(store, "SELECT label FROM variable WHERE code = 'stiffness'") == "symptoms = 2");
 }
 
 TEST_CASE("import: REDCap flat export with a repeating instrument", "[import][e2e]") {

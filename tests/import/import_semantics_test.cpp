@@ -249,7 +249,7 @@ TEST_CASE("import: dates are checked calendar dates / stored as ISO text with R'
   INFO(r.err);
   REQUIRE(r.exit_code == 0);
   // R: as.numeric(as.Date(c("2023-03-01", "2024-02-29")) - as.Date(c("1960-02-28", "1960-03-01"))): 23012 23375
-  CHECK(r.out.find("table1,,age_days,23193.5,") != std::string::npos);
+  CHECK(r.out.find("table1,,age_days,age_days,23193.5,") != std::string::npos);  // term, label (a days() variable is its name)
 }
 
 TEST_CASE("import-dictionary: REDCap date validations make date variables", "[import][dates][dictionary]") {
