@@ -111,7 +111,7 @@ std::vector<OptionSpec> CommonOptions() {
       {"by", OptionType::kString, "Run the analysis per level of this variable, and overall"},
       {"min-cell", OptionType::kInteger,
        "Suppress counts below this number and the percentages derived from them"},
-      {"plot", OptionType::kFlag, "Draw a forest plot (SVG); regress, logistic and meta only"},
+      {"plot", OptionType::kFlag, "Draw a forest plot (SVG); regress, logistic, meta, glm and lmm only"},
   };
 }
 
