@@ -80,10 +80,13 @@ std::string TickLabel(double v, double step) {
     const std::string g = fmt::format("{:.4g}", v);
     if (g.find('e') == std::string::npos) return g;
   }
-  int decimals = 0;
-  if (step > 0 && step < 1) decimals = static_cast<int>(std::ceil(-std::log10(step) - 1e-9));
-  if (v > 0 && v < 1) decimals = std::max(decimals, static_cast<int>(std::ceil(-std::log10(v) - 1e-9)) + 1);
-  std::string s = FormatNumber(v, std::min(decimals, 6));
+  int decimals = 0;  // as many as the step has: 0.25 -> 2, so -0.75 never reads -0.8
+  while (decimals < 6) {
+    const double scaled = step * std::pow(10.0, decimals);
+    if (std::fabs(scaled - std::round(scaled)) < 1e-6 * std::max(1.0, scaled)) break;
+    ++decimals;
+  }
+  std::string s = FormatNumber(v, decimals);
   if (s.find('.') != std::string::npos) {
     while (s.back() == '0') s.pop_back();
     if (s.back() == '.') s.pop_back();
