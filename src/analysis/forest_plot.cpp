@@ -63,16 +63,17 @@ std::string PlotNumber(double v, int digits, bool ratio) {
   if (std::isinf(v)) return v > 0 ? "Inf" : "-Inf";
   const double a = std::fabs(v);
   if (a >= 1e5) return fmt::format("{:.2e}", v);
+  if (ratio && a >= 100) return FormatNumber(v, 0);
   if (ratio && a > 0 && a < std::pow(10.0, -digits)) return fmt::format("{:.2g}", v);
   return FormatNumber(v, digits);
 }
 
-// A tick's label: "0.5", "1", "20"; powers of ten from 10^5 (10^-4) on with
+// A tick's label: "0.5", "1", "20"; powers of ten from 10^4 (10^-4) on with
 // a superscript exponent.
 std::string TickLabel(double v, double step) {
   if (v > 0) {
     const double e = std::log10(v);
-    if (std::fabs(e - std::round(e)) < 1e-9 && std::fabs(e) >= 4.5) {
+    if (std::fabs(e - std::round(e)) < 1e-9 && std::fabs(e) >= 3.5) {
       return fmt::format("10<tspan dy=\"-6\" font-size=\"9\">{}</tspan>", static_cast<int>(std::round(e)));
     }
   }

@@ -57,8 +57,8 @@ std::string RenderForestPlotSvg(const ForestPlot& plot);
 
 // An estimate and its CI as the plots print them: "0.80 (0.75, 0.86)";
 // "0.80" without a CI; "NA" for NaN. Values of 10^5 and more in scientific
-// notation ("1.23e+06"), ratios that would round to 0 with two significant
-// digits ("0.0012"); never "-0.00".
+// notation ("1.23e+06"); ratios of 100 and more without decimals, ratios that
+// would round to 0 with two significant digits ("0.0012"); never "-0.00".
 std::string FormatEstimateCi(double estimate, double low, double high, int digits, bool ratio);
 
 // Escapes &, <, >, " for XML text and attributes; replaces control
