@@ -173,6 +173,7 @@ AnalysisResultSet RunLogisticFormula(Store& store, const AnalysisRequest& reques
     }
   }
   if (options.Flag("plot")) throw InputError("logistic: --plot is not available with --formula yet");
+  if (options.Has("plot-exposure")) throw InputError("logistic: --plot-exposure is not available with --formula");
   const std::string text = options.RequiredString("formula");
   const Formula formula = ParseFormula(text);
   if (formula.offset) throw InputError(formula.PointAt(formula.offset->position, "logistic: offset() needs glm"));

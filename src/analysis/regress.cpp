@@ -48,6 +48,7 @@ AnalysisResultSet RunRegressFormula(Store& store, const AnalysisRequest& request
     }
   }
   if (options.Flag("plot")) throw InputError("regress: --plot is not available with --formula yet");
+  if (options.Has("plot-exposure")) throw InputError("regress: --plot-exposure is not available with --formula");
   const std::string text = options.RequiredString("formula");
   const Formula formula = ParseFormula(text);
   if (!formula.random.empty()) {

@@ -482,6 +482,10 @@ TEST_CASE("subgroup plot: --plot-exposure chooses the predictor and is refused w
   options["by"] = "osteoarthritis";
   options.erase("plot");
   REQUIRE_THROWS_WITH(RunAnalysis(store, Request("logistic", options)), Contains("add --plot"));
+  REQUIRE_THROWS_WITH(RunAnalysis(store, Request("logistic", {{"study", "cohort"},
+                                                              {"formula", "cbp ~ lmm + sex"},
+                                                              {"plot-exposure", "sex"}})),
+                      "logistic: --plot-exposure is not available with --formula");
 }
 
 TEST_CASE("subgroup plot: a stratum that could not be fitted says why", "[analysis][plot]") {
