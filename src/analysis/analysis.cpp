@@ -112,7 +112,7 @@ std::vector<OptionSpec> CommonOptions() {
       {"by", OptionType::kString, "Run the analysis per level of this variable, and overall"},
       {"min-cell", OptionType::kInteger,
        "Suppress counts below this number and the percentages derived from them"},
-      {"plot", OptionType::kFlag, "Draw a forest plot (SVG); regress, logistic and meta only"},
+      {"plot", OptionType::kFlag, "Draw a forest plot (SVG); regress, logistic, meta, glm and lmm only"},
   };
 }
 
@@ -464,6 +464,7 @@ AnalysisResultSet RunAnalysis(Store& store, const AnalysisRequest& request) {
     if (!labels.Find(name)) labels.Put(name, {});
   }
   ApplyLabels(labels, result.parameters, result);
+  if (result.plot_renderer) result.plot_svg = result.plot_renderer(result);
   return result;
 }
 

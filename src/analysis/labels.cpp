@@ -406,4 +406,20 @@ void ApplyLabels(const VariableLabels& labels, const nlohmann::ordered_json& par
   }
 }
 
+std::string PlotSvg(const AnalysisResultSet& result, bool codes) {
+  if (!codes || !result.plot_renderer || result.plot_svg.empty()) return result.plot_svg;
+  AnalysisResultSet coded = result;
+  for (ResultRow& row : coded.rows) {
+    row.label.clear();
+    const auto variable = row.extra.find("variable");
+    if (variable != row.extra.end() && variable->is_string()) {
+      row.extra["var_label"] = *variable;
+    } else {
+      row.extra.erase("var_label");
+    }
+  }
+  coded.diagnostics.erase("outcome_label");
+  return coded.plot_renderer(coded);
+}
+
 }  // namespace cohortdb::analysis

@@ -68,4 +68,8 @@ class VariableLabels {
 void ApplyLabels(const VariableLabels& labels, const nlohmann::ordered_json& parameters,
                  AnalysisResultSet& result);
 
+// The result's plot: plot_svg, or with "codes" the plot drawn again with its
+// rows and title named by codes (terms, variables), as --codes prints tables.
+std::string PlotSvg(const AnalysisResultSet& result, bool codes);
+
 }  // namespace cohortdb::analysis

@@ -12,9 +12,9 @@
 
 #include "analysis/analyses.h"
 #include "analysis/fit_timing.h"
-#include "analysis/forest_plot.h"
 #include "analysis/formula.h"
 #include "analysis/formula_design.h"
+#include "analysis/model_plots.h"
 #include "analysis/options.h"
 #include "analysis/report.h"
 #include "analysis/sample.h"
@@ -156,6 +156,7 @@ Fitted FitModel(Frame& frame, const Design& design, const ModelSettings& s, bool
     if (fit.singular) out.summary["singular"] = fit.singular_message;
     if (fit.separation.detected) out.summary["separation"] = fit.separation.message;
   }
+  out.summary["events"] = static_cast<std::int64_t>(std::llround(y.sum()));  // the --by subgroup plot's column
   if (!out.messages.empty()) out.summary["messages"] = out.messages;
   return out;
 }
@@ -172,6 +173,7 @@ AnalysisResultSet RunLogisticFormula(Store& store, const AnalysisRequest& reques
     }
   }
   if (options.Flag("plot")) throw InputError("logistic: --plot is not available with --formula yet");
+  if (options.Has("plot-exposure")) throw InputError("logistic: --plot-exposure is not available with --formula");
   const std::string text = options.RequiredString("formula");
   const Formula formula = ParseFormula(text);
   if (formula.offset) throw InputError(formula.PointAt(formula.offset->position, "logistic: offset() needs glm"));
@@ -374,31 +376,11 @@ AnalysisResultSet RunLogistic(Store& store, const AnalysisRequest& request) {
     }
     result.rows.push_back(std::move(row));
   }
-  if (options.Flag("plot")) {
-    ForestPlot plot;
-    plot.title = fmt::format("Odds ratios for {}{}", s.outcome,
-                             s.random.empty() ? "" : " (random intercept: " + s.random + ")");
-    plot.x_label = "Odds ratio (95% CI)";
-    plot.log_scale = true;
-    plot.reference = 1;
-    plot.label_header = "Term";
-    std::optional<std::string> current;
-    for (const ResultRow& r : result.rows) {
-      if (r.section != "odds_ratios") continue;
-      if (!by.empty()) AddStratumHeading(plot, current, r.stratum);
-      ForestRow f;
-      std::string term = r.term;
-      term += PerSdLabel(r);
-      f.label = term;
-      f.estimate = r.estimate;
-      f.low = r.conf_low;
-      f.high = r.conf_high;
-      if (r.extra.contains("note")) f.note = r.extra["note"].get<std::string>();
-      plot.rows.push_back(f);
-    }
-    plot.footnote = fmt::format("n = {} complete cases; {} excluded", result.rows_used, result.rows_excluded);
-    result.plot_svg = RenderForestPlotSvg(plot);
-  }
+  ModelPlotSpec plot{"odds_ratios",
+                     "Odds ratios for {}" + (s.random.empty() ? std::string() : " (random intercept: " + s.random + ")"),
+                     "Odds ratio (95% CI)", "OR (95% CI)", /*log_scale=*/true};
+  plot.events = true;
+  result.plot_renderer = DeferredModelPlot(std::move(plot), s.outcome);
   return result;
 }
 
@@ -422,7 +404,8 @@ AnalysisSpec LogisticAnalysis() {
         "Predictors --per-sd applies to (default: numeric, non-0/1 ones)"},
        {"random", OptionType::kString, "Grouping variable of a random intercept (mixed logistic model)"},
        {"agq", OptionType::kInteger, "Adaptive Gauss-Hermite points for the mixed model (1 = Laplace, default)",
-        false, {}, 1, 25}},
+        false, {}, 1, 25},
+       PlotExposureOption()},
       RunLogistic,
       {"outcome", "predictors", "random"},
       /*draws_plot=*/true};

@@ -13,8 +13,8 @@
 #include <fmt/ranges.h>
 
 #include "analysis/analyses.h"
-#include "analysis/forest_plot.h"
 #include "analysis/frame.h"
+#include "analysis/model_plots.h"
 #include "analysis/options.h"
 #include "analysis/report.h"
 #include "analysis/sample.h"
@@ -108,11 +108,11 @@ stats::EffectSize Effect(const MetaTrialArms& t, const std::string& measure) {
                           : stats::MeanDifference(*a.mean, *a.sd, n1, *b.mean, *b.sd, n2);
 }
 
-// Pools "trials" into result (rows, summary, plot) and returns the pooled
+// Pools "trials" into result (rows, summary) and returns the pooled
 // estimate.
 stats::TermEstimate Pool(const std::vector<const Trial*>& trials, const std::string& stratum,
                          const std::string& measure, const std::string& method_name, const stats::MetaOptions& mo,
-                         const std::vector<std::string>& mods, AnalysisResultSet& result, ForestPlot* plot) {
+                         const std::vector<std::string>& mods, AnalysisResultSet& result) {
   std::vector<double> yi, vi;
   for (const Trial* t : trials) {
     yi.push_back(t->effect.yi);
@@ -142,15 +142,7 @@ stats::TermEstimate Pool(const std::vector<const Trial*>& trials, const std::str
       row.extra["or_conf_high"] = std::exp(row.conf_high);
     }
     if (t->effect.continuity_corrected) row.extra["note"] = "0.5 added to every cell (a zero cell)";
-    if (plot && stratum.empty()) {
-      ForestRow f;
-      f.label = t->arms.label;
-      f.estimate = row.estimate;
-      f.low = row.conf_low;
-      f.high = row.conf_high;
-      f.weight = row.extra["weight_percent"].get<double>();
-      plot->rows.push_back(f);
-    }
+    if (t->arms.year) row.extra["year"] = *t->arms.year;
     result.rows.push_back(std::move(row));
   }
   const stats::TermEstimate& est = pooled.coefficients.front();
@@ -171,25 +163,6 @@ stats::TermEstimate Pool(const std::vector<const Trial*>& trials, const std::str
     row.extra["odds_ratio"] = std::exp(est.estimate);
     row.extra["or_conf_low"] = std::exp(est.conf_low);
     row.extra["or_conf_high"] = std::exp(est.conf_high);
-  }
-  if (plot) {
-    ForestRow f;
-    f.label = stratum.empty() ? fmt::format("Pooled ({})", method_name) : "Pooled [" + stratum + "]";
-    f.estimate = est.estimate;
-    f.low = est.conf_low;
-    f.high = est.conf_high;
-    f.summary = true;
-    if (stratum.empty()) {
-      plot->rows.push_back(f);
-      if (method_name != "FE" && std::isfinite(pooled.pi_low))
-        plot->prediction = {pooled.pi_low, pooled.pi_high};
-      const std::string q_p = FormatPValue(pooled.q_p_value);
-      plot->footnote =
-          fmt::format("k = {}; tau^2 = {:.4f}; I^2 = {:.1f}%; Q = {:.2f} (df = {}, p {}{})", pooled.k,
-                      pooled.tau2, pooled.i2, pooled.q, pooled.q_df, q_p[0] == '<' ? "" : "= ", q_p);
-    } else {
-      plot->rows.push_back(f);
-    }
   }
   nlohmann::ordered_json summary = {{"k", pooled.k},
                                     {"tau2", pooled.tau2},
@@ -314,11 +287,9 @@ AnalysisResultSet RunMeta(Store& store, const AnalysisRequest& request) {
   result.summary["outcome"] = outcome;
   result.summary["measure"] = measure;
   result.summary["method"] = method;
-  ForestPlot plot;
-  const bool want_plot = options.Flag("plot");
   std::vector<const Trial*> all;
   for (const Trial& t : trials) all.push_back(&t);
-  Pool(all, "", measure, method, mo, mods, result, want_plot ? &plot : nullptr);
+  Pool(all, "", measure, method, mo, mods, result);
   if (!by.empty()) {
     std::vector<std::string> levels;
     for (const Trial& t : trials) {
@@ -334,33 +305,14 @@ AnalysisResultSet RunMeta(Store& store, const AnalysisRequest& request) {
       }
       const std::string label = fmt::format("{}={}", by, level);
       try {
-        pooled.push_back(Pool(subset, label, measure, method, mo, {}, result, want_plot ? &plot : nullptr));
+        pooled.push_back(Pool(subset, label, measure, method, mo, {}, result));
       } catch (const NumericalError& e) {
         result.summary["strata"][label] = {{"error", e.what()}};
       }
     }
     SubgroupDifference(by, pooled, levels.size() - pooled.size(), result);
   }
-  if (want_plot) {
-    plot.title = fmt::format("{}: {} ({}, {})", study, outcome, measure, method);
-    plot.label_header = "Study";
-    plot.log_scale = measure == "OR";
-    plot.reference = measure == "OR" ? 1 : 0;
-    plot.x_label = measure == "SMD"  ? "Standardised mean difference (Hedges' g)"
-                   : measure == "MD" ? "Mean difference"
-                                     : "Odds ratio";
-    if (plot.log_scale) {
-      auto exp_row = [](ForestRow& f) {
-        f.estimate = std::exp(f.estimate);
-        f.low = std::exp(f.low);
-        f.high = std::exp(f.high);
-      };
-      for (ForestRow& f : plot.rows) exp_row(f);
-      if (plot.prediction)
-        plot.prediction = std::make_pair(std::exp(plot.prediction->first), std::exp(plot.prediction->second));
-    }
-    result.plot_svg = RenderForestPlotSvg(plot);
-  }
+  result.plot_svg = MetaPlotSvg(result);
   return result;
 }
 
@@ -377,7 +329,8 @@ AnalysisSpec MetaAnalysis() {
        {"measure", OptionType::kString, "SMD (Hedges' g, default) | MD | OR", false, {"SMD", "MD", "OR"}},
        {"method", OptionType::kString, "REML (default) | DL | FE", false, {"REML", "DL", "FE"}},
        {"mods", OptionType::kStringList,
-        "Moderators for meta-regression: duration_weeks, year or an attribute"}},
+        "Moderators for meta-regression: duration_weeks, year or an attribute"},
+       FavoursOption()},
       RunMeta,
       {},
       /*draws_plot=*/true};

@@ -12,6 +12,7 @@
 #include "analysis/analyses.h"
 #include "analysis/formula.h"
 #include "analysis/formula_design.h"
+#include "analysis/model_plots.h"
 #include "analysis/options.h"
 #include "analysis/sample.h"
 #include "common/error.h"
@@ -194,6 +195,9 @@ AnalysisResultSet RunLmm(Store& store, const AnalysisRequest& request) {
   result.summary["converged"] = fit.convergence.converged;
   result.summary["singular"] = fit.singular;
   if (!fit.messages.empty()) result.summary["messages"] = fit.messages;
+  result.plot_renderer = DeferredModelPlot(
+      {"coefficients", "Linear mixed model of {}", "Coefficient (95% CI)", "Beta (95% CI)"},
+      model.formula.response.Label());
   return result;
 }
 
@@ -210,7 +214,9 @@ AnalysisSpec LmmAnalysis() {
            {"ml", OptionType::kFlag, "Fit by maximum likelihood instead of REML (lmer REML = FALSE)"},
            {"compare", OptionType::kString,
             "A nested formula: likelihood-ratio test against it (both refitted by ML, as anova())"}},
-          RunLmm};
+          RunLmm,
+          {},
+          /*draws_plot=*/true};
 }
 
 }  // namespace cohortdb::analysis

@@ -12,6 +12,7 @@
 #include "analysis/analyses.h"
 #include "analysis/formula.h"
 #include "analysis/formula_design.h"
+#include "analysis/model_plots.h"
 #include "analysis/options.h"
 #include "analysis/sample.h"
 #include "common/error.h"
@@ -136,6 +137,10 @@ AnalysisResultSet RunGlm(Store& store, const AnalysisRequest& request) {
                              "(modified Poisson) for risk ratios";
   }
   if (!fit.messages.empty()) result.summary["messages"] = fit.messages;
+  ModelPlotSpec plot{ratio + "s", std::string(risk ? "Risk ratios" : "Rate ratios") + " for {}",
+                     risk ? "Risk ratio (95% CI)" : "Rate ratio (95% CI)", risk ? "RR (95% CI)" : "IRR (95% CI)",
+                     /*log_scale=*/true};
+  result.plot_renderer = DeferredModelPlot(std::move(plot), formula.response.Label());
   return result;
 }
 
@@ -154,7 +159,8 @@ AnalysisSpec GlmAnalysis() {
             {"model", "robust", "cluster"}},
            {"cluster", OptionType::kString, "Cluster variable for --se cluster (sandwich::vcovCL)"}},
           RunGlm,
-          {"outcome", "predictors"}};
+          {"outcome", "predictors"},
+          /*draws_plot=*/true};
 }
 
 }  // namespace cohortdb::analysis

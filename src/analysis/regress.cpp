@@ -6,9 +6,9 @@
 #include <fmt/format.h>
 
 #include "analysis/analyses.h"
-#include "analysis/forest_plot.h"
 #include "analysis/formula.h"
 #include "analysis/formula_design.h"
+#include "analysis/model_plots.h"
 #include "analysis/options.h"
 #include "analysis/sample.h"
 #include "common/error.h"
@@ -48,6 +48,7 @@ AnalysisResultSet RunRegressFormula(Store& store, const AnalysisRequest& request
     }
   }
   if (options.Flag("plot")) throw InputError("regress: --plot is not available with --formula yet");
+  if (options.Has("plot-exposure")) throw InputError("regress: --plot-exposure is not available with --formula");
   const std::string text = options.RequiredString("formula");
   const Formula formula = ParseFormula(text);
   if (!formula.random.empty()) {
@@ -171,33 +172,11 @@ AnalysisResultSet RunRegress(Store& store, const AnalysisRequest& request) {
     }
     result.rows.push_back(std::move(row));
   }
-  if (options.Flag("plot")) {
-    ForestPlot plot;
-    plot.title = fmt::format("Linear regression of {}", outcome);
-    plot.x_label = standardize ? "Standardised beta (95% CI)" : "Coefficient (95% CI)";
-    plot.reference = 0;
-    plot.label_header = "Term";
-    std::optional<std::string> current;
-    for (const ResultRow& r : result.rows) {
-      if (r.section != "coefficients" || r.term == "(Intercept)") continue;
-      if (!by.empty()) AddStratumHeading(plot, current, r.stratum);
-      ForestRow f;
-      f.label = r.term;
-      f.estimate = r.estimate;
-      f.low = r.conf_low;
-      f.high = r.conf_high;
-      if (standardize && r.extra.contains("std_beta") && r.extra["std_beta"].is_number()) {
-        // scale the CI of beta to the standardised scale
-        const double factor = r.extra["std_beta"].get<double>() / r.estimate;
-        f.estimate = r.extra["std_beta"].get<double>();
-        f.low = r.conf_low * factor;
-        f.high = r.conf_high * factor;
-        if (f.low > f.high) std::swap(f.low, f.high);
-      }
-      plot.rows.push_back(f);
-    }
-    result.plot_svg = RenderForestPlotSvg(plot);
-  }
+  ModelPlotSpec plot{"coefficients", "Linear regression of {}",
+                     standardize ? "Standardised beta (95% CI)" : "Coefficient (95% CI)",
+                     standardize ? "Std. beta (95% CI)" : "Beta (95% CI)"};
+  plot.standardized = standardize;
+  result.plot_renderer = DeferredModelPlot(std::move(plot), outcome);
   return result;
 }
 
@@ -214,7 +193,8 @@ AnalysisSpec RegressAnalysis() {
             "Predictors; categorical ones become dummies (first level = reference)", true, {}, {}, {}, "formula"},
            {"formula", OptionType::kString,
             "R formula instead of --outcome/--predictors, e.g. pain_change ~ arm * il6_change + age"},
-           {"standardize", OptionType::kFlag, "Add standardised betas (beta * sd(x) / sd(y))"}},
+           {"standardize", OptionType::kFlag, "Add standardised betas (beta * sd(x) / sd(y))"},
+           PlotExposureOption()},
           RunRegress,
           {"outcome", "predictors"},
           /*draws_plot=*/true};

@@ -15,6 +15,7 @@
 #include <fmt/format.h>
 
 #include "analysis/analysis.h"
+#include "analysis/labels.h"
 #include "analysis/report.h"
 #include "cli/commands.h"
 #include "common/error.h"
@@ -86,7 +87,7 @@ std::function<int()> SetupAnalysis(CLI::App& app) {
   app.add_option("--out", o->out, "Write the output to this file instead of standard output");
   app.add_flag("--no-record", o->no_record, "Do not record the run in the store (analysis_run)");
   app.add_flag("--codes", o->codes,
-               "Name variables and levels by their codes instead of their catalog labels (terminal formats; "
+               "Name variables and levels by their codes instead of their catalog labels (terminal formats and --plot; "
                "csv and json always hold both)");
   return [o, spec] {
     analysis::AnalysisRequest request;
@@ -140,7 +141,7 @@ std::function<int()> SetupAnalysis(CLI::App& app) {
       if (result.plot_svg.empty()) {
         std::cerr << fmt::format("cohortdb: {} draws no plot; --plot ignored\n", spec->name);
       } else {
-        WriteOutputFile(o->plot, result.plot_svg, "--plot", unrecorded);
+        WriteOutputFile(o->plot, analysis::PlotSvg(result, o->codes), "--plot", unrecorded);
       }
     }
     if (!o->no_record) {

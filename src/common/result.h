@@ -4,6 +4,7 @@
 // (tables analysis_run and analysis_result), printed by src/cli.
 
 #include <cstdint>
+#include <functional>
 #include <limits>
 #include <optional>
 #include <string>
@@ -53,6 +54,10 @@ struct AnalysisResultSet {
   std::int64_t rows_excluded = 0;
   std::optional<std::int64_t> min_cell;  // disclosure control applied, if any
   std::string plot_svg;                  // a forest plot when one was asked for
+  // Draws plot_svg from the finished result: analysis::RunAnalysis calls it
+  // once the rows carry their labels (and again on a copy without labels
+  // under --codes). Empty when the analysis draws no model plot.
+  std::function<std::string(const AnalysisResultSet&)> plot_renderer;
 };
 
 }  // namespace cohortdb

@@ -152,7 +152,7 @@ TEST_CASE("recipe add validates completely and stores nothing on any error", "[r
       {"unknown option", Edited("standardize = true", "standardise = true"),
        file + ":24:15: step \"pain_model\": unknown option \"standardise\" for analysis regress (known: "
               "outcome, "
-              "predictors, formula, standardize, study, frame, censored, derive, cut, ref, by, min-cell, plot)"},
+              "predictors, formula, standardize, plot-exposure, study, frame, censored, derive, cut, ref, by, min-cell, plot)"},
       {"wrong option type", Edited("standardize = true", "standardize = \"yes\""),
        file + ":24:15: step \"pain_model\": option \"standardize\" expects a boolean (true or false), found "
               "\"yes\""},
