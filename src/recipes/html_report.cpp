@@ -30,7 +30,7 @@ p.description { margin: 4px 0 14px; max-width: 75ch; }
 section.step { border-top: 2px solid var(--accent); margin-top: 34px; padding-top: 14px; }
 .step-name { color: var(--muted); font-size: 0.85em; font-family: "DejaVu Sans Mono", "Liberation Mono", monospace; }
 pre.command { background: var(--band); border: 1px solid var(--rule); border-radius: 4px; padding: 8px 10px;
-  font: 12.5px/1.4 "DejaVu Sans Mono", "Liberation Mono", monospace; white-space: pre-wrap; word-break: break-all;
+  font: 12.5px/1.4 "DejaVu Sans Mono", "Liberation Mono", monospace; white-space: pre-wrap; overflow-wrap: anywhere;
   margin: 6px 0 12px; }
 table { border-collapse: collapse; margin: 8px 0 16px; font-size: 0.92em; font-variant-numeric: tabular-nums; }
 caption { caption-side: top; text-align: left; font-weight: bold; padding: 4px 0 6px; }
@@ -196,7 +196,7 @@ void Notes(std::string& out, const AnalysisResultSet& result) {
     summary.push_back(HtmlEscape(k) + ": " + HtmlEscape(Readable(v)));
   }
   if (!summary.empty()) {
-    notes.insert(notes.begin() + 1, "<b>summary</b>: " + fmt::format("{}", fmt::join(summary, " &middot; ")));
+    notes.push_back("<b>summary</b>: " + fmt::format("{}", fmt::join(summary, " &middot; ")));
   }
   static const std::set<std::string> kShown = {"excluded_because", "censored", "suppressed_cells", "rows_used",
                                                "rows_excluded"};
