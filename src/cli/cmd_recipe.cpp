@@ -2,6 +2,11 @@
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+#include <filesystem>
 #include <iostream>
 #include <memory>
 
@@ -12,8 +17,10 @@
 #include "common/error.h"
 #include "common/output_file.h"
 #include "common/table_writer.h"
+#include "recipes/html_report.h"
 #include "recipes/recipe.h"
 #include "recipes/result_output.h"
+#include "store/provenance.h"
 #include "store/recipe_store.h"
 #include "store/store.h"
 
@@ -28,7 +35,35 @@ struct RecipeOptions {
   std::string format = "table";
   std::string out;
   bool codes = false;
+  std::string report;
 };
+
+std::string NowUtc() {
+  const std::time_t now = std::time(nullptr);
+  std::tm utc{};
+  gmtime_r(&now, &utc);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
+  return text;
+}
+
+// Checks, before any step is recorded, that "path" can be written: opens it
+// for appending (creating it, then removing it again, when it did not
+// exist). Throws OutputError (exit code 6) otherwise.
+void CheckReportWritable(const std::string& path) {
+  std::error_code ec;
+  const bool existed = std::filesystem::exists(path, ec);
+  if (std::filesystem::is_directory(path, ec)) {
+    throw OutputError(fmt::format("--report: cannot write '{}': it is a directory; nothing was recorded", path));
+  }
+  std::FILE* file = std::fopen(path.c_str(), "a");
+  if (file == nullptr) {
+    throw OutputError(
+        fmt::format("--report: cannot write '{}': {}; nothing was recorded", path, std::strerror(errno)));
+  }
+  std::fclose(file);
+  if (!existed) std::filesystem::remove(path, ec);
+}
 
 StoredRecipe Load(Store& store, const RecipeOptions& o) {
   const auto version = o.version > 0 ? std::optional<std::int64_t>(o.version) : std::nullopt;
@@ -148,6 +183,8 @@ int Run(const RecipeOptions& o) {
   nlohmann::ordered_json steps = nlohmann::ordered_json::array();
   QueryResult rows;
   if (!o.out.empty()) recipes::PrepareOutputFolder(o.out);  // before any run is recorded
+  if (!o.report.empty()) CheckReportWritable(o.report);
+  std::vector<recipes::ReportStep> report_steps;
   const recipes::Recipe recipe = recipes::RunRecipe(store, stored, [&](const recipes::StepRun& run) {
     ++index;
     if (first_run == 0) first_run = run.run_id;
@@ -175,7 +212,25 @@ int Run(const RecipeOptions& o) {
       const auto written = recipes::WriteStepFiles(o.out, run.step->name, run.result, run.run_id);
       files += written.size();
     }
+    if (!o.report.empty()) {
+      recipes::ReportStep step{*run.step, run.result, {}};
+      if (auto stored_run = LoadAnalysisRun(store, run.run_id)) step.run = stored_run->info;
+      step.run.run_id = run.run_id;
+      report_steps.push_back(std::move(step));
+    }
   });
+  if (!o.report.empty()) {
+    recipes::RecipeReport report;
+    report.store = o.store;
+    report.recipe = stored;
+    report.title = recipe.title;
+    report.description = recipe.description;
+    report.steps = std::move(report_steps);
+    report.generated_at = NowUtc();
+    WriteOutputFile(o.report, recipes::RecipeReportHtml(report), "--report",
+                    fmt::format("the steps were recorded as runs {}..{}; only the report was lost", first_run,
+                                last_run));
+  }
   if (format == OutputFormat::kJson) {
     const nlohmann::ordered_json document = {
         {"recipe", stored.name}, {"version", stored.version}, {"steps", std::move(steps)}};
@@ -186,6 +241,7 @@ int Run(const RecipeOptions& o) {
   summary << fmt::format("\nrecipe {} version {}: {} steps recorded as runs {}..{}", stored.name,
                          stored.version, recipe.steps.size(), first_run, last_run);
   if (!o.out.empty()) summary << fmt::format("; {} files written to {}", files, o.out);
+  if (!o.report.empty()) summary << fmt::format("; report written to {}", o.report);
   summary << '\n';
   CheckWritten(std::cout, "standard output",
                fmt::format("the steps were recorded as runs {}..{}; only the output was lost", first_run, last_run));
@@ -240,6 +296,8 @@ std::function<int()> SetupRecipe(CLI::App& app) {
   run->add_flag("--codes", o->codes,
                 "Name variables and levels by their codes instead of their catalog labels (terminal formats)");
   run->add_option("--out", o->out, "Write STEP.csv, STEP.json (and STEP.svg for plots) into this folder");
+  run->add_option("--report", o->report,
+                  "Write one self-contained HTML report of the run (tables, plots, provenance) to this file");
 
   CLI::App* rm =
       app.add_subcommand("rm", "Remove a recipe (its versions are kept for the runs that used them)");
@@ -251,7 +309,9 @@ std::function<int()> SetupRecipe(CLI::App& app) {
   add->footer(fmt::format("\nExample:\n  cohortdb recipe add {} examples/recipes/trial.toml", demo));
   list->footer(fmt::format("\nExample:\n  cohortdb recipe list {}", demo));
   show->footer(fmt::format("\nExample:\n  cohortdb recipe show {} trial --version 1", demo));
-  run->footer(fmt::format("\nExample:\n  cohortdb recipe run {} trial --out demo-output/trial", demo));
+  run->footer(fmt::format("\nExamples:\n  cohortdb recipe run {} trial --out demo-output/trial\n"
+                          "  cohortdb recipe run {} meta --report demo-output/meta.html",
+                          demo, demo));
   rm->footer(fmt::format("\nExample:\n  cohortdb recipe rm {} trial", demo));
 
   return [o, add, list, show, run, rm] {

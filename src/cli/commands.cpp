@@ -10,6 +10,8 @@ const std::vector<Command>& Commands() {
        "cohortdb migrate study.cohortdb", SetupMigrate},
       {"info", "Show a store's schema version, row counts, studies, variables and recent imports",
        "cohortdb info demo-output/demo.cohortdb", SetupInfo},
+      {"codebook", "Print the variable catalog as a data dictionary: labels, types, units, levels, ranges, counts",
+       "cohortdb codebook demo-output/demo.cohortdb --study trial --format markdown", SetupCodebook},
       {"sql", "Run SQL against a store (read-only unless --write)",
        "cohortdb sql demo-output/demo.cohortdb "
        "\"SELECT study, count(*) FROM record_current GROUP BY 1\" --format box",

@@ -33,6 +33,8 @@ int Run(int argc, char** argv);
 std::function<int()> SetupInit(CLI::App& app);
 std::function<int()> SetupMigrate(CLI::App& app);
 std::function<int()> SetupInfo(CLI::App& app);
+std::function<int()> SetupCodebook(CLI::App& app);
+std::function<int()> SetupCodebook(CLI::App& app);
 std::function<int()> SetupSql(CLI::App& app);
 std::function<int()> SetupImport(CLI::App& app);
 std::function<int()> SetupImportDictionary(CLI::App& app);

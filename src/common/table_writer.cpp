@@ -43,7 +43,7 @@ void WriteGrid(std::ostream& out, const QueryResult& table, const Grid& g) {
   for (const auto& row : table.rows) {
     auto& texts = cells.emplace_back();
     for (std::size_t c = 0; c < n; ++c) {
-      texts.push_back(FormatSqlValue(row[c]));
+      texts.push_back(FormatSqlValueShell(row[c]));
       width[c] = std::max(width[c], Width(texts.back()));
     }
   }
@@ -147,7 +147,7 @@ class ListWriter : public RowWriter {
   void Row(const std::vector<SqlValue>& row) override {
     for (std::size_t c = 0; c < row.size(); ++c) {
       if (c) out_ << '|';
-      if (!std::holds_alternative<std::monostate>(row[c])) out_ << FormatSqlValue(row[c]);
+      if (!std::holds_alternative<std::monostate>(row[c])) out_ << FormatSqlValueShell(row[c]);
     }
     out_ << '\n';
   }
@@ -188,7 +188,7 @@ void WriteMarkdown(std::ostream& out, const QueryResult& table) {
   out << '\n';
   for (const auto& row : table.rows) {
     out << '|';
-    for (const auto& v : row) out << ' ' << MarkdownCell(FormatSqlValue(v)) << " |";
+    for (const auto& v : row) out << ' ' << MarkdownCell(FormatSqlValueShell(v)) << " |";
     out << '\n';
   }
 }

@@ -3,7 +3,9 @@
 // know: table (ASCII grid), box (Unicode grid), csv (RFC 4180, NULL empty),
 // json (an array of objects, NULL as null, Inf/-Inf/NaN as strings),
 // markdown (a pipe table).
-// Reals are printed so they read back to the same double.
+// Reals: the grids, markdown and list print them as the sqlite3 shell does
+// (15 significant digits, FormatRealShell: 45.6, 1.0e+20); csv and json in
+// the shortest form that reads back to the same double (FormatReal).
 
 #include <memory>
 #include <optional>

@@ -27,4 +27,14 @@ std::string FormatSqlValue(const SqlValue& value);
 // A real as FormatSqlValue prints it.
 std::string FormatReal(double value);
 
+// A real as the sqlite3 shell prints it in its table, box, markdown and list
+// modes: 15 significant digits (SQLite's printf "%!.15g": always a '.' in
+// the mantissa, so 100.0, 45.6, 1.0e+20, 1.0e-07, 1.23456789012346e+17),
+// -0.0 as "0.0", infinities as "Inf"/"-Inf", NaN as "NaN". It does not always
+// read back to the same double (45.599999999999994 prints 45.6).
+std::string FormatRealShell(double value);
+
+// FormatSqlValue with reals as FormatRealShell prints them.
+std::string FormatSqlValueShell(const SqlValue& value);
+
 }  // namespace cohortdb

@@ -12,6 +12,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "html_check.h"
+#include "recipes/html_report.h"
+#include "recipes/recipe.h"
 #include "store/provenance.h"
 #include "store/recipe_store.h"
 #include "store/store.h"
@@ -349,6 +352,40 @@ void RunDemo(const std::string& participants) {
     INFO(file);
     CHECK(std::filesystem::file_size(std::filesystem::path(out) / file) > 0);
   }
+  // One HTML report per recipe: well-formed, nothing fetched from a network,
+  // every step's title and command line, a plot per plotting step.
+  for (const char* name : {"trial", "cohort", "meta"}) {
+    const std::string path = out + "/" + name + ".html";
+    INFO(path);
+    CHECK(demo.out.find(path) != std::string::npos);
+    const std::string html = Slurp(path);
+    const auto problems = test::CheckHtml(html);
+    for (const auto& p : problems) INFO(p);
+    CHECK(problems.empty());
+    const std::string source = std::string(COHORTDB_SOURCE_DIR) + "/examples/recipes/" + name + ".toml";
+    const recipes::Recipe recipe = recipes::ParseRecipe(Slurp(source), source);
+    CHECK(html.find("<h1>" + recipes::HtmlEscape(recipe.title) + "</h1>") != std::string::npos);
+    std::size_t plots = 0;
+    std::size_t index = 0;
+    for (const recipes::RecipeStep& step : recipe.steps) {
+      INFO(step.name);
+      ++index;
+      const auto at = html.find("<section class=\"step\" id=\"step-" + step.name + "\">");
+      REQUIRE(at != std::string::npos);
+      const auto end = html.find("</section>", at);
+      const std::string section = html.substr(at, end - at);
+      CHECK(section.find("<h2>" + std::to_string(index) + ". " + recipes::HtmlEscape(step.title) + "</h2>") !=
+            std::string::npos);
+      CHECK(section.find("<pre class=\"command\">cohortdb " + step.request.command + " ") != std::string::npos);
+      CHECK(section.find("<table>") != std::string::npos);
+      CHECK(section.find("rows used") != std::string::npos);
+      CHECK((section.find("<svg") != std::string::npos) == step.plot);
+      plots += step.plot;
+    }
+    CHECK(plots == (std::string(name) == "trial" ? 0U : std::string(name) == "cohort" ? 4U : 1U));
+    CHECK(html.find("data fingerprint") != std::string::npos);
+  }
+
   Store store = Store::Open(out + "/demo.cohortdb", OpenMode::kReadOnly);
   CHECK(Count(store, "recipe") == 3);
   CHECK(Count(store, "analysis_run") == 14);
