@@ -220,10 +220,19 @@ void SubgroupPlot(const AnalysisResultSet& result, const ModelPlotSpec& spec, co
                                : nlohmann::ordered_json::object());
     std::string name = stratum.empty() ? "Overall" : stratum;
     if (name.rfind(prefix, 0) == 0) name = name.substr(prefix.size());
+    std::string by_label = by;  // "Osteoarthritis = Yes" (ApplyLabels): heading and level by their labels
+    for (const ResultRow* r : rows) {
+      const std::string label = ExtraString(*r, "stratum_label");
+      if (const std::size_t at = label.find(" = "); !stratum.empty() && at != std::string::npos) {
+        by_label = label.substr(0, at);
+        name = label.substr(at + 3);
+        break;
+      }
+    }
     if (stratum.size() > 0 && strata.size() > 1 && &stratum == &strata[1]) {
       ForestRow h;
       h.header = true;
-      h.label = by;
+      h.label = by_label;
       plot.rows.push_back(std::move(h));
     }
     const int indent = stratum.empty() ? 0 : 1;

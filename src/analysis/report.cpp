@@ -610,7 +610,9 @@ std::string ModelLine(const nlohmann::ordered_json& s, std::set<std::string>& us
   if (const auto* v = take("events")) parts.push_back("events " + FooterNumber(*v));
   if (const auto* v = take("groups")) {
     if (v->is_object()) {
-      for (const auto& [k, g] : v->items()) parts.push_back(fmt::format("{} {}", FooterNumber(g), k));
+      std::vector<std::string> groups;  // lme4's "groups: site, 6; sex, 2" as one part
+      for (const auto& [k, g] : v->items()) groups.push_back(fmt::format("{} {}", k, FooterNumber(g)));
+      if (!groups.empty()) parts.push_back(fmt::format("groups: {}", fmt::join(groups, ", ")));
     } else {
       std::string unit = "groups";
       if (s.contains("random") && s["random"].is_string()) unit = "groups of " + s["random"].get<std::string>();
@@ -677,7 +679,12 @@ std::vector<std::string> SummaryFooter(const AnalysisResultSet& result, const Re
     if (taken.count(k)) continue;
     std::string key = k;
     std::replace(key.begin(), key.end(), '_', ' ');
-    if (v.is_array()) {
+    const bool numbers = v.is_array() && std::all_of(v.begin(), v.end(), [](const auto& x) { return x.is_number(); });
+    if (numbers) {  // theta, a vector: one line
+      std::vector<std::string> items;
+      for (const auto& item : v) items.push_back(SummaryText(item));
+      lines.push_back(fmt::format("{}: {}", key, fmt::join(items, ", ")));
+    } else if (v.is_array()) {
       for (const auto& item : v) lines.push_back(fmt::format("{}: {}", key, SummaryText(item)));
     } else {
       lines.push_back(fmt::format("{}: {}", key, SummaryText(v)));

@@ -253,7 +253,10 @@ TEST_CASE("the forest plot of a logistic model is well-formed SVG with its label
   CHECK_THAT(svg, Contains("<svg xmlns=\"http://www.w3.org/2000/svg\""));
   CHECK_THAT(svg, Contains("lmm (per 2 SD = 9.43)"));  // the overall sample's SD
   CHECK_THAT(svg, Contains("intermat (per 2 SD = 5.74)"));
-  CHECK_THAT(svg, Contains("sexmale"));  // no labels in this store: the term
+  // sex: a heading with its levels (as the frame names them: no level labels
+  // in this store), the reference level first
+  CHECK_THAT(svg, Contains(">Sex</text>") && Contains(">female</text>") && Contains(">Reference</text>") &&
+                      Contains(">male</text>") && !Contains("sexmale"));
   CHECK_THAT(svg, Contains("Odds ratio (95% CI), log scale"));
   CHECK_THAT(svg, Contains("stroke-dasharray"));  // reference line at 1
 }
