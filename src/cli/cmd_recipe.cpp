@@ -227,6 +227,7 @@ int Run(const RecipeOptions& o) {
     report.description = recipe.description;
     report.steps = std::move(report_steps);
     report.generated_at = NowUtc();
+    report.codes = o.codes;
     WriteOutputFile(o.report, recipes::RecipeReportHtml(report), "--report",
                     fmt::format("the steps were recorded as runs {}..{}; only the report was lost", first_run,
                                 last_run));
@@ -294,7 +295,8 @@ std::function<int()> SetupRecipe(CLI::App& app) {
       ->check(CLI::PositiveNumber);
   format_option(run);
   run->add_flag("--codes", o->codes,
-                "Name variables and levels by their codes instead of their catalog labels (terminal formats)");
+                "Name variables and levels by their codes instead of their catalog labels (terminal formats and "
+                "--report; the files of --out keep both)");
   run->add_option("--out", o->out, "Write STEP.csv, STEP.json (and STEP.svg for plots) into this folder");
   run->add_option("--report", o->report,
                   "Write one self-contained HTML report of the run (tables, plots, provenance) to this file");

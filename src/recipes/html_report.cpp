@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "analysis/labels.h"
 #include "analysis/report.h"
 #include "common/version.h"
 
@@ -151,57 +152,24 @@ void HtmlTable(std::string& out, const analysis::ReportTable& t) {
   out += "</tbody>\n</table>\n";
 }
 
-// "245 rows used, 3 excluded (missing il6_change: 3)".
-std::string RowsUsed(const AnalysisResultSet& result) {
-  std::string used = fmt::format("{} rows used, {} excluded", result.rows_used, result.rows_excluded);
-  const auto& d = result.diagnostics;
-  if (d.contains("excluded_because") && d["excluded_because"].is_object() && !d["excluded_because"].empty()) {
-    std::vector<std::string> parts;
-    for (const auto& [k, v] : d["excluded_because"].items()) parts.push_back(fmt::format("{}: {}", k, Readable(v)));
-    used += fmt::format(" ({})", fmt::join(parts, ", "));
-  }
-  return used;
-}
-
-// The notes under a step's tables: rows used and excluded, disclosure
-// control, censored values, the model summary and any other diagnostics.
-void Notes(std::string& out, const AnalysisResultSet& result) {
+// The notes under a step's tables: the footer lines of the terminal tables
+// (analysis::SummaryFooter: rows used and excluded with the reasons,
+// disclosure control, censored values, the model, notes and warnings, one
+// line per stratum), then the diagnostics those lines do not say.
+void Notes(std::string& out, const AnalysisResultSet& result, const analysis::ReportStyle& style) {
   std::vector<std::string> notes;  // already escaped HTML
-  notes.push_back(HtmlEscape(RowsUsed(result)));
-  if (result.min_cell) {
-    std::string text = fmt::format("disclosure control: counts from 1 to {} suppressed (--min-cell {})",
-                                   *result.min_cell - 1, *result.min_cell);
-    if (result.diagnostics.contains("suppressed_cells")) {
-      text += fmt::format("; cells suppressed: {}", Readable(result.diagnostics["suppressed_cells"]));
-    }
-    notes.push_back(HtmlEscape(text));
-  } else {
+  for (const std::string& line : analysis::SummaryFooter(result, style)) notes.push_back(HtmlEscape(line));
+  if (!result.min_cell) {
     notes.push_back("disclosure control: none (no --min-cell)");
-  }
-  if (result.diagnostics.contains("censored") && result.diagnostics["censored"].is_object()) {
-    for (const auto& [k, v] : result.diagnostics["censored"].items()) {
-      notes.push_back(HtmlEscape(fmt::format("censored values: {}: {}", k, Readable(v))));
-    }
-  }
-  // The model summary in one item (per stratum one more), "key: value"
-  // pairs separated by middle dots.
-  std::vector<std::string> summary;
-  for (const auto& [k, v] : result.summary.items()) {
-    if (k == "strata" && v.is_object()) {
-      for (const auto& [label, s] : v.items()) {
-        notes.push_back("<b>" + HtmlEscape(label) + "</b>: " + HtmlEscape(Readable(s)));
-      }
-      continue;
-    }
-    summary.push_back(HtmlEscape(k) + ": " + HtmlEscape(Readable(v)));
-  }
-  if (!summary.empty()) {
-    notes.push_back("<b>summary</b>: " + fmt::format("{}", fmt::join(summary, " &middot; ")));
+  } else if (result.diagnostics.contains("suppressed_cells")) {
+    notes.push_back(HtmlEscape(fmt::format("cells suppressed: {}", Readable(result.diagnostics["suppressed_cells"]))));
   }
   static const std::set<std::string> kShown = {"excluded_because", "censored", "suppressed_cells", "rows_used",
                                                "rows_excluded"};
   for (const auto& [k, v] : result.diagnostics.items()) {
-    if (kShown.count(k) || v.is_null() || (v.is_object() && v.empty()) || (v.is_array() && v.empty())) continue;
+    const bool label = k.size() > 6 && k.compare(k.size() - 6, 6, "_label") == 0;  // outcome_label: in the titles
+    if (kShown.count(k) || label || v.is_null() || (v.is_object() && v.empty()) || (v.is_array() && v.empty()))
+      continue;
     notes.push_back(HtmlEscape(k + ": " + Readable(v)));
   }
   out += "<ul class=\"notes\">\n";
@@ -395,9 +363,11 @@ std::string RecipeReportHtml(const RecipeReport& report) {
     out += "<pre class=\"command\">" +
            HtmlEscape(StepCommandLine(report.store, s.result.command, s.step.name, s.result.parameters)) +
            "</pre>\n";
-    for (const analysis::ReportTable& t : analysis::PaperTables(s.result)) HtmlTable(out, t);
-    Notes(out, s.result);
-    const std::string svg = InlineSvg(s.result.plot_svg);
+    analysis::ReportStyle style;
+    style.codes = report.codes;
+    for (const analysis::ReportTable& t : analysis::PaperTables(s.result, style)) HtmlTable(out, t);
+    Notes(out, s.result, style);
+    const std::string svg = InlineSvg(analysis::PlotSvg(s.result, report.codes));
     if (!svg.empty()) {
       out += "<figure class=\"plot\">\n" + svg;
       if (svg.back() != '\n') out += '\n';

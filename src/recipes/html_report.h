@@ -37,6 +37,7 @@ struct RecipeReport {
   std::string description;  // may be empty
   std::vector<ReportStep> steps;
   std::string generated_at;  // ISO 8601 UTC
+  bool codes = false;        // recipe run --codes: tables, notes and plots by codes, not labels
 };
 
 // The whole HTML document.
