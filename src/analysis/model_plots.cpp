@@ -207,6 +207,7 @@ void SubgroupPlot(const AnalysisResultSet& result, const ModelPlotSpec& spec, co
     }
   }
   const std::string prefix = by + "=";
+  std::string by_heading = by;
   for (const std::string& stratum : strata) {
     std::vector<const ResultRow*> rows;
     for (const ResultRow& r : result.rows) {
@@ -233,6 +234,7 @@ void SubgroupPlot(const AnalysisResultSet& result, const ModelPlotSpec& spec, co
       ForestRow h;
       h.header = true;
       h.label = by_label;
+      by_heading = by_label;
       plot.rows.push_back(std::move(h));
     }
     const int indent = stratum.empty() ? 0 : 1;
@@ -271,7 +273,7 @@ void SubgroupPlot(const AnalysisResultSet& result, const ModelPlotSpec& spec, co
     }
   }
   plot.notes.push_back(fmt::format("Estimates of {} in each subgroup of {}, from the model fitted within it.",
-                                   exposure_label, by));
+                                   exposure_label, by_heading));
   if (interaction) {
     const std::string test = ExtraString(*interaction, "test");
     if (std::isfinite(interaction->p_value)) {
@@ -284,7 +286,7 @@ void SubgroupPlot(const AnalysisResultSet& result, const ModelPlotSpec& spec, co
 }
 
 std::string CountsNote(const AnalysisResultSet& result) {
-  return fmt::format("n = {} complete cases; {} excluded", result.rows_used, result.rows_excluded);
+  return fmt::format("n = {} complete cases; {} excluded", FormatCount(result.rows_used), FormatCount(result.rows_excluded));
 }
 
 // The study's label with its year when the label does not hold it already.

@@ -184,7 +184,7 @@ TEST_CASE("forest plot: labelled rows grouped by variable with reference levels 
   CHECK_THAT(svg, !Contains("<script"));
   CHECK_THAT(svg, Contains("&lt;500 &amp; idle"));
   CHECK_THAT(svg, Contains("500\u20135000 MET-min"));  // UTF-8 kept
-  CHECK_THAT(svg, Contains("n = 2912 complete cases; 9 excluded"));
+  CHECK_THAT(svg, Contains("n = 2,912 complete cases; 9 excluded"));
   CHECK(Count(svg, ">1</text>") == 1);  // the reference tick, once
 }
 
