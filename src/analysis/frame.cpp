@@ -788,6 +788,15 @@ void MarkCensored(Frame& frame, const std::map<std::string, std::set<std::pair<s
 // study's pivot, or of a user frame. Catalog labels applied.
 Frame ReadBaseFrame(Store& store, const FrameSource& source, const std::optional<std::vector<std::string>>& wanted) {
   if (ReadMode() == FrameReadMode::kViews) {
+    // The views hold censored values as NULL; only the default frame's SQL
+    // (the pivot with the rule) substitutes them.
+    if (!source.frame.empty() && source.censor_rule != CensorRule::kExclude) {
+      throw InputError(fmt::format(
+          "--censored {}: COHORTDB_FRAME_READER=views runs the --frame SQL over the pivot views as given, where "
+          "censored values are NULL, so the rule would substitute nothing; unset COHORTDB_FRAME_READER (the "
+          "default reader applies the rule) or drop --frame",
+          CensorRuleName(source.censor_rule)));
+    }
     Frame frame = ReadFrameThroughViews(store, source);
     if (!source.study.empty()) ApplyCatalogLabels(store, source.study, frame);
     return frame;
