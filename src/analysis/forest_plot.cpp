@@ -286,7 +286,7 @@ std::string RenderForestPlotSvg(const ForestPlot& plot) {
   for (const ForestRow& r : plot.rows) estimate_chars = std::max(estimate_chars, Length(EstimateText(r, plot.digits, plot.log_scale)));
   std::string prediction_text;
   if (plot.prediction) {
-    prediction_text = fmt::format("({}, {})", PlotNumber(plot.prediction->first, plot.digits, plot.log_scale),
+    prediction_text = fmt::format("({} to {})", PlotNumber(plot.prediction->first, plot.digits, plot.log_scale),
                                   PlotNumber(plot.prediction->second, plot.digits, plot.log_scale));
     estimate_chars = std::max(estimate_chars, Length(prediction_text));
   }

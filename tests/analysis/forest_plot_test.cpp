@@ -364,7 +364,7 @@ TEST_CASE("meta forest plot: study years, weights, diamond, prediction interval,
   CHECK_THAT(svg, Contains("-0.25 (-0.50 to 0.00)"));  // no -0.00
   CHECK(Count(svg, "<polygon") == 1);                  // the diamond
   CHECK_THAT(svg, Contains(">Prediction interval</text>"));
-  CHECK_THAT(svg, Contains(">(-1.10, 0.60)</text>"));
+  CHECK_THAT(svg, Contains(">(-1.10 to 0.60)</text>"));
   CHECK_THAT(svg, Contains("Heterogeneity: \u03c4\u00b2 = 0.0123; I\u00b2 = 45.2%; Q = 3.65, df = 2, p = 0.16"));
   CHECK_THAT(svg, Contains("Test for overall effect: z = -1.96, p = 0.050"));
   CHECK_THAT(svg, Contains("Favours treatment"));
