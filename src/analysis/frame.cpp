@@ -788,15 +788,28 @@ void MarkCensored(Frame& frame, const std::map<std::string, std::set<std::pair<s
 // study's pivot, or of a user frame. Catalog labels applied.
 Frame ReadBaseFrame(Store& store, const FrameSource& source, const std::optional<std::vector<std::string>>& wanted) {
   if (ReadMode() == FrameReadMode::kViews) {
-    // The views hold censored values as NULL; only the default frame's SQL
-    // (the pivot with the rule) substitutes them.
+    // The views hold censored values as NULL: under a rule, a --frame reads
+    // temp views of the pivot SQL with the rule applied, named as the views.
+    std::vector<std::string> rule_views;
     if (!source.frame.empty() && source.censor_rule != CensorRule::kExclude) {
-      throw InputError(fmt::format(
-          "--censored {}: COHORTDB_FRAME_READER=views runs the --frame SQL over the pivot views as given, where "
-          "censored values are NULL, so the rule would substitute nothing; unset COHORTDB_FRAME_READER (the "
-          "default reader applies the rule) or drop --frame",
-          CensorRuleName(source.censor_rule)));
+      for (const PivotUse& use : PivotsNamed(store, FrameSelectSql(store, source))) {
+        store.Exec(fmt::format("CREATE TEMP VIEW \"{}\" AS {}", use.view,
+                               WideSelectSql(store, use.study, use.per_visit, source.censor_rule)));
+        rule_views.push_back(use.view);
+      }
     }
+    struct DropViews {
+      Store& store;
+      const std::vector<std::string>& views;
+      ~DropViews() {
+        for (const std::string& v : views) {
+          try {
+            store.Exec(fmt::format("DROP VIEW IF EXISTS temp.\"{}\"", v));
+          } catch (const std::exception&) {  // leaving a temp view of this connection is harmless
+          }
+        }
+      }
+    } drop{store, rule_views};
     Frame frame = ReadFrameThroughViews(store, source);
     if (!source.study.empty()) ApplyCatalogLabels(store, source.study, frame);
     return frame;
@@ -840,8 +853,8 @@ Frame ReadBaseFrame(Store& store, const FrameSource& source, const std::optional
       columns->push_back("participant_id");
       columns->push_back("visit");
     }
-    PivotData data = ReadPivot(store, pivot, use.per_visit, source.censor_rule, columns, PivotCache());
-    shadows.Add(use.view, data);
+    const PivotData& data =
+        shadows.Add(use.view, ReadPivot(store, pivot, use.per_visit, source.censor_rule, columns, PivotCache()));
     studies.insert(use.study);
     // Which (participant, visit) cells of each column hold a censored value,
     // to mark them in the frame's rows by participant_id (and visit).

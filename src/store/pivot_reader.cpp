@@ -8,6 +8,8 @@
 #include <cmath>
 #include <limits>
 #include <map>
+#include <memory>
+#include <mutex>
 #include <set>
 #include <string_view>
 #include <unordered_map>
@@ -520,60 +522,172 @@ PivotData ScanPivot(Store& store, const PivotDefinition& pivot, bool per_visit, 
   return data;
 }
 
+namespace {
+
+// The PivotData behind each shadow table, by connection and table name:
+// xCreate finds its data here (a table name is all SQL can give it).
+std::mutex& ShadowMutex() {
+  static std::mutex mutex;
+  return mutex;
+}
+std::map<std::pair<sqlite3*, std::string>, const PivotData*>& ShadowData() {
+  static std::map<std::pair<sqlite3*, std::string>, const PivotData*> data;
+  return data;
+}
+
+struct ShadowTable {
+  sqlite3_vtab base{};
+  const PivotData* data = nullptr;
+};
+
+struct ShadowCursor {
+  sqlite3_vtab_cursor base{};
+  std::size_t row = 0;
+};
+
+const PivotData& DataOf(sqlite3_vtab_cursor* cursor) {
+  return *reinterpret_cast<ShadowTable*>(cursor->pVtab)->data;
+}
+
+int ShadowConnect(sqlite3* db, void*, int argc, const char* const* argv, sqlite3_vtab** table, char** error) {
+  const PivotData* data = nullptr;
+  if (argc >= 3) {
+    const std::lock_guard<std::mutex> lock(ShadowMutex());
+    const auto found = ShadowData().find({db, argv[2]});
+    if (found != ShadowData().end()) data = found->second;
+  }
+  if (data == nullptr) {
+    *error = sqlite3_mprintf("cohortdb_pivot tables are made by cohortdb's frame reader only");
+    return SQLITE_ERROR;
+  }
+  std::string declaration = "CREATE TABLE x(";
+  for (std::size_t c = 0; c < data->columns.size(); ++c) {
+    std::string name = data->columns[c].name;
+    for (std::size_t at = name.find('"'); at != std::string::npos; at = name.find('"', at + 2)) name.insert(at, "\"");
+    declaration += fmt::format("{}\"{}\"", c == 0 ? "" : ", ", name);
+  }
+  declaration += ")";
+  const int rc = sqlite3_declare_vtab(db, declaration.c_str());
+  if (rc != SQLITE_OK) return rc;
+  auto* shadow = new ShadowTable;
+  shadow->data = data;
+  *table = &shadow->base;
+  return SQLITE_OK;
+}
+
+int ShadowBestIndex(sqlite3_vtab* table, sqlite3_index_info* info) {
+  const auto rows = static_cast<double>(reinterpret_cast<ShadowTable*>(table)->data->rows);
+  info->estimatedCost = rows;
+  info->estimatedRows = static_cast<sqlite3_int64>(rows);
+  return SQLITE_OK;
+}
+
+int ShadowDisconnect(sqlite3_vtab* table) {
+  delete reinterpret_cast<ShadowTable*>(table);
+  return SQLITE_OK;
+}
+
+int ShadowOpen(sqlite3_vtab*, sqlite3_vtab_cursor** cursor) {
+  *cursor = &(new ShadowCursor)->base;
+  return SQLITE_OK;
+}
+
+int ShadowClose(sqlite3_vtab_cursor* cursor) {
+  delete reinterpret_cast<ShadowCursor*>(cursor);
+  return SQLITE_OK;
+}
+
+int ShadowFilter(sqlite3_vtab_cursor* cursor, int, const char*, int, sqlite3_value**) {
+  reinterpret_cast<ShadowCursor*>(cursor)->row = 0;
+  return SQLITE_OK;
+}
+
+int ShadowNext(sqlite3_vtab_cursor* cursor) {
+  ++reinterpret_cast<ShadowCursor*>(cursor)->row;
+  return SQLITE_OK;
+}
+
+int ShadowEof(sqlite3_vtab_cursor* cursor) {
+  return reinterpret_cast<ShadowCursor*>(cursor)->row >= DataOf(cursor).rows ? 1 : 0;
+}
+
+int ShadowColumn(sqlite3_vtab_cursor* cursor, sqlite3_context* context, int index) {
+  const std::size_t row = reinterpret_cast<ShadowCursor*>(cursor)->row;
+  const PivotColumnData& column = DataOf(cursor).columns[static_cast<std::size_t>(index)];
+  if (column.text) {
+    const std::int32_t code = column.codes[row];
+    if (code < 0) {
+      sqlite3_result_null(context);
+    } else {
+      const std::string& text = column.dictionary[static_cast<std::size_t>(code)];
+      sqlite3_result_text(context, text.data(), static_cast<int>(text.size()), SQLITE_STATIC);
+    }
+    return SQLITE_OK;
+  }
+  const double v = column.values[row];
+  if (std::isnan(v)) {
+    sqlite3_result_null(context);
+  } else if (column.integer) {
+    sqlite3_result_int64(context, static_cast<sqlite3_int64>(v));
+  } else {
+    sqlite3_result_double(context, v);
+  }
+  return SQLITE_OK;
+}
+
+int ShadowRowid(sqlite3_vtab_cursor* cursor, sqlite3_int64* rowid) {
+  *rowid = static_cast<sqlite3_int64>(reinterpret_cast<ShadowCursor*>(cursor)->row) + 1;
+  return SQLITE_OK;
+}
+
+const sqlite3_module& ShadowModule() {
+  static const sqlite3_module module = [] {
+    sqlite3_module m{};
+    m.xCreate = ShadowConnect;
+    m.xConnect = ShadowConnect;
+    m.xBestIndex = ShadowBestIndex;
+    m.xDisconnect = ShadowDisconnect;
+    m.xDestroy = ShadowDisconnect;
+    m.xOpen = ShadowOpen;
+    m.xClose = ShadowClose;
+    m.xFilter = ShadowFilter;
+    m.xNext = ShadowNext;
+    m.xEof = ShadowEof;
+    m.xColumn = ShadowColumn;
+    m.xRowid = ShadowRowid;
+    return m;
+  }();
+  return module;
+}
+
+}  // namespace
+
 ShadowPivots::~ShadowPivots() {
+  sqlite3* db = store_.database().getHandle();
   for (const std::string& table : tables_) {
     const std::string sql = fmt::format("DROP TABLE IF EXISTS temp.\"{}\"", table);
-    sqlite3_exec(store_.database().getHandle(), sql.c_str(), nullptr, nullptr, nullptr);
+    sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr);
+    const std::lock_guard<std::mutex> lock(ShadowMutex());
+    ShadowData().erase({db, table});
   }
 }
 
-void ShadowPivots::Add(const std::string& view_name, const PivotData& data) {
-  sqlite3* db = store_.database().getHandle();
-  std::string columns;
-  std::string marks;
-  for (const PivotColumnData& c : data.columns) {
-    columns += fmt::format("{}\"{}\"", columns.empty() ? "" : ", ", c.name);
-    marks += marks.empty() ? "?" : ", ?";
-  }
+const PivotData& ShadowPivots::Add(const std::string& view_name, PivotData data) {
   if (data.columns.empty()) throw StoreError(fmt::format("shadowing {}: no columns", view_name));
-  store_.Exec(fmt::format("DROP TABLE IF EXISTS temp.\"{0}\"; CREATE TEMP TABLE \"{0}\" ({1})", view_name, columns));
-  tables_.push_back(view_name);
-  const bool own_transaction = sqlite3_get_autocommit(db) != 0;
-  if (own_transaction) store_.Exec("BEGIN");
-  try {
-    Statement insert(db, fmt::format("INSERT INTO temp.\"{}\" VALUES ({})", view_name, marks));
-    sqlite3_stmt* s = insert.get();
-    for (std::size_t r = 0; r < data.rows; ++r) {
-      for (std::size_t c = 0; c < data.columns.size(); ++c) {
-        const PivotColumnData& column = data.columns[c];
-        const int at = static_cast<int>(c) + 1;
-        if (column.text) {
-          const std::int32_t code = column.codes[r];
-          if (code < 0) {
-            sqlite3_bind_null(s, at);
-          } else {
-            const std::string& text = column.dictionary[static_cast<std::size_t>(code)];
-            sqlite3_bind_text(s, at, text.data(), static_cast<int>(text.size()), SQLITE_STATIC);
-          }
-          continue;
-        }
-        const double v = column.values[r];
-        if (std::isnan(v)) {
-          sqlite3_bind_null(s, at);
-        } else if (column.integer) {
-          sqlite3_bind_int64(s, at, static_cast<std::int64_t>(v));
-        } else {
-          sqlite3_bind_double(s, at, v);
-        }
-      }
-      insert.Step();
-      sqlite3_reset(s);
-    }
-    if (own_transaction) store_.Exec("COMMIT");
-  } catch (...) {
-    if (own_transaction) sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
-    throw;
+  sqlite3* db = store_.database().getHandle();
+  // Registering again replaces the module (the same functions).
+  if (sqlite3_create_module(db, "cohortdb_pivot", &ShadowModule(), nullptr) != SQLITE_OK) {
+    throw StoreError(fmt::format("shadowing {}: {}", view_name, sqlite3_errmsg(db)));
   }
+  store_.Exec(fmt::format("DROP TABLE IF EXISTS temp.\"{}\"", view_name));
+  data_.push_back(std::make_unique<PivotData>(std::move(data)));
+  {
+    const std::lock_guard<std::mutex> lock(ShadowMutex());
+    ShadowData()[{db, view_name}] = data_.back().get();
+  }
+  tables_.push_back(view_name);
+  store_.Exec(fmt::format("CREATE VIRTUAL TABLE temp.\"{}\" USING cohortdb_pivot", view_name));
+  return *data_.back();
 }
 
 }  // namespace cohortdb

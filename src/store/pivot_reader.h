@@ -17,6 +17,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -71,9 +72,13 @@ PivotData ScanPivot(Store& store, const PivotDefinition& pivot, bool per_visit, 
 
 // Temporary tables that shadow pivot views for the frame queries run while
 // this object lives: SQLite resolves an unqualified name in the temp schema
-// first, so a user's SELECT over wide_<study> reads temp.wide_<study>, filled
-// from a PivotData (integer columns as integers, reals as reals, text as
-// text, NaN as NULL). The tables are dropped on destruction.
+// first, so a user's SELECT over wide_<study> reads temp.wide_<study>. Each
+// is a virtual table (module "cohortdb_pivot") over a PivotData this object
+// keeps: SQLite reads the columns in place (integer columns as integers,
+// reals as reals, text as text, NaN as NULL), nothing is copied into pages.
+// Only this class creates such tables: CREATE VIRTUAL TABLE ... USING
+// cohortdb_pivot from SQL fails. The tables are dropped on destruction.
+// Measured against temp tables filled by INSERT: docs/PERFORMANCE.md.
 class ShadowPivots {
  public:
   explicit ShadowPivots(Store& store) : store_(store) {}
@@ -81,12 +86,13 @@ class ShadowPivots {
   ShadowPivots(const ShadowPivots&) = delete;
   ShadowPivots& operator=(const ShadowPivots&) = delete;
 
-  // Creates temp."view_name" with the columns of "data".
-  void Add(const std::string& view_name, const PivotData& data);
+  // Creates temp."view_name" over "data"; returns the data as kept.
+  const PivotData& Add(const std::string& view_name, PivotData data);
 
  private:
   Store& store_;
   std::vector<std::string> tables_;
+  std::vector<std::unique_ptr<PivotData>> data_;
 };
 
 }  // namespace cohortdb

@@ -8,6 +8,7 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <limits>
 #include <string>
 #include <variant>
 
@@ -104,6 +105,40 @@ TEST_CASE("shadow tables make a frame over a pivot view read the reader's data",
   // Gone with the object: the view answers again.
   const QueryResult r = store.GuardedQuery("SELECT count(*) FROM wide_long WHERE il6_m12 IS NOT NULL");
   CHECK(std::get<std::int64_t>(r.rows[0][0]) == 1);
+}
+
+TEST_CASE("a shadow table keeps integers text and NULLs and cannot be made from SQL", "[store][pivot]") {
+  Store store = EdgeStore();
+  PivotData data;
+  data.rows = 3;
+  PivotColumnData id{"participant_id", false, true, {1, 2, std::numeric_limits<double>::quiet_NaN()}, {}, {}, {}, 0};
+  PivotColumnData arm{"arm \"x\"", true, false, {}, {1, -1, 0}, {"control", "exercise"}, {}, 0};
+  PivotColumnData il6{"il6", false, false, {0.5, 1.25, 2.0}, {}, {}, {}, 0};
+  data.columns = {id, arm, il6};
+  {
+    ShadowPivots shadows(store);
+    const PivotData& kept = shadows.Add("wide_edge", std::move(data));
+    CHECK(kept.rows == 3);
+    const QueryResult r = store.GuardedQuery(
+        "SELECT typeof(participant_id), participant_id, \"arm \"\"x\"\"\", il6 FROM wide_edge ORDER BY il6 DESC");
+    REQUIRE(r.rows.size() == 3);
+    CHECK(std::get<std::string>(r.rows[0][0]) == "null");
+    CHECK(std::get<std::string>(r.rows[0][2]) == "control");
+    CHECK(std::get<double>(r.rows[0][3]) == 2.0);
+    CHECK(std::get<std::string>(r.rows[1][0]) == "integer");
+    CHECK(std::get<std::int64_t>(r.rows[1][1]) == 2);
+    CHECK(std::holds_alternative<std::monostate>(r.rows[1][2]));
+    CHECK(std::get<std::string>(r.rows[2][2]) == "exercise");
+    // A join and an aggregate read it as a table.
+    const QueryResult n = store.GuardedQuery("SELECT count(*), sum(il6) FROM wide_edge a JOIN wide_edge b USING (il6)");
+    CHECK(std::get<std::int64_t>(n.rows[0][0]) == 3);
+    CHECK(std::get<double>(n.rows[0][1]) == 3.75);
+  }
+  // SQL cannot make one (a name without the reader's data behind it).
+  CHECK_THROWS_WITH(store.Exec("CREATE VIRTUAL TABLE temp.x USING cohortdb_pivot"),
+                    Catch::Matchers::Contains("frame reader only"));
+  CHECK(store.Query("SELECT count(*) FROM sqlite_temp_schema WHERE name = 'wide_edge'").rows.at(0).at(0) ==
+        SqlValue(std::int64_t{0}));
 }
 
 }  // namespace cohortdb
