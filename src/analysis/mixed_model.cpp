@@ -127,6 +127,8 @@ AnalysisResultSet RunLmm(Store& store, const AnalysisRequest& request) {
                                      : fmt::format("cor({}, {}) | {}", c.var1, c.var2, c.group);
     row.estimate = c.sdcor;
     row.extra["group"] = c.group;
+    if (c.group != "Residual") row.extra["effect"] = c.var1;
+    if (!c.var2.empty()) row.extra["effect2"] = c.var2;
     row.extra["variance"] = c.variance;
     result.rows.push_back(std::move(row));
   }

@@ -397,6 +397,19 @@ std::vector<ReportTable> PaperTables(const AnalysisResultSet& result, const Repo
                    return row;
                  });
   }
+  // lme4's "Random effects:" block: variance and SD per grouping and effect,
+  // correlations between effects of one grouping.
+  SectionTable(result, style, "random", "Random effects", {"Group", "Effect", "Variance", "SD", "Correlation"}, out,
+               [&](const ResultRow& r) -> Row {
+                 const auto sig = [](double v) { return std::isnan(v) ? std::string() : fmt::format("{:.4g}", v); };
+                 const std::string group = ExtraText(r, "group");
+                 const std::string effect = ExtraText(r, "effect");
+                 const std::string effect2 = ExtraText(r, "effect2");
+                 if (!effect2.empty()) {
+                   return {group, effect + " with " + effect2, "", "", FormatNumber(r.estimate, 2)};
+                 }
+                 return {group, effect, sig(ExtraNumber(r, "variance")), sig(r.estimate), ""};
+               });
   SectionTable(result, style, "odds_ratios", TitleFor("Odds ratios", outcome), {"Term", "OR (95% CI)", "p"}, out,
                [&](const ResultRow& r) -> Row {
                  std::string or_text = EstimateCi(r.estimate, r.conf_low, r.conf_high, 2);

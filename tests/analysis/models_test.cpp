@@ -3,7 +3,10 @@
 // glm(poisson) + sandwich::vcovHC). Formula errors through the analysis layer.
 #include <catch2/catch.hpp>
 
+#include <sstream>
+
 #include "analysis/analysis.h"
+#include "analysis/report.h"
 #include "analysis_fixture.h"
 #include "common/error.h"
 #include "result_helpers.h"
@@ -109,6 +112,36 @@ TEST_CASE("lmm: crossed groupings site and sex / as lmer + lmerTest / few levels
                             "pain_nrs ~ age_years + (1 | site) vs pain_nrs ~ age_years + (1 | site) + (1 | sex)");
   CHECK_THAT(lrt.statistic, WithinRel(0.292740055425384, 1e-5));
   CHECK_THAT(lrt.p_value, WithinRel(0.5884699652563, 1e-5));
+  // The table lme4's summary prints as "Random effects:" (variances are the
+  // squares of lmer's SDs above: 0.3235^2 = 0.1046, 0.1907^2 = 0.03637).
+  std::ostringstream text;
+  cohortdb::analysis::WriteReport(text, result, cohortdb::OutputFormat::kTable);
+  CHECK_THAT(text.str(), Contains("Random effects") && Contains("| Group    | Effect      | Variance | SD") &&
+                             Contains("| site     | (Intercept) | 0.1046   | 0.3235") &&
+                             Contains("| sex      | (Intercept) | 0.03637  | 0.1907") && Contains("| Residual |"));
+}
+
+TEST_CASE("lmm: the random effects table shows a correlation of two effects of one grouping", "[analysis][lmm]") {
+  cohortdb::AnalysisResultSet result;
+  result.command = "lmm";
+  auto add = [&](const char* term, double estimate, nlohmann::ordered_json extra) {
+    cohortdb::ResultRow row;
+    row.section = "random";
+    row.term = term;
+    row.estimate = estimate;
+    row.extra = std::move(extra);
+    result.rows.push_back(row);
+  };
+  add("sd((Intercept)) | Subject", 24.74, {{"group", "Subject"}, {"effect", "(Intercept)"}, {"variance", 612.1}});
+  add("sd(Days) | Subject", 5.922, {{"group", "Subject"}, {"effect", "Days"}, {"variance", 35.07}});
+  add("cor((Intercept), Days) | Subject", 0.066,
+      {{"group", "Subject"}, {"effect", "(Intercept)"}, {"effect2", "Days"}, {"variance", nullptr}});
+  add("Residual", 25.59, {{"group", "Residual"}, {"variance", 654.9}});
+  std::ostringstream text;
+  cohortdb::analysis::WriteReport(text, result, cohortdb::OutputFormat::kMarkdown);
+  CHECK_THAT(text.str(), Contains("| Subject | Days | 35.07 | 5.922 |  |") &&
+                             Contains("| Subject | (Intercept) with Days |  |  | 0.07 |") &&
+                             Contains("| Residual |  | 654.9 | 25.59 |  |"));
 }
 
 TEST_CASE("lmm: sex nested in site / a singular fit as lmer / in words", "[analysis][lmm]") {
