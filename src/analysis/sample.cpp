@@ -56,18 +56,14 @@ Sample CompleteCases(Frame& frame, const std::vector<std::string>& variables) {
   return sample;
 }
 
-std::vector<Stratum> Strata(Frame& sample, const std::string& by, bool consume) {
-  std::vector<Stratum> out;
-  if (by.empty() && consume) {
-    out.push_back({"", std::move(sample)});
-    sample = Frame();
-    return out;
-  }
-  out.push_back({"", sample});
-  if (by.empty()) return out;
-  const Column& column = sample.AsCategorical(by, "by");
-  // Each stratum is a copy of its rows; a variable with a level per
-  // participant is no stratification (and would copy the frame per row).
+StrataRange::StrataRange(Frame& sample, const std::string& by, bool consume)
+    : sample_(sample), consume_(consume && by.empty()), labels_{""} {
+  if (by.empty()) return;
+  // The levels of "by" without converting the sample's column (the overall
+  // stratum reads it as it is).
+  Frame by_only = Frame::FromColumns({sample.Get(by, "by")}, sample.rows());
+  const Column& column = by_only.AsCategorical(by, "by");
+  // A variable with a level per participant is no stratification.
   if (column.levels.size() > kMaxStrata) {
     throw InputError(fmt::format("--by: '{}' has {} levels; stratified analyses take at most {}", by,
                                  column.levels.size(), kMaxStrata));
@@ -78,10 +74,28 @@ std::vector<Stratum> Strata(Frame& sample, const std::string& by, bool consume) 
   }
   for (std::size_t k = 0; k < column.levels.size(); ++k) {
     if (rows[k].empty()) continue;
-    out.push_back({fmt::format("{}={}", by, column.levels[k]), sample.Subset(rows[k])});
+    labels_.push_back(fmt::format("{}={}", by, column.levels[k]));
+    rows_.push_back(std::move(rows[k]));
   }
-  return out;
 }
+
+Stratum& StrataRange::Load(std::size_t k) {
+  if (k == loaded_) return current_;
+  current_.frame = Frame();  // the previous stratum's rows go first
+  current_.label = labels_[k];
+  if (k > 0) {
+    current_.frame = sample_.Subset(rows_[k - 1]);
+  } else if (consume_) {
+    current_.frame = std::move(sample_);
+    sample_ = Frame();
+  } else {
+    current_.frame = sample_;
+  }
+  loaded_ = k;
+  return current_;
+}
+
+StrataRange Strata(Frame& sample, const std::string& by, bool consume) { return StrataRange(sample, by, consume); }
 
 namespace {
 

@@ -42,12 +42,46 @@ struct Stratum {
 };
 // Most levels a --by variable may have.
 inline constexpr std::size_t kMaxStrata = 200;
-// The overall sample first (label ""), then one per level of "by" (label
-// "by=level"), in level order. Without "by" only the overall sample. More
-// than kMaxStrata levels: InputError.
-// With "consume" and no "by", the overall stratum takes "sample" over (left
-// empty) instead of copying it.
-std::vector<Stratum> Strata(Frame& sample, const std::string& by, bool consume = false);
+// The strata of a sample, to iterate once: the overall sample first (label
+// ""), then one per level of "by" (label "by=level"), in level order; without
+// "by" only the overall sample. Each level is kept as the index set of its
+// rows; a stratum's frame is made when the loop reaches it and freed when the
+// loop moves on, so at most one stratum's rows are held beside "sample"
+// (which is only read). With "consume" and no "by", the overall stratum
+// takes "sample" over (left empty) instead of copying it. More than
+// kMaxStrata levels: InputError.
+class StrataRange {
+ public:
+  StrataRange(Frame& sample, const std::string& by, bool consume);
+
+  class Iterator {
+   public:
+    Iterator(StrataRange* range, std::size_t k) : range_(range), k_(k) {}
+    Stratum& operator*() const { return range_->Load(k_); }
+    Iterator& operator++() {
+      ++k_;
+      return *this;
+    }
+    bool operator!=(const Iterator& other) const { return k_ != other.k_; }
+
+   private:
+    StrataRange* range_;
+    std::size_t k_;
+  };
+  Iterator begin() { return {this, 0}; }
+  Iterator end() { return {this, labels_.size()}; }
+
+ private:
+  Stratum& Load(std::size_t k);
+
+  Frame& sample_;
+  bool consume_;
+  std::vector<std::string> labels_;
+  std::vector<std::vector<std::size_t>> rows_;  // per label after the first
+  Stratum current_;
+  std::size_t loaded_ = static_cast<std::size_t>(-1);
+};
+StrataRange Strata(Frame& sample, const std::string& by, bool consume = false);
 
 // For analyses that test one variable (or pair) at a time on the rows that
 // hold it (compare, correlate): "sample" holds the rows with the variables
