@@ -51,6 +51,7 @@ ScaledDesign::ScaledDesign(const Eigen::MatrixXd& x, const std::vector<std::stri
       scale_(j) = rms > 0.0 ? rms : 1.0;
     }
   }
+  inverse_scale_ = scale_.cwiseInverse();
   for (Eigen::Index j = 0; j < p; ++j) kept_.push_back(j);
   DetectAliased();
   for (size_t k = 0; k < kept_.size(); ++k) {
@@ -62,7 +63,7 @@ void ScaledDesign::Block(Eigen::Index begin, Eigen::Index rows, Eigen::MatrixXd&
   out.resize(rows, cols());
   for (Eigen::Index k = 0; k < cols(); ++k) {
     const Eigen::Index j = kept_[static_cast<size_t>(k)];
-    out.col(k) = (x_.col(j).segment(begin, rows).array() - centre_(j)) / scale_(j);
+    out.col(k) = (x_.col(j).segment(begin, rows).array() - centre_(j)) * inverse_scale_(j);
   }
 }
 

@@ -58,6 +58,7 @@ class ScaledDesign {
   Eigen::Index intercept_ = -1;
   Eigen::VectorXd centre_;  // per original column
   Eigen::VectorXd scale_;   // per original column
+  Eigen::VectorXd inverse_scale_;  // 1 / scale_: Block multiplies (it runs on every pass of every fit)
 };
 
 // "'a', 'b' and 'c'".
