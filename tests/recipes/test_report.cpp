@@ -221,7 +221,7 @@ TEST_CASE("recipe run --report to a path that cannot be written is an output err
 }
 
 // Renders a report in headless Chromium and checks the PDF has pages. Runs
-// when chromium is installed (tools/setup does not install it); otherwise
+// when chromium is installed (tools/test installs it through tools/setup); otherwise
 // it only warns.
 TEST_CASE("the report prints to PDF in headless Chromium", "[recipes][report][chromium]") {
   if (std::system("command -v chromium >/dev/null 2>&1") != 0) {
