@@ -235,27 +235,41 @@ FrameBuilder::FrameBuilder(std::vector<std::string> columns) : names_(std::move(
   columns_.resize(names_.size());
 }
 
+void FrameBuilder::Reserve(std::size_t rows) {
+  for (Pending& p : columns_) {
+    p.values.reserve(rows);
+    p.kind.reserve(rows);
+  }
+  reserved_ = rows;
+}
+
 void FrameBuilder::AddRow(const std::vector<SqlValue>& row) {
   for (std::size_t c = 0; c < columns_.size(); ++c) {
     Pending& p = columns_[c];
     const SqlValue& v = row[c];
+    // Codes are kept only once a column has held text (a number column
+    // needs none).
     if (const auto* d = std::get_if<double>(&v)) {
       p.values.push_back(*d);
       p.kind.push_back(2);
-      p.codes.push_back(kMissingCode);
+      if (p.text) p.codes.push_back(kMissingCode);
     } else if (const auto* i = std::get_if<std::int64_t>(&v)) {
       p.values.push_back(static_cast<double>(*i));
       p.kind.push_back(1);
-      p.codes.push_back(kMissingCode);
+      if (p.text) p.codes.push_back(kMissingCode);
     } else if (const auto* t = std::get_if<std::string>(&v)) {
-      p.text = true;
+      if (!p.text) {
+        p.text = true;
+        p.codes.reserve(std::max(reserved_, rows_ + 1));
+        p.codes.assign(rows_, kMissingCode);
+      }
       p.values.push_back(kNaN);
       p.kind.push_back(3);
       p.codes.push_back(p.Code(*t));
     } else {
       p.values.push_back(kNaN);
       p.kind.push_back(0);
-      p.codes.push_back(kMissingCode);
+      if (p.text) p.codes.push_back(kMissingCode);
     }
   }
   ++rows_;
@@ -287,6 +301,7 @@ Frame FrameBuilder::Finish() {
 
 Frame Frame::FromQuery(const QueryResult& result) {
   FrameBuilder builder(result.columns);
+  builder.Reserve(result.rows.size());
   for (const auto& row : result.rows) builder.AddRow(row);
   return builder.Finish();
 }
@@ -838,6 +853,7 @@ Frame ReadBaseFrame(Store& store, const FrameSource& source, const std::optional
   // The frame's columns over the views (before any shadow narrows them).
   const std::vector<std::string> source_columns = store.GuardedColumns(sql, "--frame");
   ShadowPivots shadows(store);
+  std::size_t expected_rows = 0;  // the largest pivot read: the rows of a frame that filters or projects one
   std::vector<std::string> referenced = Identifiers(sql);
   std::string labels_study = source.study;
   std::set<std::string> studies;
@@ -855,6 +871,7 @@ Frame ReadBaseFrame(Store& store, const FrameSource& source, const std::optional
     }
     const PivotData& data =
         shadows.Add(use.view, ReadPivot(store, pivot, use.per_visit, source.censor_rule, columns, PivotCache()));
+    expected_rows = std::max(expected_rows, data.rows);
     studies.insert(use.study);
     // Which (participant, visit) cells of each column hold a censored value,
     // to mark them in the frame's rows by participant_id (and visit).
@@ -897,7 +914,10 @@ Frame ReadBaseFrame(Store& store, const FrameSource& source, const std::optional
   }
   std::optional<FrameBuilder> builder;
   ResultSink sink;
-  sink.begin = [&](const std::vector<std::string>& columns) { builder.emplace(columns); };
+  sink.begin = [&](const std::vector<std::string>& columns) {
+    builder.emplace(columns);
+    builder->Reserve(expected_rows);
+  };
   // The rows held are bounded as the guard bounds collected results (README,
   // "Limits of guarded SQL"): about 13 bytes a cell plus the text.
   constexpr std::size_t kMaxFrameBytes = std::size_t{1} << 30;

@@ -127,6 +127,9 @@ std::string CensorAction(const std::string& rule);
 class FrameBuilder {
  public:
   explicit FrameBuilder(std::vector<std::string> columns);
+  // Room for "rows" rows, when the caller knows about how many will come
+  // (pages never written are not resident, so an upper bound is fine).
+  void Reserve(std::size_t rows);
   void AddRow(const std::vector<SqlValue>& row);
   Frame Finish();
 
@@ -135,6 +138,7 @@ class FrameBuilder {
   std::vector<std::string> names_;
   std::vector<Pending> columns_;
   std::size_t rows_ = 0;
+  std::size_t reserved_ = 0;
 };
 
 // Reads the frame of the request (--frame / --study / --censored), labels the
