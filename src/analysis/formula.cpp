@@ -580,7 +580,10 @@ std::string FormulaExpr::Label() const {
 
 std::string FormulaTerm::Label() const {
   std::string out;
-  for (std::size_t i = 0; i < factors.size(); ++i) out += (i > 0 ? ":" : "") + factors[i].Label();
+  for (std::size_t i = 0; i < factors.size(); ++i) {
+    if (i > 0) out += ':';
+    out += factors[i].Label();
+  }
   return out;
 }
 

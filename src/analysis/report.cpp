@@ -352,10 +352,13 @@ std::string FormatEstimateCi(double estimate, double low, double high, int digit
 }
 
 std::string FormatCount(std::int64_t n) {
-  std::string digits = std::to_string(n < 0 ? -n : n);
-  for (std::ptrdiff_t i = static_cast<std::ptrdiff_t>(digits.size()) - 3; i > 0; i -= 3)
-    digits.insert(static_cast<std::size_t>(i), ",");
-  return n < 0 ? "-" + digits : digits;
+  const std::string digits = std::to_string(n < 0 ? -n : n);
+  std::string out = n < 0 ? "-" : "";
+  for (std::size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
+    out += digits[i];
+  }
+  return out;
 }
 
 std::vector<ReportTable> PaperTables(const AnalysisResultSet& result, const ReportStyle& style) {

@@ -503,7 +503,12 @@ void CheckInputs(const MatrixXd& x, const std::vector<std::string>& names, const
   }
 }
 
-std::string Quoted(std::string_view s) { return "'" + std::string(s) + "'"; }
+std::string Quoted(std::string_view s) {
+  std::string out(1, '\'');
+  out.append(s);
+  out += '\'';
+  return out;
+}
 
 }  // namespace
 

@@ -423,7 +423,10 @@ PivotData ScanPivot(Store& store, const PivotDefinition& pivot, bool per_visit, 
       }
     }
     std::string id_list;
-    for (std::int64_t id : variable_ids) id_list += (id_list.empty() ? "" : ",") + std::to_string(id);
+    for (std::int64_t id : variable_ids) {
+      if (!id_list.empty()) id_list += ',';
+      id_list += std::to_string(id);
+    }
     const std::string sql = fmt::format(
         "SELECT participant_id, variable_id, visit_id, value, detection_limit, censoring, {} "
         "FROM {} NOT INDEXED WHERE superseded_by IS NULL{}",
@@ -562,9 +565,13 @@ int ShadowConnect(sqlite3* db, void*, int argc, const char* const* argv, sqlite3
   }
   std::string declaration = "CREATE TABLE x(";
   for (std::size_t c = 0; c < data->columns.size(); ++c) {
-    std::string name = data->columns[c].name;
-    for (std::size_t at = name.find('"'); at != std::string::npos; at = name.find('"', at + 2)) name.insert(at, "\"");
-    declaration += fmt::format("{}\"{}\"", c == 0 ? "" : ", ", name);
+    if (c > 0) declaration += ", ";
+    declaration += '"';
+    for (const char ch : data->columns[c].name) {
+      if (ch == '"') declaration += '"';  // a quote inside an identifier is doubled
+      declaration += ch;
+    }
+    declaration += '"';
   }
   declaration += ")";
   const int rc = sqlite3_declare_vtab(db, declaration.c_str());

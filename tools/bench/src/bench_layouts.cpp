@@ -134,6 +134,19 @@ class Db {
       throw std::runtime_error(message + " in: " + sql);
     }
   }
+  // The names of the frame column cache's triggers (migration 0008).
+  std::vector<std::string> FrameCacheTriggers() {
+    std::vector<std::string> names;
+    sqlite3_stmt* st = nullptr;
+    sqlite3_prepare_v2(db_,
+                       "SELECT name FROM sqlite_master WHERE type = 'trigger' AND name GLOB 'frame_cache_clear_*'",
+                       -1, &st, nullptr);
+    while (st != nullptr && sqlite3_step(st) == SQLITE_ROW) {
+      names.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(st, 0)));
+    }
+    sqlite3_finalize(st);
+    return names;
+  }
   // "INSERT INTO table (columns) VALUES (?, ...), ..." for kChunk rows.
   sqlite3_stmt* PrepareChunk(const std::string& head, int columns, std::size_t rows) {
     std::string sql = head + " VALUES ";
@@ -201,6 +214,10 @@ std::size_t WriteParticipants(Db& db, const Data& data, const std::string& table
 
 // The store's tables: the caller passes a store made by `cohortdb init`.
 std::size_t WriteStoreLayout(Db& db, const Data& data) {
+  // As an import does: the frame cache's triggers are lifted inside the
+  // transaction (the import puts them back before it commits), so no row
+  // pays for them.
+  for (const std::string& name : db.FrameCacheTriggers()) db.Exec("DROP TRIGGER \"" + name + "\"");
   std::size_t rows = WriteParticipants(db, data, "participant");
   auto bind = [](sqlite3_stmt* st, int at, const Value& v) {
     sqlite3_bind_int64(st, at, v.participant);
