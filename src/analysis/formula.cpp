@@ -367,6 +367,10 @@ class Parser {
       }
     }
     const std::size_t bar = Next().position;  // '|'
+    // '||': uncorrelated effects, which lme4 expands to one term per effect:
+    // (1 + x || g) = (1 | g) + (0 + x | g).
+    const bool uncorrelated = IsSymbol("|");
+    if (uncorrelated) Next();
     if (Peek().kind != Token::Kind::kName) {
       Fail(Peek().kind == Token::Kind::kEnd ? bar : Peek().position,
            "a random-effect term needs a grouping variable after '|', e.g. (1 | participant)");
@@ -382,6 +386,23 @@ class Parser {
       chain.push_back(Next().text);
     }
     if (!term.intercept && term.slopes.empty()) Fail(open, "a random-effect term with no intercept and no slope");
+    if (uncorrelated) {
+      if (joiner == '/') Fail(bar, "'||' with a nested grouping ('/'): write one term per grouping");
+      if (term.intercept) {
+        RandomTerm one = term;
+        one.slopes.clear();
+        one.grouping = chain;
+        out.push_back(std::move(one));
+      }
+      for (const FormulaExpr& slope : term.slopes) {
+        RandomTerm one = term;
+        one.intercept = false;
+        one.slopes = {slope};
+        one.grouping = chain;
+        out.push_back(std::move(one));
+      }
+      return;
+    }
     if (joiner == '/') {
       // a/b/c = a + a:b + a:b:c
       for (std::size_t k = 1; k <= chain.size(); ++k) {

@@ -121,6 +121,36 @@ TEST_CASE("lmm: crossed groupings site and sex / as lmer + lmerTest / few levels
                              Contains("| sex      | (Intercept) | 0.03637  | 0.1907") && Contains("| Residual |"));
 }
 
+TEST_CASE("lmm: uncorrelated effects (1 + lmm || site) / as lmer's expansion to (1 | site) + (0 + lmm | site)",
+          "[analysis][lmm]") {
+  auto store = CohortStore();
+  const auto result = RunAnalysis(
+      store, Request("lmm", {{"study", "cohort"}, {"formula", "pain_nrs ~ age_years + lmm + (1 + lmm || site)"}}));
+  // analysis_lmm_multi.R: double.* (a singular fit: the slope's SD is 0)
+  CHECK(result.rows_used == 387);
+  const double estimate[] = {4.94533200589052, -0.0035857062180333, -0.0543128603794398};
+  const double se[] = {0.81522032350343, 0.00836992576999623, 0.0226514072234219};
+  const double df[] = {361.292306878629, 381.553175712382, 382.383668538956};
+  const char* terms[] = {"(Intercept)", "age_years", "lmm"};
+  for (int k = 0; k < 3; ++k) {
+    INFO(terms[k]);
+    const auto& row = FindRow(result, "coefficients", terms[k]);
+    CHECK_THAT(row.estimate, WithinRel(estimate[k], 1e-6));
+    CHECK_THAT(row.std_error, WithinRel(se[k], 1e-6));
+    CHECK_THAT(row.extra["df"].get<double>(), WithinRel(df[k], 1e-4));
+  }
+  // Two groupings named as lme4 names them: site and site.1.
+  CHECK_THAT(FindRow(result, "random", "sd((Intercept)) | site").estimate, WithinRel(0.278805457441928, 1e-5));
+  CHECK_THAT(FindRow(result, "random", "sd(lmm) | site.1").estimate, WithinAbs(0.0, 1e-5));
+  CHECK_THAT(FindRow(result, "random", "Residual").estimate, WithinRel(2.07493598792015, 1e-5));
+  CHECK_THAT(result.summary["reml_criterion"].get<double>(), WithinRel(1680.218609597, 1e-8));
+  CHECK_THAT(result.summary["messages"].dump(), Contains("singular fit"));
+  // '||' does not combine with a nested grouping.
+  REQUIRE_THROWS_WITH(RunAnalysis(store, Request("lmm", {{"study", "cohort"},
+                                                         {"formula", "pain_nrs ~ age_years + (1 + lmm || site/sex)"}})),
+                      Contains("'||' with a nested grouping"));
+}
+
 TEST_CASE("lmm: the random effects table shows a correlation of two effects of one grouping", "[analysis][lmm]") {
   cohortdb::AnalysisResultSet result;
   result.command = "lmm";

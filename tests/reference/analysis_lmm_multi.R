@@ -31,3 +31,11 @@ vc <- as.data.frame(VarCorr(c2)); cat("crossed.vc =", vc$grp, "\n"); p("crossed.
 p("crossed.reml", getME(c2, "devcomp")$cmp["REML"]); print(isSingular(c2))
 a <- anova(lmer(pain_nrs ~ age_years + (1 | site), data = co, control = tight), c2)
 p("crossed.lrt", c(a$Chisq[2], a$Df[2], a[["Pr(>Chisq)"]][2]))
+# Uncorrelated intercept and slope ('||', lme4's expansion to (1 | site) + (0 + lmm | site))
+co <- all[complete.cases(all[, c("pain_nrs", "age_years", "lmm", "site")]), ]
+p("double.n", nrow(co))
+d <- lmer(pain_nrs ~ age_years + lmm + (1 + lmm || site), data = co, control = tight)
+s <- summary(d)$coefficients
+p("double.estimate", s[, "Estimate"]); p("double.se", s[, "Std. Error"]); p("double.df", s[, "df"])
+vc <- as.data.frame(VarCorr(d)); cat("double.vc =", vc$grp, vc$var1, "\n"); p("double.sd", vc$sdcor)
+p("double.reml", getME(d, "devcomp")$cmp["REML"]); print(isSingular(d))
