@@ -249,6 +249,16 @@ class Parser {
     return out;
   }
 
+  // A product of many sums expands combinatorially (a*b*...*k: 2^k - 1
+  // terms); past kMaxTerms it is refused before it is expanded.
+  static constexpr std::size_t kMaxTerms = 512;
+  void CheckTermCount(std::size_t terms, std::size_t at) const {
+    if (terms > kMaxTerms) {
+      Fail(at, "this product expands to " + std::to_string(terms) + " model terms; a formula may have at most " +
+                   std::to_string(kMaxTerms));
+    }
+  }
+
   RightSide ParseProduct(bool top) {
     const std::size_t at = Peek().position;
     RightSide left = ParseInteraction(top);
@@ -260,6 +270,7 @@ class Parser {
         Fail(op, "random-effect terms and offset() cannot be multiplied; add them with '+'");
       }
       if (left.intercept || right.intercept) Fail(at, "'1' or '0' cannot be part of an interaction");
+      CheckTermCount(left.terms.size() + right.terms.size() + left.terms.size() * right.terms.size(), op);
       TermList all = left.terms;
       for (auto& t : right.terms) AddTerm(all, t);
       for (auto& t : Interact(left.terms, right.terms)) AddTerm(all, std::move(t));
@@ -279,6 +290,7 @@ class Parser {
         Fail(op, "random-effect terms and offset() cannot be part of an interaction");
       }
       if (left.intercept || right.intercept) Fail(at, "'1' or '0' cannot be part of an interaction");
+      CheckTermCount(left.terms.size() * right.terms.size(), op);
       left.terms = Interact(left.terms, right.terms);
     }
     return left;

@@ -3,7 +3,11 @@
 // terms as lme4 expands them, and errors that point at the place.
 #include <catch2/catch.hpp>
 
+#include <chrono>
 #include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <map>
 #include <string>
 #include <vector>
@@ -97,6 +101,44 @@ TEST_CASE("random-effect terms as lme4 reads them", "[formula]") {
   const Formula no_intercept = ParseFormula("y ~ x + (0 + x | g)");
   REQUIRE(no_intercept.random.size() == 1);
   CHECK_FALSE(no_intercept.random[0].intercept);
+}
+
+TEST_CASE("'||' expands to one random-effect term per effect as lme4 does", "[formula]") {
+  // lme4::findbars(lme4::expandDoubleVerts(y ~ x + (1 + x + z || g))): 1 | g, 0 + x | g, 0 + z | g
+  const Formula f = ParseFormula("y ~ x + (1 + x + z || g)");
+  REQUIRE(f.random.size() == 3);
+  CHECK(f.random[0].Label() == "1 | g");
+  CHECK(f.random[1].Label() == "0 + x | g");
+  CHECK(f.random[2].Label() == "0 + z | g");
+  const Formula slopes = ParseFormula("y ~ x + (0 + x + z || g)");
+  REQUIRE(slopes.random.size() == 2);
+  CHECK(slopes.random[0].Label() == "0 + x | g");
+  CHECK_THAT(ErrorOf("y ~ x + (1 + x || a/b)"), Contains("'||' with a nested grouping"));
+  CHECK_THAT(ErrorOf("y ~ x + (1 + x ||)"), Contains("needs a grouping variable"));
+}
+
+TEST_CASE("a product that expands to too many terms is refused before it is expanded", "[formula]") {
+  // 2^10 - 1 = 1023 terms; found by fuzz_formula as a timeout (a longer product ran for minutes)
+  const std::string error = ErrorOf("y ~ a*b*c*d*e*f*g*h*i*j");
+  CHECK_THAT(error, Contains("expands to") && Contains("model terms; a formula may have at most 512"));
+  CHECK(Labels(ParseFormula("y ~ a*b*c*d*e*f*g*h*i")).size() == 511);  // 2^9 - 1: allowed
+  CHECK(Labels(ParseFormula("y ~ a*a*a*a*a*a*a*a*a*a*a*a")).size() == 1);  // repeats collapse as they go
+  CHECK_THAT(ErrorOf("y ~ (a+b+c+d+e+f+g+h+i+j+k+l+m+n+o+p+q+r+s+t+u+v+w):(a+b+c+d+e+f+g+h+i+j+k+l+m+n+o+p+q+r+s+t+u+v+w)"),
+             Contains("a formula may have at most 512"));
+}
+
+TEST_CASE("fuzz: every kept formula input parses or is an input error, at once", "[formula][fuzz]") {
+  for (const auto& entry : std::filesystem::directory_iterator(std::string(COHORTDB_TEST_DATA_DIR) + "/fuzz/formula")) {
+    std::ifstream in(entry.path());
+    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    INFO(entry.path().string());
+    const auto start = std::chrono::steady_clock::now();
+    try {
+      ParseFormula(text);
+    } catch (const cohortdb::InputError&) {
+    }
+    CHECK(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() < 5.0);
+  }
 }
 
 TEST_CASE("formula errors point at the place", "[formula]") {
