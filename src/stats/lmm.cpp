@@ -8,9 +8,9 @@
 #include <string>
 
 #include <boost/math/distributions/chi_squared.hpp>
-#include <boost/math/distributions/students_t.hpp>
 
 #include "common/error.h"
+#include "stats/lmm_common.h"
 #include "stats/model_scaling.h"
 
 namespace cohortdb::stats {
@@ -29,7 +29,6 @@ constexpr int kLineSearchHalvings = 40;
 constexpr double kHessianStep = 1e-6;        // forward differences of the analytic gradient
 constexpr double kSatterthwaiteStep = 1e-4;  // relative, central differences of the analytic gradient
 constexpr double kChordStep = 1e-3;          // full steps below this keep the last Hessian
-constexpr double kEigenTolerance = 1e-8;     // lmerTest's tol for the Hessian's eigenvalues
 constexpr Index kFewGroups = 5;
 constexpr double kBoundaryCheck = 1e-3;       // |L(c, c)| below this: try the boundary
 constexpr double kBoundaryTolerance = 1e-13;  // relative rise of the criterion accepted there
@@ -632,11 +631,7 @@ LmmFit FitLmm(const MatrixXd& x, const std::vector<std::string>& names, const Ve
       }
     }
     if (!reuse_hessian) hessian = ((hessian + hessian.transpose()) / 2.0).eval();
-    Eigen::SelfAdjointEigenSolver<MatrixXd> eig(hessian);
-    VectorXd values = eig.eigenvalues();
-    const double floor = 1e-8 * std::max(1.0, values.cwiseAbs().maxCoeff());
-    for (Index i = 0; i < values.size(); ++i) values(i) = std::max(std::abs(values(i)), floor);
-    VectorXd step = -(eig.eigenvectors() * (eig.eigenvectors().transpose() * gradient).cwiseQuotient(values));
+    const VectorXd step = detail::ModifiedNewtonStep(hessian, gradient);
     double scale = 1.0;
     VectorXd next_gradient;
     double next = deviance.CriterionAndGradient(theta + step, options.reml, next_gradient);
@@ -700,17 +695,7 @@ LmmFit FitLmm(const MatrixXd& x, const std::vector<std::string>& names, const Ve
   // Variance components, as.data.frame(VarCorr(fit)) order: SDs, then correlations, then the residual.
   const SmallMatrix lambda = FactorFromTheta(theta, k);
   const SmallMatrix cov = fit.sigma * fit.sigma * lambda * lambda.transpose();
-  const std::string gname(group_name);
-  for (Index a = 0; a < k; ++a) {
-    fit.components.push_back({gname, z_names[static_cast<size_t>(a)], "", cov(a, a), std::sqrt(cov(a, a))});
-  }
-  for (Index a = 0; a < k; ++a) {
-    for (Index b = a + 1; b < k; ++b) {
-      const double denom = std::sqrt(cov(a, a) * cov(b, b));
-      fit.components.push_back({gname, z_names[static_cast<size_t>(a)], z_names[static_cast<size_t>(b)], cov(a, b),
-                                 denom > 0.0 ? cov(a, b) / denom : kNaN});
-    }
-  }
+  detail::AppendComponents(std::string(group_name), z_names, cov, fit.components);
   fit.components.push_back({"Residual", "", "", fit.sigma * fit.sigma, fit.sigma});
 
   for (Index c = 0; c < k; ++c) {
@@ -739,42 +724,9 @@ LmmFit FitLmm(const MatrixXd& x, const std::vector<std::string>& names, const Ve
     MatrixXd h;
     std::vector<MatrixXd> jac;
     deviance.SatterthwaiteParts(varpar, options.reml, h, jac);
-    const Eigen::SelfAdjointEigenSolver<MatrixXd> eig(h);
-    MatrixXd a = MatrixXd::Zero(m + 1, m + 1);
-    bool negative = false;
-    for (Index i = 0; i <= m; ++i) {
-      const double ev = eig.eigenvalues()(i);
-      if (ev < -kEigenTolerance) negative = true;
-      if (ev > kEigenTolerance) a += 2.0 / ev * eig.eigenvectors().col(i) * eig.eigenvectors().col(i).transpose();
-    }
-    if (negative && !fit.singular) {
-      fit.messages.push_back("the deviance is not at a minimum in the variance parameters (a negative eigenvalue "
-                             "of its Hessian; lmerTest: Model failed to converge); Satterthwaite df are unreliable");
-    }
-    for (Index j = 0; j < p; ++j) {
-      VectorXd g(m + 1);
-      for (Index i = 0; i <= m; ++i) g(i) = jac[static_cast<size_t>(i)](j, j);
-      const double v = fit.covariance(j, j);
-      fit.df[static_cast<size_t>(j)] = 2.0 * v * v / g.dot(a * g);
-    }
+    fit.df = detail::SatterthwaiteDf(h, jac, fit.covariance, fit.singular, fit.messages);
   }
-
-  for (Index j = 0; j < p; ++j) {
-    TermEstimate row;
-    row.term = names[static_cast<size_t>(j)];
-    row.estimate = beta(j);
-    row.std_error = std::sqrt(fit.covariance(j, j));
-    row.statistic = row.estimate / row.std_error;
-    const double df = fit.df[static_cast<size_t>(j)];
-    if (std::isfinite(df) && df > 0.0) {
-      const boost::math::students_t t(df);
-      row.p_value = 2.0 * boost::math::cdf(boost::math::complement(t, std::abs(row.statistic)));
-      const double q = boost::math::quantile(boost::math::complement(t, (1.0 - options.confidence) / 2.0));
-      row.conf_low = row.estimate - q * row.std_error;
-      row.conf_high = row.estimate + q * row.std_error;
-    }
-    fit.terms.push_back(row);
-  }
+  fit.terms = detail::FixedEffectRows(names, beta, fit.covariance, fit.df, options.confidence);
   return fit;
 }
 

@@ -8,9 +8,9 @@
 #include <string>
 
 #include <Eigen/Sparse>
-#include <boost/math/distributions/students_t.hpp>
 
 #include "common/error.h"
+#include "stats/lmm_common.h"
 #include "stats/model_scaling.h"
 
 namespace cohortdb::stats {
@@ -28,7 +28,6 @@ constexpr int kLineSearchHalvings = 40;
 constexpr double kGradientStep = 1e-5;
 constexpr double kHessianStep = 1e-4;
 constexpr double kSatterthwaiteStep = 1e-3;  // relative, then Richardson-extrapolated
-constexpr double kEigenTolerance = 1e-8;     // lmerTest's tol for the Hessian's eigenvalues
 constexpr Index kFewGroups = 5;
 constexpr double kBoundaryCheck = 1e-3;       // |L(c, c)| below this: try the boundary
 constexpr double kBoundaryTolerance = 1e-13;  // relative rise of the criterion accepted there
@@ -501,11 +500,7 @@ MultiLmmFit FitLmmTerms(const MatrixXd& x, const std::vector<std::string>& names
       }
     }
     Derivatives(f, theta, value, gradient, hessian);
-    const Eigen::SelfAdjointEigenSolver<MatrixXd> eig(hessian);
-    VectorXd values = eig.eigenvalues();
-    const double floor = 1e-8 * std::max(1.0, values.cwiseAbs().maxCoeff());
-    for (Index i = 0; i < values.size(); ++i) values(i) = std::max(std::abs(values(i)), floor);
-    const VectorXd step = -(eig.eigenvectors() * (eig.eigenvectors().transpose() * gradient).cwiseQuotient(values));
+    const VectorXd step = detail::ModifiedNewtonStep(hessian, gradient);
     double scale = 1.0;
     double next = f(theta + step);
     for (int h = 0; h < kLineSearchHalvings && !(next <= value); ++h) {
@@ -563,17 +558,7 @@ MultiLmmFit FitLmmTerms(const MatrixXd& x, const std::vector<std::string>& names
   for (const Term& t : terms) {
     const MatrixXd lambda = Factor(theta, t);
     const MatrixXd cov = fit.sigma * fit.sigma * lambda * lambda.transpose();
-    const auto& z_names = t.source->z_names;
-    for (Index a = 0; a < t.k; ++a) {
-      fit.components.push_back({t.name, z_names[static_cast<std::size_t>(a)], "", cov(a, a), std::sqrt(cov(a, a))});
-    }
-    for (Index a = 0; a < t.k; ++a) {
-      for (Index b = a + 1; b < t.k; ++b) {
-        const double denom = std::sqrt(cov(a, a) * cov(b, b));
-        fit.components.push_back({t.name, z_names[static_cast<std::size_t>(a)], z_names[static_cast<std::size_t>(b)],
-                                   cov(a, b), denom > 0.0 ? cov(a, b) / denom : kNaN});
-      }
-    }
+    detail::AppendComponents(t.name, t.source->z_names, cov, fit.components);
     bool singular = false;
     for (Index c = 0; c < t.k; ++c) singular = singular || lambda(c, c) < options.singular_tolerance;
     if (singular) singular_terms.push_back(t.name);
@@ -603,44 +588,12 @@ MultiLmmFit FitLmmTerms(const MatrixXd& x, const std::vector<std::string>& names
     varpar(m) = fit.sigma;
     const MatrixXd h =
         RichardsonHessian([&](const VectorXd& v) { return deviance.DevianceAt(v, options.reml); }, varpar);
-    const Eigen::SelfAdjointEigenSolver<MatrixXd> eig(h);
-    MatrixXd a = MatrixXd::Zero(m + 1, m + 1);
-    bool negative = false;
-    for (Index i = 0; i <= m; ++i) {
-      const double ev = eig.eigenvalues()(i);
-      if (ev < -kEigenTolerance) negative = true;
-      if (ev > kEigenTolerance) a += 2.0 / ev * eig.eigenvectors().col(i) * eig.eigenvectors().col(i).transpose();
-    }
-    if (negative && !fit.singular) {
-      fit.messages.push_back("the deviance is not at a minimum in the variance parameters (a negative eigenvalue "
-                             "of its Hessian; lmerTest: Model failed to converge); Satterthwaite df are unreliable");
-    }
     const std::vector<MatrixXd> jac =
         RichardsonJacobian([&](const VectorXd& v) { return deviance.CovarianceAt(v); }, varpar);
-    for (Index j = 0; j < p; ++j) {
-      VectorXd g(m + 1);
-      for (Index i = 0; i <= m; ++i) g(i) = jac[static_cast<std::size_t>(i)](j, j);
-      const double v = fit.covariance(j, j);
-      fit.df[static_cast<std::size_t>(j)] = 2.0 * v * v / g.dot(a * g);
-    }
+    fit.df = detail::SatterthwaiteDf(h, jac, fit.covariance, fit.singular, fit.messages);
   }
 
-  for (Index j = 0; j < p; ++j) {
-    TermEstimate row;
-    row.term = names[static_cast<std::size_t>(j)];
-    row.estimate = beta(j);
-    row.std_error = std::sqrt(fit.covariance(j, j));
-    row.statistic = row.estimate / row.std_error;
-    const double df = fit.df[static_cast<std::size_t>(j)];
-    if (std::isfinite(df) && df > 0.0) {
-      const boost::math::students_t t(df);
-      row.p_value = 2.0 * boost::math::cdf(boost::math::complement(t, std::abs(row.statistic)));
-      const double q = boost::math::quantile(boost::math::complement(t, (1.0 - options.confidence) / 2.0));
-      row.conf_low = row.estimate - q * row.std_error;
-      row.conf_high = row.estimate + q * row.std_error;
-    }
-    fit.terms.push_back(row);
-  }
+  fit.terms = detail::FixedEffectRows(names, beta, fit.covariance, fit.df, options.confidence);
   return fit;
 }
 
