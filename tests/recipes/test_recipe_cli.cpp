@@ -18,41 +18,11 @@
 #include "store/provenance.h"
 #include "store/recipe_store.h"
 #include "store/store.h"
+#include "support/run_binary.h"
 #include "support/temp_dir.h"
 
 namespace cohortdb {
 namespace {
-
-struct Output {
-  int exit_code = 0;
-  std::string out;  // stdout
-  std::string err;  // stderr
-};
-
-std::string Slurp(const std::filesystem::path& path) {
-  std::ifstream in(path);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-std::string Quote(const std::string& s) {
-  std::string q = "'";
-  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return q + "'";
-}
-
-// Runs "command" under /bin/sh with stdout and stderr captured.
-Output Shell(const TempDir& dir, const std::string& command) {
-  const std::string out = dir.File("stdout.txt");
-  const std::string err = dir.File("stderr.txt");
-  const int status = std::system((command + " >" + Quote(out) + " 2>" + Quote(err)).c_str());
-  return Output{WIFEXITED(status) ? WEXITSTATUS(status) : -1, Slurp(out), Slurp(err)};
-}
-
-Output Cohortdb(const TempDir& dir, const std::string& args) {
-  return Shell(dir, std::string(Quote(COHORTDB_BINARY)) + " " + args);
-}
 
 std::string Example(const std::string& path) {
   return Quote(std::string(COHORTDB_SOURCE_DIR) + "/examples/" + path);

@@ -16,40 +16,11 @@
 
 #include "html_check.h"
 #include "recipes/html_report.h"
+#include "support/run_binary.h"
 #include "support/temp_dir.h"
 
 namespace cohortdb {
 namespace {
-
-struct Output {
-  int exit_code = 0;
-  std::string out;
-  std::string err;
-};
-
-std::string Slurp(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-std::string Quote(const std::string& s) {
-  std::string q = "'";
-  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return q + "'";
-}
-
-Output Shell(const TempDir& dir, const std::string& command) {
-  const std::string out = dir.File("stdout.txt");
-  const std::string err = dir.File("stderr.txt");
-  const int status = std::system((command + " >" + Quote(out) + " 2>" + Quote(err)).c_str());
-  return Output{WIFEXITED(status) ? WEXITSTATUS(status) : -1, Slurp(out), Slurp(err)};
-}
-
-Output Cohortdb(const TempDir& dir, const std::string& args) {
-  return Shell(dir, Quote(COHORTDB_BINARY) + " " + args);
-}
 
 std::string Example(const std::string& path) {
   return Quote(std::string(COHORTDB_SOURCE_DIR) + "/examples/" + path);

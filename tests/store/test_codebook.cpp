@@ -17,37 +17,11 @@
 #include "common/error.h"
 #include "store/codebook.h"
 #include "store/store.h"
+#include "support/run_binary.h"
 #include "support/temp_dir.h"
 
 namespace cohortdb {
 namespace {
-
-std::string Slurp(const std::filesystem::path& path) {
-  std::ifstream in(path);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-std::string Quote(const std::string& s) {
-  std::string q = "'";
-  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return q + "'";
-}
-
-struct Output {
-  int exit_code = 0;
-  std::string out;
-  std::string err;
-};
-
-Output Cohortdb(const TempDir& dir, const std::string& args) {
-  const std::string out = dir.File("stdout.txt");
-  const std::string err = dir.File("stderr.txt");
-  const int status =
-      std::system((Quote(COHORTDB_BINARY) + " " + args + " >" + Quote(out) + " 2>" + Quote(err)).c_str());
-  return Output{WIFEXITED(status) ? WEXITSTATUS(status) : -1, Slurp(out), Slurp(err)};
-}
 
 std::string Example(const std::string& path) { return std::string(COHORTDB_SOURCE_DIR) + "/examples/" + path; }
 
