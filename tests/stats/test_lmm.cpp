@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "common/error.h"
+#include "lmm_expected.h"
 #include "model_csv.h"
 #include "stats/lmm.h"
 
@@ -19,41 +20,12 @@ using Catch::Matchers::WithinRel;
 using cohortdb::stats::FitLmm;
 using cohortdb::stats::LmmFit;
 using cohortdb::stats::LmmOptions;
+using cohortdb::stats::testing::CheckLmmFit;
+using cohortdb::stats::testing::Expected;
 using cohortdb::stats::testing::ModelCsv;
 using cohortdb::stats::testing::ReadModelCsv;
 
 namespace {
-
-struct Expected {
-  std::vector<double> coef, se, df, t, p, theta;
-  double sigma;
-  std::vector<double> sdcor;
-  double criterion, loglik, aic, bic;
-};
-
-void Check(const LmmFit& fit, const Expected& e) {
-  REQUIRE(fit.terms.size() == e.coef.size());
-  for (size_t j = 0; j < e.coef.size(); ++j) {
-    INFO("term " << fit.terms[j].term);
-    CHECK_THAT(fit.terms[j].estimate, WithinRel(e.coef[j], 1e-6));
-    CHECK_THAT(fit.terms[j].std_error, WithinRel(e.se[j], 1e-6));
-    CHECK_THAT(fit.terms[j].statistic, WithinRel(e.t[j], 1e-6));
-    CHECK_THAT(fit.df[j], WithinRel(e.df[j], 1e-4));
-    CHECK_THAT(fit.terms[j].p_value, WithinRel(e.p[j], 1e-4));
-  }
-  REQUIRE(fit.theta.size() == e.theta.size());
-  for (size_t j = 0; j < e.theta.size(); ++j) CHECK_THAT(fit.theta[j], WithinAbs(e.theta[j], 1e-5));
-  CHECK_THAT(fit.sigma, WithinRel(e.sigma, 1e-5));
-  REQUIRE(fit.components.size() == e.sdcor.size());
-  for (size_t j = 0; j < e.sdcor.size(); ++j) {
-    INFO("component " << fit.components[j].var1 << " " << fit.components[j].var2);
-    CHECK_THAT(fit.components[j].sdcor, WithinAbs(e.sdcor[j], 1e-5));
-  }
-  CHECK_THAT(fit.criterion, WithinRel(e.criterion, 1e-8));
-  CHECK_THAT(fit.log_likelihood, WithinRel(e.loglik, 1e-8));
-  CHECK_THAT(fit.aic, WithinRel(e.aic, 1e-8));
-  CHECK_THAT(fit.bic, WithinRel(e.bic, 1e-8));
-}
 
 struct Visits {
   Eigen::MatrixXd x;
@@ -91,7 +63,7 @@ TEST_CASE("random intercept and slope / REML / equals lmer + lmerTest", "[lmm]")
   const Visits v = ReadVisits(true);
   const LmmFit fit = FitLmm(v.x, kNames, v.y, v.z, kSlope, v.group, "participant");
   // stats_lmm.R, "== slope REML"
-  Check(fit, {{5.64284504744149, -0.112764743131391, -0.112836091498621, 0.023022308664173, -0.158843620155078},
+  CheckLmmFit(fit, {{5.64284504744149, -0.112764743131391, -0.112836091498621, 0.023022308664173, -0.158843620155078},
               {0.814782048625739, 0.283426829738332, 0.0564830265904973, 0.0146396204243398, 0.0861974252507473},
               {76.2162844394623, 76.4676557853275, 81.282069828174, 76.1014140779298, 76.1926809998755},
               {6.9255883299823, -0.397861921665986, -1.9976991020096, 1.57260284056929, -1.84278845560646},
@@ -119,7 +91,7 @@ TEST_CASE("random intercept and slope / ML / equals lmer(REML = FALSE)", "[lmm]"
   options.reml = false;
   const LmmFit fit = FitLmm(v.x, kNames, v.y, v.z, kSlope, v.group, "participant", options);
   // stats_lmm.R, "== slope ML"
-  Check(fit, {{5.64231822506661, -0.112205045118134, -0.111651577495555, 0.0230101817490933, -0.159395131913924},
+  CheckLmmFit(fit, {{5.64231822506661, -0.112205045118134, -0.111651577495555, 0.0230101817490933, -0.159395131913924},
               {0.799033812656064, 0.277963094785856, 0.0557629428268665, 0.0143564557162052, 0.0850628528836089},
               {79.1441257541363, 79.4244082009645, 83.2858653858324, 79.0191821396321, 78.0128108749794},
               {7.06142610700167, -0.403668858287024, -2.00225403889124, 1.60277593606338, -1.87385123482778},
@@ -137,7 +109,7 @@ TEST_CASE("random intercept only equals lmer", "[lmm]") {
   const Visits v = ReadVisits(false);
   const LmmFit fit = FitLmm(v.x, kNames, v.y, v.z, {"(Intercept)"}, v.group, "participant");
   // stats_lmm.R, "== intercept REML"
-  Check(fit, {{5.29513944377961, -0.111502440972463, -0.0907499088626793, 0.0290262760192989, -0.164158890605875},
+  CheckLmmFit(fit, {{5.29513944377961, -0.111502440972463, -0.0907499088626793, 0.0290262760192989, -0.164158890605875},
               {0.96318069423617, 0.355255100288618, 0.043064518249465, 0.017255996062697, 0.0642926253632587},
               {78.2468018408377, 98.4071129541096, 199.768297029635, 77.2440376243242, 199.440284637431},
               {5.49755562530123, -0.313865841424588, -2.1073011507288, 1.68209797416715, -2.55330824769347},
@@ -181,7 +153,7 @@ TEST_CASE("a singular fit is reported in words and still equals lmer", "[lmm]") 
   for (Eigen::Index i = 0; i < x.rows(); ++i) group.push_back(static_cast<int>(csv.Column("group")(i)));
   const LmmFit fit = FitLmm(x, {"(Intercept)", "x"}, csv.Column("y"), z, {"(Intercept)"}, group, "group");
   // stats_lmm.R, "== singular REML" (lmer stops at theta 9.2e-8; the optimum is 0)
-  Check(fit, {{1.86659197157052, 0.421284702586776},
+  CheckLmmFit(fit, {{1.86659197157052, 0.421284702586776},
               {0.0892534172414677, 0.0852961224298666},
               {117.999999996861, 117.999999997786},
               {20.9133950190457, 4.93908387140542},

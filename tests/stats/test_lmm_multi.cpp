@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "common/error.h"
+#include "lmm_expected.h"
 #include "model_csv.h"
 #include "stats/lmm_sparse.h"
 
@@ -23,41 +24,12 @@ using cohortdb::stats::LmmFit;
 using cohortdb::stats::LmmOptions;
 using cohortdb::stats::MultiLmmFit;
 using cohortdb::stats::RandomEffectTerm;
+using cohortdb::stats::testing::CheckLmmFit;
+using cohortdb::stats::testing::Expected;
 using cohortdb::stats::testing::ModelCsv;
 using cohortdb::stats::testing::ReadModelCsv;
 
 namespace {
-
-struct Expected {
-  std::vector<double> coef, se, df, t, p, theta;
-  double sigma;
-  std::vector<double> sdcor;
-  double criterion, loglik, aic, bic;
-};
-
-void Check(const LmmFit& fit, const Expected& e) {
-  REQUIRE(fit.terms.size() == e.coef.size());
-  for (size_t j = 0; j < e.coef.size(); ++j) {
-    INFO("term " << fit.terms[j].term);
-    CHECK_THAT(fit.terms[j].estimate, WithinRel(e.coef[j], 1e-6));
-    CHECK_THAT(fit.terms[j].std_error, WithinRel(e.se[j], 1e-6));
-    CHECK_THAT(fit.terms[j].statistic, WithinRel(e.t[j], 1e-6));
-    CHECK_THAT(fit.df[j], WithinRel(e.df[j], 1e-4));
-    CHECK_THAT(fit.terms[j].p_value, WithinRel(e.p[j], 1e-4));
-  }
-  REQUIRE(fit.theta.size() == e.theta.size());
-  for (size_t j = 0; j < e.theta.size(); ++j) CHECK_THAT(fit.theta[j], WithinAbs(e.theta[j], 1e-5));
-  CHECK_THAT(fit.sigma, WithinRel(e.sigma, 1e-5));
-  REQUIRE(fit.components.size() == e.sdcor.size());
-  for (size_t j = 0; j < e.sdcor.size(); ++j) {
-    INFO("component " << fit.components[j].group << " " << fit.components[j].var1 << " " << fit.components[j].var2);
-    CHECK_THAT(fit.components[j].sdcor, WithinAbs(e.sdcor[j], 1e-5));
-  }
-  CHECK_THAT(fit.criterion, WithinRel(e.criterion, 1e-8));
-  CHECK_THAT(fit.log_likelihood, WithinRel(e.loglik, 1e-8));
-  CHECK_THAT(fit.aic, WithinRel(e.aic, 1e-8));
-  CHECK_THAT(fit.bic, WithinRel(e.bic, 1e-8));
-}
 
 std::vector<int> Codes(const Eigen::VectorXd& a) {
   std::vector<int> out;
@@ -122,7 +94,7 @@ TEST_CASE("nested random intercepts / balanced / REML / equals lmer + lmerTest",
   const Nested d = ReadNested(true);
   const MultiLmmFit fit = FitLmmTerms(d.x, kNested, d.y, d.terms);
   // stats_lmm_multi.R, "== nested REML"
-  Check(fit, {{4.48097436221672, 0.12377758591834, -0.241255897435866, -0.299693858661699},
+  CheckLmmFit(fit, {{4.48097436221672, 0.12377758591834, -0.241255897435866, -0.299693858661699},
               {0.293402110976024, 0.297575543310229, 0.0657529557246847, 0.0918477126290315},
               {14.8204650836605, 119.915981703628, 237.999997337226, 237.999997479958},
               {15.2724680381829, 0.415953490469811, -3.66912627389759, -3.26294308353817},
@@ -151,7 +123,7 @@ TEST_CASE("nested random intercepts / ML / equals lmer(REML = FALSE)", "[lmm][lm
   LmmOptions ml;
   ml.reml = false;
   // stats_lmm_multi.R, "== nested ML"
-  Check(FitLmmTerms(d.x, kNested, d.y, d.terms, ml),
+  CheckLmmFit(FitLmmTerms(d.x, kNested, d.y, d.terms, ml),
         {{4.48235741753912, 0.121078941386643, -0.241255897435869, -0.299693858661687},
          {0.279463076055845, 0.295123674235812, 0.0654784113434631, 0.0914642124022742},
          {18.2384999110123, 122.992430835109, 240.00000027101, 240.000000085451},
@@ -201,7 +173,7 @@ TEST_CASE("nested random intercepts / unbalanced / equals lmer", "[lmm][lmm_mult
     const MultiLmmFit fit = FitLmmTerms(
         x, names, csv.Column("y"), {Intercept(site, "site"), Intercept(participant, "participant:site")});
     // stats_lmm_multi.R, "== unbalanced REML"
-    Check(fit, {{5.13400792934381, -0.244048514857882, -0.181469676046138},
+    CheckLmmFit(fit, {{5.13400792934381, -0.244048514857882, -0.181469676046138},
                 {0.246520636842883, 0.312953323948699, 0.0455534560043689},
                 {16.1662108599238, 66.6291277766119, 184.92196999019},
                 {20.8258748439626, -0.779824006272219, -3.98366429165624},
@@ -218,7 +190,7 @@ TEST_CASE("nested random intercepts / unbalanced / equals lmer", "[lmm][lmm_mult
         FitLmmTerms(x, names, csv.Column("y"),
                     {Slope(participant, "site:participant", csv.Column("visit"), "visit"), Intercept(site, "site")});
     // stats_lmm_multi.R, "== unbalanced slope REML"
-    Check(fit, {{5.15375469393342, -0.354656731057929, -0.205714675187219},
+    CheckLmmFit(fit, {{5.15375469393342, -0.354656731057929, -0.205714675187219},
                 {0.196760393776745, 0.28904521229853, 0.0605194744613797},
                 {14.8977157308156, 68.3303043197009, 57.1955865617011},
                 {26.1930492972135, -1.22699396484601, -3.39914840665868},
@@ -244,7 +216,7 @@ TEST_CASE("crossed random intercepts / participant and rater / equals lmer", "[l
     // stats_lmm_multi.R, "== crossed REML"; the rater term first in the formula, lme4 order in the fit
     const MultiLmmFit fit = FitLmmTerms(x, names, csv.Column("y"),
                                         {Intercept(rater, "rater"), Intercept(participant, "participant")});
-    Check(fit, {{10.3950038183652, 0.344587629635447},
+    CheckLmmFit(fit, {{10.3950038183652, 0.344587629635447},
                 {0.446774563007189, 0.0864939119223847},
                 {13.9009793902307, 135.302865609555},
                 {23.2667763097291, 3.98395241904034},
@@ -260,7 +232,7 @@ TEST_CASE("crossed random intercepts / participant and rater / equals lmer", "[l
     LmmOptions ml;
     ml.reml = false;
     // stats_lmm_multi.R, "== crossed ML"
-    Check(FitLmmTerms(x, names, csv.Column("y"), {Intercept(participant, "participant"), Intercept(rater, "rater")},
+    CheckLmmFit(FitLmmTerms(x, names, csv.Column("y"), {Intercept(participant, "participant"), Intercept(rater, "rater")},
                       ml),
           {{10.3951645429091, 0.34427539389862},
            {0.432251884192451, 0.0861643992112991},
@@ -274,7 +246,7 @@ TEST_CASE("crossed random intercepts / participant and rater / equals lmer", "[l
   }
   SECTION("a correlated random slope per rater") {
     // stats_lmm_multi.R, "== crossed slope REML"
-    Check(FitLmmTerms(x, names, csv.Column("y"),
+    CheckLmmFit(FitLmmTerms(x, names, csv.Column("y"),
                       {Intercept(participant, "participant"), Slope(rater, "rater", csv.Column("x"), "x")}),
           {{10.3311447259449, 0.27263432978002},
            {0.434759249337222, 0.203652892483898},
@@ -295,7 +267,7 @@ TEST_CASE("a singular nested fit (no site variance) is reported in words and equ
                   {Intercept(Codes(csv.Column("site")), "site"),
                    Intercept(Codes(csv.Column("site"), csv.Column("part")), "part:site")});
   // stats_lmm_multi.R, "== singular REML" (lmer stops at a site theta of 4.6e-8; the optimum is 0)
-  Check(fit, {{1.02910331896149, 0.484625683757462},
+  CheckLmmFit(fit, {{1.02910331896149, 0.484625683757462},
               {0.139919055085783, 0.0804031986548651},
               {58.7909128445204, 139.712953697325},
               {7.35499048596747, 6.02744283641927},
@@ -313,7 +285,7 @@ TEST_CASE("a grouping with too few levels / 3 sites are fitted and worded / 1 is
   const Nested d = ReadNested(true, 3);
   const MultiLmmFit fit = FitLmmTerms(d.x, kNested, d.y, d.terms);
   // stats_lmm_multi.R, "== nested 3 sites REML"
-  Check(fit, {{4.88535990696955, 0.288999485065217, -0.216107500000004, -0.512606071428565},
+  CheckLmmFit(fit, {{4.88535990696955, 0.288999485065217, -0.216107500000004, -0.512606071428565},
               {0.377026150766971, 0.451218787327643, 0.106800642600644, 0.156340132357378},
               {4.62638370413229, 50.3357431716536, 88.0000000308617, 88.000000061808},
               {12.957615531526, 0.640486374197373, -2.0234662895062, -3.2787874981249},
