@@ -9,6 +9,7 @@
 #include "analysis/frame.h"
 #include "analysis/report.h"
 #include "analysis_fixture.h"
+#include "support/svg_check.h"
 #include "common/error.h"
 #include "result_helpers.h"
 
@@ -17,39 +18,6 @@ using Catch::Matchers::WithinRel;
 using namespace cohortdb;
 using namespace cohortdb::analysis;
 using namespace cohortdb::testing;
-
-namespace {
-
-// True if every element opened is closed in order (a small well-formedness check).
-bool WellFormedXml(const std::string& xml, std::string* error) {
-  std::vector<std::string> stack;
-  std::size_t pos = 0;
-  while ((pos = xml.find('<', pos)) != std::string::npos) {
-    const std::size_t end = xml.find('>', pos);
-    if (end == std::string::npos) {
-      *error = "unterminated tag";
-      return false;
-    }
-    const std::string tag = xml.substr(pos + 1, end - pos - 1);
-    pos = end + 1;
-    if (tag.empty() || tag[0] == '?' || tag[0] == '!') continue;
-    if (tag.back() == '/') continue;
-    if (tag[0] == '/') {
-      const std::string name = tag.substr(1);
-      if (stack.empty() || stack.back() != name) {
-        *error = "unexpected </" + name + ">";
-        return false;
-      }
-      stack.pop_back();
-      continue;
-    }
-    stack.push_back(tag.substr(0, tag.find_first_of(" \t\n")));
-  }
-  if (!stack.empty()) *error = "unclosed <" + stack.back() + ">";
-  return stack.empty();
-}
-
-}  // namespace
 
 TEST_CASE("an unknown variable is named with its close matches", "[analysis][frame]") {
   auto store = TrialStore();
@@ -248,7 +216,7 @@ TEST_CASE("the forest plot of a logistic model is well-formed SVG with its label
                                                               {"plot", true}}));
   const std::string& svg = result.plot_svg;
   std::string error;
-  CHECK(WellFormedXml(svg, &error));
+  CHECK(WellFormedSvg(svg, &error));
   INFO(error);
   CHECK_THAT(svg, Contains("<svg xmlns=\"http://www.w3.org/2000/svg\""));
   CHECK_THAT(svg, Contains("lmm (per 2 SD = 9.43)"));  // the overall sample's SD
@@ -274,7 +242,7 @@ TEST_CASE("forest plot escapes labels", "[analysis][plot]") {
   CHECK_THAT(svg, Contains("a &lt; b &amp; c"));
   CHECK_THAT(svg, Contains("x&lt;5"));
   std::string error;
-  CHECK(WellFormedXml(svg, &error));
+  CHECK(WellFormedSvg(svg, &error));
 }
 
 TEST_CASE("categorical catalog variables appear with their labels in catalog order", "[analysis][frame]") {
