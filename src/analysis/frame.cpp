@@ -805,26 +805,12 @@ Frame ReadBaseFrame(Store& store, const FrameSource& source, const std::optional
   if (ReadMode() == FrameReadMode::kViews) {
     // The views hold censored values as NULL: under a rule, a --frame reads
     // temp views of the pivot SQL with the rule applied, named as the views.
-    std::vector<std::string> rule_views;
+    ShadowPivots rule_views(store);
     if (!source.frame.empty() && source.censor_rule != CensorRule::kExclude) {
       for (const PivotUse& use : PivotsNamed(store, FrameSelectSql(store, source))) {
-        store.Exec(fmt::format("CREATE TEMP VIEW \"{}\" AS {}", use.view,
-                               WideSelectSql(store, use.study, use.per_visit, source.censor_rule)));
-        rule_views.push_back(use.view);
+        rule_views.AddRuleView(use.view, use.study, use.per_visit, source.censor_rule);
       }
     }
-    struct DropViews {
-      Store& store;
-      const std::vector<std::string>& views;
-      ~DropViews() {
-        for (const std::string& v : views) {
-          try {
-            store.Exec(fmt::format("DROP VIEW IF EXISTS temp.\"{}\"", v));
-          } catch (const std::exception&) {  // leaving a temp view of this connection is harmless
-          }
-        }
-      }
-    } drop{store, rule_views};
     Frame frame = ReadFrameThroughViews(store, source);
     if (!source.study.empty()) ApplyCatalogLabels(store, source.study, frame);
     return frame;

@@ -12,6 +12,7 @@
 #include "analysis/reference_level.h"
 #include "common/error.h"
 #include "store/catalog.h"
+#include "store/frame_source.h"
 #include "store/store.h"
 
 namespace cohortdb::analysis {
@@ -109,16 +110,9 @@ VariableLabels VariableLabels::Load(Store& store, const Options& options) {
       const std::pair<const char*, const char*> columns[] = {{"sex", "Sex"}, {"arm", "Arm"}, {"site", "Site"}};
       for (const auto& [column, label] : columns) {
         if (out.variables_.count(column)) continue;
-        const std::string sql =
-            std::string(column) == "site"
-                ? "SELECT DISTINCT s.code FROM participant p JOIN site s ON s.site_id = p.site_id WHERE p.study_id = ?1"
-                : fmt::format("SELECT DISTINCT {} FROM participant WHERE study_id = ?1 AND {} IS NOT NULL", column,
-                              column);
         Variable variable;
         variable.label = label;
-        for (const auto& row : store.Query(sql, {*id}).rows) {
-          if (const auto* text = std::get_if<std::string>(&row.at(0))) variable.levels.push_back(*text);
-        }
+        variable.levels = ParticipantColumnLevels(store, *id, column);
         variable.level_labels = variable.levels;
         out.variables_[column] = std::move(variable);
       }

@@ -104,6 +104,22 @@ std::vector<std::string> FrameColumns(Store& store, const FrameSource& source) {
   return store.GuardedColumns(sql, "--frame");
 }
 
+std::vector<std::string> ParticipantColumnLevels(Store& store, std::int64_t study_id, const std::string& column) {
+  std::string sql;
+  if (column == "site") {
+    sql = "SELECT DISTINCT s.code FROM participant p JOIN site s ON s.site_id = p.site_id WHERE p.study_id = ?1";
+  } else if (column == "sex" || column == "arm") {
+    sql = fmt::format("SELECT DISTINCT {0} FROM participant WHERE study_id = ?1 AND {0} IS NOT NULL", column);
+  } else {
+    throw InputError(fmt::format("'{}' is not a participant column with levels (sex, arm, site)", column));
+  }
+  std::vector<std::string> out;
+  for (const auto& row : store.Query(sql, {study_id}).rows) {
+    if (const auto* text = std::get_if<std::string>(&row.at(0))) out.push_back(*text);
+  }
+  return out;
+}
+
 std::vector<LevelLabels> LoadLevelLabels(Store& store, const std::string& study) {
   std::vector<LevelLabels> out;
   const auto id = FindStudy(store, study);

@@ -49,6 +49,11 @@ struct LevelLabels {
 };
 std::vector<LevelLabels> LoadLevelLabels(Store& store, const std::string& study);
 
+// The distinct values a participant column ("sex", "arm" or "site", as the
+// site's code) holds among the study's participants, in no fixed order.
+// InputError for another column.
+std::vector<std::string> ParticipantColumnLevels(Store& store, std::int64_t study_id, const std::string& column);
+
 // One trial of a meta-analysis study with the arm summaries of one outcome.
 struct MetaTrialArms {
   std::string label;

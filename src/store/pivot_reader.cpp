@@ -671,12 +671,22 @@ const sqlite3_module& ShadowModule() {
 
 ShadowPivots::~ShadowPivots() {
   sqlite3* db = store_.database().getHandle();
+  for (const std::string& view : views_) {
+    const std::string sql = fmt::format("DROP VIEW IF EXISTS temp.\"{}\"", view);
+    sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr);
+  }
   for (const std::string& table : tables_) {
     const std::string sql = fmt::format("DROP TABLE IF EXISTS temp.\"{}\"", table);
     sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr);
     const std::lock_guard<std::mutex> lock(ShadowMutex());
     ShadowData().erase({db, table});
   }
+}
+
+void ShadowPivots::AddRuleView(const std::string& view_name, const std::string& study, bool per_visit,
+                               CensorRule rule) {
+  store_.Exec(fmt::format("CREATE TEMP VIEW \"{}\" AS {}", view_name, WideSelectSql(store_, study, per_visit, rule)));
+  views_.push_back(view_name);
 }
 
 const PivotData& ShadowPivots::Add(const std::string& view_name, PivotData data) {

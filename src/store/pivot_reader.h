@@ -89,9 +89,15 @@ class ShadowPivots {
   // Creates temp."view_name" over "data"; returns the data as kept.
   const PivotData& Add(const std::string& view_name, PivotData data);
 
+  // Creates the view temp."view_name" of the study's pivot SQL with "rule"
+  // applied (WideSelectSql): the views path's way to substitute censored
+  // values in a frame that reads the pivot views.
+  void AddRuleView(const std::string& view_name, const std::string& study, bool per_visit, CensorRule rule);
+
  private:
   Store& store_;
   std::vector<std::string> tables_;
+  std::vector<std::string> views_;
   std::vector<std::unique_ptr<PivotData>> data_;
 };
 

@@ -9,12 +9,15 @@
 
 #include <cmath>
 #include <limits>
+#include <set>
 #include <string>
 #include <variant>
+#include <vector>
 
 #include <fmt/format.h>
 
 #include "common/value.h"
+#include "store/frame_source.h"
 #include "store/pivot.h"
 #include "store/pivot_reader.h"
 #include "store/store.h"
@@ -141,4 +144,23 @@ TEST_CASE("a shadow table keeps integers text and NULLs and cannot be made from 
         SqlValue(std::int64_t{0}));
 }
 
+}  // namespace cohortdb
+
+namespace cohortdb {
+namespace {
+
+std::set<std::string> AsSet(const std::vector<std::string>& v) { return {v.begin(), v.end()}; }
+
+TEST_CASE("participant column levels: the values of one study, NULLs and other studies left out", "[store][pivot]") {
+  Store store = EdgeStore();
+  CHECK(AsSet(ParticipantColumnLevels(store, 1, "sex")) == std::set<std::string>{"female", "male"});
+  CHECK(AsSet(ParticipantColumnLevels(store, 1, "arm")) == std::set<std::string>{"control", "exercise"});
+  CHECK(AsSet(ParticipantColumnLevels(store, 1, "site")) == std::set<std::string>{"north", "south"});
+  CHECK(AsSet(ParticipantColumnLevels(store, 2, "site")) == std::set<std::string>{"x"});
+  CHECK(ParticipantColumnLevels(store, 2, "sex").empty());
+  CHECK_THROWS_WITH(ParticipantColumnLevels(store, 1, "age_years; DROP TABLE participant"),
+                    Catch::Matchers::Contains("not a participant column with levels"));
+}
+
+}  // namespace
 }  // namespace cohortdb
