@@ -95,6 +95,34 @@ TEST_CASE("frames: a view name / a SELECT / and an unknown name", "[analysis][fr
       "--frame: refused: DELETE on participant is not allowed: queries are read-only (a frame only reads)");
 }
 
+TEST_CASE("a frame column with numbers before its first text is text with the numbers as levels", "[analysis][frame]") {
+  // The builder keeps codes only once a column holds text: rows before the
+  // first text value get theirs when it comes, numbers become labels.
+  QueryResult q;
+  q.columns = {"mixed", "number"};
+  q.rows = {{SqlValue(2.5), SqlValue(std::int64_t{1})},
+            {SqlValue(std::monostate{}), SqlValue(std::monostate{})},
+            {SqlValue(std::int64_t{7}), SqlValue(2.0)},
+            {SqlValue(std::string("b")), SqlValue(std::int64_t{3})},
+            {SqlValue(2.5), SqlValue(std::int64_t{4})}};
+  const Frame frame = Frame::FromQuery(q);
+  const Column& mixed = frame.Get("mixed");
+  REQUIRE_FALSE(mixed.numeric);
+  REQUIRE(mixed.codes.size() == 5);
+  CHECK(*mixed.Label(0) == "2.5");
+  CHECK(mixed.Label(1) == nullptr);
+  CHECK(*mixed.Label(2) == "7");
+  CHECK(*mixed.Label(3) == "b");
+  CHECK(*mixed.Label(4) == "2.5");
+  CHECK(mixed.levels.size() == 3);
+  const Column& number = frame.Get("number");
+  REQUIRE(number.numeric);
+  CHECK(number.codes.empty());
+  CHECK(number.values[0] == 1.0);
+  CHECK(std::isnan(number.values[1]));
+  CHECK(number.values[3] == 3.0);
+}
+
 TEST_CASE("cut points: a value on an inner cut goes to the interval it closes", "[analysis][derive]") {
   QueryResult q;
   q.columns = {"pa"};
