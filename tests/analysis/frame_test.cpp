@@ -7,6 +7,7 @@
 #include "analysis/analysis.h"
 #include "analysis/forest_plot.h"
 #include "analysis/frame.h"
+#include "analysis/labels.h"
 #include "analysis/report.h"
 #include "analysis_fixture.h"
 #include "support/svg_check.h"
@@ -255,6 +256,12 @@ TEST_CASE("the forest plot of a logistic model is well-formed SVG with its label
                       Contains(">male</text>") && !Contains("sexmale"));
   CHECK_THAT(svg, Contains("Odds ratio (95% CI), log scale"));
   CHECK_THAT(svg, Contains("stroke-dasharray"));  // reference line at 1
+  // --codes: the same plot drawn again with the rows named by their terms
+  CHECK(PlotSvg(result, false) == svg);
+  const std::string coded = PlotSvg(result, true);
+  CHECK(WellFormedSvg(coded, &error));
+  CHECK_THAT(coded, Contains(">sexmale</text>") && Contains(">sex</text>") && !Contains(">Sex</text>"));
+  CHECK_THAT(coded, Contains("Odds ratios for cbp") && Contains("lmm (per 2 SD = 9.43)"));
 }
 
 TEST_CASE("forest plot escapes labels", "[analysis][plot]") {
