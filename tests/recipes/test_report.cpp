@@ -164,6 +164,20 @@ TEST_CASE("a hostile label and recipe title stay text in the report", "[recipes]
   // escaped tag, never a live one.
   CHECK(Count(html, "alert(1)") == Count(html, "&lt;script&gt;alert(1)"));
   CHECK(html.find("<svg") != std::string::npos);
+  // --codes: tables, notes and plot name the variables by their codes, so the
+  // labels (here the hostile text) appear nowhere but in the recipe's titles.
+  const Output coded = Cohortdb(dir, "recipe run " + store + " hostile --codes --report " + Quote(dir.File("c.html")));
+  INFO(coded.err);
+  REQUIRE(coded.exit_code == 0);
+  const std::string codes = Slurp(dir.File("c.html"));
+  CHECK(test::CheckHtml(codes).empty());
+  const std::size_t in_titles = Count(codes, "Title " + escaped) + Count(codes, "Step " + escaped) +
+                                 Count(codes, "µg/L " + escaped);
+  CHECK(in_titles >= 3);
+  CHECK(Count(codes, "alert(1)") == in_titles);
+  CHECK(Count(html, "alert(1)") > in_titles);  // with labels: also in the tables and the plot
+  CHECK(codes.find(">il6_change<") != std::string::npos);
+  CHECK(codes.find(">il6_change</text>") != std::string::npos);  // in the plot too
 }
 
 TEST_CASE("recipe run --report to a path that cannot be written is an output error", "[recipes][report]") {
