@@ -119,6 +119,9 @@ TEST_CASE("lmm: crossed groupings site and sex / as lmer + lmerTest / few levels
   CHECK_THAT(text.str(), Contains("Random effects") && Contains("| Group    | Effect      | Variance | SD") &&
                              Contains("| site     | (Intercept) | 0.1046   | 0.3235") &&
                              Contains("| sex      | (Intercept) | 0.03637  | 0.1907") && Contains("| Residual |"));
+  // The footer: groups in lme4's words, theta on one line (lmer's SDs over
+  // sigma: 0.3235 / 2.0737 = 0.1560, 0.1907 / 2.0737 = 0.0920).
+  CHECK_THAT(text.str(), Contains("groups: site 6, sex 2;") && Contains("\ntheta: 0.1560, 0.0920\n"));
 }
 
 TEST_CASE("lmm: uncorrelated effects (1 + lmm || site) / as lmer's expansion to (1 | site) + (0 + lmm | site)",
