@@ -409,6 +409,17 @@ TEST_CASE("subgroup plot under --by: the exposure per stratum with n, events and
   // each stratum's exposure row carries the stratum's estimate
   const auto& stratum1 = FindRow(result, "odds_ratios", "lmm", "osteoarthritis=1");
   CHECK_THAT(svg, Contains(PlotEstimateCi(stratum1.estimate, stratum1.conf_low, stratum1.conf_high, 2, true)));
+  // With a catalog label the --by variable's heading and the note use it.
+  store.Exec("UPDATE variable SET label = 'Osteoarthritis (doctor diagnosed)' WHERE code = 'osteoarthritis'");
+  const auto labelled = RunAnalysis(store, Request("logistic", {{"study", "cohort"},
+                                                                {"outcome", "cbp"},
+                                                                {"predictors", {"lmm", "intermat", "sex"}},
+                                                                {"per-sd", 2},
+                                                                {"by", "osteoarthritis"},
+                                                                {"plot", true}}));
+  CHECK_THAT(labelled.plot_svg, Contains(">Osteoarthritis (doctor diagnosed)</text>") &&
+                                    Contains("in each subgroup of Osteoarthritis (doctor diagnosed)") &&
+                                    !Contains(">osteoarthritis</text>"));
 }
 
 TEST_CASE("subgroup plot: --plot-exposure chooses the predictor and is refused where it cannot apply",
