@@ -25,31 +25,14 @@
 
 #include <Eigen/Dense>
 
+#include "bench_rng.h"
 #include "stats/lmm_sparse.h"
 
 namespace {
 
 constexpr int kVisits = 5;
 
-class Rng {  // splitmix64, as bench_models
- public:
-  explicit Rng(std::uint64_t seed) : state_(seed) {}
-  std::uint64_t Next() {
-    std::uint64_t z = (state_ += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-  }
-  double Uniform() { return static_cast<double>(Next() >> 11) * 0x1.0p-53; }
-  double Normal() {
-    const double u1 = Uniform() + 0x1.0p-54;
-    const double u2 = Uniform();
-    return std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * std::numbers::pi * u2);
-  }
-
- private:
-  std::uint64_t state_;
-};
+using cohortdb::bench::Rng;
 
 struct Nested {
   Eigen::MatrixXd x;  // (Intercept), arm, visit
