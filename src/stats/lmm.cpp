@@ -1,15 +1,19 @@
 #include "stats/lmm.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstddef>
 #include <limits>
+#include <memory>
 #include <numbers>
+#include <optional>
 #include <string>
 
 #include <boost/math/distributions/chi_squared.hpp>
 
 #include "common/error.h"
+#include "common/parallel.h"
 #include "stats/lmm_common.h"
 #include "stats/model_scaling.h"
 
@@ -24,11 +28,16 @@ using Eigen::VectorXd;
 constexpr Index kMaxTerms = 4;
 using SmallMatrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, 0, kMaxTerms, kMaxTerms>;
 
+// Solve splits at least kParallelGroups groups into kPieces pieces run in
+// parallel (ParallelFor).
+constexpr Index kParallelGroups = 8192;
+constexpr std::size_t kPieces = 8;
 constexpr double kLog2Pi = 1.8378770664093454836;  // log(2 pi)
 constexpr int kLineSearchHalvings = 40;
 constexpr double kHessianStep = 1e-6;        // forward differences of the analytic gradient
-constexpr double kSatterthwaiteStep = 1e-4;  // relative, central differences of the analytic gradient
-constexpr double kChordStep = 1e-3;          // full steps below this keep the last Hessian
+constexpr double kSatterthwaiteStep = 1e-6;  // relative, forward differences of the analytic gradient
+constexpr double kSmallStep = 1e-6;          // a full step below this, at most kFastRatio of the
+constexpr double kFastRatio = 0.05;          // one before, ends the search
 constexpr Index kFewGroups = 5;
 constexpr double kBoundaryCheck = 1e-3;       // |L(c, c)| below this: try the boundary
 constexpr double kBoundaryTolerance = 1e-13;  // relative rise of the criterion accepted there
@@ -65,18 +74,37 @@ struct GradientParts {
   MatrixXd cc;
 };
 
+// What one range of groups adds to Solve's sums (see AccumulateGroups).
+struct GroupSums {
+  MatrixXd rzx_sum;
+  VectorXd cb;
+  double cu2 = 0.0;
+  double det_mantissa = 1.0;  // the product of det(L_g)^2 as mantissa and binary exponent
+  long det_exponent = 0;
+  GradientParts parts;
+  bool ok = true;
+};
+
 // Per-group cross-products and the profiled deviance as a function of theta.
 class ProfiledDeviance {
  public:
+  // With subset_groups > 0, also the sums over the rows of groups
+  // 0 .. subset_groups - 1, for Subset().
   ProfiledDeviance(const MatrixXd& x, const VectorXd& y, const MatrixXd& z, const std::vector<int>& group, int groups,
-                   double y_shift)
-      : n_(x.rows()), p_(x.cols()), k_(z.cols()), groups_(groups) {
-    ztz_.assign(static_cast<size_t>(groups_ * k_ * k_), 0.0);
-    ztx_.assign(static_cast<size_t>(groups_ * k_ * p_), 0.0);
-    zty_.assign(static_cast<size_t>(groups_ * k_), 0.0);
+                   double y_shift, Index subset_groups = 0)
+      : n_(x.rows()), p_(x.cols()), k_(z.cols()), groups_(groups), blocks_(std::make_shared<GroupBlocks>()) {
+    std::vector<double>& ztz_all = blocks_->ztz;
+    std::vector<double>& ztx_all = blocks_->ztx;
+    std::vector<double>& zty_all = blocks_->zty;
+    ztz_all.assign(static_cast<size_t>(groups_ * k_ * k_), 0.0);
+    ztx_all.assign(static_cast<size_t>(groups_ * k_ * p_), 0.0);
+    zty_all.assign(static_cast<size_t>(groups_ * k_), 0.0);
     xtx_ = MatrixXd::Zero(p_, p_);
     xty_ = VectorXd::Zero(p_);
     yty_ = 0.0;
+    subset_.groups = subset_groups;
+    subset_.xtx = MatrixXd::Zero(p_, p_);
+    subset_.xty = VectorXd::Zero(p_);
     constexpr Index kBlock = 2048;
     for (Index begin = 0; begin < n_; begin += kBlock) {
       const Index len = std::min(kBlock, n_ - begin);
@@ -86,9 +114,9 @@ class ProfiledDeviance {
         const Index i = begin + r;
         const double yi = y(i) - y_shift;
         const auto g = static_cast<Index>(group[static_cast<size_t>(i)]);
-        double* ztz = &ztz_[static_cast<size_t>(g * k_ * k_)];
-        double* ztx = &ztx_[static_cast<size_t>(g * k_ * p_)];
-        double* zty = &zty_[static_cast<size_t>(g * k_)];
+        double* ztz = &ztz_all[static_cast<size_t>(g * k_ * k_)];
+        double* ztx = &ztx_all[static_cast<size_t>(g * k_ * p_)];
+        double* zty = &zty_all[static_cast<size_t>(g * k_)];
         for (Index a = 0; a < k_; ++a) {
           const double za = z(i, a);
           for (Index b = 0; b < k_; ++b) ztz[a + b * k_] += za * z(i, b);
@@ -97,9 +125,59 @@ class ProfiledDeviance {
         }
         xty_ += x.row(i).transpose() * yi;
         yty_ += yi * yi;
+        if (g < subset_groups) {
+          ++subset_.n;
+          for (Index j = 0; j < p_; ++j) {
+            for (Index l = j; l < p_; ++l) subset_.xtx(l, j) += x(i, l) * x(i, j);
+            subset_.xty(j) += x(i, j) * yi;
+          }
+          subset_.yty += yi * yi;
+        }
       }
     }
     xtx_ = xtx_.selfadjointView<Eigen::Lower>();
+    subset_.xtx = subset_.xtx.selfadjointView<Eigen::Lower>();
+  }
+
+  // The criterion of the rows of the first subset_groups groups only (the
+  // per-group blocks shared, not copied): a cheap model of the whole for
+  // starting values. Needs subset_groups > 0 at construction.
+  ProfiledDeviance Subset() const {
+    ProfiledDeviance out(*this);
+    out.n_ = subset_.n;
+    out.groups_ = subset_.groups;
+    out.xtx_ = subset_.xtx;
+    out.xty_ = subset_.xty;
+    out.yty_ = subset_.yty;
+    out.subset_ = SubsetSums{};
+    return out;
+  }
+  bool HasSubset() const { return subset_.groups > 0; }
+  Index groups() const { return groups_; }
+
+  // The Hessian of the criterion at theta by forward differences of the
+  // analytic gradient (`gradient`: the one at theta), symmetrised.
+  MatrixXd DifferenceHessian(const VectorXd& theta, const VectorXd& gradient, bool reml) const {
+    const Index m = theta.size();
+    MatrixXd hessian(m, m);
+    for (Index i = 0; i < m; ++i) {
+      VectorXd shifted = theta;
+      const double h = kHessianStep * std::max(1.0, std::abs(theta(i)));
+      shifted(i) += h;
+      VectorXd g;
+      if (!std::isfinite(CriterionAndGradient(shifted, reml, g))) {
+        shifted(i) = theta(i) - h;
+        if (std::isfinite(CriterionAndGradient(shifted, reml, g))) {
+          hessian.col(i) = (gradient - g) / h;
+        } else {  // not evaluable on either side: a unit curvature, the line search decides
+          hessian.col(i).setZero();
+          hessian(i, i) = 1.0;
+        }
+      } else {
+        hessian.col(i) = (g - gradient) / h;
+      }
+    }
+    return (hessian + hessian.transpose()) / 2.0;
   }
 
   Index rows() const { return n_; }
@@ -111,29 +189,43 @@ class ProfiledDeviance {
   Solution Solve(const VectorXd& theta, GradientParts* parts = nullptr) const {
     Solution s;
     const SmallMatrix lambda = FactorFromTheta(theta, k_);
-    MatrixXd rzx_sum = MatrixXd::Zero(p_, p_);
-    VectorXd cb = VectorXd::Zero(p_);
-    double cu2 = 0.0;
-    bool ok = true;
-    if (parts != nullptr) {
-      parts->sb = MatrixXd::Zero(k_, k_);
-      parts->see = MatrixXd::Zero(k_, k_);
-      parts->sec = MatrixXd::Zero(k_, k_ * p_);
-      parts->cc = MatrixXd::Zero(k_ * p_, k_ * p_);
-    }
-    switch (k_) {
-      case 1:
-        ok = AccumulateGroups<1>(lambda, rzx_sum, cb, cu2, s.ld_l2, parts);
-        break;
-      case 2:
-        ok = AccumulateGroups<2>(lambda, rzx_sum, cb, cu2, s.ld_l2, parts);
-        break;
-      case 3:
-        ok = AccumulateGroups<3>(lambda, rzx_sum, cb, cu2, s.ld_l2, parts);
-        break;
-      default:
-        ok = AccumulateGroups<4>(lambda, rzx_sum, cb, cu2, s.ld_l2, parts);
-        break;
+    // A fixed number of pieces (not one per thread), summed in order: the
+    // same bits with any number of threads.
+    const std::size_t pieces = groups_ >= kParallelGroups ? kPieces : 1;
+    std::vector<GroupSums> sums(pieces);
+    ParallelFor(pieces, [&](std::size_t piece) {
+      const Index begin = groups_ * static_cast<Index>(piece) / static_cast<Index>(pieces);
+      const Index end = groups_ * static_cast<Index>(piece + 1) / static_cast<Index>(pieces);
+      GroupSums& out = sums[piece];
+      out.rzx_sum = MatrixXd::Zero(p_, p_);
+      out.cb = VectorXd::Zero(p_);
+      if (parts != nullptr) {
+        out.parts.sb = MatrixXd::Zero(k_, k_);
+        out.parts.see = MatrixXd::Zero(k_, k_);
+        out.parts.sec = MatrixXd::Zero(k_, k_ * p_);
+        out.parts.cc = MatrixXd::Zero(k_ * p_, k_ * p_);
+      }
+      Accumulate(lambda, begin, end, parts != nullptr, out);
+    });
+    MatrixXd rzx_sum = std::move(sums[0].rzx_sum);
+    VectorXd cb = std::move(sums[0].cb);
+    double cu2 = sums[0].cu2;
+    bool ok = sums[0].ok;
+    if (parts != nullptr) *parts = std::move(sums[0].parts);
+    for (std::size_t piece = 0; piece < pieces; ++piece) {
+      const GroupSums& part = sums[piece];
+      s.ld_l2 += std::log(part.det_mantissa) + static_cast<double>(part.det_exponent) * std::numbers::ln2;
+      if (piece == 0) continue;
+      ok = ok && part.ok;
+      rzx_sum += part.rzx_sum;
+      cb += part.cb;
+      cu2 += part.cu2;
+      if (parts != nullptr) {
+        parts->sb += part.parts.sb;
+        parts->see += part.parts.see;
+        parts->sec += part.parts.sec;
+        parts->cc += part.parts.cc;
+      }
     }
     if (parts != nullptr) {
       parts->cc.triangularView<Eigen::StrictlyUpper>() = parts->cc.transpose().triangularView<Eigen::StrictlyUpper>();
@@ -158,37 +250,94 @@ class ProfiledDeviance {
     return s;
   }
 
-  // The per-group part of Solve for K random-effect terms, unrolled: adds
-  // R_ZX,g'R_ZX,g (lower triangle) to rzx_sum, R_ZX,g'c_u,g to cb, |c_u,g|^2
-  // to cu2 and log det(L_g)^2 to ld_l2, and with `parts` the sums of
-  // GradientParts (cc: lower triangle). False when a factorisation fails.
+  // AccumulateGroups with K = k_, and P = p_ when p_ <= 6
+  // (the loops over the fixed effects unrolled too), else P = 0 (p_ at run
+  // time).
+  void Accumulate(const SmallMatrix& lambda, Index begin, Index end, bool with_parts, GroupSums& out) const {
+    switch (k_) {
+      case 1:
+        return AccumulateFixed<1>(lambda, begin, end, with_parts, out);
+      case 2:
+        return AccumulateFixed<2>(lambda, begin, end, with_parts, out);
+      case 3:
+        return AccumulateFixed<3>(lambda, begin, end, with_parts, out);
+      default:
+        return AccumulateFixed<4>(lambda, begin, end, with_parts, out);
+    }
+  }
   template <int K>
-  bool AccumulateGroups(const SmallMatrix& lambda_dynamic, MatrixXd& rzx_sum, VectorXd& cb, double& cu2,
-                        double& ld_l2, GradientParts* parts) const {
+  void AccumulateFixed(const SmallMatrix& lambda, Index begin, Index end, bool with_parts, GroupSums& out) const {
+    switch (p_) {
+      case 1:
+        return AccumulateGroups<K, 1>(lambda, begin, end, with_parts, out);
+      case 2:
+        return AccumulateGroups<K, 2>(lambda, begin, end, with_parts, out);
+      case 3:
+        return AccumulateGroups<K, 3>(lambda, begin, end, with_parts, out);
+      case 4:
+        return AccumulateGroups<K, 4>(lambda, begin, end, with_parts, out);
+      case 5:
+        return AccumulateGroups<K, 5>(lambda, begin, end, with_parts, out);
+      case 6:
+        return AccumulateGroups<K, 6>(lambda, begin, end, with_parts, out);
+      default:
+        return AccumulateGroups<K, 0>(lambda, begin, end, with_parts, out);
+    }
+  }
+
+  // The per-group part of Solve for K random-effect terms, unrolled, over
+  // groups [begin, end): adds R_ZX,g'R_ZX,g (lower triangle) to rzx_sum,
+  // R_ZX,g'c_u,g to cb, |c_u,g|^2 to cu2 and det(L_g)^2 to the determinant,
+  // and `with_parts` the sums of GradientParts (cc: lower triangle). ok is
+  // false when a factorisation fails.
+  template <int K, int P>
+  void AccumulateGroups(const SmallMatrix& lambda_dynamic, Index begin, Index end, bool with_parts,
+                        GroupSums& out) const {
+    GradientParts* parts = with_parts ? &out.parts : nullptr;
+    double& cu2 = out.cu2;
     double lambda[K][K];  // [row][col], lower triangular
     for (int r = 0; r < K; ++r) {
       for (int c = 0; c < K; ++c) lambda[r][c] = lambda_dynamic(r, c);
     }
-    const auto p = static_cast<int>(p_);
-    std::vector<double> rzx(static_cast<size_t>(K * p));  // [a * p + j]
-    std::vector<double> vec_c(parts != nullptr ? static_cast<size_t>(K * p) : 0);  // C_g(a, j) at [a + K j]
-    const Index kp = K * p_;
-    double* sum = rzx_sum.data();                            // column-major p x p, lower triangle used
-    double* cbd = cb.data();
+    const int p = P > 0 ? P : static_cast<int>(p_);
+    // R_ZX,g at [a * p + j] and C_g(a, j) at [a + K j]: on the stack when P
+    // is fixed.
+    std::array<double, static_cast<size_t>(K * std::max(P, 1))> rzx_fixed{};
+    std::array<double, static_cast<size_t>(K * std::max(P, 1))> vec_c_fixed{};
+    std::vector<double> rzx_dynamic(P > 0 ? 0 : static_cast<size_t>(K * p));
+    std::vector<double> vec_c_dynamic(P > 0 ? 0 : static_cast<size_t>(K * p));
+    double* rzx = P > 0 ? rzx_fixed.data() : rzx_dynamic.data();
+    double* vec_c = P > 0 ? vec_c_fixed.data() : vec_c_dynamic.data();
+    const int kp = K * p;
+    // The sums, on the stack when P is fixed (the compiler keeps them apart
+    // from the per-group blocks it reads), added to `out` at the end.
+    constexpr auto kFixed = static_cast<size_t>(std::max(P, 1));
+    std::array<double, kFixed * kFixed> sum_fixed{};
+    std::array<double, kFixed> cb_fixed{};
+    std::array<double, K * K * kFixed> sec_fixed{};
+    std::array<double, K * K * kFixed * kFixed> cc_fixed{};
+    std::array<double, K * K> sb_local{};
+    std::array<double, K * K> see_local{};
+    double* sum = P > 0 ? sum_fixed.data() : out.rzx_sum.data();  // column-major p x p, lower triangle used
+    double* cbd = P > 0 ? cb_fixed.data() : out.cb.data();
+    double* sb = sb_local.data();
+    double* see = see_local.data();
+    double* sec = P > 0 ? sec_fixed.data() : (parts != nullptr ? parts->sec.data() : nullptr);
+    double* cc = P > 0 ? cc_fixed.data() : (parts != nullptr ? parts->cc.data() : nullptr);
     // log det(L_g)^2 summed as one product (mantissa and binary exponent
     // kept apart so it cannot overflow): a log per group cost as much as the
     // rest of the group's work.
     double det_mantissa = 1.0;
     long det_exponent = 0;
-    for (Index g = 0; g < groups_; ++g) {
-      if (g > 0) {
+    for (Index g = begin; g < end; ++g) {
+      if (g > begin) {
         int e = 0;
         det_mantissa = std::frexp(det_mantissa, &e);
         det_exponent += e;
       }
-      const double* ztz = &ztz_[static_cast<size_t>(g * K * K)];  // column-major K x K
-      const double* ztx = &ztx_[static_cast<size_t>(g * K * p_)];  // column-major K x p
-      const double* zty = &zty_[static_cast<size_t>(g * K)];
+      const double* ztz = &blocks_->ztz[static_cast<size_t>(g * K * K)];  // column-major K x K
+      const double* ztx = &blocks_->ztx[static_cast<size_t>(g * K * p)];  // column-major K x p
+      const double* zty = &blocks_->zty[static_cast<size_t>(g * K)];
       // M = lambda' ZtZ lambda + I, then its Cholesky factor L (lower).
       double t[K][K];  // ZtZ lambda
       for (int r = 0; r < K; ++r) {
@@ -205,7 +354,10 @@ class ProfiledDeviance {
           for (int b = r; b < K; ++b) v += lambda[b][r] * t[b][c];
           for (int e = 0; e < c; ++e) v -= l[r][e] * l[c][e];
           if (r == c) {
-            if (!(v > 0.0)) return false;
+            if (!(v > 0.0)) {
+              out.ok = false;
+              return;
+            }
             l[r][r] = std::sqrt(v);
             det_mantissa *= v;
           } else {
@@ -260,10 +412,6 @@ class ProfiledDeviance {
         }
       }
       // B = ZtZ - ZtZ J'J ZtZ, C = ZtX - ZtZ J' R_ZX, e = Zty - ZtZ J' c_u.
-      double* sb = parts->sb.data();
-      double* see = parts->see.data();
-      double* sec = parts->sec.data();
-      double* cc = parts->cc.data();
       double e[K];
       for (int r = 0; r < K; ++r) {
         double v = zty[r];
@@ -289,15 +437,34 @@ class ProfiledDeviance {
           vec_c[static_cast<size_t>(r + K * j)] = v;
         }
       }
-      for (Index v2 = 0; v2 < kp; ++v2) {
+      for (int v2 = 0; v2 < kp; ++v2) {
         const double c2 = vec_c[static_cast<size_t>(v2)];
         for (int r = 0; r < K; ++r) sec[r + v2 * K] += e[r] * c2;
-        double* col = cc + v2 * kp;
-        for (Index v1 = v2; v1 < kp; ++v1) col[v1] += vec_c[static_cast<size_t>(v1)] * c2;
+        double* col = cc + static_cast<std::ptrdiff_t>(v2) * kp;
+        for (int v1 = v2; v1 < kp; ++v1) col[v1] += vec_c[static_cast<size_t>(v1)] * c2;
       }
     }
-    ld_l2 += std::log(det_mantissa) + static_cast<double>(det_exponent) * std::numbers::ln2;
-    return true;
+    out.det_mantissa = det_mantissa;
+    out.det_exponent = det_exponent;
+    if constexpr (P > 0) {
+      for (int j = 0; j < p; ++j) {
+        out.cb(j) += cb_fixed[static_cast<size_t>(j)];
+        for (int i = j; i < p; ++i) out.rzx_sum(i, j) += sum_fixed[static_cast<size_t>(i + j * p)];
+      }
+    }
+    if (parts == nullptr) return;
+    for (int c = 0; c < K; ++c) {
+      for (int r = 0; r < K; ++r) {
+        parts->sb(r, c) += sb_local[static_cast<size_t>(r + c * K)];
+        parts->see(r, c) += see_local[static_cast<size_t>(r + c * K)];
+      }
+    }
+    if constexpr (P > 0) {
+      for (int v2 = 0; v2 < kp; ++v2) {
+        for (int r = 0; r < K; ++r) parts->sec(r, v2) += sec_fixed[static_cast<size_t>(r + v2 * K)];
+        for (int v1 = v2; v1 < kp; ++v1) parts->cc(v1, v2) += cc_fixed[static_cast<size_t>(v1 + v2 * kp)];
+      }
+    }
   }
 
   // The derivative of sum_g log|V_g| + weight * r2 (+ log|X'V^-1 X| when
@@ -378,7 +545,7 @@ class ProfiledDeviance {
   }
 
   // lmerTest's devfun_vp at (theta, sigma): its Hessian (theta block by
-  // central differences of the analytic gradient, the sigma row analytic),
+  // forward differences of the analytic gradient, the sigma row analytic),
   // and the Jacobian of vcov(beta) = sigma^2 (X'V^-1 X)^-1 (analytic): entry
   // i of `jacobian` is d vcov / d varpar_i.
   void SatterthwaiteParts(const VectorXd& varpar, bool reml, MatrixXd& hessian, std::vector<MatrixXd>& jacobian) const {
@@ -394,15 +561,6 @@ class ProfiledDeviance {
       if (!s.ok) return VectorXd(VectorXd::Constant(m, std::numeric_limits<double>::quiet_NaN()));
       return ThetaGradient(t, s, parts, 1.0 / sigma2, reml);
     };
-    for (Index i = 0; i < m; ++i) {
-      const double h = kSatterthwaiteStep * std::max(std::abs(theta(i)), 0.1);
-      VectorXd up = theta;
-      VectorXd down = theta;
-      up(i) += h;
-      down(i) -= h;
-      hessian.col(i).head(m) = (theta_gradient(up) - theta_gradient(down)) / (2.0 * h);
-    }
-    hessian.topLeftCorner(m, m) = (hessian.topLeftCorner(m, m) + hessian.topLeftCorner(m, m).transpose()) / 2.0;
     GradientParts parts;
     const Solution s = Solve(theta, &parts);
     if (!s.ok) {
@@ -410,6 +568,25 @@ class ProfiledDeviance {
       jacobian.assign(static_cast<size_t>(m + 1), MatrixXd::Constant(p_, p_, std::numeric_limits<double>::quiet_NaN()));
       return;
     }
+    // Forward differences of the analytic gradient: its rounding is about
+    // 1e-10 of the Hessian's scale per unit step, so a step of 1e-6 leaves
+    // an error near 1e-6 relative (the truncation), far inside lmerTest's
+    // own (numDeriv at lmer's optimum); one pass per parameter. Backward
+    // where the forward point cannot be evaluated.
+    const VectorXd at_theta = ThetaGradient(theta, s, parts, 1.0 / sigma2, reml);
+    for (Index i = 0; i < m; ++i) {
+      const double h = kSatterthwaiteStep * std::max(std::abs(theta(i)), 0.1);
+      VectorXd shifted = theta;
+      shifted(i) += h;
+      VectorXd g = theta_gradient(shifted);
+      if (g.allFinite()) {
+        hessian.col(i).head(m) = (g - at_theta) / h;
+      } else {
+        shifted(i) = theta(i) - h;
+        hessian.col(i).head(m) = (at_theta - theta_gradient(shifted)) / h;
+      }
+    }
+    hessian.topLeftCorner(m, m) = (hessian.topLeftCorner(m, m) + hessian.topLeftCorner(m, m).transpose()) / 2.0;
     // d r2 / d theta: the gradient without the log-determinant terms, weight 1.
     const VectorXd dr2 = ThetaGradient(theta, s, GradientParts{MatrixXd::Zero(k_, k_), parts.see, parts.sec, parts.cc},
                                         1.0, false);
@@ -450,13 +627,138 @@ class ProfiledDeviance {
   Index p_;
   Index k_;
   Index groups_;
-  std::vector<double> ztz_;  // per group, k x k column-major
-  std::vector<double> ztx_;  // per group, k x p column-major
-  std::vector<double> zty_;  // per group, k
+  struct GroupBlocks {
+    std::vector<double> ztz;  // per group, k x k column-major
+    std::vector<double> ztx;  // per group, k x p column-major
+    std::vector<double> zty;  // per group, k
+  };
+  std::shared_ptr<GroupBlocks> blocks_;
   MatrixXd xtx_;
   VectorXd xty_;
   double yty_ = 0.0;
+  struct SubsetSums {
+    Index groups = 0;
+    Index n = 0;
+    MatrixXd xtx;
+    VectorXd xty;
+    double yty = 0.0;
+  };
+  SubsetSums subset_;
 };
+
+// Where a search over theta ended.
+struct Search {
+  VectorXd theta;
+  double value = 0.0;
+  VectorXd gradient;
+  int iterations = 0;
+  double change = 0.0;
+  bool converged = false;
+};
+
+// Minimises the criterion over theta from `theta`: a quasi-Newton search
+// with the analytic gradient. `start_hessian`, when given, stands for the
+// first Hessian (else it is taken by differences). `small_step`: see
+// kSmallStep. Throws NumericalError when the criterion cannot be evaluated
+// at the start.
+Search Minimise(const ProfiledDeviance& deviance, VectorXd theta, const MatrixXd* start_hessian,
+                const LmmOptions& options, double small_step) {
+  const Index m = theta.size();
+  const Index k = deviance.terms();
+  const auto f = [&](const VectorXd& t) { return deviance.Criterion(t, options.reml); };
+  Search out;
+  VectorXd gradient;
+  double value = deviance.CriterionAndGradient(theta, options.reml, gradient);
+  if (!std::isfinite(value)) throw NumericalError("FitLmm: the model cannot be evaluated at the starting values");
+  // The Hessian by forward differences of the analytic gradient (m more
+  // passes over the groups) where the search starts, after a step the line
+  // search had to shorten (far from the optimum) and at the boundary; after
+  // a full step, BFGS's update from the change of the gradient instead (no
+  // pass). Converged after a full step below kSmallStep that was at most
+  // kFastRatio of the one before (superlinear convergence: what is left is
+  // far below it), after a step below the tolerance, or where no step along
+  // the search direction lowers the criterion (the optimum to working
+  // precision: the criterion's rounding is larger than what is left).
+  MatrixXd hessian(m, m);
+  bool fresh_hessian = start_hessian == nullptr;
+  if (!fresh_hessian) hessian = *start_hessian;
+  double previous_change = std::numeric_limits<double>::infinity();
+  for (int iter = 1; iter <= options.max_iterations; ++iter) {
+    // The boundary diag(L) = 0 (a singular fit): where the criterion is as
+    // flat as a quartic there, Newton only creeps towards it; a column of L
+    // near 0 is set to exactly 0 when that does not raise the criterion, as
+    // lme4's bounded optimiser stops at the bound.
+    bool moved = false;
+    for (Index c = 0; c < k; ++c) {
+      const Index diag = c * k - c * (c - 1) / 2;  // position of L(c, c) in theta
+      if (std::abs(theta(diag)) >= kBoundaryCheck || theta(diag) == 0.0) continue;
+      VectorXd bound = theta;
+      for (Index r = c; r < k; ++r) bound(diag + r - c) = 0.0;
+      const double at_bound = f(bound);
+      if (at_bound <= value + kBoundaryTolerance * (1.0 + std::abs(value))) {
+        theta = bound;
+        value = std::min(value, at_bound);
+        moved = true;
+      }
+    }
+    if (moved) {
+      value = deviance.CriterionAndGradient(theta, options.reml, gradient);
+      fresh_hessian = true;
+    }
+    if (fresh_hessian) hessian = deviance.DifferenceHessian(theta, gradient, options.reml);
+    const VectorXd step = detail::ModifiedNewtonStep(hessian, gradient);
+    double scale = 1.0;
+    VectorXd next_gradient;
+    double next = deviance.CriterionAndGradient(theta + step, options.reml, next_gradient);
+    for (int h = 0; h < kLineSearchHalvings && !(next <= value); ++h) {
+      scale /= 2.0;
+      next = f(theta + scale * step);
+    }
+    out.iterations = iter;
+    if (!(next <= value)) {  // no descent along the step: at the optimum to working precision
+      out.change = 0.0;
+      out.converged = true;
+      break;
+    }
+    const VectorXd taken = scale * step;
+    theta += taken;
+    if (scale != 1.0) deviance.CriterionAndGradient(theta, options.reml, next_gradient);
+    const double change = taken.cwiseAbs().maxCoeff();
+    out.change = change;
+    value = next;
+    const VectorXd gradient_change = next_gradient - gradient;
+    gradient = next_gradient;
+    if (change < options.tolerance ||
+        (scale == 1.0 && change < small_step && change <= kFastRatio * previous_change)) {
+      out.converged = true;
+      break;
+    }
+    previous_change = change;
+    fresh_hessian = scale != 1.0;
+    if (!fresh_hessian) {
+      // BFGS, skipped where the curvature along the step is not positive.
+      const double sy = taken.dot(gradient_change);
+      const VectorXd hs = hessian * taken;
+      const double shs = taken.dot(hs);
+      if (sy > 1e-12 * taken.norm() * gradient_change.norm() && shs > 0.0) {
+        hessian += gradient_change * gradient_change.transpose() / sy - hs * hs.transpose() / shs;
+      }
+    }
+  }
+  out.theta = theta;
+  out.value = value;
+  out.gradient = gradient;
+  return out;
+}
+
+// Groups of a fit from which the search starts on a subset (Subset()) of
+// kSubsetShare of them, at least kSubsetGroups.
+constexpr Index kSubsetFrom = 50000;
+constexpr Index kSubsetGroups = 20000;
+constexpr Index kSubsetShare = 16;
+// The subset's optimum is a start only (it differs from that of all rows by
+// its sampling error, about 1 / sqrt(groups)): its search may stop early.
+constexpr double kSubsetSmallStep = 1e-3;
 
 void CheckInputs(const MatrixXd& x, const std::vector<std::string>& names, const VectorXd& y, const MatrixXd& z,
                  const std::vector<std::string>& z_names, const std::vector<int>& group) {
@@ -561,7 +863,9 @@ LmmFit FitLmm(const MatrixXd& x, const std::vector<std::string>& names, const Ve
     if ((x.col(j).array() == 1.0).all()) intercept = j;
   }
   const double y_shift = intercept >= 0 ? y.mean() : 0.0;
-  const ProfiledDeviance deviance(x, y, z, dense, groups, y_shift);
+  const Index subset_groups =
+      groups >= kSubsetFrom ? std::max<Index>(kSubsetGroups, static_cast<Index>(groups) / kSubsetShare) : 0;
+  const ProfiledDeviance deviance(x, y, z, dense, groups, y_shift, subset_groups);
 
   LmmFit fit;
   fit.n = n;
@@ -570,12 +874,16 @@ LmmFit FitLmm(const MatrixXd& x, const std::vector<std::string>& names, const Ve
   const Index m = k * (k + 1) / 2;
   fit.parameters = static_cast<int>(p + m + 1);
 
-  // Newton's method over theta with the analytic gradient and a Hessian by
-  // forward differences of it, started where lme4 starts (identity factor).
-  // The criterion depends on theta only through L L', so it is even in the
-  // sign of each column of L: the search runs unconstrained and the signs are
-  // normalised at the end. No evaluation touches the n rows.
-  const auto f = [&](const VectorXd& t) { return deviance.Criterion(t, options.reml); };
+  // A quasi-Newton search over theta with the analytic gradient, started
+  // where lme4 starts (identity factor). The criterion depends on theta only
+  // through L L', so it is even in the sign of each column of L: the search
+  // runs unconstrained and the signs are normalised at the end. No
+  // evaluation touches the n rows. With many groups, the search first runs
+  // on a subset of them (a sixteenth, each pass as cheap): its optimum, and
+  // its Hessian scaled to all rows, start the search on all groups, which
+  // then needs a few passes instead of a dozen. The subset only moves the
+  // start: the optimum is that of all rows, under the same convergence
+  // rules.
   VectorXd theta = VectorXd::Zero(m);
   {
     Index t = 0;
@@ -583,83 +891,27 @@ LmmFit FitLmm(const MatrixXd& x, const std::vector<std::string>& names, const Ve
       for (Index r = c; r < k; ++r) theta(t++) = r == c ? 1.0 : 0.0;
     }
   }
-  VectorXd gradient;
-  double value = deviance.CriterionAndGradient(theta, options.reml, gradient);
-  if (!std::isfinite(value)) throw NumericalError("FitLmm: the model cannot be evaluated at the starting values");
-  // Close to the optimum the Hessian hardly changes: after a full step
-  // smaller than kChordStep the last one is kept (each step then still gains
-  // about three digits) and only the gradient is evaluated.
-  MatrixXd hessian(m, m);
-  bool reuse_hessian = false;
-  for (int iter = 1; iter <= options.max_iterations; ++iter) {
-    // The boundary diag(L) = 0 (a singular fit): where the criterion is as
-    // flat as a quartic there, Newton only creeps towards it; a column of L
-    // near 0 is set to exactly 0 when that does not raise the criterion, as
-    // lme4's bounded optimiser stops at the bound.
-    bool moved = false;
-    for (Index c = 0; c < k; ++c) {
-      const Index diag = c * k - c * (c - 1) / 2;  // position of L(c, c) in theta
-      if (std::abs(theta(diag)) >= kBoundaryCheck || theta(diag) == 0.0) continue;
-      VectorXd bound = theta;
-      for (Index r = c; r < k; ++r) bound(diag + r - c) = 0.0;
-      const double at_bound = f(bound);
-      if (at_bound <= value + kBoundaryTolerance * (1.0 + std::abs(value))) {
-        theta = bound;
-        value = std::min(value, at_bound);
-        moved = true;
+  std::optional<MatrixXd> start_hessian;
+  if (deviance.HasSubset()) {
+    const ProfiledDeviance subset = deviance.Subset();
+    try {
+      const Search first = Minimise(subset, theta, nullptr, options, kSubsetSmallStep);
+      if (first.converged) {
+        theta = first.theta;
+        start_hessian = subset.DifferenceHessian(theta, first.gradient, options.reml) *
+                        (static_cast<double>(deviance.rows()) / static_cast<double>(subset.rows()));
       }
-    }
-    if (moved) {
-      value = deviance.CriterionAndGradient(theta, options.reml, gradient);
-      reuse_hessian = false;
-    }
-    for (Index i = 0; i < m && !reuse_hessian; ++i) {
-      VectorXd shifted = theta;
-      const double h = kHessianStep * std::max(1.0, std::abs(theta(i)));
-      shifted(i) += h;
-      VectorXd g;
-      if (!std::isfinite(deviance.CriterionAndGradient(shifted, options.reml, g))) {
-        shifted(i) = theta(i) - h;
-        if (std::isfinite(deviance.CriterionAndGradient(shifted, options.reml, g))) {
-          hessian.col(i) = (gradient - g) / h;
-        } else {  // not evaluable on either side: a unit curvature, the line search decides
-          hessian.col(i).setZero();
-          hessian(i, i) = 1.0;
-        }
-      } else {
-        hessian.col(i) = (g - gradient) / h;
-      }
-    }
-    if (!reuse_hessian) hessian = ((hessian + hessian.transpose()) / 2.0).eval();
-    const VectorXd step = detail::ModifiedNewtonStep(hessian, gradient);
-    double scale = 1.0;
-    VectorXd next_gradient;
-    double next = deviance.CriterionAndGradient(theta + step, options.reml, next_gradient);
-    for (int h = 0; h < kLineSearchHalvings && !(next <= value); ++h) {
-      scale /= 2.0;
-      next = f(theta + scale * step);
-    }
-    fit.convergence.iterations = iter;
-    if (!(next <= value)) {  // no descent along the step: at the optimum to working precision
-      fit.convergence.relative_change = 0.0;
-      fit.convergence.converged = true;
-      break;
-    }
-    theta += scale * step;
-    if (scale == 1.0) {
-      gradient = next_gradient;
-    } else {
-      deviance.CriterionAndGradient(theta, options.reml, gradient);
-    }
-    const double change = (scale * step).cwiseAbs().maxCoeff();
-    reuse_hessian = scale == 1.0 && change < kChordStep;
-    fit.convergence.relative_change = change;
-    value = next;
-    if (change < options.tolerance) {
-      fit.convergence.converged = true;
-      break;
+    } catch (const NumericalError&) {
+      // The subset alone cannot be fitted (say, a predictor constant in it):
+      // the search on all groups starts where lme4 starts.
     }
   }
+  const Search search = Minimise(deviance, theta, start_hessian ? &*start_hessian : nullptr, options, kSmallStep);
+  theta = search.theta;
+  const VectorXd& gradient = search.gradient;
+  fit.convergence.iterations = search.iterations;
+  fit.convergence.relative_change = search.change;
+  fit.convergence.converged = search.converged;
   fit.convergence.max_abs_score = gradient.cwiseAbs().maxCoeff();
   if (!fit.convergence.converged) {
     fit.convergence.message = "the optimisation over the random-effect parameters did not converge in " +

@@ -7,6 +7,7 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <cstdlib>
 #include <vector>
 
 #include "common/error.h"
@@ -53,6 +54,45 @@ Visits ReadVisits(bool slope, bool interaction = true) {
   for (Eigen::Index i = 0; i < n; ++i) v.group.push_back(static_cast<int>(id(i)));
   return v;
 }
+
+// y ~ arm * day + (1 + day | participant) over `participants` x 3 visits,
+// the rows tests/reference/stats_lmm_large.R builds from a formula.
+Visits ManyGroups(int participants) {
+  const auto u = [](double i, double s) {
+    const double v = std::abs(std::sin(i * 12.9898 + s * 78.233)) * 43758.5453;
+    return v - std::floor(v);
+  };
+  const auto z = [&](double i, double s) { return u(i, s) + u(i, s + 1) + u(i, s + 2) - 1.5; };
+  Visits v;
+  const Eigen::Index n = 3 * static_cast<Eigen::Index>(participants);
+  v.x.resize(n, 4);
+  v.z.resize(n, 2);
+  v.y.resize(n);
+  Eigen::Index row = 0;
+  for (int p = 1; p <= participants; ++p) {
+    const double arm = u(p, 1) < 0.5 ? 1.0 : 0.0;
+    const double b0 = 2.4 * z(p, 2);
+    const double b1 = 0.6 * z(p, 5) + 0.1 * b0;
+    for (int visit = 0; visit < 3; ++visit, ++row) {
+      const double r = p * 3.0 + visit;
+      const double day = visit == 0 ? 0.0 : visit + 0.2 * (u(r, 11) - 0.5);
+      v.x.row(row) << 1.0, arm, day, arm * day;
+      v.z.row(row) << 1.0, day;
+      v.y(row) = 6 + b0 - 0.3 * arm + (-0.2 - 0.15 * arm + b1) * day + 1.6 * z(r, 13);
+      v.group.push_back(p);
+    }
+  }
+  return v;
+}
+
+// Sets COHORTDB_THREADS for the life of the object.
+class ThreadsSetting {
+ public:
+  explicit ThreadsSetting(const char* value) { setenv("COHORTDB_THREADS", value, 1); }
+  ~ThreadsSetting() { unsetenv("COHORTDB_THREADS"); }
+  ThreadsSetting(const ThreadsSetting&) = delete;
+  ThreadsSetting& operator=(const ThreadsSetting&) = delete;
+};
 
 const std::vector<std::string> kNames{"(Intercept)", "arm", "visit_day", "age", "arm:visit_day"};
 const std::vector<std::string> kSlope{"(Intercept)", "visit_day"};
@@ -188,4 +228,53 @@ TEST_CASE("linear mixed model rejects what lme4 rejects / in words", "[lmm]") {
   bool worded = false;
   for (const auto& message : few.messages) worded = worded || message.find("only 3 groups of 'site'") != std::string::npos;
   CHECK(worded);
+}
+
+TEST_CASE("many groups / parallel passes and a start from a subset of the groups / equal lmer", "[lmm]") {
+  // 60,000 groups: the passes over the groups run in pieces on threads
+  // (8,192 groups or more) and the search starts from the optimum of a
+  // subset of the groups (50,000 or more).
+  const Visits v = ManyGroups(60000);
+  // stats_lmm_large.R: the same rows.
+  CHECK_THAT(v.y(0), WithinRel(5.91818346047075, 1e-13));
+  CHECK_THAT(v.y(3), WithinRel(4.46677433006589, 1e-13));
+  const std::vector<std::string> names{"(Intercept)", "arm", "day", "arm:day"};
+  const LmmFit fit = FitLmm(v.x, names, v.y, v.z, {"(Intercept)", "day"}, v.group, "participant");
+  // stats_lmm_large.R, "== many groups REML"
+  CheckLmmFit(fit, {{5.99636605257431, -0.285305307973385, -0.197653684542049, -0.160162750597401},
+                    {0.00807156001139843, 0.0114153141508531, 0.00372866909231203, 0.00527365678046211},
+                    {59997.6237674093, 59994.1286324754, 59832.8545880067, 59844.1381883034},
+                    {742.900510447349, -24.9932068625605, -53.0091782479657, -30.3703402145497},
+                    {0, 3.66176005469294e-137, 0, 4.59984042778104e-201},
+                    {1.50221153305365, 0.148298885693824, 0.371570819493602},
+                    0.795464812622163,
+                    {1.19495641565937, 0.318243027733103, 0.370680690668412, 0.795464812622163},
+                    576455.984857995,
+                    -288227.992428998,
+                    576471.984857995,
+                    576552.790555034});
+  CHECK(fit.groups == 60000);
+  CHECK(fit.convergence.converged);
+}
+
+TEST_CASE("a fit gives the same bits on one thread as on several", "[lmm]") {
+  const Visits v = ManyGroups(20000);
+  const std::vector<std::string> names{"(Intercept)", "arm", "day", "arm:day"};
+  const auto fit_with = [&](const char* threads) {
+    const ThreadsSetting setting(threads);
+    return FitLmm(v.x, names, v.y, v.z, {"(Intercept)", "day"}, v.group, "participant");
+  };
+  const LmmFit one = fit_with("1");
+  for (const char* threads : {"2", "3", "8"}) {
+    INFO("COHORTDB_THREADS=" << threads);
+    const LmmFit many = fit_with(threads);
+    CHECK(many.criterion == one.criterion);
+    CHECK(many.theta == one.theta);
+    CHECK(many.df == one.df);
+    REQUIRE(many.terms.size() == one.terms.size());
+    for (std::size_t j = 0; j < one.terms.size(); ++j) {
+      CHECK(many.terms[j].estimate == one.terms[j].estimate);
+      CHECK(many.terms[j].std_error == one.terms[j].std_error);
+    }
+  }
 }
