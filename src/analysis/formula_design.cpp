@@ -42,15 +42,24 @@ Eigen::VectorXd NumericExpression(Frame& frame, const Formula& formula, const Fo
   };
   collect(expr);
   Eigen::VectorXd out(n);
+  const auto not_finite = [&](Eigen::Index i) {
+    return InputError(formula.PointAt(
+        expr.position, fmt::format("{} is {} in row {} (log or sqrt of 0 or a negative value?); expected a "
+                                   "finite number",
+                                   expr.Label(), out(i), i + 1)));
+  };
+  if (expr.kind == FormulaExpr::Kind::kVariable) {  // a column as it is: no evaluation per row
+    const std::vector<double>& values = used.begin()->second->values;
+    for (Eigen::Index i = 0; i < n; ++i) {
+      out(i) = values[static_cast<std::size_t>(i)];
+      if (!std::isfinite(out(i))) throw not_finite(i);
+    }
+    return out;
+  }
   for (Eigen::Index i = 0; i < n; ++i) {
     const auto value = [&](const std::string& name) { return used.at(name)->values[static_cast<std::size_t>(i)]; };
     out(i) = Evaluate(expr, value);
-    if (!std::isfinite(out(i))) {
-      throw InputError(formula.PointAt(
-          expr.position, fmt::format("{} is {} in row {} (log or sqrt of 0 or a negative value?); expected a "
-                                     "finite number",
-                                     expr.Label(), out(i), i + 1)));
-    }
+    if (!std::isfinite(out(i))) throw not_finite(i);
   }
   return out;
 }
@@ -105,6 +114,29 @@ std::vector<int> GroupCodes(Frame& frame, const std::vector<std::string>& groupi
     // keyed by its bits, as its text distinguishes 0 and -0.
     const Column& c = *columns.front();
     if (c.numeric) {
+      // Integer values in a range not much wider than the rows (participant
+      // ids, site numbers; not -0, a group of its own below): a table indexed
+      // by value instead of a hash map.
+      double low = 0.0;
+      double high = 0.0;
+      bool integers = n > 0;
+      for (std::size_t i = 0; i < n && integers; ++i) {
+        const double v = c.values[i];
+        integers = std::isfinite(v) && v == std::nearbyint(v) && std::abs(v) < 9e15 && !(v == 0.0 && std::signbit(v));
+        if (i == 0 || v < low) low = v;
+        if (i == 0 || v > high) high = v;
+      }
+      if (integers && high - low < 4.0 * static_cast<double>(n) + 1024.0) {
+        std::vector<int> code_of(static_cast<std::size_t>(high - low) + 1, -1);
+        int next = 0;
+        for (std::size_t i = 0; i < n; ++i) {
+          int& code = code_of[static_cast<std::size_t>(c.values[i] - low)];
+          if (code < 0) code = next++;
+          out[i] = code;
+        }
+        groups = next;
+        return out;
+      }
       std::unordered_map<std::uint64_t, int> codes;
       for (std::size_t i = 0; i < n; ++i) {
         const auto [it, added] = codes.emplace(std::bit_cast<std::uint64_t>(c.values[i]), static_cast<int>(codes.size()));
