@@ -17,9 +17,10 @@
 namespace cohortdb {
 namespace {
 
-std::vector<SqlValue> ReadRow(sqlite3_stmt* statement) {
+// Reads the current row into "row" (cleared first; its capacity is reused).
+void ReadRowInto(sqlite3_stmt* statement, std::vector<SqlValue>& row) {
   const int count = sqlite3_column_count(statement);
-  std::vector<SqlValue> row;
+  row.clear();
   row.reserve(static_cast<std::size_t>(count));
   for (int i = 0; i < count; ++i) {
     switch (sqlite3_column_type(statement, i)) {
@@ -41,6 +42,11 @@ std::vector<SqlValue> ReadRow(sqlite3_stmt* statement) {
       }
     }
   }
+}
+
+std::vector<SqlValue> ReadRow(sqlite3_stmt* statement) {
+  std::vector<SqlValue> row;
+  ReadRowInto(statement, row);
   return row;
 }
 
@@ -549,11 +555,15 @@ void RunScript(sqlite3* db, std::string_view sql, const std::vector<SqlValue>& p
     if (!params.empty() && OnlySpaceLeft(next, end)) BindAll(raw, params, context);
     const std::vector<std::string> columns = Columns(raw);
     sink.begin(columns);
+    // One row vector for all rows: a sink that does not move it out leaves
+    // its capacity to the next row (no allocation per row).
+    std::vector<SqlValue> row;
     for (;;) {
       const int step = sqlite3_step(raw);
       if (step == SQLITE_DONE) break;
       if (step == SQLITE_ROW) {
-        sink.row(ReadRow(raw));
+        ReadRowInto(raw, row);
+        sink.row(std::move(row));
         continue;
       }
       if (guard.timed_out) throw InputError(TimeLimitMessage(guard));
