@@ -190,6 +190,16 @@ enum class FrameReadMode { kPivotReader, kViews, kScan };
 void SetFrameReadMode(FrameReadMode mode);
 FrameReadMode GetFrameReadMode();
 
+// How the --frame reads of this process went (tests and benchmarks look): a
+// frame that only projects columns of one pivot view (`SELECT *` or
+// `SELECT a, b AS c FROM wide_x`) takes the reader's columns as they are
+// ("direct"); any other SQL runs over them ("sql").
+struct FrameReadCounts {
+  std::size_t direct = 0;
+  std::size_t sql = 0;
+};
+FrameReadCounts GetFrameReadCounts();
+
 // While alive, LoadFrame on this thread reads through "cache".
 class FrameCacheScope {
  public:
