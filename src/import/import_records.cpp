@@ -347,7 +347,7 @@ ImportSession::ParticipantState& ImportSession::StoreParticipant(ParticipantStat
   if (participant == nullptr) {
     const std::int64_t id = next_participant_id_++;
     writer_.QueueParticipant(id, study_id_, external_id, attrs, batch_id_);
-    participant = &participants_.Insert(external_id, ParticipantState{id, attrs});
+    participant = &participants_.Insert(external_id, ParticipantState{.id = id, .attributes = attrs});
     ++report.participants_created;
   } else {
     ParticipantAttributes& have = participant->attributes;

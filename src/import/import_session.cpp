@@ -91,8 +91,9 @@ ImportSession::ImportSession(Store& store, ImportWriter& writer, const ImportSpe
                                      u.where, u.from_unit, u.to_unit, spec_.study, u.variable));
       }
     }
+    participants_.Reserve(static_cast<std::size_t>(writer_.CountParticipants(study_id_)));
     writer_.ForEachParticipant(study_id_, [&](std::string_view ext, std::int64_t id, const ParticipantAttributes& a) {
-      participants_.Insert(ext, ParticipantState{id, a});
+      participants_.Insert(ext, ParticipantState{.id = id, .attributes = a});
     });
     next_participant_id_ = writer_.NextParticipantId();
   }

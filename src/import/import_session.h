@@ -89,14 +89,16 @@ class ImportSession {
   const std::string& study_code() const { return spec_.study; }
 
  private:
+  // What every row of the participant reads (id, seen) comes first: it then
+  // shares the cache line of the table entry's key (ParticipantTable).
   struct ParticipantState {
     std::int64_t id = 0;
-    ParticipantAttributes attributes;
     // Which variables this session loaded for the participant at one visit
     // (seen_visit; 0 = no visit, -1 = none yet): bit i is variables_[i].
     // Other visits and variables past 63 live in seen_overflow_.
     std::int64_t seen_visit = -1;
     std::uint64_t seen_mask = 0;
+    ParticipantAttributes attributes;
   };
   struct SeenKey {
     std::int64_t participant_id, visit_key;

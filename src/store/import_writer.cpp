@@ -528,6 +528,18 @@ void ImportWriter::ForEachParticipant(
   }
 }
 
+std::int64_t ImportWriter::CountParticipants(std::int64_t study_id) {
+  impl_->Drain();
+  try {
+    SQLite::Statement st(impl_->db, "SELECT count(*) FROM participant WHERE study_id = ?1");
+    st.bind(1, study_id);
+    st.executeStep();
+    return st.getColumn(0).getInt64();
+  } catch (const SQLite::Exception& e) {
+    Rethrow("counting participants", e);
+  }
+}
+
 std::int64_t ImportWriter::NextParticipantId() {
   impl_->Drain();
   try {
