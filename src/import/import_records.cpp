@@ -44,7 +44,16 @@ void ImportSession::ImportRecords(CsvReader& reader, const std::vector<std::stri
   std::vector<PendingRecord> pending;
   std::vector<bool> supersede;
   std::string visit_key;
+  // How many rows ahead the participant of a row is prefetched: its table
+  // slot kPrefetchRows ahead, then its entry half as far ahead.
+  constexpr std::size_t kPrefetchRows = 16;
   for (const CsvRecord* rec = reader.Next(); rec != nullptr; rec = reader.Next()) {
+    for (int stage = 0; stage < 2; ++stage) {
+      const CsvRecord* ahead = reader.Peek(stage == 0 ? kPrefetchRows : kPrefetchRows / 2);
+      if (ahead != nullptr && plan.participant < ahead->size()) {
+        participants_.Prefetch(Trim((*ahead)[plan.participant]), stage);
+      }
+    }
     ++report.rows_read;
     if ((report.rows_read & 0x3FFF) == 0) Progress(reader, report.rows_read, false);
     row_errors.clear();

@@ -32,6 +32,20 @@ class ParticipantTable {
     return e.alive ? &e.value : nullptr;
   }
 
+  // Hints that "key" is looked up soon; changes nothing. Stage 0 fetches its
+  // slot into the cache; stage 1, some rows later (the slot then cached),
+  // the entry that slot names. A file in random participant order otherwise
+  // waits on two cache misses per row (a 500,000-participant table is tens of
+  // megabytes).
+  void Prefetch(std::string_view key, int stage) const {
+    const Slot& s = slots_[Hash(key) & (slots_.size() - 1)];
+    if (stage == 0) {
+      __builtin_prefetch(&s);
+    } else if (s.index != 0) {
+      __builtin_prefetch(&entries_[s.index - 1]);
+    }
+  }
+
   // Makes room for "n" keys in all, so that inserting that many neither
   // rehashes nor moves the entries.
   void Reserve(std::size_t n) {
