@@ -67,6 +67,14 @@ class CsvReader {
   // pointer stays valid until the next call.
   const CsvRecord* Next();
 
+  // The record "ahead" records after the one Next returned last (1: the
+  // next one), if it is already parsed; else nullptr (a later Next may still
+  // return it). Valid until the next call to Next. For prefetching.
+  const CsvRecord* Peek(std::size_t ahead) const {
+    const std::size_t i = next_ready_ + ahead - 1;
+    return ahead > 0 && i < ready_count_ ? &ready_[i] : nullptr;
+  }
+
   // Bytes consumed so far and the file size (for progress reporting).
   std::uint64_t bytes_read() const { return bytes_read_; }
   std::uint64_t file_size() const { return file_size_; }

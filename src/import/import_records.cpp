@@ -3,6 +3,7 @@
 // the session knows; then its participant and records are written. A row with
 // any error writes nothing.
 #include <algorithm>
+#include <array>
 
 #include <fmt/format.h>
 
@@ -33,13 +34,26 @@ void ImportSession::ImportRecords(CsvReader& reader, const std::vector<std::stri
                                   FileImportReport& report) {
   std::int64_t errors_before = error_count_;
   ColumnPlan plan = PlanColumns(header);
+  for (const auto& [col, field] : plan.extras) {
+    std::array<int, 4>& slots = plan.extra_slots.emplace_back();
+    for (std::size_t k = 0; k < slots.size(); ++k) slots[k] = ExtraSlot(static_cast<RecordKind>(k), field);
+  }
   batch_kind_ = spec_.defines_participants && plan.record_kind != "mixed" ? "mixed" : plan.record_kind;
   if (error_count_ > errors_before) return;  // header problems: the rows cannot be read
   std::vector<RowError> row_errors;
   std::vector<PendingRecord> pending;
   std::vector<bool> supersede;
   std::string visit_key;
+  // How many rows ahead the participant of a row is prefetched: its table
+  // slot kPrefetchRows ahead, then its entry half as far ahead.
+  constexpr std::size_t kPrefetchRows = 16;
   for (const CsvRecord* rec = reader.Next(); rec != nullptr; rec = reader.Next()) {
+    for (int stage = 0; stage < 2; ++stage) {
+      const CsvRecord* ahead = reader.Peek(stage == 0 ? kPrefetchRows : kPrefetchRows / 2);
+      if (ahead != nullptr && plan.participant < ahead->size()) {
+        participants_.Prefetch(Trim((*ahead)[plan.participant]), stage);
+      }
+    }
     ++report.rows_read;
     if ((report.rows_read & 0x3FFF) == 0) Progress(reader, report.rows_read, false);
     row_errors.clear();
@@ -267,7 +281,8 @@ void ImportSession::ReadValues(const CsvRecord& r, const ColumnPlan& plan, const
       }
     }
   } else {
-    const std::vector<FormState> forms = FormStates(r, plan, row_errors);
+    std::vector<FormState>& forms = form_states_;
+    FormStates(r, plan, row_errors, forms);
     for (std::size_t k = 0; k < plan.values.size(); ++k) {
       const auto& [col, rv] = plan.values[k];
       std::string_view cell = r[col];
@@ -347,7 +362,7 @@ ImportSession::ParticipantState& ImportSession::StoreParticipant(ParticipantStat
   if (participant == nullptr) {
     const std::int64_t id = next_participant_id_++;
     writer_.QueueParticipant(id, study_id_, external_id, attrs, batch_id_);
-    participant = &participants_.Insert(external_id, ParticipantState{id, attrs});
+    participant = &participants_.Insert(external_id, ParticipantState{.id = id, .attributes = attrs});
     ++report.participants_created;
   } else {
     ParticipantAttributes& have = participant->attributes;
@@ -369,8 +384,10 @@ std::optional<ImportSession::RowError> ImportSession::CheckRecords(
     std::vector<bool>& supersede) {
   supersede.assign(pending.size(), false);
   const std::int64_t visit_slot = visit_id.value_or(0);
-  const std::string visit_text =
-      visit_id ? fmt::format("visit {}", Quoted(visit_key.empty() ? spec_.fixed_visit : visit_key)) : "no visit";
+  // Only a message needs it: built then, not for every row.
+  const auto visit_text = [&]() -> std::string {
+    return visit_id ? fmt::format("visit {}", Quoted(visit_key.empty() ? spec_.fixed_visit : visit_key)) : "no visit";
+  };
   const auto column_of = [&](const PendingRecord& p) {
     if (spec_.shape == FileShape::kLong) return plan.variable + 1;
     std::size_t col = 0;
@@ -382,7 +399,7 @@ std::optional<ImportSession::RowError> ImportSession::CheckRecords(
   const auto second_value = [&](const PendingRecord& p, std::string_view where) {
     return RowError{column_of(p), fmt::format("expected one value per participant, visit and variable, found a second "
                                               "value for participant {}, {}, variable '{}' {}",
-                                              Quoted(external_id), visit_text, p.variable->catalog.code, where)};
+                                              Quoted(external_id), visit_text(), p.variable->catalog.code, where)};
   };
   // Two cells of the row for one variable (two checkbox codes or columns
   // mapped to it).
@@ -416,7 +433,7 @@ std::optional<ImportSession::RowError> ImportSession::CheckRecords(
     if (!options_.replace) {
       return RowError{column_of(p), fmt::format("expected a new value, found participant {}, {}, variable '{}' already "
                                                 "loaded by batch {} (use --replace to supersede it)",
-                                                Quoted(external_id), visit_text, p.variable->catalog.code, holder_batch)};
+                                                Quoted(external_id), visit_text(), p.variable->catalog.code, holder_batch)};
     }
     supersede[i] = true;
   }
@@ -453,10 +470,7 @@ void ImportSession::WriteRecords(const CsvRecord& r, const ColumnPlan& plan, Par
     row.value = p.converted.value;
     row.value_text = p.converted.text;
     if (!p.converted.iso_text.empty()) row.value_text = p.converted.iso_text;
-    if (p.source_unit) {
-      auto conversion = p.variable->unit_cache.find(Trim(*p.source_unit));
-      if (conversion != p.variable->unit_cache.end() && conversion->second) ++conversion->second->values;
-    }
+    if (p.converted.conversion != nullptr) ++p.converted.conversion->values;
     row.source_value = p.source_value;
     row.source_unit = p.source_unit;
     row.censoring = p.converted.censoring;
@@ -465,12 +479,13 @@ void ImportSession::WriteRecords(const CsvRecord& r, const ColumnPlan& plan, Par
     std::string record_meta = metadata;
     fields[0].reset();
     fields[1].reset();
-    for (const auto& [col, field] : plan.extras) {
+    for (std::size_t e = 0; e < plan.extras.size(); ++e) {
+      const auto& [col, field] = plan.extras[e];
       std::string_view value = Trim(r[col]);
       if (value.empty() || std::find(spec_.missing.begin(), spec_.missing.end(), value) != spec_.missing.end()) {
         continue;  // the file's missing codes mean no value here too
       }
-      int slot = ExtraSlot(row.kind, field);
+      const int slot = plan.extra_slots[e][static_cast<std::size_t>(row.kind)];
       if (slot > 0) {
         fields[slot - 1] = value;
       } else {
@@ -560,10 +575,10 @@ void ImportSession::PlanForms(const std::vector<std::string>& header, ColumnPlan
   }
 }
 
-std::vector<ImportSession::FormState> ImportSession::FormStates(const CsvRecord& r, const ColumnPlan& plan,
-                                                                std::vector<RowError>& row_errors) const {
-  std::vector<FormState> states(plan.forms.size(), FormState::kCollected);
-  if (plan.forms.empty()) return states;
+void ImportSession::FormStates(const CsvRecord& r, const ColumnPlan& plan, std::vector<RowError>& row_errors,
+                               std::vector<FormState>& states) const {
+  states.assign(plan.forms.size(), FormState::kCollected);
+  if (plan.forms.empty()) return;
   const std::vector<std::string>* designated = nullptr;
   if (!spec_.event_forms.empty() && plan.visit != ColumnPlan::kNone) {
     const std::string_view event = Trim(r[plan.visit]);
@@ -571,14 +586,14 @@ std::vector<ImportSession::FormState> ImportSession::FormStates(const CsvRecord&
     if (it == spec_.event_forms.end()) {
       // An event the visit map does not know is reported once, by ReadVisit.
       if (std::any_of(row_errors.begin(), row_errors.end(), [&](const RowError& e) { return e.column == plan.visit + 1; })) {
-        return states;
+        return;
       }
       std::string events;
       for (const auto& [name, forms] : spec_.event_forms) events += (events.empty() ? "" : ", ") + name;
       row_errors.push_back({plan.visit + 1, fmt::format("expected an event of [redcap] {} ({}), found {}",
                                                         spec_.instrument_events.empty() ? "events" : "instrument_events",
                                                         events, Quoted(event))});
-      return states;
+      return;
     }
     designated = &it->second;
   }
@@ -604,7 +619,6 @@ std::vector<ImportSession::FormState> ImportSession::FormStates(const CsvRecord&
     if (IsMissing(*rv, r[col]) || (plan.value_checkbox[k] && Trim(r[col]) == "0")) continue;
     states[static_cast<std::size_t>(form)] = FormState::kCollected;
   }
-  return states;
 }
 
 void ImportSession::NoteNormalised(FileImportReport& report, std::int64_t line, std::size_t column,

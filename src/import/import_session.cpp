@@ -91,8 +91,9 @@ ImportSession::ImportSession(Store& store, ImportWriter& writer, const ImportSpe
                                      u.where, u.from_unit, u.to_unit, spec_.study, u.variable));
       }
     }
+    participants_.Reserve(static_cast<std::size_t>(writer_.CountParticipants(study_id_)));
     writer_.ForEachParticipant(study_id_, [&](std::string_view ext, std::int64_t id, const ParticipantAttributes& a) {
-      participants_.Insert(ext, ParticipantState{id, a});
+      participants_.Insert(ext, ParticipantState{.id = id, .attributes = a});
     });
     next_participant_id_ = writer_.NextParticipantId();
   }
@@ -172,6 +173,14 @@ ResolvedVariable& ImportSession::ResolveVariable(const VariableSpec* vspec, cons
   }
   const CatalogVariable& cat = rv->catalog;
   rv->kind = *ParseRecordKind(cat.record_kind);
+  using Type = ResolvedVariable::Type;
+  rv->type = cat.value_type == "integer"       ? Type::kInteger
+             : cat.value_type == "boolean"     ? Type::kBoolean
+             : cat.value_type == "categorical" ? Type::kCategorical
+             : cat.value_type == "text"        ? Type::kText
+             : cat.value_type == "date"        ? Type::kDate
+             : cat.value_type == "datetime"    ? Type::kDatetime
+                                               : Type::kReal;
   if (vspec != nullptr) {
     if (vspec->record_kind && *vspec->record_kind != cat.record_kind) {
       fail(fmt::format("the spec says kind {}, the catalog says {}", *vspec->record_kind, cat.record_kind));
@@ -278,13 +287,14 @@ std::optional<std::string> ImportSession::Convert(ResolvedVariable& v, std::stri
   std::string_view t = Trim(raw);
   out = ConvertedValue{};
   missing_unit_.clear();
-  const std::string& type = cat.value_type;
-  if (type == "text") {
+  using Type = ResolvedVariable::Type;
+  const Type type = v.type;
+  if (type == Type::kText) {
     out.text = raw;
     return std::nullopt;
   }
-  if (type == "date" || type == "datetime") return ConvertDate(v, t, unit, out);
-  if (type == "categorical" || (type == "boolean" && !v.codes.empty())) {
+  if (type == Type::kDate || type == Type::kDatetime) return ConvertDate(v, t, unit, out);
+  if (type == Type::kCategorical || (type == Type::kBoolean && !v.codes.empty())) {
     // A code map lists every code the file may use: 0 and 1 too.
     auto it = v.codes.find(t);
     if (it == v.codes.end()) {
@@ -292,11 +302,11 @@ std::optional<std::string> ImportSession::Convert(ResolvedVariable& v, std::stri
                          Quoted(t));
     }
     out.value = static_cast<double>(it->second.first);
-    if (type == "categorical") out.text = it->second.second;
+    if (type == Type::kCategorical) out.text = it->second.second;
     out.normalised = t.size() != raw.size();
     return std::nullopt;
   }
-  if (type == "boolean") {
+  if (type == Type::kBoolean) {
     std::string lower = AsciiLower(t);
     if (lower == "1" || lower == "yes" || lower == "true" || lower == "y") out.value = 1;
     else if (lower == "0" || lower == "no" || lower == "false" || lower == "n") out.value = 0;
@@ -320,7 +330,7 @@ std::optional<std::string> ImportSession::Convert(ResolvedVariable& v, std::stri
     return fmt::format("expected a number (or <limit, >limit) for variable '{}', found {}{}", cat.code, Quoted(t),
                        range != nullptr ? fmt::format(", {}", range) : std::string());
   }
-  out.normalised = !IsPlainNumber(raw, spec_.decimal, type == "integer" && cell->censoring == 0);
+  out.normalised = !IsPlainNumber(raw, spec_.decimal, type == Type::kInteger && cell->censoring == 0);
   std::string_view u = Trim(unit);
   if (u.empty()) u = v.source_unit;
   double x = cell->number;
@@ -359,6 +369,7 @@ std::optional<std::string> ImportSession::Convert(ResolvedVariable& v, std::stri
                          cat.unit, cat.code, Quoted(u), u, cat.unit);
     }
     x = x * cached->second->factor + cached->second->offset;
+    out.conversion = &*cached->second;
   }
   // What was found, in the catalog's unit when it was converted.
   const auto found = [&] {
@@ -366,7 +377,7 @@ std::optional<std::string> ImportSession::Convert(ResolvedVariable& v, std::stri
   };
   // Whole numbers are checked after conversion (18 months are 1.5 years);
   // a converted value within rounding error of a whole number is one.
-  if (type == "integer" && cell->censoring == 0 && x != std::floor(x)) {
+  if (type == Type::kInteger && cell->censoring == 0 && x != std::floor(x)) {
     const double whole = std::round(x);
     if (!converted || std::abs(x - whole) > 1e-9 * std::max(1.0, std::abs(whole))) {
       return fmt::format("expected a whole number for integer variable '{}', found {}", cat.code, found());

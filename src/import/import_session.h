@@ -5,6 +5,7 @@
 // the collected errors. Created inside the caller's transaction; it writes
 // through an ImportWriter and never commits. Not thread-safe.
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -40,6 +41,10 @@ using StringMap = std::unordered_map<std::string, V, StringHash, std::equal_to<>
 struct ResolvedVariable {
   CatalogVariable catalog;
   RecordKind kind = RecordKind::kCovariate;
+  // catalog.value_type, read once for Convert's per-cell dispatch (any
+  // other text reads as real, as Convert always did).
+  enum class Type { kReal, kInteger, kBoolean, kCategorical, kText, kDate, kDatetime };
+  Type type = Type::kReal;
   std::string source_unit;            // unit of delivered values when no unit column says it
   std::vector<std::string> missing;   // column-specific missing codes
   StringMap<std::pair<std::int64_t, std::string>> codes;  // source code -> (level, label)
@@ -72,6 +77,9 @@ struct ConvertedValue {
   // it, or a number not written plainly (IsPlainNumber). Counted in the
   // import summary.
   bool normalised = false;
+  // The conversion applied (an entry of the variable's unit_cache), counted
+  // when the value is written; nullptr when none was.
+  ResolvedVariable::AppliedConversion* conversion = nullptr;
 };
 
 class ImportSession {
@@ -89,14 +97,16 @@ class ImportSession {
   const std::string& study_code() const { return spec_.study; }
 
  private:
+  // What every row of the participant reads (id, seen) comes first: it then
+  // shares the cache line of the table entry's key (ParticipantTable).
   struct ParticipantState {
     std::int64_t id = 0;
-    ParticipantAttributes attributes;
     // Which variables this session loaded for the participant at one visit
     // (seen_visit; 0 = no visit, -1 = none yet): bit i is variables_[i].
     // Other visits and variables past 63 live in seen_overflow_.
     std::int64_t seen_visit = -1;
     std::uint64_t seen_mask = 0;
+    ParticipantAttributes attributes;
   };
   struct SeenKey {
     std::int64_t participant_id, visit_key;
@@ -134,6 +144,9 @@ class ImportSession {
     std::size_t variable = kNone, value = kNone, unit = kNone;      // long files
     std::vector<std::pair<std::size_t, ResolvedVariable*>> values;  // wide files
     std::vector<std::pair<std::size_t, std::string>> extras;
+    // For each extra, the record-table column it feeds per RecordKind (see
+    // ExtraSlot in import_records.cpp).
+    std::vector<std::array<int, 4>> extra_slots;
     std::string record_kind;
     // REDCap forms: name and its <form>_complete column (kNone if absent);
     // for each entry of "values", the index of its form (-1: none) and
@@ -203,7 +216,8 @@ class ImportSession {
   // For each form of the plan, whether this row collects it: not designated
   // for the row's event by [redcap] events / instrument_events, or not saved
   // (its <form>_complete cell is blank), or collected.
-  std::vector<FormState> FormStates(const CsvRecord& r, const ColumnPlan& plan, std::vector<RowError>& row_errors) const;
+  void FormStates(const CsvRecord& r, const ColumnPlan& plan, std::vector<RowError>& row_errors,
+                  std::vector<FormState>& states) const;
   // Writes the conversions the current file used to import_batch_conversion.
   void RecordConversions();
   // Completes the folded errors of the current file with their row counts.
@@ -253,6 +267,8 @@ class ImportSession {
   // CheckRecords: row_seen_[variable index] == row_stamp_ when the current
   // row holds a value of it.
   std::vector<std::uint64_t> row_seen_;
+  // ReadValues: the form states of the current row (FormStates).
+  std::vector<FormState> form_states_;
   std::uint64_t row_stamp_ = 0;
   // Sites and visits created while reading the current row (code, id).
   std::vector<std::pair<std::string, std::int64_t>> row_created_sites_, row_created_visits_;

@@ -186,12 +186,17 @@ struct RecordQueue {
     return std::string_view(arena.data() + ref.offset, static_cast<std::size_t>(ref.length));
   }
 
-  // Moves records [n, end) into a new queue with their own arena and keeps
-  // the first n here.
-  RecordQueue TakeTail(std::size_t n) {
-    RecordQueue tail;
-    if (n >= records.size()) return tail;
-    tail.records.reserve(records.size() - n);
+  // Empties the queue; its memory stays for the next window.
+  void Clear() {
+    records.clear();
+    arena.clear();
+  }
+
+  // Moves records [n, end) to "tail" (emptied first; their texts into its
+  // arena) and keeps the first n here.
+  void MoveTail(std::size_t n, RecordQueue& tail) {
+    tail.Clear();
+    if (n >= records.size()) return;
     for (auto it = records.begin() + static_cast<std::ptrdiff_t>(n); it != records.end(); ++it) {
       QueuedRecord r = *it;
       for (TextRef* ref : {&r.value_text, &r.source_value, &r.source_unit, &r.field1, &r.field2, &r.metadata}) {
@@ -203,7 +208,17 @@ struct RecordQueue {
       tail.records.push_back(r);
     }
     records.resize(n);
-    return tail;
+  }
+};
+
+// A queued record's position in the order of the <kind>_current index
+// (participant, variable, visit); "index" is its place in the queue.
+struct SortKey {
+  std::int64_t participant_id, variable_id, visit_key;
+  std::uint32_t index;
+  bool operator<(const SortKey& o) const {
+    return std::tie(participant_id, variable_id, visit_key, index) <
+           std::tie(o.participant_id, o.variable_id, o.visit_key, o.index);
   }
 };
 
@@ -247,9 +262,8 @@ struct ImportWriter::Impl {
   void WriteQueued(RecordKind kind, const RecordQueue& queue, std::size_t begin, std::size_t count);
   // Writes every record of "queue", whole chunks first.
   void WriteAll(RecordKind kind, const RecordQueue& queue);
-  // Writes the first "n" queued records of a kind and keeps the rest queued
-  // (after Drain).
-  void WriteFirst(RecordKind kind, std::size_t n);
+  // Writes every queued record of a kind (after Drain) and empties its queue.
+  void WriteQueue(RecordKind kind);
 
   // The writer thread. Submit hands it a job (waiting while an earlier one
   // is still unclaimed, so at most two windows are in flight); WaitIdle
@@ -271,6 +285,25 @@ struct ImportWriter::Impl {
   // Orders a kind's queue by the key of its <kind>_current index. Every
   // queued record belongs to a row already accepted, so order is free.
   void SortQueue(RecordKind kind);
+  // SortQueue's scratch: the keys it sorts (32 bytes each, where sorting
+  // positions compared 128-byte records scattered over a window) and the
+  // buffer the records are moved into.
+  std::vector<SortKey> sort_keys;
+  std::vector<QueuedRecord> sort_scratch;
+
+  // Emptied windows (queues and participant vectors) kept for the next ones,
+  // so that their memory is reused instead of freed by the writer thread and
+  // allocated (and paged in) afresh for every window: that churn was about a
+  // seventh of the CPU time of the 500,000-row REDCap import. Guarded by
+  // "mutex"; at most kSpares of each are kept.
+  static constexpr std::size_t kSpares = 8;
+  std::vector<RecordQueue> spare_queues;
+  std::vector<std::vector<QueuedParticipant>> spare_participants;
+  // An empty queue, with the memory of a written window when one is spare.
+  RecordQueue SpareQueue();
+  std::vector<QueuedParticipant> SpareParticipants();
+  // Returns the emptied buffers of a written job to the spares (holding "mutex").
+  void Recycle(WriteJob& job);
 
   RawStatement& Lazy(std::unique_ptr<RawStatement>& st, const std::string& sql) {
     if (!st) st = std::make_unique<RawStatement>(db.getHandle(), sql);
@@ -361,6 +394,7 @@ void ImportWriter::Impl::Work() {
     }
     lock.lock();
     if (error && !failure) failure = error;
+    Recycle(job);
     writing = false;
     changed.notify_all();
   }
@@ -494,6 +528,18 @@ void ImportWriter::ForEachParticipant(
   }
 }
 
+std::int64_t ImportWriter::CountParticipants(std::int64_t study_id) {
+  impl_->Drain();
+  try {
+    SQLite::Statement st(impl_->db, "SELECT count(*) FROM participant WHERE study_id = ?1");
+    st.bind(1, study_id);
+    st.executeStep();
+    return st.getColumn(0).getInt64();
+  } catch (const SQLite::Exception& e) {
+    Rethrow("counting participants", e);
+  }
+}
+
 std::int64_t ImportWriter::NextParticipantId() {
   impl_->Drain();
   try {
@@ -597,30 +643,55 @@ void ImportWriter::QueueRecord(const RecordRow& row) {
   queue.records.push_back(q);
 }
 
-void ImportWriter::Impl::WriteFirst(RecordKind kind, std::size_t n) {
-  if (n == 0) return;
-  Drain();
+void ImportWriter::Impl::WriteQueue(RecordKind kind) {
   RecordQueue& queue = queues[static_cast<int>(kind)];
-  RecordQueue rest = queue.TakeTail(n);
+  if (queue.records.empty()) return;
+  Drain();
   WriteAll(kind, queue);
-  queue = std::move(rest);
+  queue.Clear();
 }
 
 void ImportWriter::Impl::SortQueue(RecordKind kind) {
   std::vector<QueuedRecord>& records = queues[static_cast<int>(kind)].records;
-  const auto key = [](const QueuedRecord& r) {
-    return std::tuple(r.participant_id, r.variable_id, r.visit_id.value_or(0));
-  };
-  const auto before = [&](const QueuedRecord& a, const QueuedRecord& b) { return key(a) < key(b); };
-  if (std::is_sorted(records.begin(), records.end(), before)) return;  // a file in participant order
-  // Sort positions, then move each record once (a record is about 130 bytes).
-  std::vector<std::uint32_t> order(records.size());
-  for (std::size_t i = 0; i < order.size(); ++i) order[i] = static_cast<std::uint32_t>(i);
-  std::sort(order.begin(), order.end(), [&](std::uint32_t a, std::uint32_t b) { return before(records[a], records[b]); });
-  std::vector<QueuedRecord> sorted;
-  sorted.reserve(records.size());
-  for (std::uint32_t i : order) sorted.push_back(records[i]);
-  records.swap(sorted);
+  sort_keys.clear();
+  for (std::size_t i = 0; i < records.size(); ++i) {
+    const QueuedRecord& r = records[i];
+    sort_keys.push_back(SortKey{r.participant_id, r.variable_id, r.visit_id.value_or(0), static_cast<std::uint32_t>(i)});
+  }
+  if (std::is_sorted(sort_keys.begin(), sort_keys.end())) return;  // a file in participant and variable order
+  std::sort(sort_keys.begin(), sort_keys.end());
+  // Each record moves once (a record is 128 bytes).
+  sort_scratch.clear();
+  for (const SortKey& k : sort_keys) sort_scratch.push_back(records[k.index]);
+  records.swap(sort_scratch);
+}
+
+RecordQueue ImportWriter::Impl::SpareQueue() {
+  std::lock_guard lock(mutex);
+  if (spare_queues.empty()) return {};
+  RecordQueue queue = std::move(spare_queues.back());
+  spare_queues.pop_back();
+  return queue;
+}
+
+std::vector<QueuedParticipant> ImportWriter::Impl::SpareParticipants() {
+  std::lock_guard lock(mutex);
+  if (spare_participants.empty()) return {};
+  std::vector<QueuedParticipant> rows = std::move(spare_participants.back());
+  spare_participants.pop_back();
+  return rows;
+}
+
+void ImportWriter::Impl::Recycle(WriteJob& job) {
+  if (job.participants.capacity() > 0 && spare_participants.size() < kSpares) {
+    job.participants.clear();
+    spare_participants.push_back(std::move(job.participants));
+  }
+  for (RecordQueue& queue : job.records) {
+    if (queue.records.capacity() == 0 || spare_queues.size() >= kSpares) continue;
+    queue.Clear();
+    spare_queues.push_back(std::move(queue));
+  }
 }
 
 void ImportWriter::WriteFullChunks() {
@@ -630,12 +701,14 @@ void ImportWriter::WriteFullChunks() {
   // Every queued participant and, of each full window, its sorted whole
   // chunks go to the writer thread; the rest stays queued.
   WriteJob job;
+  job.participants = impl_->SpareParticipants();
   job.participants.swap(impl_->participants);
   for (std::size_t k = 0; k < 4; ++k) {
     RecordQueue& queue = impl_->queues[k];
     if (queue.records.size() < kSortWindow) continue;
     impl_->SortQueue(static_cast<RecordKind>(k));
-    RecordQueue rest = queue.TakeTail(queue.records.size() / kRecordChunk * kRecordChunk);
+    RecordQueue rest = impl_->SpareQueue();
+    queue.MoveTail(queue.records.size() / kRecordChunk * kRecordChunk, rest);
     const std::size_t arena_bytes = queue.arena.size();
     job.records[k] = std::move(queue);
     queue = std::move(rest);
@@ -651,7 +724,7 @@ void ImportWriter::FlushRecords() {
   for (std::size_t k = 0; k < 4; ++k) {
     // The last, partial window is sorted like the full ones.
     impl_->SortQueue(static_cast<RecordKind>(k));
-    impl_->WriteFirst(static_cast<RecordKind>(k), impl_->queues[k].records.size());
+    impl_->WriteQueue(static_cast<RecordKind>(k));
   }
 }
 

@@ -99,6 +99,8 @@ class ImportWriter {
   void ForEachParticipant(std::int64_t study_id,
                           const std::function<void(std::string_view external_id, std::int64_t id,
                                                    const ParticipantAttributes&)>& on_row);
+  // How many participants the study has.
+  std::int64_t CountParticipants(std::int64_t study_id);
   // The id the next new participant gets: one past the largest in the store.
   // The importer assigns ids itself (it holds the write transaction) so that
   // participants can be queued like records.

@@ -103,6 +103,38 @@ TEST_CASE("csv: records and line numbers do not depend on where the reads split 
   }
 }
 
+TEST_CASE("csv: Peek shows parsed records ahead without consuming them, whatever the chunk size", "[import][csv]") {
+  const std::string content = "id\nr1\nr2\n\"r\n3\"\nr4\n";
+  for (std::size_t chunk : {std::size_t{4}, std::size_t{7}, CsvReader::kDefaultChunkSize}) {
+    INFO("chunk " << chunk);
+    cohortdb::test::ScratchDir dir;
+    const std::string path = dir / "in.csv";
+    std::ofstream(path, std::ios::binary) << content;
+    CsvReader reader(path, ',', "in.csv", chunk);
+    CHECK(reader.Peek(0) == nullptr);
+    std::vector<std::string> read, peeked;
+    while (const CsvRecord* r = reader.Next()) {
+      read.emplace_back((*r)[0]);
+      const std::size_t at = read.size();
+      for (std::size_t ahead = 1; ahead <= 3; ++ahead) {
+        const CsvRecord* p = reader.Peek(ahead);
+        if (p != nullptr) peeked.push_back(fmt::format("{}+{}={}", at, ahead, (*p)[0]));
+      }
+      CHECK(reader.Peek(0) == nullptr);
+    }
+    CHECK(read == std::vector<std::string>{"id", "r1", "r2", "r\n3", "r4"});
+    // Whatever Peek showed is what Next returned at that place.
+    for (const std::string& p : peeked) {
+      const std::size_t plus = p.find('+'), eq = p.find('=');
+      const std::size_t index = std::stoul(p.substr(0, plus)) + std::stoul(p.substr(plus + 1, eq - plus - 1)) - 1;
+      REQUIRE(index < read.size());
+      CHECK(p.substr(eq + 1) == read[index]);
+    }
+    // With the whole file in one chunk, every record ahead is shown.
+    if (chunk == CsvReader::kDefaultChunkSize) CHECK(peeked.size() == 3 + 3 + 2 + 1);
+  }
+}
+
 TEST_CASE("csv: tab-separated values", "[import][csv]") {
   auto rows = ReadAll("a\tb\n\"1\t2\"\t3\n", '\t');
   REQUIRE(rows.size() == 2);

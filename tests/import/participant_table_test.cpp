@@ -37,3 +37,22 @@ TEST_CASE("participant table forgets a key until it is inserted again", "[import
   table.Insert("P2", 3);
   CHECK(*table.Find("P2") == 3);
 }
+
+TEST_CASE("participant table: Reserve and Prefetch change no lookup", "[import][participants]") {
+  ParticipantTable<int> table;
+  table.Prefetch("P1", 0);  // an empty table
+  table.Prefetch("P1", 1);
+  table.Reserve(3000);
+  for (int i = 0; i < 3000; ++i) table.Insert("P" + std::to_string(i), i);
+  for (int i = 0; i < 3000; ++i) {
+    const std::string key = "P" + std::to_string(i);
+    table.Prefetch(key, 0);
+    table.Prefetch(key, 1);
+    table.Prefetch("missing" + key, 1);
+    REQUIRE(table.Find(key) != nullptr);
+    CHECK(*table.Find(key) == i);
+  }
+  table.Reserve(10);  // smaller than held: nothing happens
+  CHECK(*table.Find("P2999") == 2999);
+  CHECK(table.Find("P3000") == nullptr);
+}
