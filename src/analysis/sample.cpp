@@ -60,8 +60,10 @@ StrataRange::StrataRange(Frame& sample, const std::string& by, bool consume)
     : sample_(sample), consume_(consume && by.empty()), labels_{""} {
   if (by.empty()) return;
   // The levels of "by" without converting the sample's column (the overall
-  // stratum reads it as it is).
-  Frame by_only = Frame::FromColumns({sample.Get(by, "by")}, sample.rows());
+  // stratum reads it as it is): a frame sharing that one column converts its
+  // own copy.
+  sample.Require(by, "by");
+  Frame by_only = sample.Select(std::vector<std::string>{by});
   const Column& column = by_only.AsCategorical(by, "by");
   // A variable with a level per participant is no stratification.
   if (column.levels.size() > kMaxStrata) {
@@ -89,7 +91,7 @@ Stratum& StrataRange::Load(std::size_t k) {
     current_.frame = std::move(sample_);
     sample_ = Frame();
   } else {
-    current_.frame = sample_;
+    current_.frame = sample_;  // shares the sample's columns: copy-on-write
   }
   loaded_ = k;
   return current_;

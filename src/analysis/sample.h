@@ -44,12 +44,16 @@ struct Stratum {
 inline constexpr std::size_t kMaxStrata = 200;
 // The strata of a sample, to iterate once: the overall sample first (label
 // ""), then one per level of "by" (label "by=level"), in level order; without
-// "by" only the overall sample. Each level is kept as the index set of its
-// rows; a stratum's frame is made when the loop reaches it and freed when the
-// loop moves on, so at most one stratum's rows are held beside "sample"
-// (which is only read). With "consume" and no "by", the overall stratum
-// takes "sample" over (left empty) instead of copying it. More than
-// kMaxStrata levels: InputError.
+// "by" only the overall sample. The overall stratum is a copy of "sample"
+// that shares its columns (no rows copied); each level is kept as the index
+// set of its rows, and its frame is made when the loop reaches it and freed
+// when the loop moves on, so at most one level's rows are held beside
+// "sample". A stratum's frame may be changed (AsCategorical, Put, derived
+// thresholds): the change goes to the stratum's own copy of that column, and
+// "sample", which the later strata are cut from, never sees it. With
+// "consume" and no "by", the overall stratum takes "sample" over (left
+// empty), so its columns go when the loop ends. More than kMaxStrata levels:
+// InputError.
 class StrataRange {
  public:
   StrataRange(Frame& sample, const std::string& by, bool consume);
