@@ -111,12 +111,20 @@ struct Design {
 // lm's model.frame drops unused levels); fewer than two levels left:
 // InputError.
 Design BuildDesign(Frame& frame, const std::vector<std::string>& predictors, bool intercept = true);
-// "base" plus the product of every non-intercept column with every dummy of
-// "by" (named "term:bylevel", as R), for the interaction test of --by.
-Design WithInteractions(const Design& base, Frame& frame, const std::string& by);
-// The main-effects model nested in WithInteractions' result: its columns
-// without ':' (base plus the dummies of "by"), for the interaction test.
-Design MainEffectsOf(const Design& with_interactions);
+// The two models of the interaction test of --by, in one matrix: "base",
+// then the dummies of "by" unless "by" is among base's variables, then the
+// product of every other non-intercept column of base with every dummy of
+// "by" (named "term:bylevel", as R). The first "main_effects" columns are the
+// main-effects model nested in it.
+struct InteractionDesign {
+  Design design;
+  Eigen::Index main_effects = 0;
+};
+// Takes "base" over and widens it in place (no second copy of its columns).
+InteractionDesign WithInteractions(Design base, Frame& frame, const std::string& by);
+// Drops the interaction columns in place: "d.design" becomes the
+// main-effects model (fit the interaction model first).
+void KeepMainEffects(InteractionDesign& d);
 
 // A 0/1 outcome: a numeric column holding only 0 and 1, or a categorical one
 // with exactly two levels (the second level is 1, as R's glm treats factors).

@@ -1,7 +1,8 @@
 // --by strata (analysis/sample.h): the overall stratum shares the sample's
 // columns instead of copying them, what an analysis does to a stratum's frame
-// never reaches the sample the later strata are cut from, and each stratum's
-// results equal the same analysis of a frame filtered to it.
+// never reaches the sample the later strata are cut from, each stratum's
+// results equal the same analysis of a frame filtered to it, and the
+// interaction test's designs.
 #include <catch2/catch.hpp>
 
 #include <cmath>
@@ -22,6 +23,15 @@ Column Numeric(const std::string& name, std::vector<double> values) {
   Column c;
   c.name = name;
   c.values = std::move(values);
+  return c;
+}
+
+Column Categorical(const std::string& name, std::vector<std::int32_t> codes, std::vector<std::string> levels) {
+  Column c;
+  c.name = name;
+  c.numeric = false;
+  c.codes = std::move(codes);
+  c.levels = std::move(levels);
   return c;
 }
 
@@ -185,4 +195,33 @@ TEST_CASE("strata under --by: results equal the same analysis of a frame filtere
       CheckStratumEquals(by, fmt::format("osteoarthritis={}", level), RunAnalysis(store, Request(c.command, alone)));
     }
   }
+}
+
+TEST_CASE("interaction design of --by: base / the by dummies / the products and its main effects in place",
+          "[analysis][by][design]") {
+  // A level label holding ':' names a main-effect column with ':' in it.
+  Frame frame = Frame::FromColumns({Numeric("x", {1, 2, 3, 4, 5, 6}),
+                                    Categorical("c", {0, 1, 0, 1, 1, 0}, {"lo", "hi:1"}),
+                                    Categorical("s", {0, 0, 1, 1, 0, 1}, {"f", "m"})},
+                                   6);
+  InteractionDesign d = WithInteractions(BuildDesign(frame, {"x", "c"}), frame, "s");
+  CHECK(d.design.names ==
+        std::vector<std::string>{"(Intercept)", "x", "chi:1", "sm", "x:sm", "chi:1:sm"});
+  CHECK(d.design.variables == std::vector<std::string>{"", "x", "c", "s", "x:s", "c:s"});
+  CHECK(d.main_effects == 4);
+  REQUIRE(d.design.x.cols() == 6);
+  const Eigen::VectorXd sm = (Eigen::VectorXd(6) << 0, 0, 1, 1, 0, 1).finished();
+  CHECK((d.design.x.col(3) == sm));
+  CHECK((d.design.x.col(4) == d.design.x.col(1).cwiseProduct(sm)));
+  CHECK((d.design.x.col(5) == d.design.x.col(2).cwiseProduct(sm)));
+  const Eigen::MatrixXd main = d.design.x.leftCols(4);
+  KeepMainEffects(d);
+  CHECK(d.design.names == std::vector<std::string>{"(Intercept)", "x", "chi:1", "sm"});
+  CHECK(d.design.variables == std::vector<std::string>{"", "x", "c", "s"});
+  CHECK((d.design.x == main));
+
+  // "by" among the predictors: no second main effect of it.
+  InteractionDesign with_by = WithInteractions(BuildDesign(frame, {"x", "s"}), frame, "s");
+  CHECK(with_by.design.names == std::vector<std::string>{"(Intercept)", "x", "sm", "x:sm"});
+  CHECK(with_by.main_effects == 3);
 }
