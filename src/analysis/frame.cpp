@@ -310,20 +310,38 @@ Frame Frame::FromQuery(const QueryResult& result) {
 Frame Frame::FromColumns(std::vector<Column> columns, std::size_t rows) {
   Frame frame;
   frame.rows_ = rows;
-  frame.columns_ = std::move(columns);
+  frame.columns_.reserve(columns.size());
+  for (Column& c : columns) frame.columns_.push_back(std::make_shared<Column>(std::move(c)));
   return frame;
 }
 
-bool Frame::Has(const std::string& name) const {
-  return std::any_of(columns_.begin(), columns_.end(), [&](const Column& c) { return c.name == name; });
+const std::shared_ptr<Column>* Frame::Find(const std::string& name) const {
+  for (const std::shared_ptr<Column>& c : columns_) {
+    if (c->name == name) return &c;
+  }
+  return nullptr;
 }
 
+Column& Frame::Mutable(std::size_t k) {
+  std::shared_ptr<Column>& column = columns_[k];
+  // Frames are not shared between threads, so a count of 1 cannot grow
+  // while this frame changes the column.
+  if (column.use_count() > 1) column = std::make_shared<Column>(*column);
+  return *column;
+}
+
+bool Frame::SharesColumn(const Frame& other, const std::string& name) const {
+  const std::shared_ptr<Column>* mine = Find(name);
+  const std::shared_ptr<Column>* theirs = other.Find(name);
+  return mine != nullptr && theirs != nullptr && mine->get() == theirs->get();
+}
+
+bool Frame::Has(const std::string& name) const { return Find(name) != nullptr; }
+
 const Column& Frame::Get(const std::string& name, const std::string& option) const {
-  for (const Column& c : columns_) {
-    if (c.name == name) return c;
-  }
+  if (const std::shared_ptr<Column>* found = Find(name)) return **found;
   std::vector<std::string> names = source_columns_;
-  for (const Column& c : columns_) {
+  for (const Column& c : columns()) {
     if (std::find(names.begin(), names.end(), c.name) == names.end()) names.push_back(c.name);
   }
   if (std::find(source_columns_.begin(), source_columns_.end(), name) != source_columns_.end()) {
@@ -350,8 +368,9 @@ const Column& Frame::Get(const std::string& name, const std::string& option) {
             fmt::format("--{}: '{}' compares a categorical variable with a number", option, name));
       }
       ApplyDerive(*this, "derived_threshold=" + name);
-      columns_.back().name = name;
-      return columns_.back();
+      Column& derived = Mutable(columns_.size() - 1);  // held by this frame only: no copy
+      derived.name = name;
+      return derived;
     }
   }
   return static_cast<const Frame&>(*this).Get(name, option);
@@ -362,57 +381,72 @@ void Frame::Require(const std::string& name, const std::string& option) { Get(na
 void Frame::Add(Column column) {
   if (Has(column.name))
     throw InputError(fmt::format("derived variable '{}' already exists in the frame", column.name));
-  columns_.push_back(std::move(column));
+  columns_.push_back(std::make_shared<Column>(std::move(column)));
 }
 
 void Frame::Put(Column column) {
-  for (Column& c : columns_) {
-    if (c.name == column.name) {
-      c = std::move(column);
-      return;
+  for (std::shared_ptr<Column>& c : columns_) {
+    if (c->name != column.name) continue;
+    if (c.use_count() > 1) {
+      c = std::make_shared<Column>(std::move(column));  // the frames sharing the old column keep it
+    } else {
+      *c = std::move(column);
     }
+    return;
   }
-  columns_.push_back(std::move(column));
+  columns_.push_back(std::make_shared<Column>(std::move(column)));
 }
+
+namespace {
+
+// The rows of "c" at "indices", in that order.
+Column RowsOf(const Column& c, const std::vector<std::size_t>& indices) {
+  Column copy;
+  copy.name = c.name;
+  copy.numeric = c.numeric;
+  copy.levels = c.levels;
+  copy.deferred_z = c.deferred_z;
+  if (c.numeric) {
+    copy.values.reserve(indices.size());
+    for (std::size_t i : indices) copy.values.push_back(c.values[i]);
+  } else {
+    copy.codes.reserve(indices.size());
+    for (std::size_t i : indices) copy.codes.push_back(c.codes[i]);
+  }
+  if (!c.censored.empty()) {
+    copy.censored.reserve(indices.size());
+    for (std::size_t i : indices) copy.censored.push_back(c.censored[i]);
+  }
+  return copy;
+}
+
+}  // namespace
 
 Frame Frame::Subset(const std::vector<std::size_t>& indices) const {
   Frame out;
   out.rows_ = indices.size();
   out.source_columns_ = source_columns_;
   out.censor_rule_ = censor_rule_;
-  for (const Column& c : columns_) {
-    Column copy;
-    copy.name = c.name;
-    copy.numeric = c.numeric;
-    copy.levels = c.levels;
-    copy.deferred_z = c.deferred_z;
-    if (c.numeric) {
-      copy.values.reserve(indices.size());
-      for (std::size_t i : indices) copy.values.push_back(c.values[i]);
-    } else {
-      copy.codes.reserve(indices.size());
-      for (std::size_t i : indices) copy.codes.push_back(c.codes[i]);
-    }
-    if (!c.censored.empty()) {
-      copy.censored.reserve(indices.size());
-      for (std::size_t i : indices) copy.censored.push_back(c.censored[i]);
-    }
-    out.columns_.push_back(std::move(copy));
-  }
+  for (const Column& c : columns()) out.columns_.push_back(std::make_shared<Column>(RowsOf(c, indices)));
   return out;
 }
 
 void Frame::KeepRows(const std::vector<std::size_t>& indices) {
+  if (indices.size() == rows_) return;  // every row (strictly ascending): nothing to drop, nothing to copy
   auto keep = [&](auto& v) {
     if (v.empty()) return;
     for (std::size_t j = 0; j < indices.size(); ++j) v[j] = v[indices[j]];
     v.resize(indices.size());
     v.shrink_to_fit();
   };
-  for (Column& c : columns_) {
-    keep(c.values);
-    keep(c.codes);
-    keep(c.censored);
+  for (std::shared_ptr<Column>& c : columns_) {
+    if (c.use_count() > 1) {  // shared: the kept rows into a column of their own, not a copy of every row
+      c = std::make_shared<Column>(RowsOf(*c, indices));
+      continue;
+    }
+    keep(c->values);
+    keep(c->codes);
+    keep(c->censored);
   }
   rows_ = indices.size();
 }
@@ -423,15 +457,16 @@ Frame Frame::Select(const std::optional<std::vector<std::string>>& names) const 
   out.rows_ = rows_;
   out.source_columns_ = source_columns_;
   out.censor_rule_ = censor_rule_;
-  for (const Column& c : columns_) {
-    if (std::find(names->begin(), names->end(), c.name) != names->end()) out.columns_.push_back(c);
+  for (const std::shared_ptr<Column>& c : columns_) {
+    if (std::find(names->begin(), names->end(), c->name) != names->end()) out.columns_.push_back(c);
   }
   return out;
 }
 
 void Frame::StandardiseDeferred() {
-  for (Column& c : columns_) {
-    if (!c.deferred_z) continue;
+  for (std::size_t k = 0; k < columns_.size(); ++k) {
+    if (!columns_[k]->deferred_z) continue;
+    Column& c = Mutable(k);
     double sum = 0;
     std::size_t n = 0;
     for (double v : c.values) {

@@ -22,11 +22,15 @@
 // A threshold may also be written in place of a variable name (--outcome
 // "pain_nrs>=4"); the column is then named by the expression.
 //
-// Not thread-safe; frames are values (copyable).
+// Not thread-safe; frames are values (copyable). A copy is cheap: copies
+// share their columns and a column is copied only when one of the frames
+// holding it changes it (copy-on-write), so a change made through one frame
+// is never seen by another.
 
 #include <cstddef>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -74,8 +78,12 @@ class Frame {
   // printed as FormatSqlValue prints them) and levels in R's sort order.
   static Frame FromQuery(const QueryResult& result);
 
+  // The columns in order, read as "for (const Column& c : frame.columns())".
+  // Valid until the frame changes.
+  class ColumnRange;
+  ColumnRange columns() const;
+
   std::size_t rows() const { return rows_; }
-  const std::vector<Column>& columns() const { return columns_; }
   bool Has(const std::string& name) const;
   // The column; throws InputError naming the option, the unknown variable and
   // the closest column names. A threshold expression is derived on demand.
@@ -84,7 +92,8 @@ class Frame {
   // Checks that "name" exists (or can be derived), as Get.
   void Require(const std::string& name, const std::string& option);
   void Add(Column column);
-  // Replaces the column of the same name (or adds it).
+  // Replaces the column of the same name (or adds it). A frame that shares
+  // the old column keeps it.
   void Put(Column column);
 
   // A frame of these columns (each of "rows" rows).
@@ -92,16 +101,18 @@ class Frame {
 
   // The rows at "indices", in that order.
   Frame Subset(const std::vector<std::size_t>& indices) const;
-  // Keeps only the rows at "indices" (ascending), in place.
+  // Keeps only the rows at "indices" (strictly ascending): in place in a
+  // column this frame alone holds, into a new column in one it shares.
   void KeepRows(const std::vector<std::size_t>& indices);
-  // The named columns (those the frame has), all rows; nullopt: every column.
+  // The named columns (those the frame has), all rows, shared with this
+  // frame; nullopt: every column.
   Frame Select(const std::optional<std::vector<std::string>>& names) const;
 
   // Standardises every deferred z() column on this frame's rows.
   void StandardiseDeferred();
 
-  // Turns a numeric column into a categorical one in place (levels in numeric
-  // order, labels printed as numbers). No-op for a categorical column.
+  // Turns a numeric column into a categorical one in this frame (levels in
+  // numeric order, labels printed as numbers). No-op for a categorical column.
   const Column& AsCategorical(const std::string& name, const std::string& option);
 
   // Every column name of the frame's source, of which this frame read only
@@ -112,12 +123,51 @@ class Frame {
   const std::string& censor_rule() const { return censor_rule_; }
   void SetCensorRule(std::string rule) { censor_rule_ = std::move(rule); }
 
+  // Whether this frame and "other" hold the same storage of column "name"
+  // (false when either lacks it): copies share a column until one of them
+  // changes it.
+  bool SharesColumn(const Frame& other, const std::string& name) const;
+
  private:
+  // The column named "name", or nullptr.
+  const std::shared_ptr<Column>* Find(const std::string& name) const;
+  // Column "k" for changing in place: copied first when another frame holds
+  // it too. Every change to a column's contents goes through here.
+  Column& Mutable(std::size_t k);
+
   std::size_t rows_ = 0;
-  std::vector<Column> columns_;
+  // Shared with copies of this frame (copy-on-write, see Mutable).
+  std::vector<std::shared_ptr<Column>> columns_;
   std::vector<std::string> source_columns_;
   std::string censor_rule_ = "exclude";
 };
+
+class Frame::ColumnRange {
+ public:
+  using Pointers = std::vector<std::shared_ptr<Column>>;
+  class Iterator {
+   public:
+    explicit Iterator(Pointers::const_iterator at) : at_(at) {}
+    const Column& operator*() const { return **at_; }
+    Iterator& operator++() {
+      ++at_;
+      return *this;
+    }
+    bool operator!=(const Iterator& other) const { return at_ != other.at_; }
+
+   private:
+    Pointers::const_iterator at_;
+  };
+  explicit ColumnRange(const Pointers& columns) : columns_(columns) {}
+  Iterator begin() const { return Iterator(columns_.begin()); }
+  Iterator end() const { return Iterator(columns_.end()); }
+  std::size_t size() const { return columns_.size(); }
+
+ private:
+  const Pointers& columns_;
+};
+
+inline Frame::ColumnRange Frame::columns() const { return ColumnRange(columns_); }
 
 // What the rule did to censored values, in words ("set to limit/2 ...").
 std::string CensorAction(const std::string& rule);
@@ -161,8 +211,9 @@ std::vector<std::string> FrameNeeds(const Options& options);
 
 // The frames of one recipe run: each distinct frame (source, study, censor
 // rule) is read once, with the columns of every step that uses it, and each
-// step gets its own copy of the columns it reads. Plan every step before the
-// first LoadFrame; a FrameCacheScope makes LoadFrame use the cache.
+// step gets the columns it reads, shared with the cache until the step
+// changes them (copy-on-write). Plan every step before the first LoadFrame;
+// a FrameCacheScope makes LoadFrame use the cache.
 class FrameCache {
  public:
   void Plan(const Options& options);

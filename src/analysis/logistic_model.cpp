@@ -357,11 +357,12 @@ AnalysisResultSet RunLogistic(Store& store, const AnalysisRequest& request) {
     row.section = "interaction";
     row.term = fmt::format("predictors x {}", by);
     try {
-      const Design base = BuildDesign(all, s.predictors);
-      const Design full = WithInteractions(base, all, by);
-      const Design main = MainEffectsOf(full);
-      const Fitted small = FitModel(all, main, s, false);
-      const Fitted large = FitModel(all, full, s, false);
+      // One design matrix at a time: the interaction model's, then its
+      // main-effects columns in the same block.
+      InteractionDesign models = WithInteractions(BuildDesign(all, s.predictors), all, by);
+      const Fitted large = FitModel(all, models.design, s, false);
+      KeepMainEffects(models);
+      const Fitted small = FitModel(all, models.design, s, false);
       const double lr = 2 * (large.log_likelihood - small.log_likelihood);
       const double df = static_cast<double>(large.rank) - static_cast<double>(small.rank);
       row.statistic = lr;

@@ -153,11 +153,12 @@ AnalysisResultSet RunRegress(Store& store, const AnalysisRequest& request) {
     row.section = "interaction";
     row.term = fmt::format("predictors x {}", by);
     try {
-      const Design base = BuildDesign(all, predictors);
-      const Design main = WithInteractions(base, all, by);
-      const Design main_only = MainEffectsOf(main);
-      const auto small = stats::FitOls(main_only.x, y, main_only.names);
-      const auto large = stats::FitOls(main.x, y, main.names);
+      // One design matrix at a time: the interaction model's, then its
+      // main-effects columns in the same block.
+      InteractionDesign models = WithInteractions(BuildDesign(all, predictors), all, by);
+      const auto large = stats::FitOls(models.design.x, y, models.design.names);
+      KeepMainEffects(models);
+      const auto small = stats::FitOls(models.design.x, y, models.design.names);
       const auto f = stats::CompareNestedOls(small, large);
       row.statistic = f.statistic;
       row.p_value = f.p_value;

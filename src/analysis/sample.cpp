@@ -60,8 +60,10 @@ StrataRange::StrataRange(Frame& sample, const std::string& by, bool consume)
     : sample_(sample), consume_(consume && by.empty()), labels_{""} {
   if (by.empty()) return;
   // The levels of "by" without converting the sample's column (the overall
-  // stratum reads it as it is).
-  Frame by_only = Frame::FromColumns({sample.Get(by, "by")}, sample.rows());
+  // stratum reads it as it is): a frame sharing that one column converts its
+  // own copy.
+  sample.Require(by, "by");
+  Frame by_only = sample.Select(std::vector<std::string>{by});
   const Column& column = by_only.AsCategorical(by, "by");
   // A variable with a level per participant is no stratification.
   if (column.levels.size() > kMaxStrata) {
@@ -89,7 +91,7 @@ Stratum& StrataRange::Load(std::size_t k) {
     current_.frame = std::move(sample_);
     sample_ = Frame();
   } else {
-    current_.frame = sample_;
+    current_.frame = sample_;  // shares the sample's columns: copy-on-write
   }
   loaded_ = k;
   return current_;
@@ -238,47 +240,49 @@ Design BuildDesign(Frame& frame, const std::vector<std::string>& predictors, boo
   return d;
 }
 
-Design WithInteractions(const Design& base, Frame& frame, const std::string& by) {
-  Design by_design = BuildDesign(frame, {by}, false);
-  Design d = base;
-  // main effect of "by" unless it is already a predictor
-  const bool has_by = std::find(base.variables.begin(), base.variables.end(), by) != base.variables.end();
-  std::vector<Eigen::VectorXd> extra;
+InteractionDesign WithInteractions(Design base, Frame& frame, const std::string& by) {
+  const Design by_design = BuildDesign(frame, {by}, false);
+  const Eigen::Index levels = by_design.x.cols();
+  InteractionDesign out;
+  Design& d = out.design;
+  d = std::move(base);
+  const Eigen::Index base_columns = d.x.cols();
+  // The main effect of "by" unless it is already a predictor.
+  const bool has_by = std::find(d.variables.begin(), d.variables.end(), by) != d.variables.end();
+  std::vector<Eigen::Index> interacting;  // the base columns that get a product with each dummy
+  for (Eigen::Index j = 0; j < base_columns; ++j) {
+    const std::string& variable = d.variables[static_cast<std::size_t>(j)];
+    if (!variable.empty() && variable != by) interacting.push_back(j);
+  }
+  out.main_effects = base_columns + (has_by ? 0 : levels);
+  // One resize to the final width: the allocator can grow the block in place
+  // (glibc remaps a large block) instead of holding two copies of it.
+  d.x.conservativeResize(Eigen::NoChange,
+                         out.main_effects + static_cast<Eigen::Index>(interacting.size()) * levels);
+  Eigen::Index next = base_columns;
   if (!has_by) {
-    for (Eigen::Index j = 0; j < by_design.x.cols(); ++j) {
-      extra.push_back(by_design.x.col(j));
-      d.names.push_back(by_design.names[static_cast<std::size_t>(j)]);
+    for (Eigen::Index k = 0; k < levels; ++k) {
+      d.x.col(next++) = by_design.x.col(k);
+      d.names.push_back(by_design.names[static_cast<std::size_t>(k)]);
       d.variables.push_back(by);
     }
   }
-  for (std::size_t j = 0; j < base.names.size(); ++j) {
-    if (base.variables[j].empty() || base.variables[j] == by) continue;
-    for (Eigen::Index k = 0; k < by_design.x.cols(); ++k) {
-      extra.push_back(base.x.col(static_cast<Eigen::Index>(j)).cwiseProduct(by_design.x.col(k)));
-      d.names.push_back(base.names[j] + ":" + by_design.names[static_cast<std::size_t>(k)]);
-      d.variables.push_back(base.variables[j] + ":" + by);
+  for (const Eigen::Index j : interacting) {
+    const auto term = static_cast<std::size_t>(j);
+    for (Eigen::Index k = 0; k < levels; ++k) {
+      d.x.col(next++) = d.x.col(j).cwiseProduct(by_design.x.col(k));
+      d.names.push_back(d.names[term] + ":" + by_design.names[static_cast<std::size_t>(k)]);
+      d.variables.push_back(d.variables[term] + ":" + by);
     }
   }
-  const Eigen::Index start = d.x.cols();
-  d.x.conservativeResize(Eigen::NoChange, start + static_cast<Eigen::Index>(extra.size()));
-  for (std::size_t j = 0; j < extra.size(); ++j) d.x.col(start + static_cast<Eigen::Index>(j)) = extra[j];
-  return d;
+  return out;
 }
 
-Design MainEffectsOf(const Design& full) {
-  std::vector<Eigen::Index> keep;
-  for (std::size_t j = 0; j < full.names.size(); ++j) {
-    if (full.names[j].find(':') == std::string::npos) keep.push_back(static_cast<Eigen::Index>(j));
-  }
-  Design main;
-  main.x.resize(full.x.rows(), static_cast<Eigen::Index>(keep.size()));
-  for (std::size_t k = 0; k < keep.size(); ++k) {
-    const auto column = static_cast<std::size_t>(keep[k]);
-    main.x.col(static_cast<Eigen::Index>(k)) = full.x.col(keep[k]);
-    main.names.push_back(full.names[column]);
-    if (column < full.variables.size()) main.variables.push_back(full.variables[column]);
-  }
-  return main;
+void KeepMainEffects(InteractionDesign& d) {
+  const auto main = static_cast<std::size_t>(d.main_effects);
+  d.design.x.conservativeResize(Eigen::NoChange, d.main_effects);  // shrinks the block in place
+  d.design.names.resize(main);
+  d.design.variables.resize(main);
 }
 
 Eigen::VectorXd BinaryOutcome(Frame& frame, const std::string& name, std::string* event_label) {

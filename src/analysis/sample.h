@@ -44,12 +44,16 @@ struct Stratum {
 inline constexpr std::size_t kMaxStrata = 200;
 // The strata of a sample, to iterate once: the overall sample first (label
 // ""), then one per level of "by" (label "by=level"), in level order; without
-// "by" only the overall sample. Each level is kept as the index set of its
-// rows; a stratum's frame is made when the loop reaches it and freed when the
-// loop moves on, so at most one stratum's rows are held beside "sample"
-// (which is only read). With "consume" and no "by", the overall stratum
-// takes "sample" over (left empty) instead of copying it. More than
-// kMaxStrata levels: InputError.
+// "by" only the overall sample. The overall stratum is a copy of "sample"
+// that shares its columns (no rows copied); each level is kept as the index
+// set of its rows, and its frame is made when the loop reaches it and freed
+// when the loop moves on, so at most one level's rows are held beside
+// "sample". A stratum's frame may be changed (AsCategorical, Put, derived
+// thresholds): the change goes to the stratum's own copy of that column, and
+// "sample", which the later strata are cut from, never sees it. With
+// "consume" and no "by", the overall stratum takes "sample" over (left
+// empty), so its columns go when the loop ends. More than kMaxStrata levels:
+// InputError.
 class StrataRange {
  public:
   StrataRange(Frame& sample, const std::string& by, bool consume);
@@ -107,12 +111,20 @@ struct Design {
 // lm's model.frame drops unused levels); fewer than two levels left:
 // InputError.
 Design BuildDesign(Frame& frame, const std::vector<std::string>& predictors, bool intercept = true);
-// "base" plus the product of every non-intercept column with every dummy of
-// "by" (named "term:bylevel", as R), for the interaction test of --by.
-Design WithInteractions(const Design& base, Frame& frame, const std::string& by);
-// The main-effects model nested in WithInteractions' result: its columns
-// without ':' (base plus the dummies of "by"), for the interaction test.
-Design MainEffectsOf(const Design& with_interactions);
+// The two models of the interaction test of --by, in one matrix: "base",
+// then the dummies of "by" unless "by" is among base's variables, then the
+// product of every other non-intercept column of base with every dummy of
+// "by" (named "term:bylevel", as R). The first "main_effects" columns are the
+// main-effects model nested in it.
+struct InteractionDesign {
+  Design design;
+  Eigen::Index main_effects = 0;
+};
+// Takes "base" over and widens it in place (no second copy of its columns).
+InteractionDesign WithInteractions(Design base, Frame& frame, const std::string& by);
+// Drops the interaction columns in place: "d.design" becomes the
+// main-effects model (fit the interaction model first).
+void KeepMainEffects(InteractionDesign& d);
 
 // A 0/1 outcome: a numeric column holding only 0 and 1, or a categorical one
 // with exactly two levels (the second level is 1, as R's glm treats factors).
