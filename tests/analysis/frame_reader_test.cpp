@@ -64,10 +64,14 @@ void AddSmoking(Store& store) {
 // Two frames hold the same columns, rows and values (NaN where missing).
 void CheckSameFrame(const Frame& a, const Frame& b) {
   REQUIRE(a.rows() == b.rows());
-  REQUIRE(a.columns().size() == b.columns().size());
-  for (std::size_t j = 0; j < a.columns().size(); ++j) {
-    const Column& x = a.columns()[j];
-    const Column& y = b.columns()[j];
+  std::vector<const Column*> xs;
+  std::vector<const Column*> ys;
+  for (const Column& c : a.columns()) xs.push_back(&c);
+  for (const Column& c : b.columns()) ys.push_back(&c);
+  REQUIRE(xs.size() == ys.size());
+  for (std::size_t j = 0; j < xs.size(); ++j) {
+    const Column& x = *xs[j];
+    const Column& y = *ys[j];
     INFO("column " << x.name);
     CHECK(x.name == y.name);
     CHECK(x.numeric == y.numeric);
