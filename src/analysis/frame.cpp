@@ -837,101 +837,31 @@ void MarkCensored(Frame& frame, const std::map<std::string, std::set<std::pair<s
   for (Column& c : marked) frame.Put(std::move(c));
 }
 
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-         });
-}
-
-// A frame SQL that only projects columns of one pivot view: `SELECT *` or
-// `SELECT a, b AS c, ... FROM view` with nothing else (no WHERE, join,
-// expression, ORDER BY, LIMIT, comment or quoting beyond "name"). Returns
-// (output name, view column) pairs in select order (empty for `*`), or
-// nullopt for any other SQL: the caller then runs the SQL. Deliberately
-// narrow, so that reading the pivot's columns directly is exactly what
-// SQLite would return.
-struct Projection {
-  std::string view;
-  bool all = false;
-  std::vector<std::pair<std::string, std::string>> items;  // output name, view column
-};
-std::optional<Projection> ParseProjection(std::string_view sql) {
-  std::vector<std::pair<char, std::string>> tokens;  // 'i' identifier, 'q' quoted identifier, or the punctuation
-  for (std::size_t i = 0; i < sql.size();) {
-    const unsigned char ch = static_cast<unsigned char>(sql[i]);
-    if (std::isspace(ch)) {
-      ++i;
-    } else if (std::isalpha(ch) || ch == '_') {
-      std::size_t j = i;
-      while (j < sql.size() && (std::isalnum(static_cast<unsigned char>(sql[j])) || sql[j] == '_')) ++j;
-      tokens.emplace_back('i', std::string(sql.substr(i, j - i)));
-      i = j;
-    } else if (ch == '"') {
-      const std::size_t close = sql.find('"', i + 1);
-      if (close == std::string_view::npos || close == i + 1) return std::nullopt;
-      if (close + 1 < sql.size() && sql[close + 1] == '"') return std::nullopt;  // an escaped quote
-      tokens.emplace_back('q', std::string(sql.substr(i + 1, close - i - 1)));
-      i = close + 1;
-    } else if (ch == ',' || ch == '*' || ch == ';') {
-      tokens.emplace_back(static_cast<char>(ch), std::string());
-      ++i;
-    } else {
-      return std::nullopt;
+// The columns of a --frame an analysis keeps: those of "source_columns" in
+// "wanted", each once, in the frame's order, with participant_id and visit
+// when "keys" (to mark censored cells); empty without "wanted" or when it
+// names none of them (then every column is kept).
+std::vector<std::string> KeptColumns(const std::vector<std::string>& source_columns,
+                                     const std::optional<std::vector<std::string>>& wanted, bool keys) {
+  std::vector<std::string> keep;
+  if (!wanted) return keep;
+  for (const std::string& name : source_columns) {
+    const bool key = keys && (name == "participant_id" || name == "visit");
+    if ((key || std::find(wanted->begin(), wanted->end(), name) != wanted->end()) &&
+        std::find(keep.begin(), keep.end(), name) == keep.end()) {
+      keep.push_back(name);
     }
   }
-  if (!tokens.empty() && tokens.back().first == ';') tokens.pop_back();
-  const auto keyword = [&](std::size_t t, std::string_view word) {
-    return t < tokens.size() && tokens[t].first == 'i' && EqualsIgnoreCase(tokens[t].second, word);
-  };
-  const auto name = [&](std::size_t t) {
-    if (t >= tokens.size()) return false;
-    if (tokens[t].first == 'q') return true;
-    if (tokens[t].first != 'i') return false;
-    for (const char* reserved : {"select", "from", "as", "distinct", "all", "where", "group", "order", "limit",
-                                 "union", "join", "natural", "left", "cross", "inner", "values", "with"}) {
-      if (EqualsIgnoreCase(tokens[t].second, reserved)) return false;
-    }
-    return true;
-  };
-  Projection out;
-  std::size_t t = 0;
-  if (!keyword(t++, "select")) return std::nullopt;
-  if (t < tokens.size() && tokens[t].first == '*') {
-    out.all = true;
-    ++t;
-  } else {
-    for (;;) {
-      if (!name(t)) return std::nullopt;
-      std::string column = tokens[t++].second;
-      std::string output = column;
-      if (keyword(t, "as")) {
-        ++t;
-        if (!name(t)) return std::nullopt;
-        output = tokens[t++].second;
-      } else if (name(t)) {
-        output = tokens[t++].second;
-      }
-      out.items.emplace_back(std::move(output), std::move(column));
-      if (t < tokens.size() && tokens[t].first == ',') {
-        ++t;
-        continue;
-      }
-      break;
-    }
-  }
-  if (!keyword(t++, "from") || !name(t)) return std::nullopt;
-  out.view = tokens[t++].second;
-  if (t != tokens.size()) return std::nullopt;
-  return out;
+  return keep;
 }
 
-// The frame a projection (ParseProjection) of `data` gives, with the columns
-// the SQL path would keep ("keep": output names, in the frame's order), or
-// nullopt where the result could differ from running the SQL over the
-// pivot: a column not read, read twice, holding censored values (marked by
-// participant and visit after the SQL), or text whose dictionary holds a
+// The frame a projection (ParseFrameProjection) of `data` gives, with the
+// columns the SQL path would keep ("keep": output names, in the frame's
+// order), or nullopt where the result could differ from running the SQL over
+// the pivot: a column not read, read twice, holding censored values (marked
+// by participant and visit after the SQL), or text whose dictionary holds a
 // value no row has.
-std::optional<Frame> ProjectPivot(const Projection& projection, PivotData& data,
+std::optional<Frame> ProjectPivot(const FrameProjection& projection, PivotData& data,
                                   const std::vector<std::string>& source_columns,
                                   const std::vector<std::string>& keep) {
   for (const PivotColumnData& c : data.columns) {
@@ -944,14 +874,15 @@ std::optional<Frame> ProjectPivot(const Projection& projection, PivotData& data,
   std::vector<std::string> outputs;
   for (const auto& item : items) outputs.push_back(item.first);
   if (outputs != source_columns) return std::nullopt;
-  std::vector<Column> columns;
-  std::set<std::string> used;
+  std::vector<PivotColumnData*> sources;  // per name in "keep"
   for (const std::string& output : keep) {
     const auto item = std::find_if(items.begin(), items.end(), [&](const auto& i) { return i.first == output; });
-    if (item == items.end() || !used.insert(item->second).second) return std::nullopt;
+    if (item == items.end()) return std::nullopt;
     const auto found = std::find_if(data.columns.begin(), data.columns.end(),
                                     [&](const PivotColumnData& c) { return c.name == item->second; });
-    if (found == data.columns.end()) return std::nullopt;
+    if (found == data.columns.end() || std::find(sources.begin(), sources.end(), &*found) != sources.end()) {
+      return std::nullopt;
+    }
     if (found->text) {
       std::vector<bool> held(found->dictionary.size(), false);
       for (const std::int32_t code : found->codes) {
@@ -959,21 +890,18 @@ std::optional<Frame> ProjectPivot(const Projection& projection, PivotData& data,
       }
       if (std::find(held.begin(), held.end(), false) != held.end()) return std::nullopt;
     }
+    sources.push_back(&*found);
   }
-  for (const std::string& output : keep) {
-    const auto item = std::find_if(items.begin(), items.end(), [&](const auto& i) { return i.first == output; });
-    const auto found = std::find_if(data.columns.begin(), data.columns.end(),
-                                    [&](const PivotColumnData& c) { return c.name == item->second; });
-    if (found->text && found->dictionary.empty()) {
+  std::vector<Column> columns;
+  for (std::size_t j = 0; j < keep.size(); ++j) {
+    Column c;
+    if (sources[j]->text && sources[j]->dictionary.empty()) {
       // Only NULLs: SQL returns no text, so the column is numeric and missing.
-      Column c;
-      c.name = output;
       c.values.assign(data.rows, kNaN);
-      columns.push_back(std::move(c));
-      continue;
+    } else {
+      c = ToColumn(std::move(*sources[j]), false);
     }
-    Column c = ToColumn(std::move(*found), false);
-    c.name = output;
+    c.name = keep[j];
     columns.push_back(std::move(c));
   }
   return Frame::FromColumns(std::move(columns), data.rows);
@@ -1024,8 +952,8 @@ Frame ReadBaseFrame(Store& store, const FrameSource& source, const std::optional
   std::string labels_study = source.study;
   std::set<std::string> studies;
   std::map<std::string, std::set<std::pair<std::int64_t, std::string>>> censored_cells;
-  const std::optional<Projection> projection =
-      ReadMode() == FrameReadMode::kViews ? std::nullopt : ParseProjection(sql);
+  const std::optional<FrameProjection> projection =
+      ReadMode() == FrameReadMode::kViews ? std::nullopt : ParseFrameProjection(sql);
   for (const PivotUse& use : pivots) {
     const PivotDefinition pivot = LoadPivotDefinition(store, use.study);
     std::optional<std::vector<std::string>> columns;
@@ -1041,13 +969,7 @@ Frame ReadBaseFrame(Store& store, const FrameSource& source, const std::optional
     if (projection && pivots.size() == 1 && projection->view == use.view) {
       // A plain projection of this pivot: its columns as they are, without
       // running the SQL over them (about 0.4 s at 1.5 million rows).
-      std::vector<std::string> keep;
-      for (const std::string& name : source_columns) {
-        if ((!wanted || std::find(wanted->begin(), wanted->end(), name) != wanted->end()) &&
-            std::find(keep.begin(), keep.end(), name) == keep.end()) {
-          keep.push_back(name);
-        }
-      }
+      std::vector<std::string> keep = KeptColumns(source_columns, wanted, false);
       if (keep.empty()) keep = source_columns;
       if (std::optional<Frame> direct = ProjectPivot(*projection, read, source_columns, keep)) {
         Frame frame = std::move(*direct);
@@ -1086,20 +1008,11 @@ Frame ReadBaseFrame(Store& store, const FrameSource& source, const std::optional
   // A frame over one study's pivot keeps that study's catalog.
   if (labels_study.empty() && studies.size() == 1) labels_study = *studies.begin();
   std::string query = sql;
-  if (wanted) {
-    std::vector<std::string> keep;
-    for (const std::string& name : source_columns) {
-      const bool key = !censored_cells.empty() && (name == "participant_id" || name == "visit");
-      if ((key || std::find(wanted->begin(), wanted->end(), name) != wanted->end()) &&
-          std::find(keep.begin(), keep.end(), name) == keep.end()) {
-        keep.push_back(name);
-      }
-    }
-    if (!keep.empty()) {
-      std::string list;
-      for (const std::string& name : keep) list += fmt::format("{}\"{}\"", list.empty() ? "" : ", ", name);
-      query = fmt::format("SELECT {} FROM (\n{}\n)", list, sql);
-    }
+  if (const std::vector<std::string> keep = KeptColumns(source_columns, wanted, !censored_cells.empty());
+      !keep.empty()) {
+    std::string list;
+    for (const std::string& name : keep) list += fmt::format("{}\"{}\"", list.empty() ? "" : ", ", name);
+    query = fmt::format("SELECT {} FROM (\n{}\n)", list, sql);
   }
   std::optional<FrameBuilder> builder;
   ResultSink sink;

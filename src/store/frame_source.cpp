@@ -58,7 +58,83 @@ std::optional<std::int64_t> OptionalInt(const SqlValue& v) {
   return std::nullopt;
 }
 
+bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
 }  // namespace
+
+std::optional<FrameProjection> ParseFrameProjection(std::string_view sql) {
+  std::vector<std::pair<char, std::string>> tokens;  // 'i' identifier, 'q' quoted identifier, or the punctuation
+  for (std::size_t i = 0; i < sql.size();) {
+    const unsigned char ch = static_cast<unsigned char>(sql[i]);
+    if (std::isspace(ch)) {
+      ++i;
+    } else if (std::isalpha(ch) || ch == '_') {
+      std::size_t j = i;
+      while (j < sql.size() && (std::isalnum(static_cast<unsigned char>(sql[j])) || sql[j] == '_')) ++j;
+      tokens.emplace_back('i', std::string(sql.substr(i, j - i)));
+      i = j;
+    } else if (ch == '"') {
+      const std::size_t close = sql.find('"', i + 1);
+      if (close == std::string_view::npos || close == i + 1) return std::nullopt;
+      if (close + 1 < sql.size() && sql[close + 1] == '"') return std::nullopt;  // an escaped quote
+      tokens.emplace_back('q', std::string(sql.substr(i + 1, close - i - 1)));
+      i = close + 1;
+    } else if (ch == ',' || ch == '*' || ch == ';') {
+      tokens.emplace_back(static_cast<char>(ch), std::string());
+      ++i;
+    } else {
+      return std::nullopt;
+    }
+  }
+  if (!tokens.empty() && tokens.back().first == ';') tokens.pop_back();
+  const auto keyword = [&](std::size_t t, std::string_view word) {
+    return t < tokens.size() && tokens[t].first == 'i' && EqualsIgnoreCase(tokens[t].second, word);
+  };
+  const auto name = [&](std::size_t t) {
+    if (t >= tokens.size()) return false;
+    if (tokens[t].first == 'q') return true;
+    if (tokens[t].first != 'i') return false;
+    for (const char* reserved : {"select", "from", "as", "distinct", "all", "where", "group", "order", "limit",
+                                 "union", "join", "natural", "left", "cross", "inner", "values", "with"}) {
+      if (EqualsIgnoreCase(tokens[t].second, reserved)) return false;
+    }
+    return true;
+  };
+  FrameProjection out;
+  std::size_t t = 0;
+  if (!keyword(t++, "select")) return std::nullopt;
+  if (t < tokens.size() && tokens[t].first == '*') {
+    out.all = true;
+    ++t;
+  } else {
+    for (;;) {
+      if (!name(t)) return std::nullopt;
+      std::string column = tokens[t++].second;
+      std::string output = column;
+      if (keyword(t, "as")) {
+        ++t;
+        if (!name(t)) return std::nullopt;
+        output = tokens[t++].second;
+      } else if (name(t)) {
+        output = tokens[t++].second;
+      }
+      out.items.emplace_back(std::move(output), std::move(column));
+      if (t < tokens.size() && tokens[t].first == ',') {
+        ++t;
+        continue;
+      }
+      break;
+    }
+  }
+  if (!keyword(t++, "from") || !name(t)) return std::nullopt;
+  out.view = tokens[t++].second;
+  if (t != tokens.size()) return std::nullopt;
+  return out;
+}
 
 std::string FrameSelectSql(Store& store, const FrameSource& source) {
   if (source.frame.empty()) {

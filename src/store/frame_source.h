@@ -8,6 +8,8 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "common/value.h"
@@ -29,6 +31,19 @@ struct FrameSource {
 // returned as given (without a trailing semicolon); no frame and no study is
 // an InputError.
 std::string FrameSelectSql(Store& store, const FrameSource& source);
+
+// A frame SQL that only projects columns of one view: `SELECT * FROM v` or
+// `SELECT a, b AS c, d e FROM v` (plain or "quoted" names) with nothing else:
+// no WHERE, join, expression, DISTINCT, ORDER BY, LIMIT, comment, schema
+// name or alias of the view. The analysis frame reader then takes the
+// pivot reader's columns as they are instead of running the SQL. Deliberately
+// narrow: anything it does not recognise is nullopt, and runs as SQL.
+struct FrameProjection {
+  std::string view;
+  bool all = false;                                        // SELECT *
+  std::vector<std::pair<std::string, std::string>> items;  // (output name, view column), in select order
+};
+std::optional<FrameProjection> ParseFrameProjection(std::string_view sql);
 
 // Runs the frame under the read-only guard (Store::GuardedQuery): a frame
 // that writes, or is not one statement, throws.

@@ -11,6 +11,7 @@
 #include <limits>
 #include <set>
 #include <string>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -160,6 +161,34 @@ TEST_CASE("participant column levels: the values of one study, NULLs and other s
   CHECK(ParticipantColumnLevels(store, 2, "sex").empty());
   CHECK_THROWS_WITH(ParticipantColumnLevels(store, 1, "age_years; DROP TABLE participant"),
                     Catch::Matchers::Contains("not a participant column with levels"));
+}
+
+TEST_CASE("a frame projection is recognised only when it is nothing but column names of one view",
+          "[store][pivot]") {
+  using Items = std::vector<std::pair<std::string, std::string>>;
+  const auto all = ParseFrameProjection("SELECT * FROM wide_edge");
+  REQUIRE(all);
+  CHECK(all->all);
+  CHECK(all->view == "wide_edge");
+  CHECK(all->items.empty());
+  const auto named = ParseFrameProjection(
+      "select participant_id AS pid,\n  age_years, \"sex\" gender ,visit FROM \"wide_edge_visit\";");
+  REQUIRE(named);
+  CHECK_FALSE(named->all);
+  CHECK(named->view == "wide_edge_visit");
+  CHECK(named->items ==
+        Items{{"pid", "participant_id"}, {"age_years", "age_years"}, {"gender", "sex"}, {"visit", "visit"}});
+  for (const char* sql : {"SELECT DISTINCT a FROM v", "SELECT ALL a FROM v", "SELECT a FROM v WHERE a > 1",
+                          "SELECT a FROM v w", "SELECT a FROM main.v", "SELECT a + 1 AS b FROM v",
+                          "SELECT a FROM v -- note", "SELECT a FROM v /* note */", "SELECT a FROM v LIMIT 3",
+                          "SELECT a FROM v ORDER BY a", "SELECT a, FROM v", "SELECT a b c FROM v",
+                          "SELECT a FROM v, w", "SELECT a FROM v JOIN w", "SELECT \"a\"\"b\" FROM v",
+                          "SELECT \"\" FROM v", "SELECT \"a FROM v", "SELECT a FROM v; SELECT 1",
+                          "WITH x AS (SELECT 1) SELECT * FROM x", "SELECT *, a FROM v", "SELECT a AS FROM v",
+                          "SELECT a FROM", "SELECT", "", "VALUES (1)", "SELECT a FROM v UNION SELECT a FROM w"}) {
+    INFO(sql);
+    CHECK_FALSE(ParseFrameProjection(sql));
+  }
 }
 
 }  // namespace
