@@ -74,6 +74,21 @@ struct GradientParts {
   MatrixXd cc;
 };
 
+// Column i of a Hessian by a forward difference of `gradient` (theta ->
+// std::optional<VectorXd>, nullopt where it cannot be evaluated) with step h
+// from `at_theta`, its value at theta; backward where the forward point
+// cannot be evaluated; nullopt where neither can.
+template <typename Gradient>
+std::optional<VectorXd> DifferenceColumn(const Gradient& gradient, const VectorXd& theta, const VectorXd& at_theta,
+                                         Index i, double h) {
+  VectorXd shifted = theta;
+  shifted(i) += h;
+  if (const std::optional<VectorXd> g = gradient(shifted)) return VectorXd((*g - at_theta) / h);
+  shifted(i) = theta(i) - h;
+  if (const std::optional<VectorXd> g = gradient(shifted)) return VectorXd((at_theta - *g) / h);
+  return std::nullopt;
+}
+
 // What one range of groups adds to Solve's sums (see AccumulateGroups).
 struct GroupSums {
   MatrixXd rzx_sum;
@@ -159,22 +174,19 @@ class ProfiledDeviance {
   // analytic gradient (`gradient`: the one at theta), symmetrised.
   MatrixXd DifferenceHessian(const VectorXd& theta, const VectorXd& gradient, bool reml) const {
     const Index m = theta.size();
+    const auto gradient_at = [&](const VectorXd& t) -> std::optional<VectorXd> {
+      VectorXd g;
+      if (!std::isfinite(CriterionAndGradient(t, reml, g))) return std::nullopt;
+      return g;
+    };
     MatrixXd hessian(m, m);
     for (Index i = 0; i < m; ++i) {
-      VectorXd shifted = theta;
       const double h = kHessianStep * std::max(1.0, std::abs(theta(i)));
-      shifted(i) += h;
-      VectorXd g;
-      if (!std::isfinite(CriterionAndGradient(shifted, reml, g))) {
-        shifted(i) = theta(i) - h;
-        if (std::isfinite(CriterionAndGradient(shifted, reml, g))) {
-          hessian.col(i) = (gradient - g) / h;
-        } else {  // not evaluable on either side: a unit curvature, the line search decides
-          hessian.col(i).setZero();
-          hessian(i, i) = 1.0;
-        }
-      } else {
-        hessian.col(i) = (g - gradient) / h;
+      if (const auto column = DifferenceColumn(gradient_at, theta, gradient, i, h)) {
+        hessian.col(i) = *column;
+      } else {  // not evaluable on either side: a unit curvature, the line search decides
+        hessian.col(i).setZero();
+        hessian(i, i) = 1.0;
       }
     }
     return (hessian + hessian.transpose()) / 2.0;
@@ -207,15 +219,18 @@ class ProfiledDeviance {
       }
       Accumulate(lambda, begin, end, parts != nullptr, out);
     });
-    MatrixXd rzx_sum = std::move(sums[0].rzx_sum);
-    VectorXd cb = std::move(sums[0].cb);
-    double cu2 = sums[0].cu2;
-    bool ok = sums[0].ok;
-    if (parts != nullptr) *parts = std::move(sums[0].parts);
-    for (std::size_t piece = 0; piece < pieces; ++piece) {
-      const GroupSums& part = sums[piece];
+    MatrixXd rzx_sum = MatrixXd::Zero(p_, p_);
+    VectorXd cb = VectorXd::Zero(p_);
+    double cu2 = 0.0;
+    bool ok = true;
+    if (parts != nullptr) {
+      parts->sb = MatrixXd::Zero(k_, k_);
+      parts->see = MatrixXd::Zero(k_, k_);
+      parts->sec = MatrixXd::Zero(k_, k_ * p_);
+      parts->cc = MatrixXd::Zero(k_ * p_, k_ * p_);
+    }
+    for (const GroupSums& part : sums) {
       s.ld_l2 += std::log(part.det_mantissa) + static_cast<double>(part.det_exponent) * std::numbers::ln2;
-      if (piece == 0) continue;
       ok = ok && part.ok;
       rzx_sum += part.rzx_sum;
       cb += part.cb;
@@ -555,11 +570,13 @@ class ProfiledDeviance {
     const double sigma2 = sigma * sigma;
     const auto dof = static_cast<double>(reml ? n_ - p_ : n_);
     hessian.resize(m + 1, m + 1);
-    const auto theta_gradient = [&](const VectorXd& t) {
+    const auto theta_gradient = [&](const VectorXd& t) -> std::optional<VectorXd> {
       GradientParts parts;
       const Solution s = Solve(t, &parts);
-      if (!s.ok) return VectorXd(VectorXd::Constant(m, std::numeric_limits<double>::quiet_NaN()));
-      return ThetaGradient(t, s, parts, 1.0 / sigma2, reml);
+      if (!s.ok) return std::nullopt;
+      VectorXd g = ThetaGradient(t, s, parts, 1.0 / sigma2, reml);
+      if (!g.allFinite()) return std::nullopt;
+      return g;
     };
     GradientParts parts;
     const Solution s = Solve(theta, &parts);
@@ -576,15 +593,8 @@ class ProfiledDeviance {
     const VectorXd at_theta = ThetaGradient(theta, s, parts, 1.0 / sigma2, reml);
     for (Index i = 0; i < m; ++i) {
       const double h = kSatterthwaiteStep * std::max(std::abs(theta(i)), 0.1);
-      VectorXd shifted = theta;
-      shifted(i) += h;
-      VectorXd g = theta_gradient(shifted);
-      if (g.allFinite()) {
-        hessian.col(i).head(m) = (g - at_theta) / h;
-      } else {
-        shifted(i) = theta(i) - h;
-        hessian.col(i).head(m) = (at_theta - theta_gradient(shifted)) / h;
-      }
+      const auto column = DifferenceColumn(theta_gradient, theta, at_theta, i, h);
+      hessian.col(i).head(m) = column ? *column : VectorXd::Constant(m, std::numeric_limits<double>::quiet_NaN());
     }
     hessian.topLeftCorner(m, m) = (hessian.topLeftCorner(m, m) + hessian.topLeftCorner(m, m).transpose()) / 2.0;
     // d r2 / d theta: the gradient without the log-determinant terms, weight 1.
