@@ -6,19 +6,14 @@
 #include <cmath>
 
 #include "analysis/frame.h"
+#include "frame_columns.h"
 #include "common/error.h"
 
 using namespace cohortdb;
 using namespace cohortdb::analysis;
+using cohortdb::analysis::testing::Numeric;
 
 namespace {
-
-Column Numeric(const std::string& name, std::vector<double> values) {
-  Column c;
-  c.name = name;
-  c.values = std::move(values);
-  return c;
-}
 
 // x: 1..4, g: the group numbers 1 2 1 2, e: every value 0.
 Frame SmallFrame() {

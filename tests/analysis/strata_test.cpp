@@ -9,31 +9,18 @@
 
 #include "analysis/analysis.h"
 #include "analysis/frame.h"
+#include "frame_columns.h"
 #include "analysis/sample.h"
 #include "analysis_fixture.h"
 #include "result_helpers.h"
 
 using namespace cohortdb;
 using namespace cohortdb::analysis;
+using cohortdb::analysis::testing::Categorical;
+using cohortdb::analysis::testing::Numeric;
 using namespace cohortdb::testing;
 
 namespace {
-
-Column Numeric(const std::string& name, std::vector<double> values) {
-  Column c;
-  c.name = name;
-  c.values = std::move(values);
-  return c;
-}
-
-Column Categorical(const std::string& name, std::vector<std::int32_t> codes, std::vector<std::string> levels) {
-  Column c;
-  c.name = name;
-  c.numeric = false;
-  c.codes = std::move(codes);
-  c.levels = std::move(levels);
-  return c;
-}
 
 // Six rows: by variable b (0 1 0 1 0 1), group numbers g, x = 1..6 and
 // zx = z(x) still to be standardised.
