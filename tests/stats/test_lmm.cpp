@@ -8,6 +8,7 @@
 
 #include <cmath>
 #include <cstdlib>
+#include <map>
 #include <vector>
 
 #include "common/error.h"
@@ -83,6 +84,27 @@ Visits ManyGroups(int participants) {
     }
   }
   return v;
+}
+
+// The rows of "v" with its groups in the order "groups" gives (group codes
+// kept), each group's rows in their order.
+Visits ReorderGroups(const Visits& v, const std::vector<int>& groups) {
+  std::map<int, std::vector<Eigen::Index>> rows_of;
+  for (Eigen::Index i = 0; i < v.y.size(); ++i) rows_of[v.group[static_cast<std::size_t>(i)]].push_back(i);
+  std::vector<Eigen::Index> rows;
+  for (int g : groups) rows.insert(rows.end(), rows_of[g].begin(), rows_of[g].end());
+  Visits out;
+  out.x.resize(static_cast<Eigen::Index>(rows.size()), v.x.cols());
+  out.z.resize(static_cast<Eigen::Index>(rows.size()), v.z.cols());
+  out.y.resize(static_cast<Eigen::Index>(rows.size()));
+  for (std::size_t r = 0; r < rows.size(); ++r) {
+    const auto row = static_cast<Eigen::Index>(r);
+    out.x.row(row) = v.x.row(rows[r]);
+    out.z.row(row) = v.z.row(rows[r]);
+    out.y(row) = v.y(rows[r]);
+    out.group.push_back(v.group[static_cast<std::size_t>(rows[r])]);
+  }
+  return out;
 }
 
 // Sets COHORTDB_THREADS for the life of the object.
@@ -276,5 +298,38 @@ TEST_CASE("a fit gives the same bits on one thread as on several", "[lmm]") {
       CHECK(many.terms[j].estimate == one.terms[j].estimate);
       CHECK(many.terms[j].std_error == one.terms[j].std_error);
     }
+  }
+}
+
+TEST_CASE("the subset of groups a large fit starts from moves only the start", "[lmm]") {
+  // The same rows with the groups in another order: the search starts from a
+  // different subset (the first groups), or, when the first 20,000 groups
+  // all have arm 0, from lme4's start because the subset cannot be fitted
+  // (its arm column is constant). Each ends at the optimum of all rows.
+  const Visits v = ManyGroups(60000);
+  const std::vector<std::string> names{"(Intercept)", "arm", "day", "arm:day"};
+  const auto fit = [&](const Visits& d) {
+    return FitLmm(d.x, names, d.y, d.z, {"(Intercept)", "day"}, d.group, "participant");
+  };
+  const LmmFit first = fit(v);
+  std::vector<int> reversed;
+  std::vector<int> arm_zero_first;
+  for (int p = 60000; p >= 1; --p) reversed.push_back(p);
+  for (int arm = 0; arm <= 1; ++arm) {
+    for (int p = 1; p <= 60000; ++p) {
+      if (v.x(3 * (p - 1), 1) == arm) arm_zero_first.push_back(p);
+    }
+  }
+  REQUIRE(v.x(3 * (arm_zero_first[20000] - 1), 1) == 0.0);  // more than 20,000 groups have arm 0
+  for (const auto* order : {&reversed, &arm_zero_first}) {
+    const LmmFit other = fit(ReorderGroups(v, *order));
+    CHECK(other.convergence.converged);
+    CHECK_THAT(other.criterion, WithinRel(first.criterion, 1e-12));
+    for (std::size_t j = 0; j < first.terms.size(); ++j) {
+      CHECK_THAT(other.terms[j].estimate, WithinRel(first.terms[j].estimate, 1e-7));
+      CHECK_THAT(other.terms[j].std_error, WithinRel(first.terms[j].std_error, 1e-7));
+      CHECK_THAT(other.df[j], WithinRel(first.df[j], 1e-5));
+    }
+    for (std::size_t j = 0; j < first.theta.size(); ++j) CHECK_THAT(other.theta[j], WithinAbs(first.theta[j], 1e-6));
   }
 }
