@@ -11,6 +11,7 @@
 #include <mutex>
 #include <thread>
 #include <tuple>
+#include <unordered_map>
 #include <vector>
 
 #include <fmt/format.h>
@@ -82,57 +83,56 @@ void BindInt(SQLite::Statement& st, int index, std::optional<std::int64_t> v) {
   else st.bind(index);
 }
 
-// The INSERT of "rows" records of this kind with positional parameters, one
-// group of 11 + ExtraColumns(kind) per record, in the order BindRecord binds.
-std::string MultiInsertSql(RecordKind kind, std::size_t rows) {
-  const char* extra = "";
-  std::string group = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?";
+// The columns of a record INSERT that a run of records may leave out: a
+// column every record of the run leaves NULL (censoring: at its default,
+// 'none') is not named, so the row stored is the same while SQLite binds and
+// copies fewer values per row (the REDCap file's covariates bind 6 of 11).
+enum OptionalColumn : unsigned {
+  kVisitColumn = 1u << 0,
+  kValueTextColumn = 1u << 1,
+  kSourceUnitColumn = 1u << 2,
+  kCensoringColumn = 1u << 3,
+  kDetectionLimitColumn = 1u << 4,
+  kMetadataColumn = 1u << 5,
+  kField1Column = 1u << 6,
+  kField2Column = 1u << 7,
+};
+constexpr unsigned kOptionalColumnCount = 8;
+
+// The extra columns of a kind (RecordRow::field1, field2), nullptr when none.
+std::array<const char*, 2> ExtraColumnNames(RecordKind kind) {
   switch (kind) {
-    case RecordKind::kBiomarker: extra = ", assay, lab"; group += ", ?, ?"; break;
-    case RecordKind::kMriMetric: extra = ", model_name, model_version"; group += ", ?, ?"; break;
-    case RecordKind::kOutcome: extra = ", instrument"; group += ", ?"; break;
-    case RecordKind::kCovariate: break;
+    case RecordKind::kBiomarker: return {"assay", "lab"};
+    case RecordKind::kMriMetric: return {"model_name", "model_version"};
+    case RecordKind::kOutcome: return {"instrument", nullptr};
+    case RecordKind::kCovariate: return {nullptr, nullptr};
+  }
+  return {nullptr, nullptr};
+}
+
+// The INSERT of "rows" records of this kind with positional parameters: per
+// record participant_id, variable_id, value, source_value and batch_id, then
+// the optional columns in "columns" (a set of OptionalColumn), in the order
+// BindRecord binds them.
+std::string MultiInsertSql(RecordKind kind, unsigned columns, std::size_t rows) {
+  static constexpr std::array<const char*, 6> kOptionalNames = {"visit_id", "value_text", "source_unit",
+                                                                "censoring", "detection_limit", "metadata"};
+  const auto extra = ExtraColumnNames(kind);
+  std::string names = "participant_id, variable_id, value, source_value, batch_id";
+  std::string group = "(?, ?, ?, ?, ?";
+  for (unsigned bit = 0; bit < kOptionalColumnCount; ++bit) {
+    if ((columns & (1u << bit)) == 0) continue;
+    const char* name = bit < kOptionalNames.size() ? kOptionalNames[bit] : extra[bit - kOptionalNames.size()];
+    names += fmt::format(", {}", name);
+    group += ", ?";
   }
   group += ")";
-  std::string sql = fmt::format(
-      "INSERT INTO {} (participant_id, visit_id, variable_id, value, value_text, source_value, source_unit, "
-      "censoring, detection_limit, metadata, batch_id{}) VALUES ",
-      kKindNames[static_cast<int>(kind)], extra);
+  std::string sql = fmt::format("INSERT INTO {} ({}) VALUES ", kKindNames[static_cast<int>(kind)], names);
   for (std::size_t i = 0; i < rows; ++i) {
     if (i > 0) sql += ", ";
     sql += group;
   }
   return sql;
-}
-
-int ExtraColumns(RecordKind kind) {
-  switch (kind) {
-    case RecordKind::kBiomarker:
-    case RecordKind::kMriMetric: return 2;
-    case RecordKind::kOutcome: return 1;
-    case RecordKind::kCovariate: return 0;
-  }
-  return 0;
-}
-
-// Binds one record at parameters p + 1, p + 2, ... in the order of
-// MultiInsertSql; returns the last parameter bound.
-int BindRecord(RawStatement& st, int p, const RecordRow& r) {
-  st.Int(++p, r.participant_id);
-  st.Int(++p, r.visit_id);
-  st.Int(++p, r.variable_id);
-  st.Real(++p, r.value);
-  st.Text(++p, r.value_text);
-  st.Text(++p, r.source_value);
-  st.Text(++p, r.source_unit);
-  st.Text(++p, std::string_view(r.censoring));
-  st.Real(++p, r.detection_limit);
-  st.Text(++p, r.metadata_json);
-  st.Int(++p, r.batch_id);
-  const int extra = ExtraColumns(r.kind);
-  if (extra >= 1) st.Text(++p, r.field1);
-  if (extra >= 2) st.Text(++p, r.field2);
-  return p;
 }
 
 // A queued record: numbers inline, texts as (offset, length) into the
@@ -211,6 +211,43 @@ struct RecordQueue {
   }
 };
 
+// The optional columns (OptionalColumn) that records [begin, end) of "queue"
+// need: those that at least one of them sets.
+unsigned NeededColumns(const RecordQueue& queue, std::size_t begin, std::size_t end) {
+  unsigned columns = 0;
+  for (std::size_t i = begin; i < end; ++i) {
+    const QueuedRecord& q = queue.records[i];
+    if (q.visit_id) columns |= kVisitColumn;
+    if (q.value_text.length >= 0) columns |= kValueTextColumn;
+    if (q.source_unit.length >= 0) columns |= kSourceUnitColumn;
+    if (std::string_view(q.censoring) != "none") columns |= kCensoringColumn;
+    if (q.detection_limit) columns |= kDetectionLimitColumn;
+    if (q.metadata.length >= 0) columns |= kMetadataColumn;
+    if (q.field1.length >= 0) columns |= kField1Column;
+    if (q.field2.length >= 0) columns |= kField2Column;
+  }
+  return columns;
+}
+
+// Binds one record at parameters p + 1, p + 2, ... in the order of
+// MultiInsertSql(kind, columns, ...); returns the last parameter bound.
+int BindRecord(RawStatement& st, int p, const RecordQueue& queue, const QueuedRecord& q, unsigned columns) {
+  st.Int(++p, q.participant_id);
+  st.Int(++p, q.variable_id);
+  st.Real(++p, q.value);
+  st.Text(++p, queue.Text(q.source_value).value_or(std::string_view()));
+  st.Int(++p, q.batch_id);
+  if (columns & kVisitColumn) st.Int(++p, q.visit_id);
+  if (columns & kValueTextColumn) st.Text(++p, queue.Text(q.value_text));
+  if (columns & kSourceUnitColumn) st.Text(++p, queue.Text(q.source_unit));
+  if (columns & kCensoringColumn) st.Text(++p, std::string_view(q.censoring));
+  if (columns & kDetectionLimitColumn) st.Real(++p, q.detection_limit);
+  if (columns & kMetadataColumn) st.Text(++p, queue.Text(q.metadata));
+  if (columns & kField1Column) st.Text(++p, queue.Text(q.field1));
+  if (columns & kField2Column) st.Text(++p, queue.Text(q.field2));
+  return p;
+}
+
 // A queued record's position in the order of the <kind>_current index
 // (participant, variable, visit); "index" is its place in the queue.
 struct SortKey {
@@ -254,13 +291,14 @@ struct ImportWriter::Impl {
   void WriteParticipantRows(const std::vector<QueuedParticipant>& rows);
   std::unique_ptr<RawStatement> insert_error;
   std::unique_ptr<RawStatement> add_coverage;
-  std::array<std::unique_ptr<RawStatement>, 4> insert_chunk;
-  std::array<std::unique_ptr<RawStatement>, 4> insert_one;
+  // Record INSERTs by kind, column set (NeededColumns) and row count.
+  std::unordered_map<std::size_t, std::unique_ptr<RawStatement>> insert_records;
   std::array<RecordQueue, 4> queues;
-  // Writes records [begin, begin + count) of "queue": one multi-row INSERT
-  // for a full chunk, else one statement per record.
+  // Writes records [begin, begin + count) of "queue" (count <= kRecordChunk)
+  // in one multi-row INSERT naming the columns they need.
   void WriteQueued(RecordKind kind, const RecordQueue& queue, std::size_t begin, std::size_t count);
-  // Writes every record of "queue", whole chunks first.
+  // Writes every record of "queue", whole chunks first, then the rest in
+  // halving runs (128, 64, ..., 1 rows).
   void WriteAll(RecordKind kind, const RecordQueue& queue);
   // Writes every queued record of a kind (after Drain) and empties its queue.
   void WriteQueue(RecordKind kind);
@@ -309,10 +347,6 @@ struct ImportWriter::Impl {
     if (!st) st = std::make_unique<RawStatement>(db.getHandle(), sql);
     return *st;
   }
-  // The one-record INSERT of a kind (MultiInsertSql(kind, 1)).
-  RawStatement& InsertOne(RecordKind kind) {
-    return Lazy(insert_one[static_cast<int>(kind)], MultiInsertSql(kind, 1));
-  }
   RawStatement& FindCurrent(RecordKind kind) {
     return Lazy(find_current[static_cast<int>(kind)],
                 fmt::format("SELECT batch_id FROM {} WHERE participant_id = ?1 AND variable_id = ?2 "
@@ -328,40 +362,26 @@ struct ImportWriter::Impl {
 };
 
 void ImportWriter::Impl::WriteQueued(RecordKind kind, const RecordQueue& queue, std::size_t begin, std::size_t count) {
-  const int k = static_cast<int>(kind);
-  // A full chunk goes in one statement; a remainder row by row.
-  const bool chunk = count == kRecordChunk;
-  RawStatement& st = chunk ? Lazy(insert_chunk[k], MultiInsertSql(kind, kRecordChunk)) : InsertOne(kind);
-  const auto text = [&](TextRef ref) { return queue.Text(ref); };
+  const unsigned columns = NeededColumns(queue, begin, begin + count);
+  const std::size_t key = (static_cast<std::size_t>(kind) << kOptionalColumnCount | columns) * (kRecordChunk + 1) + count;
+  std::unique_ptr<RawStatement>& cached = insert_records[key];
+  RawStatement& st = Lazy(cached, MultiInsertSql(kind, columns, count));
   int p = 0;
-  for (std::size_t i = begin; i < begin + count; ++i) {
-    const QueuedRecord& q = queue.records[i];
-    RecordRow row;
-    row.kind = kind;
-    row.participant_id = q.participant_id;
-    row.visit_id = q.visit_id;
-    row.variable_id = q.variable_id;
-    row.value = q.value;
-    row.value_text = text(q.value_text);
-    row.source_value = text(q.source_value).value_or(std::string_view());
-    row.source_unit = text(q.source_unit);
-    row.censoring = q.censoring;
-    row.detection_limit = q.detection_limit;
-    row.field1 = text(q.field1);
-    row.field2 = text(q.field2);
-    row.metadata_json = text(q.metadata);
-    row.batch_id = q.batch_id;
-    p = BindRecord(st, chunk ? p : 0, row);
-    if (!chunk) st.Run("inserting a record");
-  }
-  if (chunk) st.Run("inserting records");
+  for (std::size_t i = begin; i < begin + count; ++i) p = BindRecord(st, p, queue, queue.records[i], columns);
+  st.Run(count == 1 ? "inserting a record" : "inserting records");
 }
 
 void ImportWriter::Impl::WriteAll(RecordKind kind, const RecordQueue& queue) {
   const std::size_t n = queue.records.size();
   std::size_t begin = 0;
   for (; begin + kRecordChunk <= n; begin += kRecordChunk) WriteQueued(kind, queue, begin, kRecordChunk);
-  if (begin < n) WriteQueued(kind, queue, begin, n - begin);
+  // The rest (the last window's) in halving runs: at most 8 statements.
+  for (std::size_t run = kRecordChunk / 2; run >= 1; run /= 2) {
+    if (n - begin >= run) {
+      WriteQueued(kind, queue, begin, run);
+      begin += run;
+    }
+  }
 }
 
 void ImportWriter::Impl::Submit(WriteJob job) {

@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include <string>
+#include <vector>
 
 #include "common/error.h"
 #include "store/import_writer.h"
@@ -89,6 +90,80 @@ TEST_CASE("ImportWriter: a failure on the writer thread reaches the importer and
   }
   ImportWriter::EndBulkLoad(store);
   CHECK(One(store, "SELECT count(*) FROM covariate") == "0");
+}
+
+TEST_CASE("ImportWriter: each run of records names only the columns it sets and stores every column as queued",
+          "[store][import_writer]") {
+  // 256 plain records first (participants 1-256: the first chunk after
+  // sorting sets no optional column), then records each setting a different
+  // mix: visit, label, unit, censoring with its limit, metadata, assay, lab.
+  // 1000 records: three whole chunks and a rest written in halving runs.
+  Store store = MakeStore();
+  store.Exec(
+      "INSERT INTO variable (study_id, code, record_kind, value_type) VALUES (1, 'c', 'biomarker', 'real');"
+      "INSERT INTO visit (study_id, code, visit_order) VALUES (1, 'v1', 1);");
+  constexpr int kRecords = 1000;
+  struct Expected {
+    std::string visit, value, value_text, source_unit, censoring, limit, metadata, assay, lab;
+  };
+  std::vector<Expected> expected;
+  std::vector<std::string> texts;  // kept alive until the writer is flushed
+  texts.reserve(5 * kRecords);
+  {
+    ImportWriter writer(store);
+    ImportWriter::BeginBulkLoad(store, true);
+    Store::Transaction transaction(store);
+    for (int i = 0; i < kRecords; ++i) {
+      const bool plain = i < 256;
+      RecordRow row;
+      row.kind = RecordKind::kBiomarker;
+      row.participant_id = i + 1;
+      row.variable_id = 3;
+      row.batch_id = 1;
+      Expected e{"NULL", std::to_string(i) + ".0", "NULL", "NULL", "none", "NULL", "NULL", "NULL", "NULL"};
+      const auto keep = [&](std::string text) { return std::string_view(texts.emplace_back(std::move(text))); };
+      row.source_value = keep(std::to_string(i));
+      if (!plain && i % 3 == 0) { row.visit_id = 1; e.visit = "1"; }
+      if (!plain && i % 5 == 0) { row.value_text = keep("label " + std::to_string(i)); e.value_text = std::string(*row.value_text); }
+      if (!plain && i % 7 == 0) { row.source_unit = "mg/dL"; e.source_unit = "mg/dL"; }
+      if (!plain && i % 11 == 0) {
+        row.censoring = "left";
+        row.detection_limit = 0.5;
+        e.censoring = "left";
+        e.limit = "0.5";
+        e.value = "NULL";
+      } else {
+        row.value = i;
+      }
+      if (!plain && i % 13 == 0) { row.metadata_json = keep("{\"n\":" + std::to_string(i) + "}"); e.metadata = std::string(*row.metadata_json); }
+      if (!plain && i % 17 == 0) { row.field1 = "elisa"; e.assay = "elisa"; }
+      if (!plain && i % 19 == 0) { row.field2 = keep("lab " + std::to_string(i)); e.lab = std::string(*row.field2); }
+      expected.push_back(e);
+      writer.QueueRecord(row);
+      writer.WriteFullChunks();
+    }
+    writer.FlushRecords();
+    transaction.Commit();
+  }
+  ImportWriter::EndBulkLoad(store);
+  const QueryResult rows = store.Query(
+      "SELECT participant_id, visit_id, value, value_text, source_value, source_unit, censoring, detection_limit, "
+      "metadata, assay, lab FROM biomarker ORDER BY participant_id");
+  REQUIRE(rows.rows.size() == static_cast<std::size_t>(kRecords));
+  int wrong = 0;
+  for (int i = 0; i < kRecords; ++i) {
+    const auto& r = rows.rows[static_cast<std::size_t>(i)];
+    const Expected& e = expected[static_cast<std::size_t>(i)];
+    const std::vector<std::string> got = {FormatSqlValue(r[1]), FormatSqlValue(r[2]), FormatSqlValue(r[3]),
+                                          FormatSqlValue(r[5]), FormatSqlValue(r[6]), FormatSqlValue(r[7]),
+                                          FormatSqlValue(r[8]), FormatSqlValue(r[9]), FormatSqlValue(r[10])};
+    const std::vector<std::string> want = {e.visit,     e.value, e.value_text, e.source_unit, e.censoring,
+                                           e.limit,     e.metadata, e.assay,   e.lab};
+    if (got != want || FormatSqlValue(r[0]) != std::to_string(i + 1) || FormatSqlValue(r[4]) != std::to_string(i)) {
+      if (++wrong <= 3) FAIL_CHECK("record " << i << " stored differently from how it was queued");
+    }
+  }
+  CHECK(wrong == 0);
 }
 
 }  // namespace cohortdb
