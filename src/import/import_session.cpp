@@ -92,9 +92,16 @@ ImportSession::ImportSession(Store& store, ImportWriter& writer, const ImportSpe
       }
     }
     participants_.Reserve(static_cast<std::size_t>(writer_.CountParticipants(study_id_)));
-    writer_.ForEachParticipant(study_id_, [&](std::string_view ext, std::int64_t id, const ParticipantAttributes& a) {
-      participants_.Insert(ext, ParticipantState{.id = id, .attributes = a});
-    });
+    // A file without participant attributes (a lab or imaging file) never
+    // compares them: only the ids are loaded. A REDCap export may carry
+    // its data access group as the site without the spec naming it.
+    const bool with_attributes = spec_.shape == FileShape::kRedcap || !spec_.site_column.empty() ||
+                                 !spec_.sex_column.empty() || !spec_.age_column.empty() ||
+                                 !spec_.birth_year_column.empty() || !spec_.arm_column.empty();
+    writer_.ForEachParticipant(study_id_, with_attributes,
+                               [&](std::string_view ext, std::int64_t id, const ParticipantAttributes& a) {
+                                 participants_.Insert(ext, ParticipantState{.id = id, .attributes = a});
+                               });
     next_participant_id_ = writer_.NextParticipantId();
   }
 }

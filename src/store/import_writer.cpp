@@ -526,26 +526,35 @@ void ImportWriter::FinishBatch(std::int64_t batch_id, std::int64_t rows_read, st
 }
 
 void ImportWriter::ForEachParticipant(
-    std::int64_t study_id,
+    std::int64_t study_id, bool with_attributes,
     const std::function<void(std::string_view, std::int64_t, const ParticipantAttributes&)>& on_row) {
   impl_->Drain();
-  try {
-    SQLite::Statement st(impl_->db,
-                         "SELECT participant_id, external_id, site_id, ifnull(sex, ''), age_years, birth_year, "
-                         "ifnull(arm, '') FROM participant WHERE study_id = ?1");
-    st.bind(1, study_id);
-    while (st.executeStep()) {
-      ParticipantAttributes a;
-      if (!st.getColumn(2).isNull()) a.site_id = st.getColumn(2).getInt64();
-      a.sex = st.getColumn(3).getString();
-      if (!st.getColumn(4).isNull()) a.age_years = st.getColumn(4).getDouble();
-      if (!st.getColumn(5).isNull()) a.birth_year = st.getColumn(5).getInt64();
-      a.arm = st.getColumn(6).getString();
-      on_row(st.getColumn(1).getText(), st.getColumn(0).getInt64(), a);
+  // The raw C API: 500,000 rows through SQLite::Column objects (each holding
+  // the statement by shared_ptr) cost a third of the load.
+  RawStatement st(impl_->db.getHandle(),
+                  with_attributes ? "SELECT participant_id, external_id, site_id, sex, age_years, birth_year, arm "
+                                    "FROM participant WHERE study_id = ?1"
+                                  : "SELECT participant_id, external_id FROM participant WHERE study_id = ?1");
+  st.Int(1, study_id);
+  sqlite3_stmt* s = st.get();
+  const auto text = [s](int i) {
+    const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(s, i));
+    return p == nullptr ? std::string_view() : std::string_view(p, static_cast<std::size_t>(sqlite3_column_bytes(s, i)));
+  };
+  const auto is_null = [s](int i) { return sqlite3_column_type(s, i) == SQLITE_NULL; };
+  ParticipantAttributes a;
+  int rc;
+  while ((rc = st.Step()) == SQLITE_ROW) {
+    if (with_attributes) {
+      a.site_id = is_null(2) ? std::nullopt : std::optional<std::int64_t>(sqlite3_column_int64(s, 2));
+      a.sex = text(3);
+      a.age_years = is_null(4) ? std::nullopt : std::optional<double>(sqlite3_column_double(s, 4));
+      a.birth_year = is_null(5) ? std::nullopt : std::optional<std::int64_t>(sqlite3_column_int64(s, 5));
+      a.arm = text(6);
     }
-  } catch (const SQLite::Exception& e) {
-    Rethrow("reading participants", e);
+    on_row(text(1), sqlite3_column_int64(s, 0), a);
   }
+  if (rc != SQLITE_DONE) throw StoreError(fmt::format("reading participants: {}", sqlite3_errmsg(impl_->db.getHandle())));
 }
 
 std::int64_t ImportWriter::CountParticipants(std::int64_t study_id) {

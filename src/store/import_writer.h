@@ -95,8 +95,10 @@ class ImportWriter {
                    std::int64_t rows_rejected, bool quarantined, const std::string& finished_at,
                    const std::string& record_kind = {});
 
-  // Calls "on_row" for every participant of the study.
-  void ForEachParticipant(std::int64_t study_id,
+  // Calls "on_row" for every participant of the study. Without
+  // "with_attributes" the attributes passed are empty and only the study's
+  // (study_id, external_id) index is read, not the participant rows.
+  void ForEachParticipant(std::int64_t study_id, bool with_attributes,
                           const std::function<void(std::string_view external_id, std::int64_t id,
                                                    const ParticipantAttributes&)>& on_row);
   // How many participants the study has.
