@@ -330,7 +330,8 @@ ImportSession::ParticipantState* ImportSession::FindParticipant(const CsvRecord&
                                         spec_.study, Quoted(external_id))});
     }
     if (participant != nullptr) {
-      ParticipantAttributes& have = participant->attributes;
+      static const ParticipantAttributes kUnknown;
+      const ParticipantAttributes& have = participant->attributes ? *participant->attributes : kUnknown;
       auto conflict = [&](std::size_t col, const char* what, const std::string& old_value, const std::string& new_value) {
         row_errors.push_back({col + 1, fmt::format("expected {} {} for participant {} as loaded before, found {} "
                                                    "(use --replace to overwrite)",
@@ -362,10 +363,11 @@ ImportSession::ParticipantState& ImportSession::StoreParticipant(ParticipantStat
   if (participant == nullptr) {
     const std::int64_t id = next_participant_id_++;
     writer_.QueueParticipant(id, study_id_, external_id, attrs, batch_id_);
-    participant = &participants_.Insert(external_id, ParticipantState{.id = id, .attributes = attrs});
+    participant = &participants_.Insert(external_id, ParticipantState{.id = id, .attributes = KeepAttributes(attrs)});
     ++report.participants_created;
-  } else {
-    ParticipantAttributes& have = participant->attributes;
+  } else if (!attrs.empty()) {
+    if (!participant->attributes) participant->attributes = std::make_unique<ParticipantAttributes>();
+    ParticipantAttributes& have = *participant->attributes;
     ParticipantAttributes update;
     bool changed = false;
     if (!attrs.sex.empty() && attrs.sex != have.sex) { update.sex = attrs.sex; have.sex = attrs.sex; changed = true; }

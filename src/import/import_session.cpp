@@ -100,7 +100,7 @@ ImportSession::ImportSession(Store& store, ImportWriter& writer, const ImportSpe
                                  !spec_.birth_year_column.empty() || !spec_.arm_column.empty();
     writer_.ForEachParticipant(study_id_, with_attributes,
                                [&](std::string_view ext, std::int64_t id, const ParticipantAttributes& a) {
-                                 participants_.Insert(ext, ParticipantState{.id = id, .attributes = a});
+                                 participants_.Insert(ext, ParticipantState{.id = id, .attributes = KeepAttributes(a)});
                                });
     next_participant_id_ = writer_.NextParticipantId();
   }

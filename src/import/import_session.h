@@ -7,6 +7,7 @@
 
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -106,8 +107,15 @@ class ImportSession {
     // Other visits and variables past 63 live in seen_overflow_.
     std::int64_t seen_visit = -1;
     std::uint64_t seen_mask = 0;
-    ParticipantAttributes attributes;
+    // Known site, sex, age, birth year and arm; null when none is (a file
+    // without attribute columns loads none), which keeps the table entry at
+    // one cache line: 32 MB instead of 96 MB at 500,000 participants.
+    std::unique_ptr<ParticipantAttributes> attributes;
   };
+  // "a" on the heap, or null when it knows nothing (ParticipantState).
+  static std::unique_ptr<ParticipantAttributes> KeepAttributes(const ParticipantAttributes& a) {
+    return a.empty() ? nullptr : std::make_unique<ParticipantAttributes>(a);
+  }
   struct SeenKey {
     std::int64_t participant_id, visit_key;
     std::size_t word;

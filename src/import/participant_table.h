@@ -7,8 +7,8 @@
 // there). std::unordered_map walked a bucket array and a separately
 // allocated node: on a 500,000-participant store the unsorted imaging file
 // spent a fifth of its import in those lookups.
-// Entries are never removed; Forget marks one dead (a row that created it
-// was rejected) and Insert brings it back.
+// Entries are never removed; Forget marks one's slot dead (a row that
+// created it was rejected) and Insert brings it back.
 
 #include <cstddef>
 #include <cstdint>
@@ -26,10 +26,8 @@ class ParticipantTable {
 
   // The live value for "key", or nullptr.
   Value* Find(std::string_view key) {
-    const std::size_t slot = Locate(key, Hash(key));
-    if (slots_[slot].index == 0) return nullptr;
-    Entry& e = entries_[slots_[slot].index - 1];
-    return e.alive ? &e.value : nullptr;
+    const Slot& s = slots_[Locate(key, Hash(key))];
+    return s.index != 0 && s.alive ? &entries_[s.index - 1].value : nullptr;
   }
 
   // Hints that "key" is looked up soon; changes nothing. Stage 0 fetches its
@@ -61,22 +59,22 @@ class ParticipantTable {
     if (slots_[slot].index != 0) {
       Entry& e = entries_[slots_[slot].index - 1];
       e.value = std::move(value);
-      e.alive = true;
+      slots_[slot].alive = 1;
       return e.value;
     }
     if ((entries_.size() + 1) * 4 > slots_.size() * 3) {
       Grow();
       slot = Locate(key, hash);
     }
-    entries_.push_back(Entry{std::string(key), true, std::move(value)});
-    slots_[slot] = Slot{hash, static_cast<std::uint32_t>(entries_.size())};
+    entries_.push_back(Entry{std::string(key), std::move(value)});
+    slots_[slot] = Slot{hash, static_cast<std::uint32_t>(entries_.size()), 1};
     return entries_.back().value;
   }
 
   // Marks "key" absent (Find returns nullptr) until it is inserted again.
   void Forget(std::string_view key) {
     const std::size_t slot = Locate(key, Hash(key));
-    if (slots_[slot].index != 0) entries_[slots_[slot].index - 1].alive = false;
+    if (slots_[slot].index != 0) slots_[slot].alive = 0;
   }
 
  private:
@@ -84,11 +82,12 @@ class ParticipantTable {
   struct Slot {
     std::uint64_t hash = 0;
     std::uint32_t index = 0;  // 1-based into entries_; 0 = empty
+    std::uint32_t alive = 0;  // 0 after Forget
   };
-  // Aligned so that the key and the value's first bytes are one cache line.
+  // Aligned so that the key and the value's first bytes are one cache line
+  // (a key and a 32-byte value fill exactly one).
   struct alignas(64) Entry {
     std::string key;
-    bool alive = true;
     Value value;
   };
 

@@ -48,6 +48,8 @@ struct ParticipantAttributes {
   std::optional<double> age_years;
   std::optional<std::int64_t> birth_year;
   std::string arm;
+  // Whether no attribute is known.
+  bool empty() const { return !site_id && sex.empty() && !age_years && !birth_year && arm.empty(); }
 };
 
 // One value to store. Views must stay valid for the InsertRecord call.
