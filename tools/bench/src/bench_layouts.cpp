@@ -2,8 +2,9 @@
 // store the import benchmark's values in three record layouts, with the
 // values already parsed and validated (so only SQLite's share is timed).
 //
-//   bench_layouts REDCAP.csv IMAGING.csv WORK_DIR
+//   bench_layouts REDCAP.csv IMAGING.csv WORK_DIR [LAYOUT]
 //
+// With LAYOUT (store, compact or wide), only that layout is written.
 // The two files are the cohort exports of tools/bench/import (REDCap flat
 // export with the columns of examples/cohort/cohort.toml, imaging long
 // file). Each layout writes, into a fresh WAL database in WORK_DIR with the
@@ -304,8 +305,13 @@ double CpuSeconds() { return static_cast<double>(std::clock()) / CLOCKS_PER_SEC;
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 4) {
-    std::fprintf(stderr, "usage: bench_layouts REDCAP.csv IMAGING.csv WORK_DIR\n");
+  if (argc != 4 && argc != 5) {
+    std::fprintf(stderr, "usage: bench_layouts REDCAP.csv IMAGING.csv WORK_DIR [store|compact|wide]\n");
+    return 2;
+  }
+  const std::string only = argc == 5 ? argv[4] : "";
+  if (!only.empty() && only != "store" && only != "compact" && only != "wide") {
+    std::fprintf(stderr, "bench_layouts: expected the layout store, compact or wide, found '%s'\n", only.c_str());
     return 2;
   }
   try {
@@ -317,6 +323,7 @@ int main(int argc, char** argv) {
     };
     for (const Layout& layout : {Layout{"store", WriteStoreLayout}, Layout{"compact", WriteCompactLayout},
                                  Layout{"wide", WriteWideLayout}}) {
+      if (!only.empty() && only != layout.name) continue;
       // The store layout is written into a store made by `cohortdb init`
       // (the script creates it); the others into an empty file.
       const std::string path = dir + "/layout_" + layout.name + ".db";
