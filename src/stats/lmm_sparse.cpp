@@ -4,12 +4,15 @@
 #include <cmath>
 #include <cstddef>
 #include <limits>
+#include <memory>
 #include <numeric>
+#include <stdexcept>
 #include <string>
 
 #include <Eigen/Sparse>
 
 #include "common/error.h"
+#include "common/parallel.h"
 #include "stats/lmm_common.h"
 #include "stats/model_scaling.h"
 
@@ -28,6 +31,8 @@ constexpr int kLineSearchHalvings = 40;
 constexpr double kGradientStep = 1e-5;
 constexpr double kHessianStep = 1e-4;
 constexpr double kSatterthwaiteStep = 1e-3;  // relative, then Richardson-extrapolated
+constexpr double kSmallStep = 1e-6;  // a full step below this, at most kFastRatio of the
+constexpr double kFastRatio = 0.05;  // one before, ends the search
 constexpr Index kFewGroups = 5;
 constexpr double kBoundaryCheck = 1e-3;       // |L(c, c)| below this: try the boundary
 constexpr double kBoundaryTolerance = 1e-13;  // relative rise of the criterion accepted there
@@ -57,17 +62,32 @@ struct Solution {
   bool ok = true;
 };
 
+// What one evaluation writes: the penalised matrix's values, its factor and
+// the solves. A deviance evaluates through its own workspace; a caller
+// evaluating on several threads gives each thread one (NewWorkspace).
+struct Workspace {
+  SparseMatrix a;  // upper triangle of P (Lambda' Z'Z Lambda + I) P', fixed pattern
+  Eigen::SimplicialLLT<SparseMatrix, Eigen::Upper, Eigen::NaturalOrdering<int>> llt;
+  std::vector<double> products;  // theta_a theta_b, m x m
+  // L^-1 P Lambda' [Z'X | Z'y]: R_ZX' in the first p columns, c_u in the last.
+  Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> rhs;
+};
+
 class SparseDeviance {
  public:
   SparseDeviance(const MatrixXd& x, const VectorXd& y, const std::vector<Term>& terms, double y_shift)
-      : n_(x.rows()), p_(x.cols()), terms_(terms) {
+      : n_(x.rows()), p_(x.cols()) {
     q_ = 0;
-    for (const Term& t : terms_) q_ += t.levels * t.k;
+    m_ = 0;
+    for (const Term& t : terms) {
+      q_ += t.levels * t.k;
+      m_ += ThetaSize(t.k);
+    }
     std::vector<Eigen::Triplet<double>> entries;
     std::size_t nnz = 0;
-    for (const Term& t : terms_) nnz += static_cast<std::size_t>(n_ * t.k);
+    for (const Term& t : terms) nnz += static_cast<std::size_t>(n_ * t.k);
     entries.reserve(nnz);
-    for (const Term& t : terms_) {
+    for (const Term& t : terms) {
       for (Index i = 0; i < n_; ++i) {
         const Index base = t.column + t.level[static_cast<std::size_t>(i)] * t.k;
         for (Index a = 0; a < t.k; ++a) {
@@ -78,79 +98,194 @@ class SparseDeviance {
     }
     SparseMatrix z(n_, q_);
     z.setFromTriplets(entries.begin(), entries.end());
+    entries = {};
     const SparseMatrix zt = z.transpose();
-    ztz_ = zt * z;
+    const SparseMatrix ztz = zt * z;
     const VectorXd yc = y.array() - y_shift;
-    ztx_ = zt * x;
-    zty_ = zt * yc;
+    const MatrixXd ztx = zt * x;
+    const VectorXd zty = zt * yc;
     xtx_ = x.transpose() * x;
     xty_ = x.transpose() * yc;
     yty_ = yc.squaredNorm();
 
-    // Lambda's pattern: per term and level, the lower triangle of a k x k
-    // block, each entry tied to its theta position (kept even when 0 so
-    // that the pattern, and the symbolic factorisation, never change).
-    std::vector<Eigen::Triplet<double>> lambda_entries;
-    for (const Term& t : terms_) {
+    // Lambda's entries: per term and level, the lower triangle of a k x k
+    // block, each tied to its theta position; by row.
+    struct LambdaEntry {
+      Index column, theta;
+    };
+    std::vector<std::vector<LambdaEntry>> lambda_rows(static_cast<std::size_t>(q_));
+    for (const Term& t : terms) {
       for (Index l = 0; l < t.levels; ++l) {
         Index pos = t.theta;
+        const Index base = t.column + l * t.k;
         for (Index c = 0; c < t.k; ++c) {
-          for (Index r = c; r < t.k; ++r) {
-            const Index base = t.column + l * t.k;
-            lambda_entries.emplace_back(static_cast<int>(base + r), static_cast<int>(base + c),
-                                        static_cast<double>(pos++) + 1.0);
+          for (Index r = c; r < t.k; ++r) lambda_rows[static_cast<std::size_t>(base + r)].push_back({base + c, pos++});
+        }
+      }
+    }
+
+    // The fill-reducing (AMD) order of Lambda' Z'Z Lambda + I with every
+    // entry of Lambda structural, as SimplicialLLT would choose it.
+    {
+      std::vector<Eigen::Triplet<double>> pattern;
+      for (Index s = 0; s < q_; ++s) {
+        for (SparseMatrix::InnerIterator it(ztz, s); it; ++it) {
+          for (const LambdaEntry& i : lambda_rows[static_cast<std::size_t>(it.row())]) {
+            for (const LambdaEntry& j : lambda_rows[static_cast<std::size_t>(s)]) {
+              pattern.emplace_back(static_cast<int>(i.column), static_cast<int>(j.column), 1.0);
+            }
+          }
+        }
+      }
+      for (Index i = 0; i < q_; ++i) pattern.emplace_back(static_cast<int>(i), static_cast<int>(i), 1.0);
+      SparseMatrix full(q_, q_);
+      full.setFromTriplets(pattern.begin(), pattern.end());
+      Eigen::PermutationMatrix<Eigen::Dynamic, Eigen::Dynamic, int> inverse;
+      Eigen::AMDOrdering<int> amd;
+      amd(full, inverse);
+      const Eigen::PermutationMatrix<Eigen::Dynamic, Eigen::Dynamic, int> order = inverse.inverse();
+      permutation_.assign(order.indices().data(), order.indices().data() + q_);
+    }
+    const auto at = [&](Index i) { return static_cast<Index>(permutation_[static_cast<std::size_t>(i)]); };
+
+    // The pattern of the upper triangle of P A P' and, per entry, the terms
+    // it sums: A(i, j) = sum over r, s of Lambda(r, i) Z'Z(r, s) Lambda(s, j),
+    // each kept once, where it falls in the upper triangle.
+    struct Contribution {
+      int column, row;
+      int ztz, pair;
+    };
+    std::vector<Contribution> contributions;
+    const std::vector<double> ztz_values(ztz.valuePtr(), ztz.valuePtr() + ztz.nonZeros());
+    for (Index s = 0; s < q_; ++s) {
+      for (SparseMatrix::InnerIterator it(ztz, s); it; ++it) {
+        const auto value_index = static_cast<int>(&it.value() - ztz.valuePtr());
+        for (const LambdaEntry& i : lambda_rows[static_cast<std::size_t>(it.row())]) {
+          for (const LambdaEntry& j : lambda_rows[static_cast<std::size_t>(s)]) {
+            const Index pi = at(i.column);
+            const Index pj = at(j.column);
+            if (pi > pj) continue;
+            contributions.push_back({static_cast<int>(pj), static_cast<int>(pi), value_index,
+                                     static_cast<int>(i.theta * m_ + j.theta)});
           }
         }
       }
     }
-    lambda_.resize(q_, q_);
-    lambda_.setFromTriplets(lambda_entries.begin(), lambda_entries.end());
-    lambda_.makeCompressed();
-    theta_index_.resize(static_cast<std::size_t>(lambda_.nonZeros()));
-    for (Index i = 0; i < lambda_.nonZeros(); ++i) {
-      theta_index_[static_cast<std::size_t>(i)] = static_cast<Index>(lambda_.valuePtr()[i]) - 1;
+    lambda_rows = {};
+    for (Index i = 0; i < q_; ++i) contributions.push_back({static_cast<int>(i), static_cast<int>(i), -1, -1});
+    std::sort(contributions.begin(), contributions.end(), [](const Contribution& a, const Contribution& b) {
+      return a.column != b.column ? a.column < b.column : a.row < b.row;
+    });
+    pattern_.resize(q_, q_);
+    std::vector<int> column_counts(static_cast<std::size_t>(q_), 0);
+    for (std::size_t c = 0; c < contributions.size(); ++c) {
+      if (c == 0 || contributions[c].column != contributions[c - 1].column ||
+          contributions[c].row != contributions[c - 1].row) {
+        ++column_counts[static_cast<std::size_t>(contributions[c].column)];
+      }
     }
-    identity_.resize(q_, q_);
-    identity_.setIdentity();
-    // Symbolic analysis once, on the pattern at theta = 1 (every entry structural).
-    SetLambda(VectorXd::Ones(theta_index_.empty() ? 0 : 1 + *std::max_element(theta_index_.begin(),
-                                                                                theta_index_.end())));
-    const SparseMatrix a = Penalised();
-    pattern_nonzeros_ = a.nonZeros();
-    llt_.analyzePattern(a);
+    pattern_.reserve(column_counts);
+    for (std::size_t c = 0; c < contributions.size(); ++c) {
+      const Contribution& e = contributions[c];
+      if (c > 0 && e.column == contributions[c - 1].column && e.row == contributions[c - 1].row) continue;
+      pattern_.insert(e.row, e.column) = 0.0;
+    }
+    pattern_.makeCompressed();
+    // Each contribution's value position (the pattern is in the same order).
+    int position = -1;
+    for (std::size_t c = 0; c < contributions.size(); ++c) {
+      const Contribution& e = contributions[c];
+      if (c == 0 || e.column != contributions[c - 1].column || e.row != contributions[c - 1].row) ++position;
+      if (e.ztz < 0) {
+        diagonal_.push_back(position);
+      } else {
+        sums_.push_back({ztz_values[static_cast<std::size_t>(e.ztz)], position, e.pair});
+      }
+    }
+
+    // Lambda' applied to the rows of Z'X and Z'y, in the permuted order.
+    for (const Term& t : terms) {
+      for (Index l = 0; l < t.levels; ++l) {
+        Index pos = t.theta;
+        const Index base = t.column + l * t.k;
+        for (Index c = 0; c < t.k; ++c) {
+          for (Index r = c; r < t.k; ++r) scale_.push_back({static_cast<int>(at(base + c)), static_cast<int>(base + r),
+                                                           static_cast<int>(pos++)});
+        }
+      }
+    }
+    std::sort(scale_.begin(), scale_.end(), [](const Scale& a, const Scale& b) { return a.to < b.to; });
+    ztxy_.resize(q_, p_ + 1);
+    ztxy_.leftCols(p_) = ztx;
+    ztxy_.col(p_) = zty;
+    workspace_ = NewWorkspace();
   }
 
   Index rows() const { return n_; }
   Index fixed() const { return p_; }
 
-  Solution Solve(const VectorXd& theta) const {
+  // A workspace for Solve on another thread (symbolic analysis done).
+  std::unique_ptr<Workspace> NewWorkspace() const {
+    auto w = std::make_unique<Workspace>();
+    w->a = pattern_;
+    w->llt.analyzePattern(w->a);
+    w->products.resize(static_cast<std::size_t>(m_ * m_));
+    return w;
+  }
+
+  Solution Solve(const VectorXd& theta) const { return Solve(theta, *workspace_); }
+
+  // The workspace of the calls without one (not to be used concurrently with them).
+  Workspace& OwnWorkspace() const { return *workspace_; }
+
+  Solution Solve(const VectorXd& theta, Workspace& w) const {
     Solution s;
-    SetLambda(theta);
-    const SparseMatrix a = Penalised();
-    if (a.nonZeros() != pattern_nonzeros_) {
-      pattern_nonzeros_ = a.nonZeros();
-      llt_.analyzePattern(a);
-    }
-    llt_.factorize(a);
-    if (llt_.info() != Eigen::Success) {
+    Fill(theta, w);
+    w.llt.factorize(w.a);
+    if (w.llt.info() != Eigen::Success) {
       s.ok = false;
       return s;
     }
-    const VectorXd diagonal = llt_.matrixL().nestedExpression().diagonal();
-    for (Index i = 0; i < diagonal.size(); ++i) {
-      if (!(diagonal(i) > 0.0)) {
+    // L (compressed, column-major) holds each column's diagonal first.
+    const SparseMatrix& l = w.llt.matrixL().nestedExpression();
+    const int* outer = l.outerIndexPtr();
+    const int* inner = l.innerIndexPtr();
+    const double* value = l.valuePtr();
+    for (Index j = 0; j < q_; ++j) {
+      if (inner[outer[j]] != j) throw std::logic_error("FitLmmTerms: the sparse factor's layout is not the expected one");
+      const double d = value[outer[j]];
+      if (!(d > 0.0)) {
         s.ok = false;
         return s;
       }
-      s.ld_l2 += 2.0 * std::log(diagonal(i));
+      s.ld_l2 += 2.0 * std::log(d);
     }
-    const SparseMatrix lambda_t = lambda_.transpose();
-    MatrixXd rzx = llt_.permutationP() * (lambda_t * ztx_);
-    llt_.matrixL().solveInPlace(rzx);
-    VectorXd cu = llt_.permutationP() * (lambda_t * zty_);
-    llt_.matrixL().solveInPlace(cu);
-    s.rx_cross = xtx_;
-    s.rx_cross.selfadjointView<Eigen::Lower>().rankUpdate(rzx.transpose(), -1.0);
+    // P Lambda' [Z'X | Z'y], then L^-1 of it: one pass over L for all p + 1
+    // columns (rows of the row-major right-hand side are contiguous).
+    const Index width = p_ + 1;
+    w.rhs.setZero(q_, width);
+    for (const Scale& e : scale_) w.rhs.row(e.to) += theta(e.theta) * ztxy_.row(e.from);
+    double* x = w.rhs.data();
+    for (Index j = 0; j < q_; ++j) {
+      double* xj = x + j * width;
+      const double d = value[outer[j]];
+      for (Index c = 0; c < width; ++c) xj[c] /= d;
+      for (int k = outer[j] + 1; k < outer[j + 1]; ++k) {
+        double* xi = x + static_cast<Index>(inner[k]) * width;
+        const double v = value[k];
+        for (Index c = 0; c < width; ++c) xi[c] -= v * xj[c];
+      }
+    }
+    // [R_ZX' | c_u]' [R_ZX' | c_u] in one pass over the rows: R_ZX R_ZX',
+    // R_ZX c_u and |c_u|^2 (lower triangle).
+    MatrixXd cross = MatrixXd::Zero(width, width);
+    for (Index j = 0; j < q_; ++j) {
+      const double* xj = x + j * width;
+      for (Index a = 0; a < width; ++a) {
+        for (Index b = 0; b <= a; ++b) cross(a, b) += xj[a] * xj[b];
+      }
+    }
+    s.rx_cross = xtx_ - cross.topLeftCorner(p_, p_);
     s.rx_cross = s.rx_cross.selfadjointView<Eigen::Lower>();
     const Eigen::LLT<MatrixXd> rx(s.rx_cross);
     if (rx.info() != Eigen::Success) {
@@ -165,9 +300,9 @@ class SparseDeviance {
       }
       s.ld_rx2 += 2.0 * std::log(v);
     }
-    VectorXd cbeta = xty_ - rzx.transpose() * cu;
+    VectorXd cbeta = xty_ - cross.row(p_).head(p_).transpose();
     rx.matrixL().solveInPlace(cbeta);
-    s.r2 = yty_ - cu.squaredNorm() - cbeta.squaredNorm();
+    s.r2 = yty_ - cross(p_, p_) - cbeta.squaredNorm();
     s.beta = rx.matrixU().solve(cbeta);
     if (!(s.r2 > 0.0)) s.ok = false;
     return s;
@@ -183,12 +318,13 @@ class SparseDeviance {
   }
 
   double Criterion(const VectorXd& theta, bool reml) const { return Criterion(Solve(theta), reml); }
+  double Criterion(const VectorXd& theta, bool reml, Workspace& w) const { return Criterion(Solve(theta, w), reml); }
 
   // lmerTest's devfun_vp: the deviance at (theta, sigma) without profiling sigma.
-  double DevianceAt(const VectorXd& varpar, bool reml) const {
+  double DevianceAt(const VectorXd& varpar, bool reml, Workspace& w) const {
     const Index m = varpar.size() - 1;
     const double sigma2 = varpar(m) * varpar(m);
-    const Solution s = Solve(varpar.head(m));
+    const Solution s = Solve(varpar.head(m), w);
     if (!s.ok) return std::numeric_limits<double>::quiet_NaN();
     const auto n = static_cast<double>(n_);
     double dev = s.ld_l2 + s.r2 / sigma2 + n * (kLog2Pi + std::log(sigma2));
@@ -197,108 +333,201 @@ class SparseDeviance {
   }
 
   // lmerTest's get_covbeta: sigma^2 (R_X' R_X)^-1 at (theta, sigma).
-  MatrixXd CovarianceAt(const VectorXd& varpar) const {
+  MatrixXd CovarianceAt(const VectorXd& varpar, Workspace& w) const {
     const Index m = varpar.size() - 1;
-    const Solution s = Solve(varpar.head(m));
+    const Solution s = Solve(varpar.head(m), w);
     if (!s.ok) return MatrixXd::Constant(p_, p_, std::numeric_limits<double>::quiet_NaN());
     return varpar(m) * varpar(m) * s.rx_cross.llt().solve(MatrixXd::Identity(p_, p_));
   }
 
  private:
-  void SetLambda(const VectorXd& theta) const {
-    double* values = lambda_.valuePtr();
-    for (std::size_t i = 0; i < theta_index_.size(); ++i) values[i] = theta(theta_index_[i]);
-  }
+  // One term of a penalised matrix entry: values[position] += ztz x
+  // theta_a theta_b (pair = a m + b).
+  struct Entry {
+    double ztz;
+    int position, pair;
+  };
+  // Row "to" (permuted) of Lambda' M gains theta(theta) x row "from" of M.
+  struct Scale {
+    int to, from, theta;
+  };
 
-  // Lambda' Z'Z Lambda + I.
-  SparseMatrix Penalised() const {
-    const SparseMatrix lambda_t = lambda_.transpose();
-    SparseMatrix a = lambda_t * ztz_ * lambda_;
-    return a + identity_;
+  // The values of P (Lambda' Z'Z Lambda + I) P' (upper triangle) at theta.
+  void Fill(const VectorXd& theta, Workspace& w) const {
+    for (Index a = 0; a < m_; ++a) {
+      for (Index b = 0; b < m_; ++b) w.products[static_cast<std::size_t>(a * m_ + b)] = theta(a) * theta(b);
+    }
+    double* values = w.a.valuePtr();
+    std::fill(values, values + w.a.nonZeros(), 0.0);
+    for (const Entry& e : sums_) {
+      values[e.position] += e.ztz * w.products[static_cast<std::size_t>(e.pair)];
+    }
+    for (const int d : diagonal_) values[d] += 1.0;
   }
 
   Index n_;
   Index p_;
   Index q_ = 0;
-  const std::vector<Term>& terms_;
-  SparseMatrix ztz_;
-  MatrixXd ztx_;
-  VectorXd zty_;
+  Index m_ = 0;
+  std::vector<int> permutation_;  // new index of each column of Z
+  SparseMatrix pattern_;
+  std::vector<Entry> sums_;  // in position order
+  std::vector<int> diagonal_;
+  std::vector<Scale> scale_;
+  Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> ztxy_;  // [Z'X | Z'y]
   MatrixXd xtx_;
   VectorXd xty_;
   double yty_ = 0.0;
-  SparseMatrix identity_;
-  mutable SparseMatrix lambda_;
-  std::vector<Index> theta_index_;  // theta position of each stored entry of lambda_
-  mutable Index pattern_nonzeros_ = 0;
-  mutable Eigen::SimplicialLLT<SparseMatrix, Eigen::Lower, Eigen::AMDOrdering<int>> llt_;
+  std::unique_ptr<Workspace> workspace_;
 };
 
-// Central-difference gradient and Hessian of f at x.
-template <typename F>
-void Derivatives(const F& f, const VectorXd& x, double fx, VectorXd& gradient, MatrixXd& hessian) {
-  const Index m = x.size();
-  gradient.resize(m);
-  hessian.resize(m, m);
-  for (Index i = 0; i < m; ++i) {
-    VectorXd e = VectorXd::Zero(m);
-    e(i) = kGradientStep;
-    gradient(i) = (f(x + e) - f(x - e)) / (2.0 * kGradientStep);
-    e(i) = kHessianStep;
-    hessian(i, i) = (f(x + e) - 2.0 * fx + f(x - e)) / (kHessianStep * kHessianStep);
-    for (Index j = 0; j < i; ++j) {
-      VectorXd d = VectorXd::Zero(m);
-      d(i) = kHessianStep;
-      d(j) = kHessianStep;
-      VectorXd c = d;
-      c(j) = -kHessianStep;
-      hessian(i, j) = hessian(j, i) =
-          (f(x + d) - f(x + c) - f(x - c) + f(x - d)) / (4.0 * kHessianStep * kHessianStep);
-    }
+// Evaluates the deviance at several points, on up to kMaxWorkspaces threads
+// (each with its own workspace): value i is f(points[i], workspace), the
+// same bits whatever the number of threads.
+constexpr std::size_t kMaxWorkspaces = 4;
+
+class Evaluator {
+ public:
+  explicit Evaluator(const SparseDeviance& deviance) : deviance_(deviance) {}
+
+  template <typename T, typename F>
+  std::vector<T> All(const std::vector<VectorXd>& points, const F& f) {
+    const std::size_t pieces = std::min({kMaxWorkspaces, WorkerThreads(), points.size()});
+    while (workspaces_.size() + 1 < pieces) workspaces_.push_back(deviance_.NewWorkspace());
+    std::vector<T> out(points.size());
+    ParallelFor(pieces, [&](std::size_t piece) {
+      Workspace& w = piece == 0 ? deviance_.OwnWorkspace() : *workspaces_[piece - 1];
+      for (std::size_t i = piece; i < points.size(); i += pieces) out[i] = f(points[i], w);
+    });
+    return out;
   }
+
+ private:
+  const SparseDeviance& deviance_;
+  std::vector<std::unique_ptr<Workspace>> workspaces_;  // pieces 1, 2, ... (piece 0: the deviance's own)
+};
+
+// x + h e_i (+ g e_j).
+VectorXd Shifted(const VectorXd& x, Index i, double h, Index j = -1, double g = 0.0) {
+  VectorXd out = x;
+  out(i) += h;
+  if (j >= 0) out(j) += g;
+  return out;
 }
 
-// Second derivatives by central differences with one Richardson
-// extrapolation (error O(h^4)), steps relative to |x_i|.
-template <typename F>
-MatrixXd RichardsonHessian(const F& f, const VectorXd& x) {
+// Central-difference gradient of the criterion at x (2 m evaluations).
+VectorXd DifferenceGradient(Evaluator& evaluator, const SparseDeviance& deviance, const VectorXd& x, bool reml) {
+  const Index m = x.size();
+  std::vector<VectorXd> points;
+  for (Index i = 0; i < m; ++i) {
+    points.push_back(Shifted(x, i, kGradientStep));
+    points.push_back(Shifted(x, i, -kGradientStep));
+  }
+  const std::vector<double> f = evaluator.All<double>(
+      points, [&](const VectorXd& t, Workspace& w) { return deviance.Criterion(t, reml, w); });
+  VectorXd gradient(m);
+  for (Index i = 0; i < m; ++i) {
+    gradient(i) = (f[static_cast<std::size_t>(2 * i)] - f[static_cast<std::size_t>(2 * i + 1)]) / (2.0 * kGradientStep);
+  }
+  return gradient;
+}
+
+// Central-difference Hessian of the criterion at x, fx = its value there.
+MatrixXd DifferenceHessian(Evaluator& evaluator, const SparseDeviance& deviance, const VectorXd& x, double fx,
+                           bool reml) {
+  const Index m = x.size();
+  const double h = kHessianStep;
+  std::vector<VectorXd> points;
+  for (Index i = 0; i < m; ++i) {
+    points.push_back(Shifted(x, i, h));
+    points.push_back(Shifted(x, i, -h));
+    for (Index j = 0; j < i; ++j) {
+      points.push_back(Shifted(x, i, h, j, h));
+      points.push_back(Shifted(x, i, h, j, -h));
+      points.push_back(Shifted(x, i, -h, j, h));
+      points.push_back(Shifted(x, i, -h, j, -h));
+    }
+  }
+  const std::vector<double> f = evaluator.All<double>(
+      points, [&](const VectorXd& t, Workspace& w) { return deviance.Criterion(t, reml, w); });
+  MatrixXd hessian(m, m);
+  std::size_t at = 0;
+  for (Index i = 0; i < m; ++i) {
+    hessian(i, i) = (f[at] - 2.0 * fx + f[at + 1]) / (h * h);
+    at += 2;
+    for (Index j = 0; j < i; ++j) {
+      hessian(i, j) = hessian(j, i) = (f[at] - f[at + 1] - f[at + 2] + f[at + 3]) / (4.0 * h * h);
+      at += 4;
+    }
+  }
+  return hessian;
+}
+
+// Second derivatives of the deviance in (theta, sigma) by central differences
+// with one Richardson extrapolation (error O(h^4)), steps relative to |x_i|.
+MatrixXd RichardsonHessian(Evaluator& evaluator, const SparseDeviance& deviance, const VectorXd& x, bool reml) {
   const Index m = x.size();
   VectorXd h(m);
   for (Index i = 0; i < m; ++i) h(i) = kSatterthwaiteStep * std::max(std::abs(x(i)), 0.1);
-  const double fx = f(x);
-  const auto at = [&](double scale) {
+  std::vector<VectorXd> points{x};
+  for (const double scale : {0.5, 1.0}) {
+    for (Index i = 0; i < m; ++i) {
+      points.push_back(Shifted(x, i, scale * h(i)));
+      points.push_back(Shifted(x, i, -scale * h(i)));
+      for (Index j = 0; j < i; ++j) {
+        const double hi = scale * h(i);
+        const double hj = scale * h(j);
+        points.push_back(Shifted(x, i, hi, j, hj));
+        points.push_back(Shifted(x, i, hi, j, -hj));
+        points.push_back(Shifted(x, i, -hi, j, hj));
+        points.push_back(Shifted(x, i, -hi, j, -hj));
+      }
+    }
+  }
+  const std::vector<double> f = evaluator.All<double>(
+      points, [&](const VectorXd& v, Workspace& w) { return deviance.DevianceAt(v, reml, w); });
+  const double fx = f[0];
+  std::size_t at = 1;
+  const auto at_scale = [&](double scale) {
     MatrixXd out(m, m);
     for (Index i = 0; i < m; ++i) {
-      VectorXd e = VectorXd::Zero(m);
-      e(i) = scale * h(i);
-      out(i, i) = (f(x + e) - 2.0 * fx + f(x - e)) / (e(i) * e(i));
+      const double hi = scale * h(i);
+      out(i, i) = (f[at] - 2.0 * fx + f[at + 1]) / (hi * hi);
+      at += 2;
       for (Index j = 0; j < i; ++j) {
-        VectorXd d = VectorXd::Zero(m);
-        d(i) = scale * h(i);
-        d(j) = scale * h(j);
-        VectorXd c = d;
-        c(j) = -d(j);
-        out(i, j) = out(j, i) = (f(x + d) - f(x + c) - f(x - c) + f(x - d)) / (4.0 * d(i) * d(j));
+        const double hj = scale * h(j);
+        out(i, j) = out(j, i) = (f[at] - f[at + 1] - f[at + 2] + f[at + 3]) / (4.0 * hi * hj);
+        at += 4;
       }
     }
     return out;
   };
-  return (4.0 * at(0.5) - at(1.0)) / 3.0;
+  const MatrixXd half = at_scale(0.5);
+  const MatrixXd full = at_scale(1.0);
+  return (4.0 * half - full) / 3.0;
 }
 
-// d F(x) / dx_i for a matrix-valued F, same scheme.
-template <typename F>
-std::vector<MatrixXd> RichardsonJacobian(const F& f, const VectorXd& x) {
+// d Cov(beta) / dx_i, same scheme.
+std::vector<MatrixXd> RichardsonJacobian(Evaluator& evaluator, const SparseDeviance& deviance, const VectorXd& x) {
   const Index m = x.size();
-  std::vector<MatrixXd> out;
+  std::vector<VectorXd> points;
+  std::vector<double> steps;
   for (Index i = 0; i < m; ++i) {
     const double h = kSatterthwaiteStep * std::max(std::abs(x(i)), 0.1);
-    const auto at = [&](double step) {
-      VectorXd e = VectorXd::Zero(m);
-      e(i) = step;
-      return MatrixXd((f(x + e) - f(x - e)) / (2.0 * step));
-    };
-    out.push_back((4.0 * at(h / 2.0) - at(h)) / 3.0);
+    for (const double step : {h / 2.0, h}) {
+      points.push_back(Shifted(x, i, step));
+      points.push_back(Shifted(x, i, -step));
+      steps.push_back(step);
+    }
+  }
+  const std::vector<MatrixXd> f = evaluator.All<MatrixXd>(
+      points, [&](const VectorXd& v, Workspace& w) { return deviance.CovarianceAt(v, w); });
+  std::vector<MatrixXd> out;
+  for (Index i = 0; i < m; ++i) {
+    const auto k = static_cast<std::size_t>(4 * i);
+    const MatrixXd half = (f[k] - f[k + 1]) / (2.0 * steps[static_cast<std::size_t>(2 * i)]);
+    const MatrixXd full = (f[k + 2] - f[k + 3]) / (2.0 * steps[static_cast<std::size_t>(2 * i + 1)]);
+    out.push_back((4.0 * half - full) / 3.0);
   }
   return out;
 }
@@ -467,10 +696,19 @@ MultiLmmFit FitLmmTerms(const MatrixXd& x, const std::vector<std::string>& names
   fit.reml = options.reml;
   fit.parameters = static_cast<int>(p + m + 1);
 
-  // Newton's method over theta with numerical derivatives from lme4's start
-  // (identity factors), as FitLmm: the criterion is even in the sign of each
-  // column of a term's factor, so the search runs unconstrained and the
-  // signs are normalised at the end.
+  // A quasi-Newton search over theta from lme4's start (identity factors),
+  // with central-difference gradients: the Hessian by differences where the
+  // search starts, after a step the line search had to shorten and at the
+  // boundary; after a full step, BFGS's update from the change of the
+  // gradient instead. The criterion is even in the sign of each column of a
+  // term's factor, so the search runs unconstrained and the signs are
+  // normalised at the end. Converged after a full step below kSmallStep that
+  // was at most kFastRatio of the one before (superlinear convergence: what
+  // is left is far below it), after a step below the tolerance, or where no
+  // step along the search direction lowers the criterion (the optimum to
+  // working precision). The evaluations of a gradient or Hessian run on
+  // several threads.
+  Evaluator evaluator(deviance);
   const auto f = [&](const VectorXd& t) { return deviance.Criterion(t, options.reml); };
   VectorXd theta = VectorXd::Zero(m);
   for (const Term& t : terms) {
@@ -480,12 +718,15 @@ MultiLmmFit FitLmmTerms(const MatrixXd& x, const std::vector<std::string>& names
   if (!std::isfinite(value)) {
     throw NumericalError(std::string(kCaller) + ": the model cannot be evaluated at the starting values");
   }
-  VectorXd gradient;
+  VectorXd gradient = DifferenceGradient(evaluator, deviance, theta, options.reml);
   MatrixXd hessian;
+  bool fresh_hessian = true;
+  double previous_change = std::numeric_limits<double>::infinity();
   for (int iter = 1; iter <= options.max_iterations; ++iter) {
     // The boundary (a column of a factor at 0, a singular fit): set a column
     // near 0 to exactly 0 when that does not raise the criterion, as lme4's
     // bounded optimiser stops at the bound.
+    bool moved = false;
     for (const Term& t : terms) {
       for (Index c = 0; c < t.k; ++c) {
         const Index diag = DiagonalPosition(t, c);
@@ -496,14 +737,23 @@ MultiLmmFit FitLmmTerms(const MatrixXd& x, const std::vector<std::string>& names
         if (at_bound <= value + kBoundaryTolerance * (1.0 + std::abs(value))) {
           theta = bound;
           value = std::min(value, at_bound);
+          moved = true;
         }
       }
     }
-    Derivatives(f, theta, value, gradient, hessian);
+    if (moved) {
+      gradient = DifferenceGradient(evaluator, deviance, theta, options.reml);
+      fresh_hessian = true;
+    }
+    if (fresh_hessian) hessian = DifferenceHessian(evaluator, deviance, theta, value, options.reml);
     const VectorXd step = detail::ModifiedNewtonStep(hessian, gradient);
     double scale = 1.0;
     double next = f(theta + step);
-    for (int h = 0; h < kLineSearchHalvings && !(next <= value); ++h) {
+    // A step already below kSmallStep that does not descend is at the
+    // optimum to the precision of the differenced gradient: halving it 40
+    // times would only spend evaluations.
+    const int halvings = step.cwiseAbs().maxCoeff() < kSmallStep ? 2 : kLineSearchHalvings;
+    for (int h = 0; h < halvings && !(next <= value); ++h) {
       scale /= 2.0;
       next = f(theta + scale * step);
     }
@@ -513,16 +763,31 @@ MultiLmmFit FitLmmTerms(const MatrixXd& x, const std::vector<std::string>& names
       fit.convergence.converged = true;
       break;
     }
-    theta += scale * step;
-    const double change = (scale * step).cwiseAbs().maxCoeff();
-    fit.convergence.relative_change = change;
+    const VectorXd taken = scale * step;
+    theta += taken;
     value = next;
-    if (change < options.tolerance) {
+    const VectorXd next_gradient = DifferenceGradient(evaluator, deviance, theta, options.reml);
+    const VectorXd gradient_change = next_gradient - gradient;
+    gradient = next_gradient;
+    const double change = taken.cwiseAbs().maxCoeff();
+    fit.convergence.relative_change = change;
+    if (change < options.tolerance ||
+        (scale == 1.0 && change < kSmallStep && change <= kFastRatio * previous_change)) {
       fit.convergence.converged = true;
       break;
     }
+    previous_change = change;
+    fresh_hessian = scale != 1.0;
+    if (!fresh_hessian) {
+      // BFGS, skipped where the curvature along the step is not positive.
+      const double sy = taken.dot(gradient_change);
+      const VectorXd hs = hessian * taken;
+      const double shs = taken.dot(hs);
+      if (sy > 1e-12 * taken.norm() * gradient_change.norm() && shs > 0.0) {
+        hessian += gradient_change * gradient_change.transpose() / sy - hs * hs.transpose() / shs;
+      }
+    }
   }
-  Derivatives(f, theta, value, gradient, hessian);
   fit.convergence.max_abs_score = gradient.cwiseAbs().maxCoeff();
   if (!fit.convergence.converged) {
     fit.convergence.message = "the optimisation over the random-effect parameters did not converge in " +
@@ -586,10 +851,8 @@ MultiLmmFit FitLmmTerms(const MatrixXd& x, const std::vector<std::string>& names
     VectorXd varpar(m + 1);
     varpar.head(m) = theta;
     varpar(m) = fit.sigma;
-    const MatrixXd h =
-        RichardsonHessian([&](const VectorXd& v) { return deviance.DevianceAt(v, options.reml); }, varpar);
-    const std::vector<MatrixXd> jac =
-        RichardsonJacobian([&](const VectorXd& v) { return deviance.CovarianceAt(v); }, varpar);
+    const MatrixXd h = RichardsonHessian(evaluator, deviance, varpar, options.reml);
+    const std::vector<MatrixXd> jac = RichardsonJacobian(evaluator, deviance, varpar);
     fit.df = detail::SatterthwaiteDf(h, jac, fit.covariance, fit.singular, fit.messages);
   }
 

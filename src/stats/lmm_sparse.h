@@ -27,6 +27,9 @@
 // Satterthwaite df, variance components as as.data.frame(VarCorr(fit)),
 // logLik, AIC, BIC, and messages in words for a singular fit,
 // non-convergence and few levels. Pure function of its arguments; thread-safe.
+// The evaluations of one differenced gradient or Hessian run on up to 4
+// threads (common/parallel.h, COHORTDB_THREADS), with the same result on any
+// number of threads.
 
 #include <string>
 #include <vector>

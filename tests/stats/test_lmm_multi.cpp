@@ -8,6 +8,7 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -319,4 +320,37 @@ TEST_CASE("several random terms / inputs lme4 rejects are refused in words", "[l
       x, names, y, {Intercept({0, 0, 1, 1, 2, 2}, "site"), RandomEffectTerm{slope, {"t"}, {0, 0, 1, 1, 2, 2}, "site"}});
   CHECK(fit.components[0].group == "site");
   CHECK(fit.components[1].group == "site.1");
+}
+
+TEST_CASE("several random terms / the same bits with any number of threads", "[lmm][lmm_multi]") {
+  // The evaluations of a differenced gradient, Hessian or Satterthwaite
+  // Jacobian run on several threads, each with its own workspace: the fit
+  // must not depend on how many.
+  const ModelCsv csv = ReadModelCsv("lmm_nested_unbalanced.csv");
+  const Eigen::MatrixXd x = csv.Design({"arm", "visit"});
+  const std::vector<int> site = Codes(csv.Column("site"));
+  const std::vector<int> participant = Codes(csv.Column("site"), csv.Column("participant"));
+  const std::vector<std::string> names{"(Intercept)", "arm", "visit"};
+  const auto fit_with = [&](const char* threads) {
+    setenv("COHORTDB_THREADS", threads, 1);
+    const MultiLmmFit fit =
+        FitLmmTerms(x, names, csv.Column("y"),
+                    {Slope(participant, "site:participant", csv.Column("visit"), "visit"), Intercept(site, "site")});
+    unsetenv("COHORTDB_THREADS");
+    return fit;
+  };
+  const MultiLmmFit one = fit_with("1");
+  for (const char* threads : {"2", "3", "8"}) {
+    INFO("COHORTDB_THREADS=" << threads);
+    const MultiLmmFit many = fit_with(threads);
+    CHECK(many.criterion == one.criterion);
+    CHECK(many.theta == one.theta);
+    CHECK(many.df == one.df);
+    CHECK(many.convergence.iterations == one.convergence.iterations);
+    REQUIRE(many.terms.size() == one.terms.size());
+    for (std::size_t j = 0; j < one.terms.size(); ++j) {
+      CHECK(many.terms[j].estimate == one.terms[j].estimate);
+      CHECK(many.terms[j].std_error == one.terms[j].std_error);
+    }
+  }
 }
