@@ -474,12 +474,10 @@ AnalysisResultSet RunAnalysis(Store& store, const AnalysisRequest& request) {
 std::optional<std::string> RestoreRecordedPlot(AnalysisResultSet& result) {
   const bool asked = result.parameters.is_object() && result.parameters.contains("plot") &&
                      result.parameters["plot"] == true;
+  if (!asked) return std::nullopt;  // the run drew none
   const AnalysisSpec* spec = FindAnalysis(result.command);
-  if (spec == nullptr || spec->plot == nullptr) {
-    if (!asked) return std::nullopt;
-    return spec == nullptr ? fmt::format("this build of cohortdb has no analysis '{}'", result.command)
-                           : fmt::format("this build of cohortdb draws no plot for {}", result.command);
-  }
+  if (spec == nullptr) return fmt::format("this build of cohortdb has no analysis '{}'", result.command);
+  if (spec->plot == nullptr) return fmt::format("this build of cohortdb draws no plot for {}", result.command);
   try {
     std::string svg = spec->plot(result);
     result.plot_renderer = spec->plot;

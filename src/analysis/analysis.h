@@ -70,7 +70,7 @@ struct AnalysisSpec {
   // (parameters, rows with their labels, summary, diagnostics), "" when the
   // request asked for none; may throw InputError. RunAnalysis makes it the
   // result's plot_renderer, and a run read back from the store is drawn by
-  // it too (RecordedPlot), so both draw the same plot. nullptr: the analysis
+  // it too (RestoreRecordedPlot), so both draw the same plot. nullptr: the analysis
   // draws no plot and does not take the common --plot option.
   std::string (*plot)(const AnalysisResultSet& result) = nullptr;
 };
