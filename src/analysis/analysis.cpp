@@ -477,7 +477,9 @@ std::optional<std::string> RestoreRecordedPlot(AnalysisResultSet& result) {
   if (!asked) return std::nullopt;  // the run drew none
   const AnalysisSpec* spec = FindAnalysis(result.command);
   if (spec == nullptr) return fmt::format("this build of cohortdb has no analysis '{}'", result.command);
-  if (spec->plot == nullptr) return fmt::format("this build of cohortdb draws no plot for {}", result.command);
+  if (spec->plot == nullptr) {
+    return fmt::format("this build of cohortdb draws no plot for {}", result.command);
+  }
   try {
     std::string svg = spec->plot(result);
     result.plot_renderer = spec->plot;

@@ -386,9 +386,9 @@ std::string LogisticPlot(const AnalysisResultSet& result) {
   const AnalysisRequest recorded{result.command, result.parameters};
   const Options options(recorded);
   const std::string random = options.StringOr("random", "");
-  ModelPlotSpec plot{"odds_ratios",
-                     "Odds ratios for {}" + (random.empty() ? std::string() : " (random intercept: " + random + ")"),
-                     "Odds ratio (95% CI)", "OR (95% CI)", /*log_scale=*/true};
+  const std::string title =
+      "Odds ratios for {}" + (random.empty() ? std::string() : " (random intercept: " + random + ")");
+  ModelPlotSpec plot{"odds_ratios", title, "Odds ratio (95% CI)", "OR (95% CI)", /*log_scale=*/true};
   plot.events = true;
   return OutcomeModelPlotSvg(result, std::move(plot), options.StringOr("outcome", ""));
 }

@@ -346,7 +346,8 @@ std::string ModelPlotSvg(const AnalysisResultSet& result, const ModelPlotSpec& s
   return RenderForestPlotSvg(ModelForestPlot(result, spec));
 }
 
-std::string OutcomeModelPlotSvg(const AnalysisResultSet& result, ModelPlotSpec spec, const std::string& outcome) {
+std::string OutcomeModelPlotSvg(const AnalysisResultSet& result, ModelPlotSpec spec,
+                                const std::string& outcome) {
   std::string name = outcome;
   const auto label = result.diagnostics.find("outcome_label");
   if (label != result.diagnostics.end() && label->is_string() && !label->get<std::string>().empty()) {

@@ -46,7 +46,8 @@ std::string ModelPlotSvg(const AnalysisResultSet& result, const ModelPlotSpec& s
 // ModelPlotSvg of the labelled result (an AnalysisSpec::plot). spec.title
 // holds "{}" where the outcome goes: its label (diagnostics "outcome_label")
 // when the result has one, else "outcome".
-std::string OutcomeModelPlotSvg(const AnalysisResultSet& result, ModelPlotSpec spec, const std::string& outcome);
+std::string OutcomeModelPlotSvg(const AnalysisResultSet& result, ModelPlotSpec spec,
+                                const std::string& outcome);
 
 // The plot of a meta result (summary "measure", "method"): one row per
 // study ("Smith 2019": its label and year) with its weight (%), the pooled

@@ -152,7 +152,8 @@ std::string GlmPlot(const AnalysisResultSet& result) {
     throw InputError("glm: the result holds no model formula (summary \"formula\") to title the plot with");
   }
   const Formula formula = ParseFormula(text->get<std::string>());
-  ModelPlotSpec plot{risk ? "risk_ratios" : "rate_ratios", std::string(risk ? "Risk ratios" : "Rate ratios") + " for {}",
+  ModelPlotSpec plot{risk ? "risk_ratios" : "rate_ratios",
+                     std::string(risk ? "Risk ratios" : "Rate ratios") + " for {}",
                      risk ? "Risk ratio (95% CI)" : "Rate ratio (95% CI)", risk ? "RR (95% CI)" : "IRR (95% CI)",
                      /*log_scale=*/true};
   return OutcomeModelPlotSvg(result, std::move(plot), formula.response.Label());

@@ -235,10 +235,11 @@ void PrintRun(const StoredRun& run, OutputFormat format, bool codes) {
 // The usage errors of RUN, --diff and --report, before the store is opened.
 void CheckRunArguments(const ResultsOptions& o, bool format_given) {
   if (!o.report.empty()) {
-    if (!o.diff.empty()) throw UsageError("results: --report writes the runs given as RUN; it does not take --diff");
+    if (!o.diff.empty())
+      throw UsageError("results: --report writes the runs given as RUN; it does not take --diff");
     if (o.runs.empty()) {
-      throw UsageError(fmt::format("results: --report needs one or more RUN (`cohortdb results {}` lists them)",
-                                   o.store));
+      throw UsageError(
+          fmt::format("results: --report needs one or more RUN (`cohortdb results {}` lists them)", o.store));
     }
     if (format_given) throw UsageError("results: --report writes HTML; it does not take --format");
     std::set<std::int64_t> seen;
@@ -248,10 +249,11 @@ void CheckRunArguments(const ResultsOptions& o, bool format_given) {
     return;
   }
   if (o.runs.size() > 1) {
-    throw UsageError(fmt::format("results: give one RUN, or several with --report FILE.html (found {})",
-                                 o.runs.size()));
+    throw UsageError(
+        fmt::format("results: give one RUN, or several with --report FILE.html (found {})", o.runs.size()));
   }
-  if (!o.diff.empty() && !o.runs.empty()) throw UsageError("results: give either RUN or --diff RUN_A RUN_B, not both");
+  if (!o.diff.empty() && !o.runs.empty())
+    throw UsageError("results: give either RUN or --diff RUN_A RUN_B, not both");
 }
 
 // Writes the report of the runs given (the store is only read).
@@ -278,22 +280,25 @@ int WriteRunReport(Store& store, const ResultsOptions& o) {
 std::function<int()> SetupResults(CLI::App& app) {
   auto o = std::make_shared<ResultsOptions>();
   app.add_option("STORE", o->store, "Path of the store")->required();
-  app.add_option("RUN", o->runs,
-                 "Show this run's provenance and rows (default: list every run); with --report, one or more runs");
+  app.add_option(
+      "RUN", o->runs,
+      "Show this run's provenance and rows (default: list every run); with --report, one or more runs");
   app.add_option("--diff", o->diff, "Compare two runs of the same analysis: --diff RUN_A RUN_B")->expected(2);
   CLI::Option* format_option =
       app.add_option("--format", o->format, "Output format: table|box|csv|json|markdown")
           ->check(CLI::IsMember({"table", "box", "csv", "json", "markdown"}));
-  app.add_option("--report", o->report,
-                 "Write one self-contained HTML report of the runs given as RUN (tables, plots, provenance) to this "
-                 "file, in the order given");
+  app.add_option(
+      "--report", o->report,
+      "Write one self-contained HTML report of the runs given as RUN (tables, plots, provenance) to this "
+      "file, in the order given");
   app.add_option("--tolerance", o->tolerance,
                  "With --diff: values count as equal within this relative difference (absolute near 0), as R's "
                  "all.equal; default 1.5e-8, 0 compares exactly")
       ->check(CLI::NonNegativeNumber);
-  app.add_flag("--codes", o->codes,
-               "Name variables and levels by their codes instead of their catalog labels (terminal formats and "
-               "--report)");
+  app.add_flag(
+      "--codes", o->codes,
+      "Name variables and levels by their codes instead of their catalog labels (terminal formats and "
+      "--report)");
   return [o, format_option] {
     CheckRunArguments(*o, format_option->count() > 0);
     Store store = Store::Open(o->store, OpenMode::kReadOnly);
@@ -301,8 +306,9 @@ std::function<int()> SetupResults(CLI::App& app) {
     // A run id given as 0 (or less) names no run; --tolerance NaN compares nothing.
     for (const std::int64_t run : o->runs) {
       if (run < 1) {
-        throw InputError(fmt::format("no analysis run {} in {}: run ids start at 1 (`cohortdb results {}` lists them)",
-                                     run, o->store, o->store));
+        throw InputError(
+            fmt::format("no analysis run {} in {}: run ids start at 1 (`cohortdb results {}` lists them)",
+                        run, o->store, o->store));
       }
     }
     if (!(o->tolerance >= 0)) {  // CLI11's check lets NaN through
@@ -317,8 +323,8 @@ std::function<int()> SetupResults(CLI::App& app) {
       const std::int64_t id = o->runs.front();
       const auto run = LoadAnalysisRun(store, id);
       if (!run)
-        throw InputError(fmt::format("no analysis run {} in {} (`cohortdb results {}` lists them)", id, o->store,
-                                     o->store));
+        throw InputError(fmt::format("no analysis run {} in {} (`cohortdb results {}` lists them)", id,
+                                     o->store, o->store));
       PrintRun(*run, format, o->codes);
       return 0;
     }

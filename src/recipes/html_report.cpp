@@ -323,11 +323,13 @@ std::string Fingerprints(const std::vector<ReportStep>& steps, const char* note)
 }
 
 // The title, description, provenance and contents of a recipe run.
-void RecipeHeader(std::string& out, const RunReport& report, const StoredRecipe& recipe, const std::string& title) {
+void RecipeHeader(std::string& out, const RunReport& report, const StoredRecipe& recipe,
+                  const std::string& title) {
   out += "<header>\n<h1>" + HtmlEscape(title) + "</h1>\n";
-  out += fmt::format("<p class=\"meta\">recipe {} version {} &middot; {} steps &middot; runs {} &middot; {}</p>\n",
-                     HtmlEscape(recipe.name), recipe.version, report.steps.size(), RunIds(report.steps),
-                     HtmlEscape(report.generated_at));
+  out += fmt::format(
+      "<p class=\"meta\">recipe {} version {} &middot; {} steps &middot; runs {} &middot; {}</p>\n",
+      HtmlEscape(recipe.name), recipe.version, report.steps.size(), RunIds(report.steps),
+      HtmlEscape(report.generated_at));
   if (!report.description.empty()) {
     out += "<p class=\"description\">" + HtmlEscape(report.description) + "</p>\n";
   }
@@ -336,18 +338,21 @@ void RecipeHeader(std::string& out, const RunReport& report, const StoredRecipe&
   ProvenanceRow(out, "data fingerprint (SHA-256)",
                 Mono(Fingerprints(report.steps, " (the data changed during the run)")));
   if (!report.steps.empty() && report.steps.back().run.data_edit_id) {
-    ProvenanceRow(out, "newest data edit", HtmlEscape(fmt::format("{}", *report.steps.back().run.data_edit_id)));
+    ProvenanceRow(out, "newest data edit",
+                  HtmlEscape(fmt::format("{}", *report.steps.back().run.data_edit_id)));
   }
-  ProvenanceRow(out, "recipe",
-                HtmlEscape(fmt::format("{} version {} (stored {})", recipe.name, recipe.version, recipe.created_at)));
+  ProvenanceRow(
+      out, "recipe",
+      HtmlEscape(fmt::format("{} version {} (stored {})", recipe.name, recipe.version, recipe.created_at)));
   ProvenanceRow(out, "recipe SHA-256", Mono(recipe.sha256));
   std::string tool = kVersion;
   if (!report.steps.empty() && report.steps.front().run.tool_version != tool) {
     tool += " (runs recorded by " + report.steps.front().run.tool_version + ")";
   }
   ProvenanceRow(out, "cohortdb version", HtmlEscape(tool));
-  ProvenanceRow(out, "analysis runs",
-                HtmlEscape(RunIds(report.steps)) + HtmlEscape(fmt::format(" (cohortdb results {} RUN)", report.store)));
+  ProvenanceRow(
+      out, "analysis runs",
+      HtmlEscape(RunIds(report.steps)) + HtmlEscape(fmt::format(" (cohortdb results {} RUN)", report.store)));
   if (!report.steps.empty()) {
     ProvenanceRow(out, "started", HtmlEscape(report.steps.front().run.started_at));
   }
@@ -389,8 +394,9 @@ void RunsHeader(std::string& out, const RunReport& report, const std::string& ti
   }
   out += "<h3>Provenance</h3>\n<table class=\"provenance\">\n<tbody>\n";
   ProvenanceRow(out, "store", Mono(report.store));
-  ProvenanceRow(out, "data fingerprint (SHA-256)",
-                Mono(Fingerprints(report.steps, " (the runs read different data; each run gives its own below)")));
+  ProvenanceRow(
+      out, "data fingerprint (SHA-256)",
+      Mono(Fingerprints(report.steps, " (the runs read different data; each run gives its own below)")));
   std::set<std::string> recorded_by;
   for (const ReportStep& s : report.steps) {
     if (s.run.tool_version != kVersion) recorded_by.insert(s.run.tool_version);
@@ -398,18 +404,22 @@ void RunsHeader(std::string& out, const RunReport& report, const std::string& ti
   std::string tool = kVersion;
   if (!recorded_by.empty()) tool += fmt::format(" (runs recorded by {})", fmt::join(recorded_by, ", "));
   ProvenanceRow(out, "cohortdb version", HtmlEscape(tool));
-  ProvenanceRow(out, "analysis runs",
-                HtmlEscape(RunList(report)) + HtmlEscape(fmt::format(" (cohortdb results {} RUN)", report.store)));
+  ProvenanceRow(
+      out, "analysis runs",
+      HtmlEscape(RunList(report)) + HtmlEscape(fmt::format(" (cohortdb results {} RUN)", report.store)));
   ProvenanceRow(out, "report written", HtmlEscape(report.generated_at));
   out += "</tbody>\n</table>\n";
 
-  out += "<h3>Runs</h3>\n<table>\n<thead><tr><th>Run</th><th class=\"l\">Analysis</th><th class=\"l\">From</th>"
-         "<th>Rows used</th><th>Rows excluded</th><th>--min-cell</th></tr></thead>\n<tbody>\n";
+  out +=
+      "<h3>Runs</h3>\n<table>\n<thead><tr><th>Run</th><th class=\"l\">Analysis</th><th class=\"l\">From</th>"
+      "<th>Rows used</th><th>Rows excluded</th><th>--min-cell</th></tr></thead>\n<tbody>\n";
   for (const ReportStep& s : report.steps) {
     out += fmt::format(
-        "<tr><td><a href=\"#run-{0}\">{0}</a></td><td class=\"l\">{1}</td><td class=\"l\">{2}</td><td>{3}</td><td>{4}</td><td>{5}</td></tr>\n",
+        "<tr><td><a href=\"#run-{0}\">{0}</a></td><td class=\"l\">{1}</td><td "
+        "class=\"l\">{2}</td><td>{3}</td><td>{4}</td><td>{5}</td></tr>\n",
         s.run.run_id, HtmlEscape(s.result.command), HtmlEscape(Origin(s.run)), s.result.rows_used,
-        s.result.rows_excluded, s.result.min_cell ? fmt::format("{}", *s.result.min_cell) : std::string("none"));
+        s.result.rows_excluded,
+        s.result.min_cell ? fmt::format("{}", *s.result.min_cell) : std::string("none"));
   }
   out += "</tbody>\n</table>\n</header>\n";
 }
@@ -420,9 +430,7 @@ void Section(std::string& out, const RunReport& report, const ReportStep& s, std
   // A run is named by its id (run-12), so that two runs of one recipe step
   // can share a report; its plot file too.
   const std::string name = recipe ? s.step.name : fmt::format("run-{}", s.run.run_id);
-  const std::string heading = !s.step.title.empty() ? s.step.title
-                              : recipe              ? s.step.name
-                                                    : s.result.command;
+  const std::string heading = !s.step.title.empty() ? s.step.title : recipe ? s.step.name : s.result.command;
   out += fmt::format("<section class=\"step\" id=\"{}{}\">\n", recipe ? "step-" : "", HtmlEscape(name));
   out += fmt::format("<h2>{}. {}</h2>\n", index, HtmlEscape(heading));
   if (recipe) {
@@ -433,10 +441,12 @@ void Section(std::string& out, const RunReport& report, const ReportStep& s, std
         s.run.elapsed_ms);
   } else {
     out += fmt::format("<p class=\"meta\">{} &middot; run {} &middot; {} &middot; {:.0f} ms</p>\n",
-                       HtmlEscape(s.result.command), s.run.run_id, HtmlEscape(s.run.started_at), s.run.elapsed_ms);
+                       HtmlEscape(s.result.command), s.run.run_id, HtmlEscape(s.run.started_at),
+                       s.run.elapsed_ms);
     out += "<table class=\"provenance\">\n<tbody>\n";
     ProvenanceRow(out, "data fingerprint (SHA-256)", Mono(s.run.data_fingerprint));
-    if (s.run.data_edit_id) ProvenanceRow(out, "newest data edit", HtmlEscape(fmt::format("{}", *s.run.data_edit_id)));
+    if (s.run.data_edit_id)
+      ProvenanceRow(out, "newest data edit", HtmlEscape(fmt::format("{}", *s.run.data_edit_id)));
     ProvenanceRow(out, "recorded by", HtmlEscape("cohortdb " + s.run.tool_version));
     ProvenanceRow(out, "from", HtmlEscape(Origin(s.run)));
     out += "</tbody>\n</table>\n";

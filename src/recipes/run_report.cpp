@@ -51,7 +51,8 @@ const KnownRecipe* OneRecipeRun(const std::vector<ReportStep>& steps,
 
 }  // namespace
 
-RunReport RecordedRunsReport(Store& store, const std::string& store_path, const std::vector<std::int64_t>& run_ids) {
+RunReport RecordedRunsReport(Store& store, const std::string& store_path,
+                             const std::vector<std::int64_t>& run_ids) {
   RunReport report;
   report.store = store_path;
   // The recipe versions the runs came from, parsed once each; nullopt when a
@@ -61,8 +62,8 @@ RunReport RecordedRunsReport(Store& store, const std::string& store_path, const 
   for (const std::int64_t id : run_ids) {
     auto run = LoadAnalysisRun(store, id);
     if (!run) {
-      throw InputError(
-          fmt::format("no analysis run {} in {} (`cohortdb results {}` lists them)", id, store_path, store_path));
+      throw InputError(fmt::format("no analysis run {} in {} (`cohortdb results {}` lists them)", id,
+                                   store_path, store_path));
     }
     ReportStep step;
     step.run = run->info;

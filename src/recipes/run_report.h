@@ -25,6 +25,7 @@ namespace cohortdb::recipes {
 // where a run from a recipe still takes its step's title. A plot that cannot
 // be drawn again says why (ReportStep::plot_missing). generated_at and codes
 // are the caller's. Throws InputError for the first id that names no run.
-RunReport RecordedRunsReport(Store& store, const std::string& store_path, const std::vector<std::int64_t>& run_ids);
+RunReport RecordedRunsReport(Store& store, const std::string& store_path,
+                             const std::vector<std::int64_t>& run_ids);
 
 }  // namespace cohortdb::recipes

@@ -118,7 +118,8 @@ plot = true
 
 }  // namespace
 
-TEST_CASE("results --report of a recorded recipe run is the report recipe run wrote", "[recipes][report][results]") {
+TEST_CASE("results --report of a recorded recipe run is the report recipe run wrote",
+          "[recipes][report][results]") {
   TempDir dir;
   const std::string store_path = dir.File("s.cohortdb");
   const std::string store = Quote(store_path);
@@ -134,8 +135,8 @@ TEST_CASE("results --report of a recorded recipe run is the report recipe run wr
   };
   for (const Case& c : {Case{"plots", ""}, Case{"plots", " --codes"}, Case{"meta", ""}, Case{"trial", ""}}) {
     INFO(c.recipe << c.flags);
-    const Output ran = Cohortdb(dir, "recipe run " + store + " " + c.recipe + c.flags + " --report " +
-                                         Quote(dir.File("live.html")));
+    const Output ran = Cohortdb(
+        dir, "recipe run " + store + " " + c.recipe + c.flags + " --report " + Quote(dir.File("live.html")));
     INFO(ran.err);
     REQUIRE(ran.exit_code == 0);
     const std::vector<std::int64_t> ids = RecordedRuns(ran.out);
@@ -248,29 +249,31 @@ TEST_CASE("results --report of two analysis runs in the order given", "[recipes]
   CHECK(html.find("<td class=\"l\">compare</td><td class=\"l\">the command line</td>") != std::string::npos);
 }
 
-TEST_CASE("hostile labels and step titles stay text in the report of recorded runs", "[recipes][report][results]") {
+TEST_CASE("hostile labels and step titles stay text in the report of recorded runs",
+          "[recipes][report][results]") {
   constexpr const char* kHostile = "<script>alert(1)</script> & \"x\"";
   TempDir dir;
   const std::string store = Quote(dir.File("s.cohortdb"));
   test::TrialStore(dir, store);
-  const Output edited = Cohortdb(
-      dir, "sql " + store + " --write " +
-               Quote(std::string("UPDATE variable SET label = '") + kHostile + "' WHERE code IN ('il6', 'treatment')"));
+  const Output edited = Cohortdb(dir, "sql " + store + " --write " +
+                                          Quote(std::string("UPDATE variable SET label = '") + kHostile +
+                                                "' WHERE code IN ('il6', 'treatment')"));
   INFO(edited.err);
   REQUIRE(edited.exit_code == 0);
   std::ofstream(dir.File("hostile.toml"))
       << "name = \"hostile\"\n"
       << "title = " << nlohmann::json(std::string("Title ") + kHostile).dump() << "\n"
       << "[defaults]\nstudy = \"trial\"\ncensored = \"sqrt2\"\n"
-      << "derive = [\"il6_change=change(il6, baseline, week12)\", \"pain_change=change(pain_nrs, baseline, week12)\"]\n"
+      << "derive = [\"il6_change=change(il6, baseline, week12)\", \"pain_change=change(pain_nrs, baseline, "
+         "week12)\"]\n"
       << "[[step]]\nname = \"model\"\nanalysis = \"regress\"\n"
       << "title = " << nlohmann::json(std::string("Step ") + kHostile).dump() << "\n"
       << "[step.options]\noutcome = \"pain_change\"\npredictors = [\"treatment_baseline\", \"il6_change\"]\n"
       << "plot = true\n";
   REQUIRE(Cohortdb(dir, "recipe add " + store + " " + Quote(dir.File("hostile.toml"))).exit_code == 0);
   REQUIRE(Cohortdb(dir, "recipe run " + store + " hostile").exit_code == 0);  // run 1
-  const Output plain = Cohortdb(dir, "compare " + store +
-                                         " --study trial --vars il6_baseline --group treatment_baseline");  // run 2
+  const Output plain = Cohortdb(
+      dir, "compare " + store + " --study trial --vars il6_baseline --group treatment_baseline");  // run 2
   INFO(plain.err);
   REQUIRE(plain.exit_code == 0);
 
@@ -289,11 +292,12 @@ TEST_CASE("hostile labels and step titles stay text in the report of recorded ru
   CHECK(Count(html, "&lt;script&gt;alert(1)") >= 4);
   CHECK(Count(html, "alert(1)") == Count(html, "&lt;script&gt;alert(1)"));
 
-  const Output coded = Cohortdb(dir, "results " + store + " 1 2 --codes --report " + Quote(dir.File("c.html")));
+  const Output coded =
+      Cohortdb(dir, "results " + store + " 1 2 --codes --report " + Quote(dir.File("c.html")));
   REQUIRE(coded.exit_code == 0);
   const std::string codes = Slurp(dir.File("c.html"));
   CHECK(test::CheckHtml(codes).empty());
-  CHECK(Count(codes, "alert(1)") == 1);  // the step's title only
+  CHECK(Count(codes, "alert(1)") == 1);                          // the step's title only
   CHECK(codes.find(">il6_change</text>") != std::string::npos);  // the plot by codes
 }
 
@@ -313,12 +317,14 @@ TEST_CASE("results --report errors and their exit codes", "[recipes][report][res
   };
   const std::vector<Case> cases = {
       {"results " + store + " 1 7 --report " + Quote(report), 3,
-       "cohortdb: no analysis run 7 in " + store_path + " (`cohortdb results " + store_path + "` lists them)\n"},
-      {"results " + store + " 0 --report " + Quote(report), 3,
-       "cohortdb: no analysis run 0 in " + store_path + ": run ids start at 1 (`cohortdb results " + store_path +
+       "cohortdb: no analysis run 7 in " + store_path + " (`cohortdb results " + store_path +
            "` lists them)\n"},
+      {"results " + store + " 0 --report " + Quote(report), 3,
+       "cohortdb: no analysis run 0 in " + store_path + ": run ids start at 1 (`cohortdb results " +
+           store_path + "` lists them)\n"},
       {"results " + store + " --report " + Quote(report), 2,
-       "cohortdb: results: --report needs one or more RUN (`cohortdb results " + store_path + "` lists them)\n"},
+       "cohortdb: results: --report needs one or more RUN (`cohortdb results " + store_path +
+           "` lists them)\n"},
       {"results " + store + " --diff 1 1 --report " + Quote(report), 2,
        "cohortdb: results: --report writes the runs given as RUN; it does not take --diff\n"},
       {"results " + store + " 1 --diff 1 1 --report " + Quote(report), 2,
@@ -332,7 +338,8 @@ TEST_CASE("results --report errors and their exit codes", "[recipes][report][res
        "cohortdb: --report: cannot write '" + dir.File("no/such/dir/r.html") +
            "': No such file or directory; no report was written\n"},
       {"results " + store + " 1 --report " + Quote(dir.path().string()), 6,
-       "cohortdb: --report: cannot write '" + dir.path().string() + "': it is a directory; no report was written\n"},
+       "cohortdb: --report: cannot write '" + dir.path().string() +
+           "': it is a directory; no report was written\n"},
   };
   for (const Case& c : cases) {
     INFO(c.args);
@@ -352,7 +359,8 @@ TEST_CASE("results --report errors and their exit codes", "[recipes][report][res
   if (std::filesystem::exists("/dev/full")) {
     const Output full = Cohortdb(dir, "results " + store + " 1 --report /dev/full");
     CHECK(full.exit_code == 6);
-    CHECK(full.err == "cohortdb: --report: cannot write '/dev/full': No space left on device; the store is unchanged\n");
+    CHECK(full.err ==
+          "cohortdb: --report: cannot write '/dev/full': No space left on device; the store is unchanged\n");
   }
   // An existing file that the unknown run leaves as it was.
   std::ofstream(report) << "kept";

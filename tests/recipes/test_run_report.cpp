@@ -150,17 +150,21 @@ TEST_CASE("a recorded meta-analysis draws its forest plot again", "[recipes][run
 TEST_CASE("a recorded plot that cannot be drawn again says why instead", "[recipes][run-report]") {
   Store store = testing::TrialStore();
   const auto live = analysis::RunAnalysis(
-      store, Request("glm", {{"study", "trial"}, {"formula", "pain_nrs_week12 ~ arm + age_years"}, {"plot", true}}));
+      store,
+      Request("glm", {{"study", "trial"}, {"formula", "pain_nrs_week12 ~ arm + age_years"}, {"plot", true}}));
   REQUIRE(!live.plot_svg.empty());
   const std::int64_t no_formula = RecordAnalysisRun(store, live, std::nullopt, "", 1.0);
-  store.Query("UPDATE analysis_run SET summary = json_remove(summary, '$.formula') WHERE run_id = ?1", {no_formula});
+  store.Query("UPDATE analysis_run SET summary = json_remove(summary, '$.formula') WHERE run_id = ?1",
+              {no_formula});
   const std::int64_t unknown = RecordAnalysisRun(store, live, std::nullopt, "", 1.0);
   store.Query("UPDATE analysis_run SET command = 'oldplot' WHERE run_id = ?1", {unknown});
   const std::int64_t unasked = RecordAnalysisRun(
       store,
-      analysis::RunAnalysis(store, Request("glm", {{"study", "trial"}, {"formula", "pain_nrs_week12 ~ arm"}})),
+      analysis::RunAnalysis(store,
+                            Request("glm", {{"study", "trial"}, {"formula", "pain_nrs_week12 ~ arm"}})),
       std::nullopt, "", 1.0);
-  store.Query("UPDATE analysis_run SET summary = json_remove(summary, '$.formula') WHERE run_id = ?1", {unasked});
+  store.Query("UPDATE analysis_run SET summary = json_remove(summary, '$.formula') WHERE run_id = ?1",
+              {unasked});
 
   const recipes::RunReport report = recipes::RecordedRunsReport(store, "s", {no_formula, unknown, unasked});
   REQUIRE(report.steps.size() == 3);
@@ -171,12 +175,14 @@ TEST_CASE("a recorded plot that cannot be drawn again says why instead", "[recip
   for (const auto& step : report.steps) CHECK(step.result.plot_svg.empty());
   const std::string html = recipes::RunReportHtml(report);
   CHECK(html.find("<svg") == std::string::npos);
-  CHECK(html.find(fmt::format("The forest plot of run {} cannot be drawn from its recorded rows: glm: the result "
-                              "holds no model formula (summary &quot;formula&quot;) to title the plot with",
-                              no_formula)) != std::string::npos);
-  CHECK(html.find(fmt::format("The forest plot of run {} cannot be drawn from its recorded rows: this build of "
-                              "cohortdb has no analysis &#39;oldplot&#39;",
-                              unknown)) != std::string::npos);
+  CHECK(html.find(
+            fmt::format("The forest plot of run {} cannot be drawn from its recorded rows: glm: the result "
+                        "holds no model formula (summary &quot;formula&quot;) to title the plot with",
+                        no_formula)) != std::string::npos);
+  CHECK(
+      html.find(fmt::format("The forest plot of run {} cannot be drawn from its recorded rows: this build of "
+                            "cohortdb has no analysis &#39;oldplot&#39;",
+                            unknown)) != std::string::npos);
   CHECK(html.find(fmt::format("The forest plot of run {} cannot", unasked)) == std::string::npos);
 }
 
@@ -244,9 +250,9 @@ TEST_CASE("a run id that names no run is an input error", "[recipes][run-report]
       store, analysis::RunAnalysis(store, Request("describe", {{"study", "trial"}, {"vars", {"age_years"}}})),
       std::nullopt, "", 1.0);
   REQUIRE_THROWS_AS(recipes::RecordedRunsReport(store, "s.cohortdb", {id, id + 1}), InputError);
-  REQUIRE_THROWS_WITH(recipes::RecordedRunsReport(store, "s.cohortdb", {id, id + 1}),
-                      fmt::format("no analysis run {} in s.cohortdb (`cohortdb results s.cohortdb` lists them)",
-                                  id + 1));
+  REQUIRE_THROWS_WITH(
+      recipes::RecordedRunsReport(store, "s.cohortdb", {id, id + 1}),
+      fmt::format("no analysis run {} in s.cohortdb (`cohortdb results s.cohortdb` lists them)", id + 1));
 }
 
 }  // namespace cohortdb
