@@ -195,7 +195,7 @@ const std::vector<AnalysisSpec>& Analyses() {
         const bool present = std::any_of(spec.options.begin(), spec.options.end(), [&](const OptionSpec& o) {
           return std::string(o.name) == common.name;
         });
-        if (std::string(common.name) == "plot" && !spec.draws_plot) continue;
+        if (std::string(common.name) == "plot" && spec.plot == nullptr) continue;
         if (!present) spec.options.push_back(common);
       }
     }
@@ -464,8 +464,30 @@ AnalysisResultSet RunAnalysis(Store& store, const AnalysisRequest& request) {
     if (!labels.Find(name)) labels.Put(name, {});
   }
   ApplyLabels(labels, result.parameters, result);
-  if (result.plot_renderer) result.plot_svg = result.plot_renderer(result);
+  if (spec->plot != nullptr) {
+    result.plot_renderer = spec->plot;
+    result.plot_svg = result.plot_renderer(result);
+  }
   return result;
+}
+
+std::optional<std::string> RestoreRecordedPlot(AnalysisResultSet& result) {
+  const bool asked = result.parameters.is_object() && result.parameters.contains("plot") &&
+                     result.parameters["plot"] == true;
+  if (!asked) return std::nullopt;  // the run drew none
+  const AnalysisSpec* spec = FindAnalysis(result.command);
+  if (spec == nullptr) return fmt::format("this build of cohortdb has no analysis '{}'", result.command);
+  if (spec->plot == nullptr) {
+    return fmt::format("this build of cohortdb draws no plot for {}", result.command);
+  }
+  try {
+    std::string svg = spec->plot(result);
+    result.plot_renderer = spec->plot;
+    result.plot_svg = std::move(svg);
+  } catch (const Error& e) {
+    return std::string(e.what());
+  }
+  return std::nullopt;
 }
 
 }  // namespace cohortdb::analysis

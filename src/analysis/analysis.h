@@ -6,6 +6,7 @@
 // query over the store (the frame).
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -65,8 +66,13 @@ struct AnalysisSpec {
   // Options naming variables that must all differ (a variable may fill one
   // role once: not outcome and predictor, not a predictor twice).
   std::vector<const char*> distinct_roles = {};
-  // Draws a forest plot: only these analyses take the common --plot option.
-  bool draws_plot = false;
+  // Draws the forest plot of a finished result from what its run records
+  // (parameters, rows with their labels, summary, diagnostics), "" when the
+  // request asked for none; may throw InputError. RunAnalysis makes it the
+  // result's plot_renderer, and a run read back from the store is drawn by
+  // it too (RestoreRecordedPlot), so both draw the same plot. nullptr: the analysis
+  // draws no plot and does not take the common --plot option.
+  std::string (*plot)(const AnalysisResultSet& result) = nullptr;
 };
 
 // Every analysis, in the order help lists them.
@@ -91,5 +97,13 @@ nlohmann::ordered_json NormalizedParameters(const AnalysisRequest& request);
 // Validates, then runs the request; the result's parameters are
 // NormalizedParameters(request).
 AnalysisResultSet RunAnalysis(Store& store, const AnalysisRequest& request);
+
+// Gives "result", a run read back from the store (no plot), the forest plot
+// its run drew: plot_renderer and plot_svg from its AnalysisSpec::plot, as
+// RunAnalysis sets them (nothing when the run asked for no plot). Returns
+// why the plot cannot be drawn from the recorded run, nullopt when it was
+// drawn or none was asked for: an analysis this build does not know or that
+// draws no plot, or recorded rows and parameters the plot refuses.
+std::optional<std::string> RestoreRecordedPlot(AnalysisResultSet& result);
 
 }  // namespace cohortdb::analysis

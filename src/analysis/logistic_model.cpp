@@ -377,12 +377,20 @@ AnalysisResultSet RunLogistic(Store& store, const AnalysisRequest& request) {
     }
     result.rows.push_back(std::move(row));
   }
-  ModelPlotSpec plot{"odds_ratios",
-                     "Odds ratios for {}" + (s.random.empty() ? std::string() : " (random intercept: " + s.random + ")"),
-                     "Odds ratio (95% CI)", "OR (95% CI)", /*log_scale=*/true};
-  plot.events = true;
-  result.plot_renderer = DeferredModelPlot(std::move(plot), s.outcome);
   return result;
+}
+
+// The forest plot of the odds ratios (a subgroup plot under --by), from the
+// recorded parameters. --formula takes no --plot.
+std::string LogisticPlot(const AnalysisResultSet& result) {
+  const AnalysisRequest recorded{result.command, result.parameters};
+  const Options options(recorded);
+  const std::string random = options.StringOr("random", "");
+  const std::string title =
+      "Odds ratios for {}" + (random.empty() ? std::string() : " (random intercept: " + random + ")");
+  ModelPlotSpec plot{"odds_ratios", title, "Odds ratio (95% CI)", "OR (95% CI)", /*log_scale=*/true};
+  plot.events = true;
+  return OutcomeModelPlotSvg(result, std::move(plot), options.StringOr("outcome", ""));
 }
 
 }  // namespace
@@ -409,7 +417,7 @@ AnalysisSpec LogisticAnalysis() {
        PlotExposureOption()},
       RunLogistic,
       {"outcome", "predictors", "random"},
-      /*draws_plot=*/true};
+      LogisticPlot};
 }
 
 }  // namespace cohortdb::analysis

@@ -312,7 +312,6 @@ AnalysisResultSet RunMeta(Store& store, const AnalysisRequest& request) {
     }
     SubgroupDifference(by, pooled, levels.size() - pooled.size(), result);
   }
-  result.plot_svg = MetaPlotSvg(result);
   return result;
 }
 
@@ -333,7 +332,7 @@ AnalysisSpec MetaAnalysis() {
        FavoursOption()},
       RunMeta,
       {},
-      /*draws_plot=*/true};
+      MetaPlotSvg};
 }
 
 }  // namespace cohortdb::analysis

@@ -197,10 +197,16 @@ AnalysisResultSet RunLmm(Store& store, const AnalysisRequest& request) {
   result.summary["converged"] = fit.convergence.converged;
   result.summary["singular"] = fit.singular;
   if (!fit.messages.empty()) result.summary["messages"] = fit.messages;
-  result.plot_renderer = DeferredModelPlot(
-      {"coefficients", "Linear mixed model of {}", "Coefficient (95% CI)", "Beta (95% CI)"},
-      model.formula.response.Label());
   return result;
+}
+
+// The forest plot of the fixed effects, titled by the formula's response.
+std::string LmmPlot(const AnalysisResultSet& result) {
+  const AnalysisRequest recorded{result.command, result.parameters};
+  const Formula formula = ParseFormula(Options(recorded).RequiredString("formula"));
+  return OutcomeModelPlotSvg(
+      result, {"coefficients", "Linear mixed model of {}", "Coefficient (95% CI)", "Beta (95% CI)"},
+      formula.response.Label());
 }
 
 }  // namespace
@@ -218,7 +224,7 @@ AnalysisSpec LmmAnalysis() {
             "A nested formula: likelihood-ratio test against it (both refitted by ML, as anova())"}},
           RunLmm,
           {},
-          /*draws_plot=*/true};
+          LmmPlot};
 }
 
 }  // namespace cohortdb::analysis

@@ -346,17 +346,15 @@ std::string ModelPlotSvg(const AnalysisResultSet& result, const ModelPlotSpec& s
   return RenderForestPlotSvg(ModelForestPlot(result, spec));
 }
 
-std::function<std::string(const AnalysisResultSet&)> DeferredModelPlot(ModelPlotSpec spec, std::string outcome) {
-  return [spec = std::move(spec), outcome = std::move(outcome)](const AnalysisResultSet& result) {
-    std::string name = outcome;
-    const auto label = result.diagnostics.find("outcome_label");
-    if (label != result.diagnostics.end() && label->is_string() && !label->get<std::string>().empty()) {
-      name = label->get<std::string>();
-    }
-    ModelPlotSpec s = spec;
-    if (const std::size_t at = s.title.find("{}"); at != std::string::npos) s.title.replace(at, 2, name);
-    return ModelPlotSvg(result, s);
-  };
+std::string OutcomeModelPlotSvg(const AnalysisResultSet& result, ModelPlotSpec spec,
+                                const std::string& outcome) {
+  std::string name = outcome;
+  const auto label = result.diagnostics.find("outcome_label");
+  if (label != result.diagnostics.end() && label->is_string() && !label->get<std::string>().empty()) {
+    name = label->get<std::string>();
+  }
+  if (const std::size_t at = spec.title.find("{}"); at != std::string::npos) spec.title.replace(at, 2, name);
+  return ModelPlotSvg(result, spec);
 }
 
 ForestPlot MetaForestPlot(const AnalysisResultSet& result) {

@@ -43,10 +43,11 @@ ForestPlot ModelForestPlot(const AnalysisResultSet& result, const ModelPlotSpec&
 // without --plot and --by.
 std::string ModelPlotSvg(const AnalysisResultSet& result, const ModelPlotSpec& spec);
 
-// ModelPlotSvg drawn later, from the labelled result (AnalysisResultSet::
-// plot_renderer). spec.title holds "{}" where the outcome goes: its label
-// (diagnostics "outcome_label") when the result has one, else `outcome`.
-std::function<std::string(const AnalysisResultSet&)> DeferredModelPlot(ModelPlotSpec spec, std::string outcome);
+// ModelPlotSvg of the labelled result (an AnalysisSpec::plot). spec.title
+// holds "{}" where the outcome goes: its label (diagnostics "outcome_label")
+// when the result has one, else "outcome".
+std::string OutcomeModelPlotSvg(const AnalysisResultSet& result, ModelPlotSpec spec,
+                                const std::string& outcome);
 
 // The plot of a meta result (summary "measure", "method"): one row per
 // study ("Smith 2019": its label and year) with its weight (%), the pooled

@@ -4,6 +4,7 @@
 // by the "modified Poisson" approach. --se model | robust (sandwich HC0) |
 // cluster (sandwich::vcovCL by --cluster VAR). Model from --formula or from
 // --outcome/--predictors.
+#include <algorithm>
 #include <cmath>
 #include <unordered_map>
 
@@ -137,11 +138,25 @@ AnalysisResultSet RunGlm(Store& store, const AnalysisRequest& request) {
                              "(modified Poisson) for risk ratios";
   }
   if (!fit.messages.empty()) result.summary["messages"] = fit.messages;
-  ModelPlotSpec plot{ratio + "s", std::string(risk ? "Risk ratios" : "Rate ratios") + " for {}",
+  return result;
+}
+
+// The forest plot of the risk ratios (rows of section risk_ratios: a 0/1
+// outcome without offset) or else the rate ratios, titled by the response of
+// the model's formula (summary "formula", also for --outcome/--predictors).
+std::string GlmPlot(const AnalysisResultSet& result) {
+  const bool risk = std::any_of(result.rows.begin(), result.rows.end(),
+                                [](const ResultRow& row) { return row.section == "risk_ratios"; });
+  const auto text = result.summary.find("formula");
+  if (text == result.summary.end() || !text->is_string()) {
+    throw InputError("glm: the result holds no model formula (summary \"formula\") to title the plot with");
+  }
+  const Formula formula = ParseFormula(text->get<std::string>());
+  ModelPlotSpec plot{risk ? "risk_ratios" : "rate_ratios",
+                     std::string(risk ? "Risk ratios" : "Rate ratios") + " for {}",
                      risk ? "Risk ratio (95% CI)" : "Rate ratio (95% CI)", risk ? "RR (95% CI)" : "IRR (95% CI)",
                      /*log_scale=*/true};
-  result.plot_renderer = DeferredModelPlot(std::move(plot), formula.response.Label());
-  return result;
+  return OutcomeModelPlotSvg(result, std::move(plot), formula.response.Label());
 }
 
 }  // namespace
@@ -160,7 +175,7 @@ AnalysisSpec GlmAnalysis() {
            {"cluster", OptionType::kString, "Cluster variable for --se cluster (sandwich::vcovCL)"}},
           RunGlm,
           {"outcome", "predictors"},
-          /*draws_plot=*/true};
+          GlmPlot};
 }
 
 }  // namespace cohortdb::analysis

@@ -173,12 +173,20 @@ AnalysisResultSet RunRegress(Store& store, const AnalysisRequest& request) {
     }
     result.rows.push_back(std::move(row));
   }
+  return result;
+}
+
+// The forest plot of the coefficients (standardised betas under
+// --standardize), from the recorded parameters.
+std::string RegressPlot(const AnalysisResultSet& result) {
+  const AnalysisRequest recorded{result.command, result.parameters};
+  const Options options(recorded);
+  const bool standardize = options.Flag("standardize");
   ModelPlotSpec plot{"coefficients", "Linear regression of {}",
                      standardize ? "Standardised beta (95% CI)" : "Coefficient (95% CI)",
                      standardize ? "Std. beta (95% CI)" : "Beta (95% CI)"};
   plot.standardized = standardize;
-  result.plot_renderer = DeferredModelPlot(std::move(plot), outcome);
-  return result;
+  return OutcomeModelPlotSvg(result, std::move(plot), options.StringOr("outcome", ""));
 }
 
 }  // namespace
@@ -198,7 +206,7 @@ AnalysisSpec RegressAnalysis() {
            PlotExposureOption()},
           RunRegress,
           {"outcome", "predictors"},
-          /*draws_plot=*/true};
+          RegressPlot};
 }
 
 }  // namespace cohortdb::analysis

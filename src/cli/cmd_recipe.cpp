@@ -2,11 +2,6 @@
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
-#include <cerrno>
-#include <cstdio>
-#include <cstring>
-#include <ctime>
-#include <filesystem>
 #include <iostream>
 #include <memory>
 
@@ -37,33 +32,6 @@ struct RecipeOptions {
   bool codes = false;
   std::string report;
 };
-
-std::string NowUtc() {
-  const std::time_t now = std::time(nullptr);
-  std::tm utc{};
-  gmtime_r(&now, &utc);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
-  return text;
-}
-
-// Checks, before any step is recorded, that "path" can be written: opens it
-// for appending (creating it, then removing it again, when it did not
-// exist). Throws OutputError (exit code 6) otherwise.
-void CheckReportWritable(const std::string& path) {
-  std::error_code ec;
-  const bool existed = std::filesystem::exists(path, ec);
-  if (std::filesystem::is_directory(path, ec)) {
-    throw OutputError(fmt::format("--report: cannot write '{}': it is a directory; nothing was recorded", path));
-  }
-  std::FILE* file = std::fopen(path.c_str(), "a");
-  if (file == nullptr) {
-    throw OutputError(
-        fmt::format("--report: cannot write '{}': {}; nothing was recorded", path, std::strerror(errno)));
-  }
-  std::fclose(file);
-  if (!existed) std::filesystem::remove(path, ec);
-}
 
 StoredRecipe Load(Store& store, const RecipeOptions& o) {
   const auto version = o.version > 0 ? std::optional<std::int64_t>(o.version) : std::nullopt;
@@ -183,7 +151,7 @@ int Run(const RecipeOptions& o) {
   nlohmann::ordered_json steps = nlohmann::ordered_json::array();
   QueryResult rows;
   if (!o.out.empty()) recipes::PrepareOutputFolder(o.out);  // before any run is recorded
-  if (!o.report.empty()) CheckReportWritable(o.report);
+  if (!o.report.empty()) CheckOutputFileWritable(o.report, "--report", "nothing was recorded");
   std::vector<recipes::ReportStep> report_steps;
   const recipes::Recipe recipe = recipes::RunRecipe(store, stored, [&](const recipes::StepRun& run) {
     ++index;
@@ -213,14 +181,14 @@ int Run(const RecipeOptions& o) {
       files += written.size();
     }
     if (!o.report.empty()) {
-      recipes::ReportStep step{*run.step, run.result, {}};
+      recipes::ReportStep step{*run.step, run.result, {}, {}};
       if (auto stored_run = LoadAnalysisRun(store, run.run_id)) step.run = stored_run->info;
       step.run.run_id = run.run_id;
       report_steps.push_back(std::move(step));
     }
   });
   if (!o.report.empty()) {
-    recipes::RecipeReport report;
+    recipes::RunReport report;
     report.store = o.store;
     report.recipe = stored;
     report.title = recipe.title;
@@ -228,7 +196,7 @@ int Run(const RecipeOptions& o) {
     report.steps = std::move(report_steps);
     report.generated_at = NowUtc();
     report.codes = o.codes;
-    WriteOutputFile(o.report, recipes::RecipeReportHtml(report), "--report",
+    WriteOutputFile(o.report, recipes::RunReportHtml(report), "--report",
                     fmt::format("the steps were recorded as runs {}..{}; only the report was lost", first_run,
                                 last_run));
   }

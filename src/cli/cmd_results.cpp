@@ -1,18 +1,23 @@
 // results: the analysis runs recorded in a store, one run with its provenance
-// and rows, and the differences between two runs of the same analysis.
+// and rows, an HTML report of recorded runs, and the differences between two
+// runs of the same analysis.
 #include <CLI/CLI.hpp>
 
 #include <cmath>
 #include <iostream>
 #include <memory>
+#include <set>
 
 #include <fmt/format.h>
 
 #include "cli/commands.h"
 #include "cli/result_printing.h"
 #include "common/error.h"
+#include "common/output_file.h"
 #include "common/table_writer.h"
+#include "recipes/html_report.h"
 #include "recipes/result_output.h"
+#include "recipes/run_report.h"
 #include "store/provenance.h"
 #include "store/store.h"
 
@@ -23,8 +28,9 @@ using Json = nlohmann::ordered_json;
 
 struct ResultsOptions {
   std::string store;
-  std::int64_t run = 0;
+  std::vector<std::int64_t> runs;
   std::vector<std::int64_t> diff;
+  std::string report;
   std::string format = "table";
   double tolerance = kDefaultDiffTolerance;
   bool codes = false;
@@ -226,42 +232,98 @@ void PrintRun(const StoredRun& run, OutputFormat format, bool codes) {
   PrintResult(std::cout, recipes::ResultOf(run), format, codes);
 }
 
+// The usage errors of RUN, --diff and --report, before the store is opened.
+void CheckRunArguments(const ResultsOptions& o, bool format_given) {
+  if (!o.report.empty()) {
+    if (!o.diff.empty())
+      throw UsageError("results: --report writes the runs given as RUN; it does not take --diff");
+    if (o.runs.empty()) {
+      throw UsageError(
+          fmt::format("results: --report needs one or more RUN (`cohortdb results {}` lists them)", o.store));
+    }
+    if (format_given) throw UsageError("results: --report writes HTML; it does not take --format");
+    std::set<std::int64_t> seen;
+    for (const std::int64_t run : o.runs) {
+      if (!seen.insert(run).second) throw UsageError(fmt::format("results: run {} is given twice", run));
+    }
+    return;
+  }
+  if (o.runs.size() > 1) {
+    throw UsageError(
+        fmt::format("results: give one RUN, or several with --report FILE.html (found {})", o.runs.size()));
+  }
+  if (!o.diff.empty() && !o.runs.empty())
+    throw UsageError("results: give either RUN or --diff RUN_A RUN_B, not both");
+}
+
+// Writes the report of the runs given (the store is only read).
+int WriteRunReport(Store& store, const ResultsOptions& o) {
+  CheckOutputFileWritable(o.report, "--report", "no report was written");
+  recipes::RunReport report = recipes::RecordedRunsReport(store, o.store, o.runs);
+  report.generated_at = NowUtc();
+  report.codes = o.codes;
+  WriteOutputFile(o.report, recipes::RunReportHtml(report), "--report", "the store is unchanged");
+  std::string ids;
+  for (const std::int64_t run : o.runs) ids += fmt::format("{}{}", ids.empty() ? "" : ", ", run);
+  if (report.recipe) {
+    std::cout << fmt::format("report of recipe {} version {} (runs {}) written to {}\n", report.recipe->name,
+                             report.recipe->version, ids, o.report);
+  } else {
+    std::cout << fmt::format("report of runs {} written to {}\n", ids, o.report);
+  }
+  CheckWritten(std::cout, "standard output", "the report was written; the store is unchanged");
+  return 0;
+}
+
 }  // namespace
 
 std::function<int()> SetupResults(CLI::App& app) {
   auto o = std::make_shared<ResultsOptions>();
   app.add_option("STORE", o->store, "Path of the store")->required();
-  CLI::Option* run_option =
-      app.add_option("RUN", o->run, "Show this run's provenance and rows (default: list every run)");
+  app.add_option(
+      "RUN", o->runs,
+      "Show this run's provenance and rows (default: list every run); with --report, one or more runs");
   app.add_option("--diff", o->diff, "Compare two runs of the same analysis: --diff RUN_A RUN_B")->expected(2);
-  app.add_option("--format", o->format, "Output format: table|box|csv|json|markdown")
-      ->check(CLI::IsMember({"table", "box", "csv", "json", "markdown"}));
+  CLI::Option* format_option =
+      app.add_option("--format", o->format, "Output format: table|box|csv|json|markdown")
+          ->check(CLI::IsMember({"table", "box", "csv", "json", "markdown"}));
+  app.add_option(
+      "--report", o->report,
+      "Write one self-contained HTML report of the runs given as RUN (tables, plots, provenance) to this "
+      "file, in the order given");
   app.add_option("--tolerance", o->tolerance,
                  "With --diff: values count as equal within this relative difference (absolute near 0), as R's "
                  "all.equal; default 1.5e-8, 0 compares exactly")
       ->check(CLI::NonNegativeNumber);
-  app.add_flag("--codes", o->codes,
-               "Name variables and levels by their codes instead of their catalog labels (terminal formats)");
-  return [o, run_option] {
+  app.add_flag(
+      "--codes", o->codes,
+      "Name variables and levels by their codes instead of their catalog labels (terminal formats and "
+      "--report)");
+  return [o, format_option] {
+    CheckRunArguments(*o, format_option->count() > 0);
     Store store = Store::Open(o->store, OpenMode::kReadOnly);
     const OutputFormat format = *ParseOutputFormat(o->format);
     // A run id given as 0 (or less) names no run; --tolerance NaN compares nothing.
-    if (run_option->count() > 0 && o->run < 1) {
-      throw InputError(fmt::format("no analysis run {} in {}: run ids start at 1 (`cohortdb results {}` lists them)",
-                                   o->run, o->store, o->store));
+    for (const std::int64_t run : o->runs) {
+      if (run < 1) {
+        throw InputError(
+            fmt::format("no analysis run {} in {}: run ids start at 1 (`cohortdb results {}` lists them)",
+                        run, o->store, o->store));
+      }
     }
     if (!(o->tolerance >= 0)) {  // CLI11's check lets NaN through
       throw UsageError(fmt::format("results: --tolerance: expected a number of 0 or more, found {}", o->tolerance));
     }
+    if (!o->report.empty()) return WriteRunReport(store, *o);
     if (!o->diff.empty()) {
-      if (o->run != 0) throw UsageError("results: give either RUN or --diff RUN_A RUN_B, not both");
       PrintDiff(DiffAnalysisRuns(store, o->diff[0], o->diff[1], o->tolerance), format);
       return 0;
     }
-    if (o->run != 0) {
-      const auto run = LoadAnalysisRun(store, o->run);
+    if (!o->runs.empty()) {
+      const std::int64_t id = o->runs.front();
+      const auto run = LoadAnalysisRun(store, id);
       if (!run)
-        throw InputError(fmt::format("no analysis run {} in {} (`cohortdb results {}` lists them)", o->run,
+        throw InputError(fmt::format("no analysis run {} in {} (`cohortdb results {}` lists them)", id,
                                      o->store, o->store));
       PrintRun(*run, format, o->codes);
       return 0;

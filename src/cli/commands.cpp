@@ -24,7 +24,7 @@ const std::vector<Command>& Commands() {
       AnalysisCommand("describe"), AnalysisCommand("correlate"), AnalysisCommand("compare"),
       AnalysisCommand("regress"), AnalysisCommand("logistic"), AnalysisCommand("prevalence"),
       AnalysisCommand("mediate"), AnalysisCommand("meta"), AnalysisCommand("lmm"), AnalysisCommand("glm"),
-      {"results", "List recorded analysis runs, show one with its provenance, or --diff two runs",
+      {"results", "List recorded analysis runs, show one, write an HTML --report of some, or --diff two runs",
        "cohortdb results demo-output/demo.cohortdb --diff 12 13", SetupResults},
       {"recipe", "Stored, versioned analysis recipes: add | list | show | run | rm",
        "cohortdb recipe run demo-output/demo.cohortdb trial --out demo-output/trial", SetupRecipe},

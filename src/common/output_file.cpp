@@ -3,6 +3,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <memory>
 
 #include <fmt/format.h>
@@ -41,6 +42,21 @@ void WriteOutputFile(const std::string& path, std::string_view text, std::string
   if (!written || error != 0) {
     throw OutputError(fmt::format("{}: cannot write '{}': {}{}", what, path, Reason(error), After(after)));
   }
+}
+
+void CheckOutputFileWritable(const std::string& path, std::string_view what, std::string_view after) {
+  std::error_code ec;
+  const bool existed = std::filesystem::exists(path, ec);
+  if (std::filesystem::is_directory(path, ec)) {
+    throw OutputError(fmt::format("{}: cannot write '{}': it is a directory{}", what, path, After(after)));
+  }
+  errno = 0;
+  std::FILE* file = std::fopen(path.c_str(), "a");
+  if (file == nullptr) {
+    throw OutputError(fmt::format("{}: cannot write '{}': {}{}", what, path, Reason(errno), After(after)));
+  }
+  std::fclose(file);
+  if (!existed) std::filesystem::remove(path, ec);
 }
 
 }  // namespace cohortdb

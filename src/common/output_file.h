@@ -20,4 +20,10 @@ void CheckWritten(std::ostream& out, std::string_view what, std::string_view aft
 void WriteOutputFile(const std::string& path, std::string_view text, std::string_view what,
                      std::string_view after);
 
+// Checks, before any work, that the file "path" can be written: opens it for
+// appending (creating it, then removing it again, when it did not exist).
+// Errors: OutputError "WHAT: cannot write 'PATH': REASON; AFTER" (REASON "it
+// is a directory" for a directory).
+void CheckOutputFileWritable(const std::string& path, std::string_view what, std::string_view after);
+
 }  // namespace cohortdb

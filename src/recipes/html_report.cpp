@@ -287,55 +287,79 @@ std::string StepCommandLine(const std::string& store, const std::string& command
   return line;
 }
 
-std::string RecipeReportHtml(const RecipeReport& report) {
-  const std::string title = report.title.empty() ? report.recipe.name : report.title;
-  std::string out;
-  out += "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n";
-  out += "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n";
-  out += "<meta name=\"generator\" content=\"cohortdb " + HtmlEscape(kVersion) + "\">\n";
-  out += "<title>" + HtmlEscape(title) + "</title>\n<style>" + kStyle + "</style>\n</head>\n<body>\n<main>\n";
+namespace {
 
-  // Title, description and the provenance of the whole run.
+// "12..14" for a recipe run (consecutive ids), "12, 17" for runs given one
+// by one.
+std::string RunList(const RunReport& report) {
+  if (report.recipe) return RunIds(report.steps);
+  if (report.steps.empty()) return "none";
+  std::string ids;
+  for (const ReportStep& s : report.steps) ids += fmt::format("{}{}", ids.empty() ? "" : ", ", s.run.run_id);
+  return ids;
+}
+
+std::string ReportTitle(const RunReport& report) {
+  if (!report.title.empty()) return report.title;
+  if (report.recipe) return report.recipe->name;
+  return "cohortdb runs " + RunList(report);
+}
+
+// A row of a provenance table; "value_html" is escaped already.
+void ProvenanceRow(std::string& out, const std::string& key, const std::string& value_html) {
+  out += "<tr><th>" + HtmlEscape(key) + "</th><td>" + value_html + "</td></tr>\n";
+}
+
+std::string Mono(const std::string& text) { return "<span class=\"mono\">" + HtmlEscape(text) + "</span>"; }
+
+// The data fingerprints of the steps, each once; "note" follows when they differ.
+std::string Fingerprints(const std::vector<ReportStep>& steps, const char* note) {
+  std::set<std::string> fingerprints;
+  for (const ReportStep& s : steps) fingerprints.insert(s.run.data_fingerprint);
+  std::string text;
+  for (const std::string& f : fingerprints) text += (text.empty() ? "" : ", ") + f;
+  if (fingerprints.size() > 1) text += note;
+  return text;
+}
+
+// The title, description, provenance and contents of a recipe run.
+void RecipeHeader(std::string& out, const RunReport& report, const StoredRecipe& recipe,
+                  const std::string& title) {
   out += "<header>\n<h1>" + HtmlEscape(title) + "</h1>\n";
-  out += fmt::format("<p class=\"meta\">recipe {} version {} &middot; {} steps &middot; runs {} &middot; {}</p>\n",
-                     HtmlEscape(report.recipe.name), report.recipe.version, report.steps.size(),
-                     RunIds(report.steps), HtmlEscape(report.generated_at));
+  out += fmt::format(
+      "<p class=\"meta\">recipe {} version {} &middot; {} steps &middot; runs {} &middot; {}</p>\n",
+      HtmlEscape(recipe.name), recipe.version, report.steps.size(), RunIds(report.steps),
+      HtmlEscape(report.generated_at));
   if (!report.description.empty()) {
     out += "<p class=\"description\">" + HtmlEscape(report.description) + "</p>\n";
   }
   out += "<h3>Provenance</h3>\n<table class=\"provenance\">\n<tbody>\n";
-  auto provenance = [&](const std::string& key, const std::string& value_html) {
-    out += "<tr><th>" + HtmlEscape(key) + "</th><td>" + value_html + "</td></tr>\n";
-  };
-  provenance("store", "<span class=\"mono\">" + HtmlEscape(report.store) + "</span>");
-  std::set<std::string> fingerprints;
-  for (const ReportStep& s : report.steps) fingerprints.insert(s.run.data_fingerprint);
-  std::string fingerprint_text;
-  for (const std::string& f : fingerprints) fingerprint_text += (fingerprint_text.empty() ? "" : ", ") + f;
-  if (fingerprints.size() > 1) fingerprint_text += " (the data changed during the run)";
-  provenance("data fingerprint (SHA-256)", "<span class=\"mono\">" + HtmlEscape(fingerprint_text) + "</span>");
+  ProvenanceRow(out, "store", Mono(report.store));
+  ProvenanceRow(out, "data fingerprint (SHA-256)",
+                Mono(Fingerprints(report.steps, " (the data changed during the run)")));
   if (!report.steps.empty() && report.steps.back().run.data_edit_id) {
-    provenance("newest data edit", HtmlEscape(fmt::format("{}", *report.steps.back().run.data_edit_id)));
+    ProvenanceRow(out, "newest data edit",
+                  HtmlEscape(fmt::format("{}", *report.steps.back().run.data_edit_id)));
   }
-  provenance("recipe", HtmlEscape(fmt::format("{} version {} (stored {})", report.recipe.name,
-                                              report.recipe.version, report.recipe.created_at)));
-  provenance("recipe SHA-256", "<span class=\"mono\">" + HtmlEscape(report.recipe.sha256) + "</span>");
+  ProvenanceRow(
+      out, "recipe",
+      HtmlEscape(fmt::format("{} version {} (stored {})", recipe.name, recipe.version, recipe.created_at)));
+  ProvenanceRow(out, "recipe SHA-256", Mono(recipe.sha256));
   std::string tool = kVersion;
   if (!report.steps.empty() && report.steps.front().run.tool_version != tool) {
     tool += " (runs recorded by " + report.steps.front().run.tool_version + ")";
   }
-  provenance("cohortdb version", HtmlEscape(tool));
-  provenance("analysis runs", HtmlEscape(RunIds(report.steps)) +
-                                  HtmlEscape(fmt::format(" (cohortdb results {} RUN)", report.store)));
+  ProvenanceRow(out, "cohortdb version", HtmlEscape(tool));
+  ProvenanceRow(
+      out, "analysis runs",
+      HtmlEscape(RunIds(report.steps)) + HtmlEscape(fmt::format(" (cohortdb results {} RUN)", report.store)));
   if (!report.steps.empty()) {
-    provenance("started", HtmlEscape(report.steps.front().run.started_at));
+    ProvenanceRow(out, "started", HtmlEscape(report.steps.front().run.started_at));
   }
-  provenance("report written", HtmlEscape(report.generated_at));
-  provenance("reproduce the run", "<span class=\"mono\">" +
-                                      HtmlEscape(fmt::format("cohortdb recipe run {} {} --version {}",
-                                                             ShellWord(report.store), ShellWord(report.recipe.name),
-                                                             report.recipe.version)) +
-                                      "</span>");
+  ProvenanceRow(out, "report written", HtmlEscape(report.generated_at));
+  ProvenanceRow(out, "reproduce the run",
+                Mono(fmt::format("cohortdb recipe run {} {} --version {}", ShellWord(report.store),
+                                 ShellWord(recipe.name), recipe.version)));
   out += "</tbody>\n</table>\n";
 
   // Contents with rows used per step.
@@ -349,33 +373,120 @@ std::string RecipeReportHtml(const RecipeReport& report) {
         s.result.min_cell ? fmt::format("{}", *s.result.min_cell) : std::string("none"));
   }
   out += "</tbody>\n</table>\n</header>\n";
+}
 
-  std::size_t index = 0;
+// Where a run came from: "recipe trial version 1, step pain_regression", or
+// "the command line".
+std::string Origin(const AnalysisRunInfo& run) {
+  if (run.recipe_name.empty()) return "the command line";
+  return fmt::format("recipe {} version {}, step {}", run.recipe_name, run.recipe_version.value_or(0),
+                     run.recipe_step);
+}
+
+// The title, provenance and contents of runs of any kind.
+void RunsHeader(std::string& out, const RunReport& report, const std::string& title) {
+  out += "<header>\n<h1>" + HtmlEscape(title) + "</h1>\n";
+  out += fmt::format("<p class=\"meta\">{} {} &middot; {} {} &middot; {}</p>\n", report.steps.size(),
+                     report.steps.size() == 1 ? "run" : "runs", report.steps.size() == 1 ? "run" : "runs",
+                     HtmlEscape(RunList(report)), HtmlEscape(report.generated_at));
+  if (!report.description.empty()) {
+    out += "<p class=\"description\">" + HtmlEscape(report.description) + "</p>\n";
+  }
+  out += "<h3>Provenance</h3>\n<table class=\"provenance\">\n<tbody>\n";
+  ProvenanceRow(out, "store", Mono(report.store));
+  ProvenanceRow(
+      out, "data fingerprint (SHA-256)",
+      Mono(Fingerprints(report.steps, " (the runs read different data; each run gives its own below)")));
+  std::set<std::string> recorded_by;
   for (const ReportStep& s : report.steps) {
-    ++index;
-    out += fmt::format("<section class=\"step\" id=\"step-{}\">\n", HtmlEscape(s.step.name));
-    out += fmt::format("<h2>{}. {}</h2>\n", index, HtmlEscape(s.step.title.empty() ? s.step.name : s.step.title));
+    if (s.run.tool_version != kVersion) recorded_by.insert(s.run.tool_version);
+  }
+  std::string tool = kVersion;
+  if (!recorded_by.empty()) tool += fmt::format(" (runs recorded by {})", fmt::join(recorded_by, ", "));
+  ProvenanceRow(out, "cohortdb version", HtmlEscape(tool));
+  ProvenanceRow(
+      out, "analysis runs",
+      HtmlEscape(RunList(report)) + HtmlEscape(fmt::format(" (cohortdb results {} RUN)", report.store)));
+  ProvenanceRow(out, "report written", HtmlEscape(report.generated_at));
+  out += "</tbody>\n</table>\n";
+
+  out +=
+      "<h3>Runs</h3>\n<table>\n<thead><tr><th>Run</th><th class=\"l\">Analysis</th><th class=\"l\">From</th>"
+      "<th>Rows used</th><th>Rows excluded</th><th>--min-cell</th></tr></thead>\n<tbody>\n";
+  for (const ReportStep& s : report.steps) {
+    out += fmt::format(
+        "<tr><td><a href=\"#run-{0}\">{0}</a></td><td class=\"l\">{1}</td><td "
+        "class=\"l\">{2}</td><td>{3}</td><td>{4}</td><td>{5}</td></tr>\n",
+        s.run.run_id, HtmlEscape(s.result.command), HtmlEscape(Origin(s.run)), s.result.rows_used,
+        s.result.rows_excluded,
+        s.result.min_cell ? fmt::format("{}", *s.result.min_cell) : std::string("none"));
+  }
+  out += "</tbody>\n</table>\n</header>\n";
+}
+
+// One step (recipe) or run: heading, command line, tables, notes, plot.
+void Section(std::string& out, const RunReport& report, const ReportStep& s, std::size_t index) {
+  const bool recipe = report.recipe.has_value();
+  // A run is named by its id (run-12), so that two runs of one recipe step
+  // can share a report; its plot file too.
+  const std::string name = recipe ? s.step.name : fmt::format("run-{}", s.run.run_id);
+  const std::string heading = !s.step.title.empty() ? s.step.title : recipe ? s.step.name : s.result.command;
+  out += fmt::format("<section class=\"step\" id=\"{}{}\">\n", recipe ? "step-" : "", HtmlEscape(name));
+  out += fmt::format("<h2>{}. {}</h2>\n", index, HtmlEscape(heading));
+  if (recipe) {
     out += fmt::format(
         "<p class=\"meta\"><span class=\"step-name\">{}</span> &middot; {} &middot; run {} &middot; {} &middot; "
         "{:.0f} ms</p>\n",
         HtmlEscape(s.step.name), HtmlEscape(s.result.command), s.run.run_id, HtmlEscape(s.run.started_at),
         s.run.elapsed_ms);
-    out += "<pre class=\"command\">" +
-           HtmlEscape(StepCommandLine(report.store, s.result.command, s.step.name, s.result.parameters)) +
-           "</pre>\n";
-    analysis::ReportStyle style;
-    style.codes = report.codes;
-    for (const analysis::ReportTable& t : analysis::PaperTables(s.result, style)) HtmlTable(out, t);
-    Notes(out, s.result, style);
-    const std::string svg = InlineSvg(analysis::PlotSvg(s.result, report.codes));
-    if (!svg.empty()) {
-      out += "<figure class=\"plot\">\n" + svg;
-      if (svg.back() != '\n') out += '\n';
-      out += "<figcaption>Forest plot of step " + HtmlEscape(s.step.name) + " (also written by --plot " +
-             HtmlEscape(s.step.name) + ".svg)</figcaption>\n</figure>\n";
-    }
-    out += "</section>\n";
+  } else {
+    out += fmt::format("<p class=\"meta\">{} &middot; run {} &middot; {} &middot; {:.0f} ms</p>\n",
+                       HtmlEscape(s.result.command), s.run.run_id, HtmlEscape(s.run.started_at),
+                       s.run.elapsed_ms);
+    out += "<table class=\"provenance\">\n<tbody>\n";
+    ProvenanceRow(out, "data fingerprint (SHA-256)", Mono(s.run.data_fingerprint));
+    if (s.run.data_edit_id)
+      ProvenanceRow(out, "newest data edit", HtmlEscape(fmt::format("{}", *s.run.data_edit_id)));
+    ProvenanceRow(out, "recorded by", HtmlEscape("cohortdb " + s.run.tool_version));
+    ProvenanceRow(out, "from", HtmlEscape(Origin(s.run)));
+    out += "</tbody>\n</table>\n";
   }
+  out += "<pre class=\"command\">" +
+         HtmlEscape(StepCommandLine(report.store, s.result.command, name, s.result.parameters)) + "</pre>\n";
+  analysis::ReportStyle style;
+  style.codes = report.codes;
+  for (const analysis::ReportTable& t : analysis::PaperTables(s.result, style)) HtmlTable(out, t);
+  Notes(out, s.result, style);
+  const std::string svg = InlineSvg(analysis::PlotSvg(s.result, report.codes));
+  const std::string what = recipe ? "step " + name : fmt::format("run {}", s.run.run_id);
+  if (!svg.empty()) {
+    out += "<figure class=\"plot\">\n" + svg;
+    if (svg.back() != '\n') out += '\n';
+    out += "<figcaption>Forest plot of " + HtmlEscape(what) + " (also written by --plot " + HtmlEscape(name) +
+           ".svg)</figcaption>\n</figure>\n";
+  } else if (!s.plot_missing.empty()) {
+    out += "<p class=\"meta\">The forest plot of " + HtmlEscape(what) +
+           " cannot be drawn from its recorded rows: " + HtmlEscape(s.plot_missing) + "</p>\n";
+  }
+  out += "</section>\n";
+}
+
+}  // namespace
+
+std::string RunReportHtml(const RunReport& report) {
+  const std::string title = ReportTitle(report);
+  std::string out;
+  out += "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n";
+  out += "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n";
+  out += "<meta name=\"generator\" content=\"cohortdb " + HtmlEscape(kVersion) + "\">\n";
+  out += "<title>" + HtmlEscape(title) + "</title>\n<style>" + kStyle + "</style>\n</head>\n<body>\n<main>\n";
+  if (report.recipe) {
+    RecipeHeader(out, report, *report.recipe, title);
+  } else {
+    RunsHeader(out, report, title);
+  }
+  std::size_t index = 0;
+  for (const ReportStep& s : report.steps) Section(out, report, s, ++index);
   out += fmt::format("<footer>Written by cohortdb {} from {} at {}. Self-contained: nothing in this file is "
                      "fetched from a network.</footer>\n",
                      HtmlEscape(kVersion), HtmlEscape(report.store), HtmlEscape(report.generated_at));

@@ -70,6 +70,12 @@ std::optional<StoredRecipe> LoadRecipe(Store& store, const std::string& name,
   return RecipeFromRow(found.rows.front());
 }
 
+std::optional<StoredRecipe> LoadRecipeVersion(Store& store, std::int64_t recipe_id) {
+  const QueryResult found = store.Query(std::string(kRecipeColumns) + "WHERE recipe_id = ?1", {recipe_id});
+  if (found.rows.empty()) return std::nullopt;
+  return RecipeFromRow(found.rows.front());
+}
+
 std::vector<StoredRecipe> RecipeVersions(Store& store, const std::string& name) {
   std::vector<StoredRecipe> versions;
   store.ForEachRow(std::string(kRecipeColumns) + "WHERE name = ?1 AND removed_at IS NULL ORDER BY version",

@@ -52,6 +52,10 @@ RecipeSaved SaveRecipe(Store& store, const std::string& name, const std::string&
 std::optional<StoredRecipe> LoadRecipe(Store& store, const std::string& name,
                                        std::optional<std::int64_t> version = std::nullopt);
 
+// The recipe version "recipe_id" (an analysis run's recipe_id), live or
+// removed; nullopt if there is none.
+std::optional<StoredRecipe> LoadRecipeVersion(Store& store, std::int64_t recipe_id);
+
 // The versions of "name" that are live, oldest first.
 std::vector<StoredRecipe> RecipeVersions(Store& store, const std::string& name);
 

@@ -14,6 +14,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "example_stores.h"
 #include "html_check.h"
 #include "recipes/html_report.h"
 #include "support/run_binary.h"
@@ -22,20 +23,8 @@
 namespace cohortdb {
 namespace {
 
-std::string Example(const std::string& path) {
-  return Quote(std::string(COHORTDB_SOURCE_DIR) + "/examples/" + path);
-}
-
-// A store with the example trial (41 participants, two visits, lab values).
-void TrialStore(const TempDir& dir, const std::string& store) {
-  REQUIRE(Cohortdb(dir, "init " + store).exit_code == 0);
-  REQUIRE(Cohortdb(dir, "import " + store + " --spec " + Example("trial/trial.toml") + " " +
-                            Example("trial/trial_redcap.csv"))
-              .exit_code == 0);
-  REQUIRE(Cohortdb(dir, "import " + store + " --spec " + Example("trial/trial_labs.toml") + " " +
-                            Example("trial/trial_labs.csv"))
-              .exit_code == 0);
-}
+using test::Example;
+using test::TrialStore;
 
 std::size_t Count(const std::string& text, const std::string& needle) {
   std::size_t n = 0;
