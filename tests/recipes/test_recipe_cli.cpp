@@ -355,6 +355,22 @@ void RunDemo(const std::string& participants) {
     CHECK(plots == (std::string(name) == "trial" ? 0U : std::string(name) == "cohort" ? 4U : 1U));
     CHECK(html.find("data fingerprint") != std::string::npos);
   }
+  // The report of two recorded runs (results --report): both meta steps read
+  // back from the store, the pooled one with its forest plot.
+  {
+    const std::string path = out + "/meta_pooled_vs_fixed.html";
+    CHECK(demo.out.find(path) != std::string::npos);
+    const std::string html = Slurp(path);
+    const auto problems = test::CheckHtml(html);
+    for (const auto& p : problems) INFO(p);
+    CHECK(problems.empty());
+    CHECK(html.find("<section class=\"step\" id=\"step-pain_pooled\">") != std::string::npos);
+    CHECK(html.find("<section class=\"step\" id=\"step-pain_fixed\">") != std::string::npos);
+    CHECK(html.find("<section class=\"step\" id=\"step-pain_duration\">") == std::string::npos);
+    std::size_t svgs = 0;
+    for (auto at = html.find("<svg"); at != std::string::npos; at = html.find("<svg", at + 1)) ++svgs;
+    CHECK(svgs == 1U);
+  }
 
   Store store = Store::Open(out + "/demo.cohortdb", OpenMode::kReadOnly);
   CHECK(Count(store, "recipe") == 3);
