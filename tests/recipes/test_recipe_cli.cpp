@@ -12,6 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "example_stores.h"
 #include "html_check.h"
 #include "recipes/html_report.h"
 #include "recipes/recipe.h"
@@ -24,9 +25,7 @@
 namespace cohortdb {
 namespace {
 
-std::string Example(const std::string& path) {
-  return Quote(std::string(COHORTDB_SOURCE_DIR) + "/examples/" + path);
-}
+using test::Example;
 
 std::int64_t Count(Store& store, const std::string& table) {
   return std::get<std::int64_t>(store.Query("SELECT count(*) FROM " + table).rows[0][0]);
@@ -38,9 +37,7 @@ TEST_CASE("recipe and results commands on the example meta-analysis", "[recipes]
   TempDir dir;
   const std::string store = Quote(dir.File("meta.cohortdb"));
   REQUIRE(Cohortdb(dir, "init " + store).exit_code == 0);
-  REQUIRE(Cohortdb(dir, "import " + store + " --spec " + Example("meta/trials_summary.toml") + " " +
-                            Example("meta/trials_summary.csv"))
-              .exit_code == 0);
+  test::AddMetaTrials(dir, store);
 
   Output added = Cohortdb(dir, "recipe add " + store + " " + Example("recipes/meta.toml"));
   INFO(added.err);
@@ -170,13 +167,7 @@ TEST_CASE("sql --timeout outside 0.001 to 86400 seconds is a usage error", "[rec
 TEST_CASE("the trial recipe run through the binary equals R on the example exports", "[recipes][cli][r]") {
   TempDir dir;
   const std::string store = Quote(dir.File("trial.cohortdb"));
-  REQUIRE(Cohortdb(dir, "init " + store).exit_code == 0);
-  REQUIRE(Cohortdb(dir, "import " + store + " --spec " + Example("trial/trial.toml") + " " +
-                            Example("trial/trial_redcap.csv"))
-              .exit_code == 0);
-  REQUIRE(Cohortdb(dir, "import " + store + " --spec " + Example("trial/trial_labs.toml") + " " +
-                            Example("trial/trial_labs.csv"))
-              .exit_code == 0);
+  test::TrialStore(dir, store);
   REQUIRE(Cohortdb(dir, "recipe add " + store + " " + Example("recipes/trial.toml")).exit_code == 0);
   const Output ran = Cohortdb(dir, "recipe run " + store + " trial --format json");
   INFO(ran.err);
