@@ -5,6 +5,7 @@
 // the REML/ML criterion 1e-8.
 
 #include <cstddef>
+#include <cstdlib>
 #include <vector>
 
 #include <catch2/catch.hpp>
@@ -42,6 +43,29 @@ inline void CheckLmmFit(const LmmFit& fit, const Expected& e) {
   CHECK_THAT(fit.log_likelihood, Catch::Matchers::WithinRel(e.loglik, 1e-8));
   CHECK_THAT(fit.aic, Catch::Matchers::WithinRel(e.aic, 1e-8));
   CHECK_THAT(fit.bic, Catch::Matchers::WithinRel(e.bic, 1e-8));
+}
+
+// Sets COHORTDB_THREADS for the life of the object.
+class ThreadsSetting {
+ public:
+  explicit ThreadsSetting(const char* value) { setenv("COHORTDB_THREADS", value, 1); }
+  ~ThreadsSetting() { unsetenv("COHORTDB_THREADS"); }
+  ThreadsSetting(const ThreadsSetting&) = delete;
+  ThreadsSetting& operator=(const ThreadsSetting&) = delete;
+};
+
+// Two fits of the same data (say, on different numbers of threads) are the
+// same bits: criterion, theta, df, iterations, estimates and SEs.
+inline void CheckSameBits(const LmmFit& many, const LmmFit& one) {
+  CHECK(many.criterion == one.criterion);
+  CHECK(many.theta == one.theta);
+  CHECK(many.df == one.df);
+  CHECK(many.convergence.iterations == one.convergence.iterations);
+  REQUIRE(many.terms.size() == one.terms.size());
+  for (std::size_t j = 0; j < one.terms.size(); ++j) {
+    CHECK(many.terms[j].estimate == one.terms[j].estimate);
+    CHECK(many.terms[j].std_error == one.terms[j].std_error);
+  }
 }
 
 }  // namespace cohortdb::stats::testing

@@ -23,6 +23,8 @@ using cohortdb::stats::FitLmm;
 using cohortdb::stats::LmmFit;
 using cohortdb::stats::LmmOptions;
 using cohortdb::stats::testing::CheckLmmFit;
+using cohortdb::stats::testing::CheckSameBits;
+using cohortdb::stats::testing::ThreadsSetting;
 using cohortdb::stats::testing::Expected;
 using cohortdb::stats::testing::ModelCsv;
 using cohortdb::stats::testing::ReadModelCsv;
@@ -106,15 +108,6 @@ Visits ReorderGroups(const Visits& v, const std::vector<int>& groups) {
   }
   return out;
 }
-
-// Sets COHORTDB_THREADS for the life of the object.
-class ThreadsSetting {
- public:
-  explicit ThreadsSetting(const char* value) { setenv("COHORTDB_THREADS", value, 1); }
-  ~ThreadsSetting() { unsetenv("COHORTDB_THREADS"); }
-  ThreadsSetting(const ThreadsSetting&) = delete;
-  ThreadsSetting& operator=(const ThreadsSetting&) = delete;
-};
 
 const std::vector<std::string> kNames{"(Intercept)", "arm", "visit_day", "age", "arm:visit_day"};
 const std::vector<std::string> kSlope{"(Intercept)", "visit_day"};
@@ -289,15 +282,7 @@ TEST_CASE("a fit gives the same bits on one thread as on several", "[lmm]") {
   const LmmFit one = fit_with("1");
   for (const char* threads : {"2", "3", "8"}) {
     INFO("COHORTDB_THREADS=" << threads);
-    const LmmFit many = fit_with(threads);
-    CHECK(many.criterion == one.criterion);
-    CHECK(many.theta == one.theta);
-    CHECK(many.df == one.df);
-    REQUIRE(many.terms.size() == one.terms.size());
-    for (std::size_t j = 0; j < one.terms.size(); ++j) {
-      CHECK(many.terms[j].estimate == one.terms[j].estimate);
-      CHECK(many.terms[j].std_error == one.terms[j].std_error);
-    }
+    CheckSameBits(fit_with(threads), one);
   }
 }
 

@@ -8,7 +8,6 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
-#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -26,6 +25,8 @@ using cohortdb::stats::LmmOptions;
 using cohortdb::stats::MultiLmmFit;
 using cohortdb::stats::RandomEffectTerm;
 using cohortdb::stats::testing::CheckLmmFit;
+using cohortdb::stats::testing::CheckSameBits;
+using cohortdb::stats::testing::ThreadsSetting;
 using cohortdb::stats::testing::Expected;
 using cohortdb::stats::testing::ModelCsv;
 using cohortdb::stats::testing::ReadModelCsv;
@@ -332,25 +333,13 @@ TEST_CASE("several random terms / the same bits with any number of threads", "[l
   const std::vector<int> participant = Codes(csv.Column("site"), csv.Column("participant"));
   const std::vector<std::string> names{"(Intercept)", "arm", "visit"};
   const auto fit_with = [&](const char* threads) {
-    setenv("COHORTDB_THREADS", threads, 1);
-    const MultiLmmFit fit =
-        FitLmmTerms(x, names, csv.Column("y"),
-                    {Slope(participant, "site:participant", csv.Column("visit"), "visit"), Intercept(site, "site")});
-    unsetenv("COHORTDB_THREADS");
-    return fit;
+    const ThreadsSetting setting(threads);
+    return FitLmmTerms(x, names, csv.Column("y"),
+                       {Slope(participant, "site:participant", csv.Column("visit"), "visit"), Intercept(site, "site")});
   };
   const MultiLmmFit one = fit_with("1");
   for (const char* threads : {"2", "3", "8"}) {
     INFO("COHORTDB_THREADS=" << threads);
-    const MultiLmmFit many = fit_with(threads);
-    CHECK(many.criterion == one.criterion);
-    CHECK(many.theta == one.theta);
-    CHECK(many.df == one.df);
-    CHECK(many.convergence.iterations == one.convergence.iterations);
-    REQUIRE(many.terms.size() == one.terms.size());
-    for (std::size_t j = 0; j < one.terms.size(); ++j) {
-      CHECK(many.terms[j].estimate == one.terms[j].estimate);
-      CHECK(many.terms[j].std_error == one.terms[j].std_error);
-    }
+    CheckSameBits(fit_with(threads), one);
   }
 }
