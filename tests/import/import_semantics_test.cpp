@@ -365,3 +365,42 @@ TEST_CASE("import: [units] entries are checked", "[import][units]") {
   CHECK(fails("\"a -> b\" = { factor = 2, unit = \"x\" }\n") ==
         "cohortdb: x.toml:13:33: unknown key 'unit' in [units.\"a -> b\"]: expected one of factor, offset, variable\n");
 }
+
+// Participant attributes are loaded only for a spec that can carry them,
+// and kept only once known: a participant stored without any gets them from
+// a later file, which then checks its further rows against them.
+TEST_CASE("import: attributes of a participant stored without any are added and then checked", "[import][participants]") {
+  ScratchDir dir;
+  const std::string store = NewStore(dir);
+  Write(dir, "ids.toml",
+        "study = \"at\"\nshape = \"long\"\ndefines_participants = true\nrecord_kind = \"outcome\"\n"
+        "[participant]\nid = \"id\"\n[long]\nvariable = \"variable\"\nvalue = \"value\"\n[variables.pain]\n");
+  Write(dir, "ids.csv", "id,variable,value\nP1,pain,3\nP2,pain,5\n");
+  REQUIRE(Run(dir, "import s.cohortdb --spec ids.toml ids.csv").exit_code == 0);
+  CHECK(QueryOne(store, "SELECT count(*) FROM participant WHERE sex IS NOT NULL") == "0");
+
+  Write(dir, "sex.toml",
+        "study = \"at\"\nshape = \"wide\"\nrecord_kind = \"outcome\"\nmissing = [\"\"]\n"
+        "[participant]\nid = \"id\"\nsex = \"sex\"\nsex_codes = { F = \"female\", M = \"male\" }\n"
+        "[visit]\ncolumn = \"visit\"\n[variables.score]\n");
+  // P1 is female in its first row and male in its second: the second row is
+  // checked against what the first one added.
+  Write(dir, "conflict.csv", "id,visit,sex,score\nP1,v1,F,1\nP1,v2,M,2\n");
+  const std::string before = QueryOne(store, "SELECT group_concat(ifnull(sex, '-')) FROM participant");
+  const RunResult conflict = Run(dir, "import s.cohortdb --spec sex.toml conflict.csv");
+  CHECK(conflict.exit_code == 3);
+  CHECK(conflict.err.find("conflict.csv:3:3: expected sex 'female' for participant 'P1' as loaded before, found "
+                          "'male'") != std::string::npos);
+  CHECK(QueryOne(store, "SELECT group_concat(ifnull(sex, '-')) FROM participant") == before);
+
+  Write(dir, "sex.csv", "id,visit,sex,score\nP1,v1,F,1\nP2,v1,,4\n");
+  REQUIRE(Run(dir, "import s.cohortdb --spec sex.toml sex.csv").exit_code == 0);
+  CHECK(QueryOne(store, "SELECT group_concat(external_id || '=' || ifnull(sex, '-'), ' ') FROM "
+                        "(SELECT * FROM participant ORDER BY external_id)") == "P1=female P2=-");
+  // A later command loads the stored sex and refuses a different one.
+  Write(dir, "later.csv", "id,visit,sex,score\nP1,v3,M,2\n");
+  const RunResult later = Run(dir, "import s.cohortdb --spec sex.toml later.csv");
+  CHECK(later.exit_code == 3);
+  CHECK(later.err.find("expected sex 'female' for participant 'P1' as loaded before, found 'male'") !=
+        std::string::npos);
+}
