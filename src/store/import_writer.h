@@ -126,7 +126,9 @@ class ImportWriter {
   // current record holds it, or the caller superseded it) into a queue per
   // record kind; the queues are written kRecordChunk rows per multi-row
   // INSERT, which costs about half as much per row as one statement per
-  // row. A record that fails anyway (the caller was wrong) throws StoreError.
+  // row, naming only the columns the chunk's rows set (the last window's
+  // rest goes in halving runs). A record that fails anyway (the caller was
+  // wrong) throws StoreError.
   static constexpr std::size_t kRecordChunk = 256;
   void QueueRecord(const RecordRow& row);
   // Once a kind's queue holds kSortWindow records, sorts them by the key of
